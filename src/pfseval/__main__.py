@@ -1,0 +1,3 @@
+from pfseval.cli import main
+
+main()
