@@ -58,6 +58,14 @@ def test_estimate_to_dict_is_json_and_hides_draws_by_default() -> None:
     assert est.draws is not None and not est.draws.flags.writeable
 
 
+def test_private_tables_never_leave_memory() -> None:
+    table = pd.DataFrame({"person_id": ["P-SECRET-1"], "predicted": [1.23456]})
+    est = _est(private={"per_person": table})
+    assert est.private["per_person"] is table
+    assert "P-SECRET-1" not in json.dumps(est.to_dict())
+    assert "P-SECRET-1" not in str(est) + est._repr_html_() + est.to_frame().to_string()
+
+
 def test_estimate_rejects_bad_level() -> None:
     with pytest.raises(ValueError, match="level"):
         _est(level=95)

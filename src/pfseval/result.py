@@ -357,6 +357,9 @@ class Estimate:
         Versions, seed and data hash (see :func:`provenance`).
     label
         Display name of the indicator (e.g. ``"腎機能低下抑制率"``).
+    private
+        Per-person tables (e.g. predicted vs actual change per participant) for the
+        evaluator's own use. Never rendered, never in :meth:`to_dict`, never published.
 
     Examples
     --------
@@ -385,6 +388,7 @@ class Estimate:
     sample_flow: SampleFlow | None = None
     provenance: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
+    private: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
@@ -404,6 +408,7 @@ class Estimate:
         )
         object.__setattr__(self, "related", _freeze(self.related))
         object.__setattr__(self, "provenance", _freeze(self.provenance))
+        object.__setattr__(self, "private", _freeze(self.private))
         object.__setattr__(self, "warnings", tuple(str(w) for w in self.warnings))
         if self.draws is not None:
             d = np.array(self.draws, dtype=float, copy=True)
