@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -56,6 +57,100 @@ def check_data_cmd(file: Path, mapping: Path | None) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
+    n_ok = sum(o.ok for o in outcomes)
+    for o in outcomes:
+        if o.ok:
+            total = "" if o.total is None else f", payment {o.total:,.0f}"
+            warn = f", {len(o.warnings)} warning(s)" if o.warnings else ""
+            click.echo(f"ok      {o.spec} -> {o.out} ({o.seconds:.1f} s{total}{warn})")
+            if not quiet:
+                for w in o.warnings:
+                    click.echo(f"        warning: {w}")
+        else:
+            click.echo(f"FAILED  {o.spec}: {o.error}", err=True)
+    click.echo(f"{n_ok} of {len(outcomes)} spec(s) succeeded", err=n_ok < len(outcomes))
+
+
+@cli.command("run")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder (one sub-folder per spec when several are given).",
+)
+@click.option("--seed", type=int, default=None, help="Override every spec's seed.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Bootstrap workers.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
+@click.option("--quiet", is_flag=True, help="No progress bars or warning details.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Resolve the specs' data paths against this folder instead of each spec's folder.",
+)
+@click.option(
+    "--private-out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for per-person tables (for the evaluator only; never publish).",
+)
+def run_cmd(
+    specs: tuple[Path, ...],
+    out: Path,
+    seed: int | None,
+    workers: int,
+    lang: str | None,
+    quiet: bool,
+    data_dir: Path | None,
+    private_out: Path | None,
+) -> None:
+    """Run evaluation specs: results.json, appendix.html/.docx, tables.xlsx, figures."""
+    from pfseval.batch import run_many
+
+    outcomes = run_many(
+        list(specs),
+        out,
+        seed=seed,
+        lang=lang,
+        n_jobs=workers,
+        progress=not quiet,
+        data_dir=data_dir,
+        private_out=private_out,
+    )
+    _print_outcomes(outcomes, quiet=quiet)
+    sys.exit(0 if all(o.ok for o in outcomes) else 1)
+
+
+@cli.command("validate")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Resolve the specs' data paths against this folder instead of each spec's folder.",
+)
+def validate_cmd(specs: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Check spec files (keys, files, columns, design options, contract) without running."""
+    from pfseval.batch import load_spec
+    from pfseval.errors import PfsevalError
+
+    failed = 0
+    for s in specs:
+        try:
+            spec = load_spec(s, data_dir=data_dir)
+        except PfsevalError as exc:
+            failed += 1
+            click.echo(f"invalid {exc}", err=True)
+            continue
+        click.echo(
+            f"valid   {s}: {len(spec.indicators)} indicator(s), {len(spec.data)} data source(s)"
+        )
+    sys.exit(1 if failed else 0)
+
+
 @cli.command("demo")
 @click.option(
     "--out",
@@ -65,15 +160,42 @@ def check_data_cmd(file: Path, mapping: Path | None) -> None:
     show_default=True,
     help="Output folder.",
 )
-@click.option("--seed", type=int, default=20240401, show_default=True)
-def demo_cmd(out: Path, seed: int) -> None:
-    """Generate a synthetic municipality and run the example evaluation end to end."""
+@click.option("--seed", type=int, default=20240401, show_default=True, help="Random seed.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def demo_cmd(out: Path, seed: int, lang: str | None, quiet: bool) -> None:
+    """Generate the synthetic municipality and run the example Kobe-style evaluation.
+
+    Writes the data to OUT/data and the results and appendices to OUT/kobe_evaluation.
+    """
+    from pfseval.batch import example_spec, load_spec, run_spec, write_outputs
+    from pfseval.errors import PfsevalError
     from pfseval.synthetic import write_all
 
     written = write_all(out / "data", seed=seed, persons=20000)
-    click.echo(f"synthetic municipality written to {out / 'data'}:")
-    for name, path in written.items():
-        click.echo(f"  {name}: {path}")
+    click.echo(f"synthetic municipality: {len(written)} files in {out / 'data'}")
+    spec_path = example_spec()
+    try:
+        spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
+        run = run_spec(spec, progress=not quiet)
+        files = write_outputs(run, out / "kobe_evaluation")
+    except PfsevalError as exc:
+        click.echo(f"FAILED  {spec_path}: {exc}", err=True)
+        sys.exit(1)
+    for name in ("results", "html", "docx", "xlsx"):
+        click.echo(f"{name}: {files[name]}")
+    n_fig = sum(k.startswith("figure:") for k in files)
+    click.echo(f"figures: {n_fig} files in {out / 'kobe_evaluation' / 'figures'}")
+    for iid, est in run.estimates.items():
+        click.echo(
+            f"{iid}: {est.value:.4f} [{est.conf_low:.4f}, {est.conf_high:.4f}] (n = {est.n})"
+        )
+    if run.payment is not None:
+        click.echo(f"payment: {run.payment.total:,.0f} {run.payment.unit}")
+    if run.warnings:
+        click.echo(f"{len(run.warnings)} warning(s) (see the appendix):")
+        for w in run.warnings:
+            click.echo(f"  {w}")
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ def bootstrap_draws(
         raise ValueError(f"n_boot must be at least 1, got {n_boot}")
     sizes = [min(_CHUNK, n_boot - i) for i in range(0, n_boot, _CHUNK)]
     children = np.random.SeedSequence(seed).spawn(len(sizes))
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if n_jobs == 1:
         out: list[Any] = []

@@ -1,0 +1,870 @@
+"""Historical-baseline design (既存データとの比較): the evaluation year against past years.
+
+Input is a yearly series: a numerator and a denominator (e.g. people screened / people
+eligible: a *rate*), or counts alone (``denominator=None``). The value expected for the
+evaluation year without the programme is built from the past years (the *baseline*), and the
+effect is
+
+    value = observed − expected          (rate difference, or count difference)
+
+with ``related["additional_count"]`` = eligible people in the evaluation year × value for rates
+(the additional people screened, e.g. the 浦添市 indicator).
+
+Model and what the interval covers
+----------------------------------
+Let ``z_t`` be the yearly rate (or count), minus the comparison series ``c_t`` when one is
+given. The baseline model says ``z_t = m(t) + e_t`` with ``e_t`` independent year-to-year
+deviations (sampling noise plus real year-level variation) of variance ``σ²``; ``m(t)`` is a
+constant (``"mean"``, ``"median"``), a straight line (``"trend"``), or a logistic / log-linear
+line (``"glm"``). The programme shifts the evaluation year by ``δ``:
+``z_E = m(E) + δ + e_E``. The main interval covers ``δ`` — the difference between the
+evaluation year's expected value and the *counterfactual expected value* ``m(E)`` (plus
+``c_E``) under the baseline model. Its variance combines the evaluation year's own variation
+(``σ²``: sampling plus year-level variation, estimated from the baseline years) and the
+baseline's uncertainty::
+
+    Var(value) = σ̂² + Var(m̂(E))
+
+with ``σ̂²`` the residual variance of the baseline years (``df`` = k − 1 for mean/median,
+k − 2 for trend/glm) and ``Var(m̂(E))`` = ``σ̂² h₀`` (OLS leverage of the evaluation year:
+exactly R's ``predict(lm, interval = "prediction")``), ``σ̂²/k`` (mean), ``σ̂² c_k/k``
+(median; ``c_k`` the exact normal-theory variance factor of a sample median), or, for the
+GLM, the delta-method variance of the prediction with the quasi-likelihood dispersion
+``φ̂ = X²/(k − 2)`` (R's ``quasibinomial`` / ``quasipoisson``), the evaluation year's own
+variance being ``φ̂ μ(1 − μ)/n`` or ``φ̂ μ``. The interval is ``value ± t_df · sd``.
+A warning flags a baseline that varies much less than sampling noise allows (its interval may
+then be too narrow).
+
+``intervals["conditional"]`` covers instead the evaluation year's *own* expected value minus
+``m(E)`` (its year-level deviation counted as effect): variance ``v_E + Var(m̂(E))`` with
+Satterthwaite degrees of freedom. ``"last"`` (last year only) cannot estimate year-to-year
+variation: its interval reflects sampling variation only (Newcombe's hybrid score interval
+for rates, normal for counts) and always carries a warning.
+
+A comparison series (national or prefectural rates, treated as known without error) removes
+an external trend difference-in-differences style: linear methods model ``r_t − c_t``; the
+GLM uses ``logit(c_t)`` (binomial) or ``log(c_t)`` (Poisson) as an offset.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from pfseval.errors import (
+    ColumnMissingError,
+    ConvergenceError,
+    DataProblem,
+    DataValidationError,
+    DesignError,
+    ExtrapolationWarning,
+    PfsevalWarning,
+    ShortSeriesWarning,
+)
+from pfseval.inference import newcombe_diff
+from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
+
+__all__ = ["METHODS", "compare", "compare_many", "median_variance_factor"]
+
+Method = Literal["last", "mean", "median", "trend", "glm"]
+METHODS: tuple[str, ...] = ("last", "mean", "median", "trend", "glm")
+_MIN_K = {"last": 1, "mean": 2, "median": 2, "trend": 3, "glm": 3}
+#: A baseline residual variance below (evaluation-year sampling variance / _SMOOTH) is flagged.
+_SMOOTH = 4.0
+#: Series at or below this many baseline years get a ShortSeriesWarning.
+_SHORT = {"last": 1, "mean": 3, "median": 3, "trend": 5, "glm": 5}
+_METHOD_TEXT = {
+    "last": "last year's value",
+    "mean": "mean of the past {k} years",
+    "median": "median of the past {k} years",
+    "trend": "linear trend (OLS) over the past {k} years",
+    "glm": "{family} GLM trend over the past {k} years",
+}
+
+FloatArray = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------- median variance factor
+
+
+@lru_cache(maxsize=128)
+def median_variance_factor(k: int) -> float:
+    """``k · Var(median of k iid N(0, 1))``: the factor ``c_k`` in ``Var(median) = c_k σ²/k``.
+
+    Exact normal-theory value by numerical integration of the order-statistic density
+    (one order statistic for odd ``k``, the mean of the two middle ones for even ``k``);
+    tends to π/2 ≈ 1.571 as ``k`` grows.
+
+    Examples
+    --------
+    >>> median_variance_factor(1), median_variance_factor(2)
+    (1.0, 1.0)
+    >>> round(median_variance_factor(3), 4)
+    1.346
+    """
+    if k < 1:
+        raise DesignError(f"k must be at least 1, got {k}")
+    if k <= 2:
+        return 1.0
+    from scipy.special import log_ndtr
+
+    xg, wg = np.polynomial.legendre.leggauss(_GL_NODES)
+    lc = math.lgamma(k + 1) - 2 * math.lgamma((k + 1) // 2 if k % 2 else k // 2)
+    logphi = -0.5 * np.log(2 * np.pi)
+    if k % 2:
+        m = (k + 1) // 2
+        x = _GL_HALF * xg  # nodes on [-L, L]
+        w = _GL_HALF * wg
+        logf = lc + (m - 1) * (log_ndtr(x) + log_ndtr(-x)) + logphi - x * x / 2
+        v = float(np.sum(w * x * x * np.exp(logf)))
+    else:
+        m = k // 2
+        # X_(m) = x < X_(m+1) = x + u, u in [0, 2L]: a smooth integrand on a rectangle
+        x = (_GL_HALF * xg)[:, None]
+        u = (_GL_HALF * (xg + 1))[None, :]
+        w = (_GL_HALF * wg)[:, None] * (_GL_HALF * wg)[None, :]
+        y = x + u
+        logf = lc + (m - 1) * (log_ndtr(x) + log_ndtr(-y)) + 2 * logphi - x * x / 2 - y * y / 2
+        v = float(np.sum(w * ((x + y) / 2) ** 2 * np.exp(logf)))
+    return float(k * v)
+
+
+_GL_NODES = 240
+_GL_HALF = 9.0
+
+
+# ---------------------------------------------------------------- validation and reshaping
+
+
+@dataclass
+class _Panel:
+    """Series reshaped to groups × years, with the row positions used."""
+
+    keys: list[tuple[Any, ...]]
+    base_years: NDArray[np.int64]
+    y: FloatArray  # (G, k)
+    n: FloatArray | None
+    c: FloatArray | None
+    yE: FloatArray  # (G,)
+    nE: FloatArray | None
+    cE: FloatArray | None
+    flow_counts: dict[str, int] = field(default_factory=dict)
+    n_rows: int = 0
+
+
+def _num(series: pd.DataFrame, col: str, context: str) -> FloatArray:
+    if col not in series.columns:
+        raise ColumnMissingError(col, list(map(str, series.columns)), context=context)
+    s = pd.to_numeric(series[col], errors="coerce")
+    bad = np.flatnonzero(s.isna().to_numpy() & series[col].notna().to_numpy())
+    if bad.size:
+        raise DataValidationError(
+            [
+                DataProblem(
+                    column=col,
+                    kind="wrong_type",
+                    message="values are not numbers",
+                    rows=tuple(int(i) for i in bad),
+                    values=tuple(series[col].iloc[bad[:10]].tolist()),
+                )
+            ],
+            source=context,
+        )
+    return np.asarray(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+
+
+def _prepare(
+    series: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    year: str,
+    numerator: str,
+    denominator: str | None,
+    comparison: str | None,
+    evaluation_year: int,
+    method: str,
+    k: int | None,
+    baseline_end: int | None,
+    context: str,
+) -> _Panel:
+    if method not in METHODS:
+        raise DesignError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    for col in by:
+        if col not in series.columns:
+            raise ColumnMissingError(col, list(map(str, series.columns)), context=context)
+    yr = _num(series, year, context)
+    y = _num(series, numerator, context)
+    n = _num(series, denominator, context) if denominator is not None else None
+    c = _num(series, comparison, context) if comparison is not None else None
+    problems: list[DataProblem] = []
+
+    def add(col: str, kind: str, msg: str, mask: NDArray[np.bool_], vals: Any, exp: str) -> None:
+        rows = np.flatnonzero(mask)
+        if rows.size:
+            problems.append(
+                DataProblem(
+                    column=col,
+                    kind=kind,
+                    message=msg,
+                    rows=tuple(int(i) for i in rows),
+                    values=tuple(np.asarray(vals)[rows[:10]].tolist()),
+                    expected=exp,
+                )
+            )
+
+    add(year, "missing", "year is missing or not a whole number",
+        np.isnan(yr) | (yr != np.round(yr)), yr, "whole fiscal years, e.g. 2019")  # fmt: skip
+    add(numerator, "out_of_range", "negative values", y < 0, y, "counts ≥ 0")
+    if n is not None and denominator is not None:
+        add(denominator, "out_of_range", "denominator must be positive", ~(n > 0), n, "> 0")
+        add(numerator, "out_of_range", "numerator above denominator",
+            y > n, y, f"{numerator} ≤ {denominator}")  # fmt: skip
+        if comparison is not None and c is not None:
+            add(comparison, "out_of_range", "rates outside [0, 1]", (c < 0) | (c > 1), c,
+                "a rate between 0 and 1 on the same scale as the series")  # fmt: skip
+    if comparison is not None and c is not None and method == "glm":
+        bad = ~((c > 0) & (c < 1)) if n is not None else ~(c > 0)
+        add(comparison, "out_of_range", "the GLM uses the comparison as an offset on the link "
+            "scale, so it must be strictly inside (0, 1) for rates / positive for counts",
+            bad & ~np.isnan(c), c, "0 < comparison < 1" if n is not None else "> 0")  # fmt: skip
+    if by:
+        mi = pd.MultiIndex.from_frame(series[list(by)].reset_index(drop=True))
+        codes, uniq = pd.factorize(mi, sort=False)
+        keys = [tuple(u) for u in uniq]
+    else:
+        codes, keys = np.zeros(len(series), dtype=np.int64), [()]
+    gi = np.asarray(codes, dtype=np.int64)
+    if by:
+        nokey = series[list(by)].isna().any(axis=1).to_numpy() | (gi < 0)
+        add(by[0], "missing", f"the group key ({', '.join(by)}) is missing", nokey,
+            np.full(len(gi), None), "a key value on every row")  # fmt: skip
+    dup = pd.DataFrame({"g": gi, "y": yr}).duplicated(keep=False).to_numpy() & ~np.isnan(yr)
+    add(year, "duplicate", "the same year appears more than once"
+        + (f" within a {'/'.join(by)} group" if by else ""), dup, yr,
+        "one row per year" + (" and group" if by else ""))  # fmt: skip
+    if problems:
+        raise DataValidationError(problems, source=context)
+
+    E = int(evaluation_year)
+    bend = E - 1 if baseline_end is None else int(baseline_end)
+    if bend >= E:
+        raise DesignError(f"baseline_end ({bend}) must be before evaluation_year ({E})")
+    avail = np.unique(yr[yr <= bend]).astype(np.int64)
+    if method == "last":
+        if k not in (None, 1):
+            raise DesignError("method='last' uses one baseline year; leave k unset")
+        kk = 1
+    elif k is None:
+        if avail.size == 0:
+            raise DesignError(f"{context}: no baseline years up to {bend} in column {year!r}")
+        kk = int(bend - avail.min() + 1)
+    else:
+        kk = int(k)
+    if kk < _MIN_K[method]:
+        raise DesignError(
+            f"{context}: method={method!r} needs at least {_MIN_K[method]} baseline years, "
+            f"got {kk}. Fix: give a longer series, or use method='mean' / 'last'."
+        )
+    base_years = np.arange(bend - kk + 1, bend + 1, dtype=np.int64)
+    need = np.r_[base_years, E]
+    pos = np.full((len(keys), len(need)), -1, dtype=np.int64)
+    yi = np.where(np.isnan(yr), -1, yr).astype(np.int64)
+    jcol = np.searchsorted(need, yi)
+    hit = (jcol < len(need)) & (need[np.minimum(jcol, len(need) - 1)] == yi) & (gi >= 0)
+    pos[gi[hit], jcol[hit]] = np.flatnonzero(hit)
+    miss = np.argwhere(pos < 0)
+    if miss.size:
+        txt = ", ".join(
+            (f"{'/'.join(map(str, keys[g]))}: {need[j]}" if by else str(need[j]))
+            for g, j in miss[:10]
+        )
+        more = f" (+{len(miss) - 10} more)" if len(miss) > 10 else ""
+        raise DataValidationError(
+            [
+                DataProblem(
+                    column=year,
+                    kind="missing",
+                    message=f"years missing from the series ({txt}{more}); the baseline window "
+                    f"is {base_years[0]}–{base_years[-1]} and the evaluation year {E}",
+                    expected="every year of the window present; or choose k / baseline_end",
+                )
+            ],
+            source=context,
+        )
+    used = pos.ravel()
+    for arr, cname in ((y, numerator), (n, denominator), (c, comparison)):
+        if arr is None or cname is None:
+            continue
+        nan_rows = used[np.isnan(arr[used])]
+        if nan_rows.size:
+            problems.append(
+                DataProblem(
+                    column=cname,
+                    kind="missing",
+                    message="missing values in the years used",
+                    rows=tuple(int(i) for i in np.sort(nan_rows)),
+                    expected="a value for every baseline year and the evaluation year",
+                )
+            )
+    if problems:
+        raise DataValidationError(problems, source=context)
+    after = int((yr > E).sum())
+    before = int((yr < base_years[0]).sum())
+    between = int(((yr > bend) & (yr < E)).sum())
+
+    def take(a: FloatArray | None) -> tuple[FloatArray | None, FloatArray | None]:
+        if a is None:
+            return None, None
+        m = a[pos]
+        return m[:, :-1], m[:, -1]
+
+    yb, yE = take(y)
+    nb, nE = take(n)
+    cb, cE = take(c)
+    assert yb is not None and yE is not None
+    return _Panel(
+        keys=keys,
+        base_years=base_years,
+        y=yb,
+        n=nb,
+        c=cb,
+        yE=yE,
+        nE=nE,
+        cE=cE,
+        flow_counts={
+            "before the baseline window": before,
+            "between the baseline and the evaluation year": between,
+            "after the evaluation year": after,
+        },
+        n_rows=len(series),
+    )
+
+
+# ---------------------------------------------------------------- the vectorised engine
+
+
+@dataclass
+class _Fit:
+    value: FloatArray
+    expected: FloatArray
+    observed: FloatArray
+    se: FloatArray
+    df: FloatArray
+    lo: FloatArray
+    hi: FloatArray
+    cond_lo: FloatArray
+    cond_hi: FloatArray
+    var_eval: FloatArray
+    var_base: FloatArray
+    sigma2: FloatArray
+    dispersion: FloatArray | None
+    slope: FloatArray | None
+    floored: NDArray[np.bool_]
+    failed: NDArray[np.bool_]
+
+
+def _glm_irls(
+    t: FloatArray, y: FloatArray, n: FloatArray | None, off: FloatArray, max_iter: int = 50
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Vectorised IRLS of a 2-parameter logistic (n given) or log-linear GLM per group.
+
+    Returns coefficients (G, 2), the unscaled covariance (X'WX)^{-1} (G, 2, 2), converged.
+    """
+    G = y.shape[0]
+    X = np.stack([np.ones_like(t), t], axis=1)  # (k, 2)
+    if n is not None:
+        p0 = np.clip((y + 0.5) / (n + 1.0), 1e-6, 1 - 1e-6)
+        eta = np.log(p0 / (1 - p0))
+    else:
+        eta = np.log(y + 0.5)
+    z0 = eta - off
+    beta = np.linalg.lstsq(X, z0.T, rcond=None)[0].T  # (G, 2)
+    converged = np.zeros(G, dtype=bool)
+    cov = np.zeros((G, 2, 2))
+    for _ in range(max_iter):
+        eta = beta @ X.T + off
+        if n is not None:
+            mu = 1 / (1 + np.exp(-eta))
+            w = n * mu * (1 - mu)
+            resid = y - n * mu
+        else:
+            mu = np.exp(eta)
+            w = mu
+            resid = y - mu
+        info = np.einsum("gi,ij,ik->gjk", w, X, X)
+        score = resid @ X
+        with np.errstate(all="ignore"):
+            cov = np.linalg.inv(info)
+        step = np.einsum("gjk,gk->gj", cov, score)
+        beta = beta + step
+        done = np.all(np.abs(step) <= 1e-10 * (1 + np.abs(beta)), axis=1)
+        converged = done
+        if done.all():
+            break
+    eta = beta @ X.T + off
+    if n is not None:
+        mu = 1 / (1 + np.exp(-eta))
+        w = n * mu * (1 - mu)
+    else:
+        w = np.exp(eta)
+    info = np.einsum("gi,ij,ik->gjk", w, X, X)
+    with np.errstate(all="ignore"):
+        cov = np.linalg.inv(info)
+    ok = np.asarray(converged & np.isfinite(beta).all(axis=1), dtype=bool)
+    return np.asarray(beta, dtype=float), np.asarray(cov, dtype=float), ok
+
+
+def _fit(p: _Panel, *, method: str, level: float, evaluation_year: int) -> _Fit:
+    k = p.y.shape[1]
+    G = p.y.shape[0]
+    rate = p.n is not None
+    r = p.y / p.n if p.n is not None else p.y
+    rE = p.yE / p.nE if p.nE is not None else p.yE
+    cb = p.c if p.c is not None else np.zeros_like(r)
+    cE = p.cE if p.cE is not None else np.zeros(G)
+    # sampling variances (binomial for rates, Poisson for counts)
+    vE = rE * (1 - rE) / p.nE if p.nE is not None else np.asarray(p.yE, dtype=float)
+    t = (p.base_years - p.base_years.mean()).astype(float)
+    tE = float(evaluation_year - p.base_years.mean())
+    q = 0.5 + level / 2
+    dispersion = slope = None
+    failed = np.zeros(G, dtype=bool)
+    if method == "last":
+        z_last = r[:, -1] - cb[:, -1]
+        expected = z_last + cE
+        v_last = r[:, -1] * (1 - r[:, -1]) / p.n[:, -1] if p.n is not None else p.y[:, -1]
+        value = rE - expected
+        var = vE + v_last
+        se = np.sqrt(var)
+        zq = float(stats.norm.ppf(q))
+        lo, hi = value - zq * se, value + zq * se
+        if rate:
+            assert p.n is not None and p.nE is not None
+            shift = cE - cb[:, -1]
+            for g in range(G):
+                a, b = newcombe_diff(
+                    round(float(p.yE[g])), round(float(p.nE[g])),
+                    round(float(p.y[g, -1])), round(float(p.n[g, -1])), level=level,
+                )  # fmt: skip
+                lo[g], hi[g] = a - shift[g], b - shift[g]
+        df = np.full(G, np.inf)
+        return _Fit(
+            value, expected, rE, se, df, lo, hi, lo.copy(), hi.copy(), vE, v_last,
+            np.full(G, np.nan), None, None, np.zeros(G, dtype=bool), failed,
+        )  # fmt: skip
+    if method in ("mean", "median", "trend"):
+        z = r - cb
+        if method == "trend":
+            sxx = float((t**2).sum())
+            zbar = z.mean(axis=1)
+            slope = (z * t).sum(axis=1) / sxx
+            fitted = zbar[:, None] + slope[:, None] * t[None, :]
+            rdf = k - 2
+            s2 = ((z - fitted) ** 2).sum(axis=1) / rdf
+            zhat = zbar + slope * tE
+            var_base = s2 * (1 / k + tE**2 / sxx)
+        else:
+            rdf = k - 1
+            s2 = z.var(axis=1, ddof=1)
+            if method == "mean":
+                zhat = z.mean(axis=1)
+                var_base = s2 / k
+            else:
+                zhat = np.median(z, axis=1)
+                var_base = s2 * median_variance_factor(k) / k
+        expected = zhat + cE
+        sigma2 = s2
+        var_eval = s2
+        floored = s2 < vE / _SMOOTH
+    else:  # glm
+        off_b = np.zeros_like(r)
+        off_E = np.zeros(G)
+        if p.c is not None and p.cE is not None:
+            if rate:
+                off_b, off_E = np.log(p.c / (1 - p.c)), np.log(p.cE / (1 - p.cE))
+            else:
+                off_b, off_E = np.log(p.c), np.log(p.cE)
+        beta, cov, conv = _glm_irls(t, p.y, p.n, off_b)
+        failed = ~conv
+        X = np.stack([np.ones_like(t), t], axis=1)
+        eta = beta @ X.T + off_b
+        if rate:
+            assert p.n is not None
+            mu = 1 / (1 + np.exp(-eta))
+            x2 = ((p.y - p.n * mu) ** 2 / (p.n * mu * (1 - mu))).sum(axis=1)
+        else:
+            mu = np.exp(eta)
+            x2 = ((p.y - mu) ** 2 / mu).sum(axis=1)
+        rdf = k - 2
+        phi_raw = x2 / rdf
+        dispersion = phi_raw
+        x0 = np.array([1.0, tE])
+        etaE = beta @ x0 + off_E
+        var_link = dispersion * np.einsum("j,gjk,k->g", x0, cov, x0)
+        if rate:
+            muE = 1 / (1 + np.exp(-etaE))
+            dmu = muE * (1 - muE)
+            var_eval = dispersion * muE * (1 - muE) / p.nE  # type: ignore[operator]
+        else:
+            muE = np.exp(etaE)
+            dmu = muE
+            var_eval = dispersion * muE
+        expected = muE
+        var_base = dmu**2 * var_link
+        sigma2 = phi_raw
+        slope = beta[:, 1]
+        floored = phi_raw < 1 / _SMOOTH
+    value = rE - expected
+    var = var_eval + var_base
+    se = np.sqrt(var)
+    df = np.full(G, float(rdf))
+    tq = float(stats.t.ppf(q, rdf))
+    lo, hi = value - tq * se, value + tq * se
+    # conditional interval: only the evaluation year's sampling variance + baseline uncertainty
+    vc = vE + var_base
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dfc = np.where(var_base > 0, vc**2 / (var_base**2 / rdf), np.inf)
+    tc = stats.t.ppf(q, dfc)
+    cond_lo, cond_hi = value - tc * np.sqrt(vc), value + tc * np.sqrt(vc)
+    if failed.any():
+        for a in (value, expected, se, lo, hi, cond_lo, cond_hi):
+            a[failed] = np.nan
+    return _Fit(
+        value, expected, rE, se, df, lo, hi, cond_lo, cond_hi, var_eval, var_base,
+        sigma2, dispersion, slope, floored, failed,
+    )  # fmt: skip
+
+
+def _method_text(method: str, k: int, rate: bool, comparison: str | None) -> str:
+    fam = "binomial (logit)" if rate else "Poisson (log)"
+    txt = _METHOD_TEXT[method].format(k=k, family=fam)
+    adj = f", adjusted for the comparison series {comparison!r}" if comparison else ""
+    ci = (
+        "Newcombe hybrid-score interval (sampling variation only)"
+        if method == "last" and rate
+        else "normal interval (sampling variation only)"
+        if method == "last"
+        else "t interval combining year-to-year variation and baseline uncertainty"
+    )
+    return f"observed − expected from the {txt}{adj}; {ci}"
+
+
+def _group_warnings(
+    fit: _Fit, g: int, *, method: str, k: int, horizon: int
+) -> list[tuple[type[Warning], str]]:
+    out: list[tuple[type[Warning], str]] = []
+    if method == "last":
+        out.append(
+            (
+                ShortSeriesWarning,
+                "last year only: the interval reflects sampling variation alone, not the "
+                "year-to-year variation of the rate, and is too narrow if the rate varies; "
+                "prefer method='mean' or 'trend' with several past years.",
+            )
+        )
+    elif k <= _SHORT[method]:
+        out.append(
+            (
+                ShortSeriesWarning,
+                f"only {k} baseline years for method={method!r}: the expected value is "
+                f"uncertain and the interval uses t with {int(fit.df[g])} degrees of freedom "
+                "(wide).",
+            )
+        )
+    if method in ("trend", "glm") and horizon > 1:
+        out.append(
+            (
+                ExtrapolationWarning,
+                f"the trend is extrapolated {horizon} years beyond the last baseline year.",
+            )
+        )
+    if fit.floored[g] and method != "last":
+        out.append(
+            (
+                PfsevalWarning,
+                "the baseline years vary much less than sampling noise alone would make them "
+                "(residual variance under a quarter of the sampling variance): the interval "
+                "may be too narrow; check the series (smoothed or rounded figures?) and see "
+                "intervals['conditional'].",
+            )
+        )
+    if fit.failed[g]:
+        out.append((PfsevalWarning, "the GLM did not converge: no estimate."))
+    return out
+
+
+# ---------------------------------------------------------------- public API
+
+
+def compare(
+    series: pd.DataFrame,
+    *,
+    year: str,
+    numerator: str,
+    denominator: str | None = None,
+    evaluation_year: int,
+    method: Method = "trend",
+    level: float = 0.95,
+    k: int | None = None,
+    comparison: str | None = None,
+    baseline_end: int | None = None,
+    label: str = "",
+) -> Estimate:
+    """The evaluation year against the value expected from past years (one series).
+
+    Parameters
+    ----------
+    series
+        One row per year.
+    year
+        Column with the (fiscal) year.
+    numerator, denominator
+        Columns with e.g. people screened and people eligible (the rate is their ratio);
+        ``denominator=None`` analyses ``numerator`` as counts.
+    evaluation_year
+        The year of the programme to evaluate.
+    method
+        How the expected value is built from the baseline years: ``"last"`` (last year),
+        ``"mean"``, ``"median"`` (of the past ``k`` years), ``"trend"`` (OLS line, extrapolated,
+        as R ``predict(lm, interval = "prediction")``), ``"glm"`` (binomial logit for rates,
+        Poisson log for counts, with quasi-likelihood dispersion as R's quasi families).
+    level
+        Confidence level.
+    k
+        Number of baseline years (the ``k`` years ending at ``baseline_end``); default all
+        years available up to ``baseline_end`` (1 for ``"last"``).
+    comparison
+        Column with an external series (e.g. national rate) for every year used, on the same
+        scale as the series; removes an external trend (see the module notes).
+    baseline_end
+        Last baseline year (default ``evaluation_year − 1``), e.g. to skip a programme's
+        first year.
+    label
+        Display name of the indicator.
+
+    Returns
+    -------
+    Estimate
+        ``estimand`` is ``"rate_difference"`` or ``"count_difference"``; ``related`` holds
+        ``"additional_count"`` (eligible × rate difference, or the count difference) and
+        ``"expected"`` (the counterfactual expected value with its confidence interval);
+        ``intervals["conditional"]`` is described in the module notes. ``n`` is the number of
+        years analysed.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"fy": range(2015, 2021),
+    ...                   "screened": [1700, 1745, 1790, 1856, 1870, 2150],
+    ...                   "eligible": [10000] * 6})
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # 5 baseline years: ShortSeriesWarning
+    ...     warnings.simplefilter("ignore")
+    ...     est = compare(s, year="fy", numerator="screened", denominator="eligible",
+    ...                   evaluation_year=2020)
+    >>> round(est.value, 4), round(est.related["additional_count"].value)
+    (0.0222, 222)
+    >>> bool(est.conf_low > 0)
+    True
+    """
+    if not 0 < level < 1:
+        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    context = "baseline.compare"
+    p = _prepare(
+        series, by=(), year=year, numerator=numerator, denominator=denominator,
+        comparison=comparison, evaluation_year=evaluation_year, method=method, k=k,
+        baseline_end=baseline_end, context=context,
+    )  # fmt: skip
+    fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
+    kk = len(p.base_years)
+    horizon = int(evaluation_year - p.base_years[-1])
+    warns = _group_warnings(fit, 0, method=method, k=kk, horizon=horizon)
+    if fit.failed[0]:
+        raise ConvergenceError(f"{context}: the GLM trend did not converge; try method='trend'")
+    rate = denominator is not None
+    nE = float(p.nE[0]) if p.nE is not None else 1.0
+    flow = SampleFlow.start({"years": p.n_rows})
+    for reason, cnt in p.flow_counts.items():
+        flow = flow.exclude(f"year {reason}", cnt, group="years")
+    t_or_z = "z" if method == "last" else "t"
+    p_val = (
+        float(2 * stats.norm.sf(abs(fit.value[0] / fit.se[0])))
+        if t_or_z == "z"
+        else float(2 * stats.t.sf(abs(fit.value[0] / fit.se[0]), fit.df[0]))
+    )
+    q = 0.5 + level / 2
+    crit = float(stats.norm.ppf(q)) if method == "last" else float(stats.t.ppf(q, fit.df[0]))
+    sd_base = math.sqrt(fit.var_base[0])
+    expected = Estimate(
+        estimand="expected_rate" if rate else "expected_count",
+        value=fit.expected[0],
+        conf_low=fit.expected[0] - crit * sd_base,
+        conf_high=fit.expected[0] + crit * sd_base,
+        level=level,
+        method="counterfactual expected value under the baseline model (confidence interval)",
+        n=kk,
+        std_error=sd_base,
+    )
+    additional = Estimate(
+        estimand="additional_count",
+        value=nE * fit.value[0],
+        conf_low=nE * fit.lo[0],
+        conf_high=nE * fit.hi[0],
+        level=level,
+        method=(
+            f"eligible in {evaluation_year} ({nE:g}) × rate difference"
+            if rate
+            else "count difference"
+        ),
+        n=kk + 1,
+        std_error=nE * fit.se[0],
+    )
+    diag: dict[str, Any] = {
+        "baseline_years": [int(v) for v in p.base_years],
+        "evaluation_year": int(evaluation_year),
+        "k": kk,
+        "observed": float(fit.observed[0]),
+        "expected": float(fit.expected[0]),
+        "df": float(fit.df[0]),
+        "var_evaluation_year": float(fit.var_eval[0]),
+        "var_baseline": float(fit.var_base[0]),
+        "residual_variance": float(fit.sigma2[0]),
+        "eligible_evaluation_year": nE if rate else None,
+    }
+    if fit.slope is not None:
+        diag["slope_per_year"] = float(fit.slope[0])
+    if fit.dispersion is not None:
+        diag["dispersion"] = float(fit.dispersion[0])
+    est = Estimate(
+        estimand="rate_difference" if rate else "count_difference",
+        value=fit.value[0],
+        conf_low=fit.lo[0],
+        conf_high=fit.hi[0],
+        level=level,
+        method=_method_text(method, kk, rate, comparison),
+        n=kk + 1,
+        std_error=fit.se[0],
+        p_value=p_val,
+        intervals={"conditional": (fit.cond_lo[0], fit.cond_hi[0])},
+        related={"additional_count": additional, "expected": expected},
+        diagnostics=diag,
+        warnings=tuple(m for _, m in warns),
+        sample_flow=flow,
+        provenance=provenance(seed=None, data=series),
+        label=label,
+    )
+    for cat, msg in warns:
+        emit_warnings([msg], cat)
+    return est
+
+
+def compare_many(
+    series: pd.DataFrame,
+    *,
+    by: str | Sequence[str],
+    year: str,
+    numerator: str,
+    denominator: str | None = None,
+    evaluation_year: int,
+    method: Method = "trend",
+    level: float = 0.95,
+    k: int | None = None,
+    comparison: str | None = None,
+    baseline_end: int | None = None,
+) -> pd.DataFrame:
+    """:func:`compare` for many series at once (e.g. every municipality), vectorised.
+
+    The series is a long table keyed by ``by``; every group needs every year of the baseline
+    window and the evaluation year (otherwise a :class:`~pfseval.errors.DataValidationError`
+    names the groups and years). All groups are fitted together with closed-form OLS / a
+    vectorised IRLS, not one model per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the ``by`` columns, ``value``, ``conf_low``, ``conf_high``,
+        ``level``, ``method``, ``n`` (years analysed), ``warnings`` (tuple of strings), and
+        ``std_error``, ``p_value``, ``df``, ``observed``, ``expected``, ``additional_count``,
+        ``additional_count_low``, ``additional_count_high``, ``conditional_low``,
+        ``conditional_high``. Distinct warnings are also issued once each (with the number of
+        groups concerned). ``out.attrs["sample_flow"]`` (``SampleFlow.to_dict()``) accounts for every input row.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"city": ["A"] * 4 + ["B"] * 4, "fy": [2017, 2018, 2019, 2020] * 2,
+    ...                   "y": [50, 52, 51, 70, 200, 190, 210, 205], "n": [500] * 4 + [2000] * 4})
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # 3 baseline years: ShortSeriesWarning
+    ...     warnings.simplefilter("ignore")
+    ...     out = compare_many(s, by="city", year="fy", numerator="y", denominator="n",
+    ...                        evaluation_year=2020, method="mean")
+    >>> out[["city", "n"]].to_dict("list")
+    {'city': ['A', 'B'], 'n': [4, 4]}
+    >>> [round(v, 4) for v in out["value"]]
+    [0.038, 0.0025]
+    """
+    if not 0 < level < 1:
+        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    by_cols = [by] if isinstance(by, str) else list(by)
+    if not by_cols:
+        raise DesignError("compare_many needs at least one 'by' column")
+    context = "baseline.compare_many"
+    p = _prepare(
+        series, by=by_cols, year=year, numerator=numerator, denominator=denominator,
+        comparison=comparison, evaluation_year=evaluation_year, method=method, k=k,
+        baseline_end=baseline_end, context=context,
+    )  # fmt: skip
+    fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
+    kk = len(p.base_years)
+    horizon = int(evaluation_year - p.base_years[-1])
+    G = len(p.keys)
+    rate = denominator is not None
+    nE = p.nE if p.nE is not None else np.ones(G)
+    if method == "last":
+        pv = 2 * stats.norm.sf(np.abs(fit.value / fit.se))
+    else:
+        pv = 2 * stats.t.sf(np.abs(fit.value / fit.se), fit.df)
+    wl = [
+        tuple(m for _, m in _group_warnings(fit, g, method=method, k=kk, horizon=horizon))
+        for g in range(G)
+    ]
+    out = pd.DataFrame(p.keys, columns=by_cols)
+    cols: dict[str, Any] = {
+        "value": fit.value,
+        "conf_low": fit.lo,
+        "conf_high": fit.hi,
+        "level": level,
+        "method": _method_text(method, kk, rate, comparison),
+        "n": kk + 1,
+        "warnings": pd.Series(wl, dtype=object),
+        "std_error": fit.se,
+        "p_value": pv,
+        "df": fit.df,
+        "observed": fit.observed,
+        "expected": fit.expected,
+        "additional_count": nE * fit.value,
+        "additional_count_low": nE * fit.lo,
+        "additional_count_high": nE * fit.hi,
+        "conditional_low": fit.cond_lo,
+        "conditional_high": fit.cond_hi,
+    }
+    for name, v in cols.items():
+        out[name] = v
+    flow = SampleFlow.start({"rows": p.n_rows})
+    for reason, cnt in p.flow_counts.items():
+        flow = flow.exclude(f"year {reason}", cnt, group="rows")
+    out.attrs["sample_flow"] = flow.to_dict()  # plain data: pandas deep-copies attrs
+    seen: dict[tuple[type[Warning], str], int] = {}
+    for g in range(G):
+        for cat, msg in _group_warnings(fit, g, method=method, k=kk, horizon=horizon):
+            seen[(cat, msg)] = seen.get((cat, msg), 0) + 1
+    for (cat, msg), cnt in seen.items():
+        emit_warnings([f"{cnt} of {G} groups: {msg}"], cat)
+    return out

@@ -1,0 +1,42 @@
+"""Propensity-score matching at MatchIt parity, balance diagnostics and the ATT.
+
+Matching is separate from effect estimation: :func:`match` returns a :class:`MatchedSample`
+whose balance can be inspected before any outcome is used; :func:`att` and the Kobe
+indicator :func:`suppression_rate` take it.
+"""
+
+from pfseval.designs.psm.balance import balance_table
+from pfseval.designs.psm.effects import att
+from pfseval.designs.psm.kobe import suppression_plot, suppression_rate
+from pfseval.designs.psm.matching import (
+    MatchedSample,
+    MatchingDataError,
+    UnmatchedWarning,
+    greedy_match,
+    match,
+)
+from pfseval.designs.psm.plots import love_plot, overlap_plot
+from pfseval.designs.psm.score import (
+    CovariateDesign,
+    PropensityModel,
+    covariate_design,
+    fit_propensity,
+)
+
+__all__ = [
+    "CovariateDesign",
+    "MatchedSample",
+    "MatchingDataError",
+    "PropensityModel",
+    "UnmatchedWarning",
+    "att",
+    "balance_table",
+    "covariate_design",
+    "fit_propensity",
+    "greedy_match",
+    "love_plot",
+    "match",
+    "overlap_plot",
+    "suppression_plot",
+    "suppression_rate",
+]

@@ -1,0 +1,999 @@
+"""The Kobe indicator: renal-function decline suppression rate after matching.
+
+The method of 神戸市's diabetic-nephropathy SIB (BRIEF §3): on the matched controls with a
+follow-up record, regress the outcome change (e.g. eGFR change per year) on baseline
+covariates; predict each participant's change from their baseline values; a participant whose
+actual decline is smaller than predicted is "suppressed" (腎機能低下抑制者); the rate is the
+share of suppressed participants in a denominator subset (e.g. lifestyle improvers) among
+participants with follow-up.
+
+:func:`suppression_rate` adds what the published method lacks: a bootstrap confidence interval
+that resamples matched sets and refits the regression, Wilson and Clopper–Pearson intervals on
+the count, and a *no-effect reference rate* (the same rule applied to the controls with
+cross-fitted predictions) with the difference participants − reference. See ``docs/kobe.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import ndtr, ndtri
+
+from pfseval.errors import (
+    AttritionWarning,
+    ColumnMissingError,
+    DesignError,
+    ExtrapolationWarning,
+    SmallSampleWarning,
+    format_rows,
+)
+from pfseval.inference import bootstrap_draws, clopper_pearson, newcombe_diff, wilson
+from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from pfseval.designs.psm.matching import MatchedSample
+
+__all__ = ["suppression_plot", "suppression_rate"]
+
+ChangeKind = Literal["absolute_per_year", "relative", "absolute"]
+CiKind = Literal[
+    "bootstrap",
+    "bootstrap_percentile",
+    "bootstrap_basic",
+    "bootstrap_normal",
+    "wilson",
+    "clopper_pearson",
+]
+_CI_CHOICES = (
+    "bootstrap",
+    "bootstrap_percentile",
+    "bootstrap_basic",
+    "bootstrap_normal",
+    "wilson",
+    "clopper_pearson",
+)
+#: The construction ``ci="bootstrap"`` stands for (chosen by the coverage study, docs/kobe.md).
+RECOMMENDED_BOOTSTRAP = "bootstrap_percentile"
+
+_CONTEXT = "psm.suppression_rate"
+_MIN_CONTROLS = 30
+_CONTROLS_PER_REGRESSOR = 10
+_MIN_DENOMINATOR = 30
+_TIE_TOL = 1e-9  # |actual − predicted| within 1e-9 × max(1, |predicted|) is a tie
+_SILVERMAN = 1.06  # kernel bandwidth factor: h = 1.06 σ n^(-1/5)
+
+
+# ---------------------------------------------------------------- the bootstrap engine
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """Everything one bootstrap replicate needs, as small numpy arrays.
+
+    A replicate draws ``G`` matched sets with replacement; ``counts[s]`` is how often set ``s``
+    was drawn. A participant's weight is the count of its set; a control's weight is the sum of
+    the counts of the sets it belongs to (several sets when matching was with replacement).
+    Regressions are solved through the weighted normal equations on a centred and scaled design
+    (well conditioned), which gives the same fit as refitting OLS on the resampled rows.
+
+    Smoothed flips (``h_part``, ``h_ctrl`` > 0): a person's indicator in a replicate is
+    ``base + Φ(r*/h) − Φ(r0/h)``, where ``base`` is the observed indicator, ``r0`` the
+    observed residual (actual − predicted change) and ``r*`` the residual under the
+    replicate's refitted model. The resampling weight acts on the exact observed indicator;
+    only the change caused by the refit is smoothed (a kernel estimate of how many people
+    cross their prediction). With ``h = 0`` the raw indicator ``r* > 0`` is used.
+    """
+
+    n_sets: int
+    x_part: NDArray[np.float64]  # analysed participants × p (scaled design, intercept first)
+    y_part: NDArray[np.float64]
+    set_of_part: NDArray[np.intp]  # matched set of each analysed participant
+    x_ctrl: NDArray[np.float64]  # controls used (unique) × p
+    y_ctrl: NDArray[np.float64]
+    member_set: NDArray[np.intp]  # (set, control) membership pairs, controls used only
+    member_ctrl: NDArray[np.intp]
+    fold_of_ctrl: NDArray[np.intp]
+    k_folds: int
+    base_part: NDArray[np.float64] | None = None  # observed indicators (point estimate)
+    base_ctrl: NDArray[np.float64] | None = None
+    r0_part: NDArray[np.float64] | None = None  # observed residuals
+    r0_ctrl: NDArray[np.float64] | None = None
+    h_part: float = 0.0
+    h_ctrl: float = 0.0
+
+    def control_weights(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
+        w = np.bincount(
+            self.member_ctrl, weights=counts[self.member_set], minlength=len(self.y_ctrl)
+        )
+        return np.asarray(w, dtype=float)
+
+    def residuals(
+        self, counts: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Participants' residuals (full fit) and controls' cross-fitted residuals."""
+        X, y = self.x_ctrl, self.y_ctrl
+        Xw = X * self.control_weights(counts)[:, None]
+        # per-fold cross products; the full fit is their sum
+        p = X.shape[1]
+        xtx_f = np.empty((self.k_folds, p, p))
+        xty_f = np.empty((self.k_folds, p))
+        for k in range(self.k_folds):
+            m = self.fold_of_ctrl == k
+            xtx_f[k] = Xw[m].T @ X[m]
+            xty_f[k] = Xw[m].T @ y[m]
+        xtx = xtx_f.sum(axis=0)
+        xty = xty_f.sum(axis=0)
+        lhs = np.concatenate([xtx[None], xtx[None] - xtx_f])
+        rhs = np.concatenate([xty[None], xty[None] - xty_f])
+        beta = _solve_stack(lhs, rhs)  # (K + 1) × p
+        r_part = self.y_part - self.x_part @ beta[0]
+        r_ctrl = y - np.einsum("ij,ij->i", X, beta[1:][self.fold_of_ctrl])
+        return r_part, r_ctrl
+
+    def _indicator(
+        self,
+        r: NDArray[np.float64],
+        base: NDArray[np.float64] | None,
+        r0: NDArray[np.float64] | None,
+        h: float,
+    ) -> NDArray[np.float64]:
+        if h <= 0 or base is None or r0 is None:
+            return (r > 0).astype(float)
+        return np.asarray(base + ndtr(r / h) - ndtr(r0 / h), dtype=float)
+
+    def rates(self, counts: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``[participant rate, reference rate, difference]`` for set counts ``counts``."""
+        out = np.full(3, np.nan)
+        w_part = counts[self.set_of_part]
+        w_ctrl = self.control_weights(counts)
+        if w_part.sum() <= 0 or w_ctrl.sum() <= 0:
+            return out
+        r_part, r_ctrl = self.residuals(counts)
+        s_part = self._indicator(r_part, self.base_part, self.r0_part, self.h_part)
+        s_ctrl = self._indicator(r_ctrl, self.base_ctrl, self.r0_ctrl, self.h_ctrl)
+        out[0] = min(1.0, max(0.0, float(w_part @ s_part) / float(w_part.sum())))
+        out[1] = min(1.0, max(0.0, float(w_ctrl @ s_ctrl) / float(w_ctrl.sum())))
+        out[2] = out[0] - out[1]
+        return out
+
+    def __call__(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        draw = rng.integers(0, self.n_sets, size=self.n_sets)
+        counts = np.bincount(draw, minlength=self.n_sets).astype(float)
+        return self.rates(counts)
+
+
+def _solve_stack(lhs: NDArray[np.float64], rhs: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Solve a stack of normal equations; singular systems fall back to least squares."""
+    try:
+        return np.asarray(np.linalg.solve(lhs, rhs[..., None])[..., 0], dtype=float)
+    except np.linalg.LinAlgError:
+        return np.stack(
+            [np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(lhs, rhs, strict=True)]
+        )
+
+
+# ---------------------------------------------------------------- input handling
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    for c in columns:
+        if c not in frame.columns:
+            raise ColumnMissingError(c, list(map(str, frame.columns)), context=_CONTEXT)
+
+
+def _numeric(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
+    s = frame[col]
+    if s.dtype == bool or str(s.dtype) == "boolean":
+        s = s.astype("Float64")
+    try:
+        return np.asarray(pd.to_numeric(s).astype("Float64").to_numpy(na_value=np.nan), dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DesignError(
+            f"column {col!r} must be numeric for {_CONTEXT}; got dtype {s.dtype}. "
+            "Fix: convert it to numbers (or to 0/1 indicator columns)."
+        ) from exc
+
+
+def _change(
+    frame: pd.DataFrame,
+    ids: pd.Index,
+    *,
+    outcome: str,
+    baseline: str | None,
+    followup_years: str | float | None,
+    change: str,
+) -> NDArray[np.float64]:
+    """The outcome change per row (NaN = no follow-up record)."""
+    follow = _numeric(frame, outcome)
+    if baseline is None:
+        if followup_years is not None:
+            raise DesignError(
+                "followup_years was given but baseline is None, so outcome is read as a ready "
+                "change column. Fix: pass baseline=<baseline column> to compute the change, "
+                "or drop followup_years."
+            )
+        return follow
+    base = _numeric(frame, baseline)
+    has = ~np.isnan(follow)
+    bad = has & np.isnan(base)
+    if bad.any():
+        raise DesignError(
+            f"column {baseline!r} (baseline of the outcome) is missing for people with a "
+            f"follow-up value in {outcome!r}: ids {format_rows(ids[bad])}. "
+            "Fix: fill the baseline value or exclude these people before matching."
+        )
+    if change == "absolute":
+        return follow - base
+    if change == "relative":
+        zero = has & (base == 0)
+        if zero.any():
+            raise DesignError(
+                f"column {baseline!r} is 0 for ids {format_rows(ids[zero])}, so a relative "
+                "change is undefined. Fix: use change='absolute' or 'absolute_per_year'."
+            )
+        return (follow - base) / np.where(has, base, 1.0)
+    if change != "absolute_per_year":
+        raise DesignError(
+            f"change={change!r} is not one of 'absolute_per_year', 'relative', 'absolute'."
+        )
+    if followup_years is None:
+        raise DesignError(
+            "change='absolute_per_year' needs followup_years (a column name or a number of "
+            "years). Fix: pass followup_years=..., or use change='absolute'."
+        )
+    if isinstance(followup_years, str):
+        _require(frame, [followup_years])
+        years = _numeric(frame, followup_years)
+        name = f"column {followup_years!r}"
+    else:
+        years = np.full(len(frame), float(followup_years))
+        name = "followup_years"
+    bad = has & ~(years > 0)
+    if bad.any():
+        raise DesignError(
+            f"{name} must be a positive number of years for everyone with a follow-up value; "
+            f"it is missing or ≤ 0 for ids {format_rows(ids[bad])}. Fix: correct the interval."
+        )
+    return (follow - base) / np.where(has, years, 1.0)
+
+
+def _denominator_mask(
+    data: pd.DataFrame,
+    ids: pd.Index,
+    rows: NDArray[np.bool_],
+    denominator: str | pd.Series | None,
+) -> tuple[NDArray[np.bool_], str]:
+    """In-denominator flag for every row of ``data`` (checked only where ``rows``)."""
+    if denominator is None:
+        return np.ones(len(data), dtype=bool), "all participants with follow-up"
+    if isinstance(denominator, str):
+        _require(data, [denominator])
+        vals = _numeric(data, denominator)
+        where = f"column {denominator!r}"
+        label = f"{denominator} = 1"
+    else:
+        s = pd.Series(denominator)
+        missing = ids[rows][~ids[rows].isin(s.index)]
+        if len(missing):
+            raise DesignError(
+                "the denominator Series must be indexed by person id and cover every "
+                f"participant; ids {format_rows(missing)} are absent. Fix: reindex it by "
+                "the id column."
+            )
+        vals = np.asarray(
+            pd.to_numeric(s.reindex(ids).astype("Float64")).to_numpy(na_value=np.nan),
+            dtype=float,
+        )
+        where = "the denominator Series"
+        label = str(s.name) + " = 1" if s.name is not None else "given subset"
+    bad = rows & ~np.isin(vals, (0.0, 1.0))
+    if bad.any():
+        raise DesignError(
+            f"{where} must be 0/1 (or True/False) for every participant with follow-up; "
+            f"ids {format_rows(ids[bad])} have {format_rows(pd.unique(vals[bad]))}. "
+            "Fix: code the subset as 0/1 for all participants."
+        )
+    return vals == 1.0, label
+
+
+def _design(
+    data: pd.DataFrame, regressors: Sequence[str], fit_rows: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], list[str], dict[str, list[Any]]]:
+    """Raw design columns (no intercept); categoricals expanded with a reference level.
+
+    Levels come from the rows the model is fitted on; returns the unseen levels per column.
+    """
+    cols: list[NDArray[np.float64]] = []
+    names: list[str] = []
+    unseen: dict[str, list[Any]] = {}
+    for r in regressors:
+        s = data[r]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            cols.append(_numeric(data, r))
+            names.append(r)
+            continue
+        levels = sorted(pd.unique(s[fit_rows].dropna()), key=str)
+        obs = s.to_numpy(dtype=object)
+        unseen[r] = sorted({v for v in pd.unique(s.dropna()) if v not in set(levels)}, key=str)
+        for lev in levels[1:]:
+            col = np.where(pd.isna(s).to_numpy(), np.nan, (obs == lev).astype(float))
+            cols.append(col)
+            names.append(f"{r}[{lev}]")
+    X = np.column_stack(cols) if cols else np.empty((len(data), 0))
+    return X, names, unseen
+
+
+def _folds(n_sets: int, k_folds: int, seed_fold: int) -> NDArray[np.intp]:
+    rng = np.random.default_rng(np.random.SeedSequence(seed_fold, spawn_key=(7,)))
+    fold = np.empty(n_sets, dtype=np.intp)
+    fold[rng.permutation(n_sets)] = np.arange(n_sets) % k_folds
+    return fold
+
+
+# ---------------------------------------------------------------- the indicator
+
+
+def suppression_rate(
+    matched: MatchedSample,
+    *,
+    outcome: str,
+    baseline: str | None = None,
+    followup_years: str | float | None = None,
+    change: ChangeKind = "absolute_per_year",
+    regressors: Sequence[str] | None = None,
+    denominator: str | pd.Series | None = None,
+    level: float = 0.95,
+    ci: CiKind = "bootstrap",
+    n_boot: int = 2000,
+    k_folds: int = 5,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> Estimate:
+    """Kobe decline-suppression rate with bootstrap CI and a no-effect reference.
+
+    Parameters
+    ----------
+    matched
+        A :class:`~pfseval.designs.psm.matching.MatchedSample`. Its ``pairs`` define the
+        matched sets (a participant with its controls); participants without any matched
+        control are excluded (counted in the sample flow).
+    outcome
+        With ``baseline``: the follow-up measurement column (e.g. ``"egfr_follow"``; NaN =
+        no follow-up record). Without ``baseline``: a ready *change* column (higher = better,
+        i.e. a decline is negative; NaN = no follow-up).
+    baseline
+        The baseline measurement column (e.g. ``"egfr"``), or ``None`` when ``outcome`` is
+        already the change (``change`` is then not used).
+    followup_years
+        Years between the checks: a column name or one number. Needed for
+        ``change="absolute_per_year"``.
+    change
+        ``"absolute_per_year"``: (follow − baseline) / years; ``"absolute"``: follow −
+        baseline; ``"relative"``: (follow − baseline) / baseline.
+    regressors
+        Baseline columns of the prediction model (default ``matched.covariates``).
+        Non-numeric columns are expanded into indicators with the first level as reference.
+    denominator
+        Restricts the participants counted: a 0/1 column (e.g. ``"lifestyle_improved"``) or a
+        boolean Series indexed by person id. ``None`` counts all participants with follow-up.
+    level
+        Confidence level.
+    ci
+        Main interval (all are also reported in ``intervals``): ``"bootstrap"`` (default)
+        is the construction recommended by the coverage study, currently
+        ``"bootstrap_percentile"``; ``"bootstrap_basic"`` (reverse percentile),
+        ``"bootstrap_normal"`` (rate ± z × bootstrap SE); ``"wilson"`` or ``"clopper_pearson"``
+        (on the count; they ignore the uncertainty of the regression and are too narrow).
+    n_boot
+        Bootstrap replicates (matched sets resampled, regression refitted). ``0`` skips the
+        bootstrap (then ``ci`` must be ``"wilson"`` or ``"clopper_pearson"``, and the
+        reference and difference use Wilson and Newcombe intervals).
+    k_folds
+        Folds for the cross-fitted predictions of the controls (no-effect reference); folds
+        are assigned by matched set, seeded.
+    seed
+        Seed of the bootstrap and of the fold assignment. ``None`` draws one from the
+        operating system and records it in ``provenance`` so that the run can be repeated.
+    n_jobs
+        Worker processes for the bootstrap; the draws do not depend on it.
+    progress
+        Show a progress bar for the bootstrap.
+
+    Returns
+    -------
+    Estimate
+        ``value`` = suppressed / denominator; ``draws`` = bootstrap draws of the rate;
+        ``related["reference_rate"]`` and ``related["difference"]`` (participants −
+        reference); counts, R² and coefficients in ``diagnostics``;
+        ``private["per_person"]`` = predicted and actual decline per participant.
+
+    Notes
+    -----
+    Decline = −change. A participant is suppressed when the actual decline is *strictly*
+    smaller than the predicted decline (equivalently, actual change > predicted change); an
+    tie (equal within 1e-9 × max(1, |predicted|), i.e. up to rounding) counts as not
+    suppressed and is counted in ``diagnostics["n_ties"]``. With matching with replacement, a control that is in
+    several matched sets enters the regression once per set (frequency weights).
+
+    Examples
+    --------
+    >>> from pfseval.designs.psm.kobe import _example_matched
+    >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
+    ...                        followup_years=3.0, regressors=["age", "egfr"],
+    ...                        n_boot=200, seed=1)
+    >>> est.diagnostics["n_denominator"], round(est.value, 3)
+    (60, 0.8)
+    >>> lo, hi = est.interval()
+    >>> bool(lo < est.value < hi), sorted(est.related)
+    (True, ['difference', 'reference_rate'])
+    """
+    # ---- options
+    if not 0 < level < 1:
+        raise DesignError(f"level must be in (0, 1), got {level!r}.")
+    if ci not in _CI_CHOICES:
+        raise DesignError(f"ci={ci!r} is not one of {', '.join(map(repr, _CI_CHOICES))}.")
+    if int(n_boot) != n_boot or n_boot < 0:
+        raise DesignError(f"n_boot must be a non-negative integer, got {n_boot!r}.")
+    if n_boot == 0 and ci.startswith("bootstrap"):
+        raise DesignError(f"ci={ci!r} needs n_boot > 0. Fix: set n_boot, or ci='wilson'.")
+    if int(k_folds) != k_folds or k_folds < 2:
+        raise DesignError(f"k_folds must be an integer ≥ 2, got {k_folds!r}.")
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+
+    data = matched.data
+    id_col, treat = matched.id_col, matched.treatment
+    regs = tuple(matched.covariates if regressors is None else regressors)
+    if not regs:
+        raise DesignError("no regressors: pass regressors=[...] (baseline covariates).")
+    needed = [id_col, treat, outcome, *regs] + ([baseline] if baseline else [])
+    _require(data, needed)
+    if outcome in regs:
+        raise DesignError(
+            f"the follow-up outcome {outcome!r} is also a regressor; the prediction model may "
+            "use baseline values only. Fix: remove it from regressors."
+        )
+    ids = pd.Index(data[id_col])
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()]
+        raise DesignError(f"column {id_col!r} has duplicated ids {format_rows(dup)}.")
+    tr = _numeric(data, treat)
+    if not np.isin(tr, (0.0, 1.0)).all():
+        bad = ids[~np.isin(tr, (0.0, 1.0))]
+        raise DesignError(f"column {treat!r} must be 0/1; ids {format_rows(bad)} are not.")
+    is_t = tr == 1.0
+
+    # ---- matched sets
+    pairs = matched.pairs
+    ctrl_cols = [c for c in pairs.columns if str(c).startswith("control_id")]
+    if "treated_id" not in pairs.columns or not ctrl_cols:
+        raise DesignError(
+            "matched.pairs must have columns treated_id, control_id_1, ...; got "
+            f"{list(pairs.columns)}."
+        )
+    long = pairs.melt(id_vars="treated_id", value_vars=ctrl_cols, value_name="cid").dropna(
+        subset=["cid"]
+    )
+    set_ids = pd.Index(pd.unique(long["treated_id"]))
+    pos_t = ids.get_indexer(set_ids)
+    pos_c = ids.get_indexer(pd.Index(long["cid"]))
+    if (pos_t < 0).any() or (pos_c < 0).any():
+        unknown = list(set_ids[pos_t < 0]) + list(pd.Index(long["cid"])[pos_c < 0])
+        raise DesignError(f"matched.pairs names ids not in matched.data: {format_rows(unknown)}.")
+    if not is_t[pos_t].all() or is_t[pos_c].any():
+        raise DesignError("matched.pairs pairs treated with treated or controls with controls.")
+    member_set_all = set_ids.get_indexer(pd.Index(long["treated_id"]))
+
+    # ---- outcome change, follow-up, denominator
+    y = _change(
+        data, ids, outcome=outcome, baseline=baseline, followup_years=followup_years, change=change
+    )
+    has_fu = ~np.isnan(y)
+    in_set_t = np.zeros(len(data), dtype=bool)
+    in_set_t[pos_t] = True
+    in_set_c = np.zeros(len(data), dtype=bool)
+    in_set_c[pos_c] = True
+    part_fu = in_set_t & has_fu
+    in_den, den_label = _denominator_mask(data, ids, part_fu, denominator)
+    analysed = part_fu & in_den
+    ctrl_used = in_set_c & has_fu
+    n_den = int(analysed.sum())
+    if n_den == 0:
+        raise DesignError(
+            f"the denominator is empty: no matched participant with follow-up in {outcome!r} "
+            f"is in the subset ({den_label}). Fix: check the follow-up linkage and the "
+            "denominator column."
+        )
+
+    # ---- design matrix and regressors' completeness
+    Xraw, xnames, unseen = _design(data, regs, ctrl_used)
+    need_x = ctrl_used | part_fu
+    miss = need_x & np.isnan(Xraw).any(axis=1)
+    if miss.any():
+        which = [n for j, n in enumerate(xnames) if np.isnan(Xraw[miss, j]).any()]
+        raise DesignError(
+            f"regressor(s) {', '.join(which)} missing for ids {format_rows(ids[miss])} "
+            "(participants or controls with follow-up). Fix: impute them, exclude these people "
+            "before matching, or choose other regressors."
+        )
+    n_ctrl = int(ctrl_used.sum())
+    if n_ctrl <= len(xnames) + 1:
+        raise DesignError(
+            f"only {n_ctrl} matched controls have follow-up, too few to fit a regression on "
+            f"{len(xnames)} regressors. Fix: use fewer regressors or more controls."
+        )
+    Xc_raw = Xraw[ctrl_used]
+    sd = Xc_raw.std(axis=0)
+    const = [xnames[j] for j in np.flatnonzero(sd == 0)]
+    if const:
+        raise DesignError(
+            f"regressor(s) {', '.join(const)} are constant among the {n_ctrl} matched controls "
+            "with follow-up, so their effect cannot be estimated. Fix: drop them from regressors."
+        )
+    mu = Xc_raw.mean(axis=0)
+    Z = np.column_stack([np.ones(len(data)), (Xraw - mu) / sd])
+    if np.linalg.matrix_rank(Z[ctrl_used]) < Z.shape[1]:
+        raise DesignError(
+            f"the regressors {', '.join(xnames)} are collinear among the matched controls "
+            "with follow-up. Fix: drop redundant regressors."
+        )
+
+    # ---- index maps for the engine
+    ctrl_pos = np.flatnonzero(ctrl_used)  # rows of data
+    row_to_ctrl = np.full(len(data), -1, dtype=np.intp)
+    row_to_ctrl[ctrl_pos] = np.arange(len(ctrl_pos))
+    mc = row_to_ctrl[pos_c]
+    keep = mc >= 0
+    member_set, member_ctrl = member_set_all[keep], mc[keep]
+    w0 = np.bincount(member_ctrl, minlength=len(ctrl_pos)).astype(float)
+    set_fold = _folds(len(set_ids), int(k_folds), seed)
+    order = np.lexsort((member_set, member_ctrl))  # first set of each control
+    first = np.unique(member_ctrl[order], return_index=True)[1]
+    fold_ctrl = set_fold[member_set[order][first]]
+    part_pos = np.flatnonzero(analysed)
+    set_of_row = np.full(len(data), -1, dtype=np.intp)
+    set_of_row[pos_t] = np.arange(len(set_ids))
+    engine = _Engine(
+        n_sets=len(set_ids),
+        x_part=Z[part_pos],
+        y_part=y[part_pos],
+        set_of_part=set_of_row[part_pos],
+        x_ctrl=Z[ctrl_pos],
+        y_ctrl=y[ctrl_pos],
+        member_set=member_set,
+        member_ctrl=member_ctrl,
+        fold_of_ctrl=fold_ctrl,
+        k_folds=int(k_folds),
+    )
+    fold_sizes = np.bincount(fold_ctrl, minlength=int(k_folds))
+    if (fold_sizes == 0).any():
+        raise DesignError(
+            f"k_folds={k_folds} leaves a fold without controls ({len(set_ids)} matched sets). "
+            "Fix: use fewer folds."
+        )
+
+    # ---- point estimate: statsmodels OLS (frequency weights when controls repeat)
+    import statsmodels.api as sm
+
+    X_sm = np.column_stack([np.ones(len(ctrl_pos)), Xc_raw])
+    fit = sm.WLS(y[ctrl_pos], X_sm, weights=w0).fit()
+    fu_part_pos = np.flatnonzero(part_fu)
+    pred_all = np.column_stack([np.ones(len(fu_part_pos)), Xraw[fu_part_pos]]) @ fit.params
+    actual_all = y[fu_part_pos]
+    supp_all = _suppressed(actual_all, pred_all)
+    den_all = in_den[fu_part_pos]
+    numer = int((supp_all & den_all).sum())
+    rate = numer / n_den
+    tol = _TIE_TOL * np.maximum(1.0, np.abs(pred_all))
+    n_ties = int((den_all & (np.abs(actual_all - pred_all) <= tol)).sum())
+
+    # no-effect reference: cross-fitted predictions of the controls (lstsq, independent of
+    # the engine's normal equations; the tests check that both agree)
+    ctrl_pred = _crossfit_predictions(engine, np.ones(engine.n_sets))
+
+    # ---- intervals
+    intervals_rate: dict[str, tuple[float, float]] = {
+        "wilson": wilson(numer, n_den, level=level),
+        "clopper_pearson": clopper_pearson(numer, n_den, level=level),
+    }
+    n_ref = round(float(w0.sum()))
+    supp_ctrl = _suppressed(engine.y_ctrl, ctrl_pred)
+    x_ref = round(float(w0 @ supp_ctrl))
+    ref_rate = x_ref / n_ref
+    diff = rate - ref_rate
+    intervals_ref: dict[str, tuple[float, float]] = {"wilson": wilson(x_ref, n_ref, level=level)}
+    intervals_diff: dict[str, tuple[float, float]] = {
+        "newcombe": newcombe_diff(numer, n_den, x_ref, n_ref, level=level)
+    }
+    # bootstrap engine with smoothed flips (see _Engine); bandwidths by Silverman's rule on
+    # the controls' cross-fitted residual SD
+    r0_part, r0_ctrl = engine.residuals(np.ones(engine.n_sets))
+    sigma = float(np.std(r0_ctrl))
+    engine = dataclasses.replace(
+        engine,
+        base_part=supp_all[den_all].astype(float),
+        base_ctrl=supp_ctrl.astype(float),
+        r0_part=r0_part,
+        r0_ctrl=r0_ctrl,
+        h_part=_SILVERMAN * sigma * n_den ** (-0.2),
+        h_ctrl=_SILVERMAN * sigma * n_ctrl ** (-0.2),
+    )
+    draws: NDArray[np.float64] | None = None
+    n_failed = 0
+    if n_boot > 0:
+        draws = bootstrap_draws(
+            engine,
+            n_boot=int(n_boot),
+            seed=seed,
+            n_jobs=n_jobs,
+            progress=progress,
+            desc="Kobe bootstrap",
+        )
+        n_failed = int(np.isnan(draws).any(axis=1).sum())
+        for store, j, est in (
+            (intervals_rate, 0, rate),
+            (intervals_ref, 1, ref_rate),
+            (intervals_diff, 2, diff),
+        ):
+            store.update(_bootstrap_intervals(draws[:, j], est, level))
+    main = RECOMMENDED_BOOTSTRAP if ci == "bootstrap" else ci
+    fallback = RECOMMENDED_BOOTSTRAP if n_boot else None
+    main_ref = main if main in intervals_ref else (fallback or "wilson")
+    main_diff = main if main in intervals_diff else (fallback or "newcombe")
+
+    # ---- warnings
+    small: list[str] = []
+    extrap: list[str] = []
+    attr: list[str] = []
+    min_ctrl = max(_MIN_CONTROLS, _CONTROLS_PER_REGRESSOR * len(xnames))
+    if n_ctrl < min_ctrl:
+        small.append(
+            f"the prediction regression is fitted on only {n_ctrl} matched controls with "
+            f"follow-up for {len(xnames)} regressors (fewer than {min_ctrl}: at least "
+            f"{_CONTROLS_PER_REGRESSOR} per regressor and {_MIN_CONTROLS} in all); predictions "
+            "are imprecise."
+        )
+    if n_den < _MIN_DENOMINATOR:
+        small.append(
+            f"only {n_den} participants are in the denominator (fewer than "
+            f"{_MIN_DENOMINATOR}); the rate is imprecise, read its confidence interval."
+        )
+    lo_c, hi_c = Xc_raw.min(axis=0), Xc_raw.max(axis=0)
+    Xp = Xraw[part_pos]
+    for j, name in enumerate(xnames):
+        n_out = int(((Xp[:, j] < lo_c[j]) | (Xp[:, j] > hi_c[j])).sum())
+        if n_out:
+            extrap.append(
+                f"{n_out} participant(s) in the denominator have {name} outside the range of "
+                f"the controls used in the regression ({lo_c[j]:.4g} to {hi_c[j]:.4g}); their "
+                "predictions are extrapolated."
+            )
+    for name, levs in unseen.items():
+        n_un = int(data[name].iloc[part_pos].isin(levs).sum()) if levs else 0
+        if n_un:
+            extrap.append(
+                f"{n_un} participant(s) in the denominator have a level of {name} "
+                f"({format_rows(levs)}) that no control used in the regression has; they are "
+                "predicted at the reference level."
+            )
+    n_part = int(in_set_t.sum())
+    n_no_fu = int((in_set_t & ~has_fu).sum())
+    if n_no_fu:
+        c_no_fu = int((in_set_c & ~has_fu).sum())
+        n_c_set = int(in_set_c.sum())
+        attr.append(
+            f"{n_no_fu} of {n_part} matched participants ({n_no_fu / n_part:.0%}) have no "
+            f"follow-up value of {outcome!r} and are left out of the rate (matched controls "
+            f"without follow-up: {c_no_fu} of {n_c_set}, {c_no_fu / n_c_set:.0%})."
+        )
+    if n_boot > 0 and n_failed:
+        small.append(
+            f"{n_failed} of {n_boot} bootstrap replicates had no participant in the "
+            "denominator and were ignored in the intervals."
+        )
+    emit_warnings(small, SmallSampleWarning)
+    emit_warnings(extrap, ExtrapolationWarning)
+    emit_warnings(attr, AttritionWarning)
+    all_warnings = (*small, *extrap, *attr)
+
+    # ---- sample flow
+    flow = SampleFlow.start(
+        {"participants": int(is_t.sum()), "controls": int((~is_t).sum())},
+        labels={"participants": "participants", "controls": "controls"},
+    )
+    flow = flow.exclude("no matched control", ids[is_t & ~in_set_t], group="participants")
+    flow = flow.exclude(
+        f"no follow-up value of {outcome}", ids[in_set_t & ~has_fu], group="participants"
+    )
+    flow = flow.exclude(
+        f"outside the denominator subset ({den_label})",
+        ids[part_fu & ~in_den],
+        group="participants",
+    )
+    flow = flow.exclude("not matched to a participant", ids[~is_t & ~in_set_c], group="controls")
+    flow = flow.exclude(
+        f"no follow-up value of {outcome}", ids[in_set_c & ~has_fu], group="controls"
+    )
+
+    # ---- result
+    change_words = (
+        f"ready change column {outcome}"
+        if baseline is None
+        else {
+            "absolute_per_year": f"({outcome} − {baseline}) / follow-up years",
+            "absolute": f"{outcome} − {baseline}",
+            "relative": f"({outcome} − {baseline}) / {baseline}",
+        }[change]
+    )
+    boot_words = (
+        f"{n_boot} bootstrap replicates resampling matched sets and refitting the regression"
+        if n_boot
+        else "no bootstrap"
+    )
+    method = (
+        f"Kobe suppression rate: OLS of the change [{change_words}] on {', '.join(xnames)} "
+        f"fitted on {n_ctrl} matched controls with follow-up; a participant is suppressed when "
+        f"the actual decline is strictly smaller than predicted; rate over {den_label}. "
+        f"Interval: {_ci_words(main)}; {boot_words}."
+    )
+    prov = provenance(seed=seed, data=data)
+    coef = {"intercept": float(fit.params[0])}
+    coef.update({n: float(b) for n, b in zip(xnames, fit.params[1:], strict=True)})
+    diagnostics = {
+        "n_suppressed": numer,
+        "n_denominator": n_den,
+        "n_participants_matched": n_part,
+        "n_participants_without_followup": n_no_fu,
+        "n_participants_outside_denominator": int((part_fu & ~in_den).sum()),
+        "n_controls_used": n_ctrl,
+        "n_control_rows": n_ref,
+        "n_matched_sets": len(set_ids),
+        "regression_r_squared": float(fit.rsquared),
+        "regression_coefficients": coef,
+        "regressors": list(xnames),
+        "change": "given" if baseline is None else change,
+        "denominator": den_label,
+        "n_ties": n_ties,
+        "tie_rule": (
+            "actual decline equal to predicted (within 1e-9 relative) counts as not suppressed"
+        ),
+        "reference_n_suppressed": x_ref,
+        "k_folds": int(k_folds),
+        "fold_sizes": [int(v) for v in fold_sizes],
+        "n_boot": int(n_boot),
+        "n_failed_replicates": n_failed,
+        "bootstrap_bandwidth_participants": engine.h_part,
+        "bootstrap_bandwidth_controls": engine.h_ctrl,
+    }
+    ref_est = Estimate(
+        estimand="suppression_reference_rate",
+        value=ref_rate,
+        conf_low=intervals_ref[main_ref][0],
+        conf_high=intervals_ref[main_ref][1],
+        method=(
+            f"no-effect reference: the same rule applied to the {n_ctrl} controls with "
+            f"{k_folds}-fold cross-fitted predictions (folds by matched set); "
+            f"interval: {_ci_words(main_ref)}"
+        ),
+        n=n_ref,
+        intervals=intervals_ref,
+        draws=None if draws is None else draws[:, 1],
+        diagnostics={"n_suppressed": x_ref, "n_controls": n_ref},
+        label="no-effect reference rate",
+        level=level,
+        sample_flow=flow,
+        provenance=prov,
+    )
+    diff_est = Estimate(
+        estimand="suppression_rate_difference",
+        value=diff,
+        conf_low=intervals_diff[main_diff][0],
+        conf_high=intervals_diff[main_diff][1],
+        method=(
+            "participants' rate − no-effect reference rate; interval: "
+            + (
+                _ci_words(main_diff) + " (both rates recomputed in each replicate)"
+                if main_diff.startswith("bootstrap")
+                else "Newcombe hybrid score (ignores the shared regression)"
+            )
+        ),
+        n=n_den,
+        intervals=intervals_diff,
+        draws=None if draws is None else draws[:, 2],
+        label="rate − reference",
+        level=level,
+        sample_flow=flow,
+        provenance=prov,
+    )
+    per_person = pd.DataFrame(
+        {
+            id_col: ids[fu_part_pos],
+            "predicted_change": pred_all,
+            "actual_change": actual_all,
+            "predicted_decline": -pred_all,
+            "actual_decline": -actual_all,
+            "suppressed": supp_all,
+            "in_denominator": den_all,
+        }
+    )
+    per_control = pd.DataFrame(
+        {
+            id_col: ids[ctrl_pos],
+            "fold": fold_ctrl,
+            "predicted_change": ctrl_pred,
+            "actual_change": engine.y_ctrl,
+            "suppressed": supp_ctrl,
+            "n_matched_sets": w0.astype(int),
+        }
+    )
+    return Estimate(
+        estimand="suppression_rate",
+        value=rate,
+        conf_low=intervals_rate[main][0],
+        conf_high=intervals_rate[main][1],
+        method=method,
+        n=n_den,
+        diagnostics=diagnostics,
+        warnings=all_warnings,
+        std_error=None if draws is None else float(np.nanstd(draws[:, 0], ddof=1)),
+        intervals=intervals_rate,
+        related={"reference_rate": ref_est, "difference": diff_est},
+        draws=None if draws is None else draws[:, 0],
+        label="suppression rate",
+        private={"per_person": per_person, "per_control": per_control},
+        level=level,
+        sample_flow=flow,
+        provenance=prov,
+    )
+
+
+def _suppressed(actual: NDArray[np.float64], predicted: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Actual change above predicted (decline smaller), beyond rounding: ties are not."""
+    tol = _TIE_TOL * np.maximum(1.0, np.abs(predicted))
+    return np.asarray(actual - predicted > tol, dtype=bool)
+
+
+def _ci_words(kind: str) -> str:
+    return {
+        "bootstrap_percentile": "bootstrap percentile",
+        "bootstrap_basic": "bootstrap basic (reverse percentile)",
+        "bootstrap_normal": "normal with the bootstrap standard error",
+        "wilson": "Wilson score on the count",
+        "clopper_pearson": "Clopper–Pearson exact on the count",
+        "newcombe": "Newcombe hybrid score",
+    }[kind]
+
+
+def _bootstrap_intervals(
+    draws: NDArray[np.float64], est: float, level: float
+) -> dict[str, tuple[float, float]]:
+    """Percentile, basic (reverse percentile) and normal (bootstrap SE) intervals."""
+    d = draws[np.isfinite(draws)]
+    if d.size < 2:
+        nan = (math.nan, math.nan)
+        return {"bootstrap_percentile": nan, "bootstrap_basic": nan, "bootstrap_normal": nan}
+    a = (1 - level) / 2
+    lo, hi = (float(v) for v in np.quantile(d, [a, 1 - a]))
+    half = float(ndtri(1 - a)) * float(np.std(d, ddof=1))
+    return {
+        "bootstrap_percentile": (lo, hi),
+        "bootstrap_basic": (2 * est - hi, 2 * est - lo),
+        "bootstrap_normal": (est - half, est + half),
+    }
+
+
+def _crossfit_predictions(engine: _Engine, counts: NDArray[np.float64]) -> NDArray[np.float64]:
+    X, y = engine.x_ctrl, engine.y_ctrl
+    w = engine.control_weights(counts)
+    pred = np.empty(len(y))
+    for k in range(engine.k_folds):
+        m = engine.fold_of_ctrl == k
+        tr = ~m
+        b = np.linalg.lstsq(X[tr] * np.sqrt(w[tr])[:, None], y[tr] * np.sqrt(w[tr]), rcond=None)[0]
+        pred[m] = X[m] @ b
+    return pred
+
+
+# ---------------------------------------------------------------- the evaluator's plot
+
+
+def suppression_plot(estimate: Estimate, *, ax: Axes | None = None) -> Figure:
+    """Actual vs predicted decline per participant, with the line y = x.
+
+    Points below the line are suppressed participants (actual decline smaller than
+    predicted). Reads ``estimate.private["per_person"]``: for the evaluator only, never for
+    publication (it shows individual values).
+
+    Examples
+    --------
+    >>> from pfseval.designs.psm.kobe import _example_matched
+    >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
+    ...                        followup_years=3.0, regressors=["age", "egfr"], ci="wilson",
+    ...                        n_boot=0, seed=1)
+    >>> fig = suppression_plot(est)
+    >>> len(fig.axes)
+    1
+    """
+    if "per_person" not in estimate.private:
+        raise DesignError(
+            "this Estimate has no per-person table; pass the result of suppression_rate()."
+        )
+    import matplotlib.pyplot as plt
+
+    pp = estimate.private["per_person"]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 5.0))
+    else:
+        fig = ax.figure  # type: ignore[assignment]
+    den = pp["in_denominator"].to_numpy(dtype=bool)
+    sup = pp["suppressed"].to_numpy(dtype=bool)
+    x = pp["predicted_decline"].to_numpy(dtype=float)
+    yv = pp["actual_decline"].to_numpy(dtype=float)
+    ax.scatter(x[den & sup], yv[den & sup], s=18, color="tab:blue", label="suppressed")
+    ax.scatter(x[den & ~sup], yv[den & ~sup], s=18, color="tab:orange", label="not suppressed")
+    if (~den).any():
+        ax.scatter(
+            x[~den],
+            yv[~den],
+            s=18,
+            facecolors="none",
+            edgecolors="grey",
+            label="outside denominator",
+        )
+    lims = [np.nanmin(np.r_[x, yv]), np.nanmax(np.r_[x, yv])]
+    ax.plot(lims, lims, color="black", lw=1, label="actual = predicted")
+    ax.set_xlabel("predicted decline")
+    ax.set_ylabel("actual decline")
+    ax.set_title(
+        f"suppression rate {estimate.value:.1%} [{estimate.conf_low:.1%}, {estimate.conf_high:.1%}]"
+    )
+    ax.legend(loc="best", fontsize="small")
+    return fig  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------- doctest fixture
+
+
+def _example_matched(*, n_treated: int = 60, seed: int = 0, effect: float = 1.0) -> Any:
+    """A small hand-built matched sample for the examples (1:1 pairs in data order)."""
+    from pfseval.designs.psm.matching import MatchedSample
+
+    rng = np.random.default_rng(seed)
+    n = 2 * n_treated
+    # controls span a wider range than participants (no extrapolation in the examples)
+    age = np.r_[rng.integers(45, 70, size=n_treated), rng.integers(40, 75, size=n_treated)]
+    egfr = np.r_[rng.normal(70, 8, size=n_treated), rng.normal(70, 14, size=n_treated)]
+    treated = np.r_[np.ones(n_treated, int), np.zeros(n_treated, int)]
+    slope = -0.5 - 0.03 * (age - 60) + 0.01 * (egfr - 70) + effect * treated
+    follow = egfr + 3.0 * (slope + rng.normal(0, 1.0, size=n))
+    ids = [f"p{i:03d}" for i in range(n)]
+    df = pd.DataFrame(
+        {"person_id": ids, "treated": treated, "age": age, "egfr": egfr, "egfr_follow": follow}
+    )
+    t_ids = pd.array(ids[:n_treated], dtype=object)
+    pairs = pd.DataFrame({"treated_id": t_ids, "control_id_1": ids[n_treated:]})
+    sub = pd.Series(np.r_[np.arange(n_treated), np.arange(n_treated)], index=ids)
+    return MatchedSample(
+        data=df,
+        treatment="treated",
+        id_col="person_id",
+        covariates=("age", "egfr"),
+        distance=pd.Series(0.5, index=ids),
+        pairs=pairs,
+        weights=pd.Series(1.0, index=ids),
+        subclass=sub,
+        unmatched=pd.DataFrame({"treated_id": [], "reason": []}),
+        balance=pd.DataFrame(),
+        sample_flow=SampleFlow.start({"treated": n_treated, "control": n_treated}),
+    )

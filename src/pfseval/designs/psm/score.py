@@ -1,0 +1,489 @@
+"""Propensity score: unpenalised logistic (or probit) regression, as R's ``glm`` fits it.
+
+The fit is iteratively reweighted least squares in numpy, iterated exactly as R's ``glm.fit``
+(same start, working weights and stopping rule) on a centred and scaled copy of the design
+matrix, so the coefficients and scores agree with R's to rounding error. Categorical covariates are expanded
+with treatment contrasts (first level is the reference), as R's ``model.matrix`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from pfseval.errors import (
+    ColumnMissingError,
+    ConvergenceError,
+    MatchingError,
+    SeparationError,
+    format_rows,
+)
+
+__all__ = ["CovariateDesign", "PropensityModel", "covariate_design", "fit_propensity"]
+
+Link = Literal["logit", "probit"]
+
+_MAX_ITER = 25  # glm.control(maxit = 25)
+_EPSILON = 1e-8  # glm.control(epsilon = 1e-8): relative deviance change that stops IRLS
+_DBL_EPS = float(np.finfo(float).eps)
+
+
+@dataclass(frozen=True)
+class CovariateDesign:
+    """Numeric expansion of the covariates.
+
+    Attributes
+    ----------
+    model
+        Design matrix of the propensity model without the intercept (n × p): numeric
+        covariates as they are, categorical ones as 0/1 indicators of every level but the
+        first (treatment contrasts).
+    model_names
+        Column names of ``model``; an indicator is named ``<column>_<level>``.
+    balance
+        Matrix for the balance table: numeric covariates, and one 0/1 indicator for *every*
+        level of a categorical covariate (as MatchIt's balance tables show them).
+    balance_names
+        Column names of ``balance``.
+    source
+        For each column of ``model``, the covariate it came from.
+    balance_source
+        For each column of ``balance``, the covariate it came from.
+    """
+
+    model: NDArray[np.float64]
+    model_names: tuple[str, ...]
+    balance: NDArray[np.float64]
+    balance_names: tuple[str, ...]
+    source: tuple[str, ...]
+    balance_source: tuple[str, ...]
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return bool(
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+    )
+
+
+def _levels(s: pd.Series) -> list[object]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        present = set(s.dropna().unique().tolist())
+        return [c for c in s.cat.categories.tolist() if c in present]  # like droplevels()
+    return sorted(s.dropna().unique().tolist(), key=str)
+
+
+def covariate_design(data: pd.DataFrame, covariates: Sequence[str]) -> CovariateDesign:
+    """Expand covariates into the propensity-model and balance matrices.
+
+    Numeric and boolean columns are used as they are. String, object and categorical columns
+    are expanded into 0/1 indicators named ``<column>_<level>``; levels are the categories of
+    a categorical column (in their order) or the sorted distinct values otherwise, and the
+    first level is the reference of the model matrix (R's treatment contrasts).
+
+    Parameters
+    ----------
+    data
+        The rows to expand (no missing values in ``covariates``).
+    covariates
+        Column names.
+
+    Returns
+    -------
+    CovariateDesign
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"age": [60, 70, 65], "race": ["white", "black", "hispan"]})
+    >>> d = covariate_design(df, ["age", "race"])
+    >>> d.model_names
+    ('age', 'race_hispan', 'race_white')
+    >>> d.balance_names
+    ('age', 'race_black', 'race_hispan', 'race_white')
+    """
+    model_cols: list[NDArray[np.float64]] = []
+    bal_cols: list[NDArray[np.float64]] = []
+    mnames: list[str] = []
+    bnames: list[str] = []
+    msrc: list[str] = []
+    bsrc: list[str] = []
+    all_numeric = True
+    for c in covariates:
+        if c not in data.columns:
+            raise ColumnMissingError(c, list(map(str, data.columns)), context="covariates")
+        s = data[c]
+        if _is_categorical(s):
+            all_numeric = False
+            levels = _levels(s)
+            values = s.astype(object).to_numpy()
+            na = s.isna().to_numpy()
+            for j, lev in enumerate(levels):
+                ind = (values == lev).astype(float)
+                ind[na] = np.nan  # a missing category stays missing, never the reference
+                name = f"{c}_{lev}"
+                bal_cols.append(ind)
+                bnames.append(name)
+                bsrc.append(c)
+                if j > 0:
+                    model_cols.append(ind)
+                    mnames.append(name)
+                    msrc.append(c)
+        else:
+            x = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+            model_cols.append(x)
+            bal_cols.append(x)
+            mnames.append(c)
+            bnames.append(c)
+            msrc.append(c)
+            bsrc.append(c)
+    n = len(data)
+    model = _stack(model_cols, n)
+    balance = model if all_numeric else _stack(bal_cols, n)
+    return CovariateDesign(
+        model=model,
+        model_names=tuple(mnames),
+        balance=balance,
+        balance_names=tuple(bnames),
+        source=tuple(msrc),
+        balance_source=tuple(bsrc),
+    )
+
+
+def _stack(cols: list[NDArray[np.float64]], n: int) -> NDArray[np.float64]:
+    """Columns into one column-major (n × p) float matrix (columns contiguous)."""
+    out = np.empty((n, len(cols)), dtype=float, order="F")
+    for j, c in enumerate(cols):
+        out[:, j] = c
+    return out
+
+
+@dataclass(frozen=True)
+class PropensityModel:
+    """A fitted propensity-score model.
+
+    Attributes
+    ----------
+    coef
+        Coefficients (index: ``"(Intercept)"`` and the model column names).
+    std_error
+        Model-based standard errors as ``summary(glm)`` (inverse of ``Xᵀ W X`` with the working
+        weights of the last IRLS step).
+    score
+        Fitted propensity score per row (index: the input index, or ids when ``id_col`` given).
+    linear_predictor
+        The fitted linear predictor (logit or probit scale), same index as ``score``.
+    link
+        ``"logit"`` or ``"probit"``.
+    iterations
+        Newton / Fisher-scoring iterations used.
+    deviance
+        Residual deviance, ``-2 log L``.
+    n
+        Rows used in the fit.
+    """
+
+    coef: pd.Series
+    std_error: pd.Series
+    score: pd.Series
+    linear_predictor: pd.Series
+    link: str
+    iterations: int
+    deviance: float
+    n: int
+    covariates: tuple[str, ...] = field(default=())
+
+    def summary(self) -> pd.DataFrame:
+        """Coefficient table: ``term, estimate, std_error, z, p_value``."""
+        z = self.coef / self.std_error
+        return pd.DataFrame(
+            {
+                "term": self.coef.index,
+                "estimate": self.coef.to_numpy(),
+                "std_error": self.std_error.to_numpy(),
+                "z": z.to_numpy(),
+                "p_value": 2 * stats.norm.sf(np.abs(z.to_numpy())),
+            }
+        )
+
+
+def _aliased_columns(Z: NDArray[np.float64], names: Sequence[str]) -> list[str]:
+    """Columns that are (numerically) linear combinations of the columns before them.
+
+    Sequential check on the Gram matrix of the centred and scaled design: the residual
+    variance of column ``j`` after projecting on the earlier non-aliased columns.
+    """
+    n, k = Z.shape
+    if k == 0 or n == 0:
+        return []
+    G = Z.T @ Z / n
+    keep: list[int] = []
+    out: list[str] = []
+    for j in range(k):
+        resid = float(G[j, j])
+        if keep:
+            g = G[keep, j]
+            resid -= float(g @ np.linalg.solve(G[np.ix_(keep, keep)], g))
+        if resid <= 1e-9 * float(G[j, j]):
+            out.append(names[j])
+        else:
+            keep.append(j)
+    return out
+
+
+def _separating(X: NDArray[np.float64], y: NDArray[np.float64], names: Sequence[str]) -> list[str]:
+    """Covariates whose values alone (quasi-)separate treated from controls."""
+    out: list[str] = []
+    t = y == 1
+    for j, name in enumerate(names):
+        x = X[:, j]
+        x1, x0 = x[t], x[~t]
+        if x1.size == 0 or x0.size == 0:
+            continue
+        # complete or quasi-complete separation along x: the ranges touch at most at one point
+        if x1.min() >= x0.max() or x1.max() <= x0.min():
+            out.append(name)
+    return out
+
+
+def _raise_separation(design: CovariateDesign, culprits: list[str], rows: pd.Index) -> None:
+    names = list(design.model_names)
+    src = list(dict.fromkeys(design.source[names.index(c)] for c in culprits))
+    where = f" (fitted probability 0 or 1 in rows {format_rows(rows)})" if len(rows) else ""
+    raise SeparationError(
+        "the propensity model shows (quasi-)complete separation: covariate column(s) "
+        f"{', '.join(culprits)} predict participation (almost) perfectly{where}, so the "
+        f"maximum-likelihood estimate does not exist. Fix: drop, coarsen or merge levels of "
+        f"{', '.join(src)}, or restrict the pool to where both groups occur.",
+        covariates=culprits,
+    )
+
+
+def _linkfun(mu: NDArray[np.float64], link: str) -> NDArray[np.float64]:
+    return np.asarray(special.logit(mu) if link == "logit" else special.ndtri(mu), dtype=float)
+
+
+def _linkinv(
+    eta: NDArray[np.float64], link: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Fitted probability and d mu / d eta, with R's ``binomial()`` clamping."""
+    if link == "logit":
+        mu = special.expit(eta)
+        if float(np.max(np.abs(eta), initial=0.0)) > 30:  # R: eps / 1 - eps beyond |eta| 30
+            mu = np.where(eta < -30, _DBL_EPS, np.where(eta > 30, 1 - _DBL_EPS, mu))
+        dmu = mu * (1 - mu)
+        if float(np.min(dmu, initial=1.0)) < _DBL_EPS:
+            dmu = np.maximum(dmu, _DBL_EPS)
+        return mu, dmu
+    thresh = -float(special.ndtri(_DBL_EPS))
+    e = np.clip(eta, -thresh, thresh)
+    return special.ndtr(e), np.maximum(stats.norm.pdf(eta), _DBL_EPS)
+
+
+def _deviance_mu(mu: NDArray[np.float64], pos: NDArray[np.bool_]) -> float:
+    """Binomial deviance ``-2 Σ [y log mu + (1 - y) log(1 - mu)]``; ``pos`` marks y = 1."""
+    with np.errstate(divide="ignore"):
+        return float(-2 * (np.sum(np.log(mu[pos])) + np.sum(np.log1p(-mu[~pos]))))
+
+
+def fit_propensity(
+    data: pd.DataFrame,
+    *,
+    treatment: str,
+    covariates: Sequence[str],
+    link: Link = "logit",
+    id_col: str | None = None,
+    max_iter: int = _MAX_ITER,
+) -> PropensityModel:
+    """Fit the propensity score by unpenalised maximum likelihood (R's ``glm``).
+
+    Parameters
+    ----------
+    data
+        One row per unit; no missing values in ``treatment`` or ``covariates``.
+    treatment
+        0/1 column (1 = participant).
+    covariates
+        Covariate columns. Categorical ones (string, object or ``category`` dtype) are
+        expanded with the first level as reference.
+    link
+        ``"logit"`` (default) or ``"probit"``.
+    id_col
+        If given, the fitted ``score`` is indexed by this column; otherwise by the input index.
+    max_iter
+        Maximum Newton (logit) or Fisher-scoring (probit) iterations.
+
+    Returns
+    -------
+    PropensityModel
+
+    Raises
+    ------
+    MatchingError
+        A covariate is constant or a linear combination of the others.
+    SeparationError
+        Fitted probabilities of 0 or 1 (complete or quasi-complete separation); the error names
+        the covariate(s) responsible.
+    ConvergenceError
+        The iterations did not converge.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [0, 0, 1, 0, 1, 1, 0, 1], "x": [1, 2, 3, 4, 5, 6, 3.5, 2.5]})
+    >>> m = fit_propensity(df, treatment="t", covariates=["x"])
+    >>> [round(float(v), 4) for v in m.coef]  # R: coef(glm(t ~ x, family = binomial()))
+    [-2.7232, 0.8148]
+    """
+    if link not in ("logit", "probit"):
+        raise MatchingError(f"link must be 'logit' or 'probit', got {link!r}")
+    if treatment not in data.columns:
+        raise ColumnMissingError(treatment, list(map(str, data.columns)), context="treatment")
+    y = pd.to_numeric(data[treatment]).to_numpy(dtype=float)
+    if not np.isin(y, (0.0, 1.0)).all():
+        bad = np.flatnonzero(~np.isin(y, (0.0, 1.0)))
+        raise MatchingError(
+            f"column {treatment!r} must be 0/1; rows {format_rows(data.index[bad])} are not. "
+            "Fix: code participants as 1 and non-participants as 0."
+        )
+    design = covariate_design(data, covariates)
+    X = design.model
+    names = design.model_names
+    if np.isnan(X).any():
+        cols = [names[j] for j in np.flatnonzero(np.isnan(X).any(axis=0))]
+        rows = data.index[np.isnan(X).any(axis=1)]
+        raise MatchingError(
+            f"covariate(s) {', '.join(cols)} have missing values in rows {format_rows(rows)}. "
+            "Fix: impute them, or pass missing='exclude' to match() to exclude these rows."
+        )
+    n, p = X.shape
+    sd = X.std(axis=0) if n else np.zeros(p)
+    const = [names[j] for j in np.flatnonzero(sd == 0)]
+    if const:
+        raise MatchingError(
+            f"covariate(s) {', '.join(const)} are constant in the analysed rows; "
+            "the propensity model cannot estimate their effect. Fix: drop them from covariates."
+        )
+    mu = X.mean(axis=0)
+    Z = np.empty((n, p + 1), order="F")  # column-major: columns are contiguous
+    Z[:, 0] = 1.0
+    Z[:, 1:] = (X - mu) / sd
+    aliased = _aliased_columns(Z, ("(Intercept)", *names))
+    if aliased:
+        raise MatchingError(
+            f"covariate column(s) {', '.join(aliased)} are linear combinations of the others "
+            "(collinear). Fix: drop one of the collinear covariates."
+        )
+    single = _separating(X, y, names)
+    if single:
+        _raise_separation(design, single, data.index[np.zeros(n, dtype=bool)])
+    beta, it, dev, info_inv, eta = _irls(Z, y, link=link, max_iter=max_iter)
+    prob, _ = _linkinv(eta, link)
+    # glm's "fitted probabilities numerically 0 or 1 occurred" check, and diverging
+    # coefficients (a combination of covariates separates the groups)
+    extreme = (prob < 10 * _DBL_EPS) | (prob > 1 - 10 * _DBL_EPS)
+    zbeta = np.abs(beta[1:])
+    if extreme.any() or (zbeta.size and zbeta.max() > 30):
+        _raise_separation(design, [names[int(np.argmax(zbeta))]], data.index[extreme])
+    if it < 0:
+        raise ConvergenceError(
+            f"the propensity model did not converge in {max_iter} iterations. "
+            "Fix: check the covariates for extreme values or near-collinearity."
+        )
+    # back to the original scale: eta = b0 + Σ b_j (x_j - mu_j)/sd_j
+    b = beta[1:] / sd
+    b0 = beta[0] - float(np.sum(b * mu))
+    T = np.zeros((p + 1, p + 1))  # original coefficients = T @ scaled coefficients
+    T[0, 0] = 1.0
+    T[0, 1:] = -mu / sd
+    T[1:, 1:] = np.diag(1 / sd)
+    V = T @ info_inv @ T.T
+    idx = data[id_col] if id_col is not None else data.index
+    index = pd.Index(idx, name=id_col)
+    terms = ["(Intercept)", *names]
+    return PropensityModel(
+        coef=pd.Series(np.r_[b0, b], index=terms, name="coef"),
+        std_error=pd.Series(np.sqrt(np.diag(V)), index=terms, name="std_error"),
+        score=pd.Series(prob, index=index, name="score"),
+        linear_predictor=pd.Series(eta, index=index, name="linear_predictor"),
+        link=link,
+        iterations=it,
+        deviance=dev,
+        n=n,
+        covariates=tuple(covariates),
+    )
+
+
+def _linpred(Z: NDArray[np.float64], beta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``Z @ beta`` accumulated column by column.
+
+    A BLAS matrix-vector product may round identical rows differently depending on where they
+    sit in the array; element-wise accumulation gives identical covariate rows bit-identical
+    scores, which matters because matching breaks ties by data order.
+    """
+    eta = np.full(Z.shape[0], float(beta[0])) * Z[:, 0]
+    for j in range(1, Z.shape[1]):
+        eta += Z[:, j] * float(beta[j])
+    return eta
+
+
+def _irls(
+    Z: NDArray[np.float64], y: NDArray[np.float64], *, link: str, max_iter: int
+) -> tuple[NDArray[np.float64], int, float, NDArray[np.float64], NDArray[np.float64]]:
+    """Iteratively reweighted least squares exactly as R's ``glm.fit`` iterates.
+
+    Same start (``mu = (y + 1/2) / 2``), same working response and weights, same step halving
+    when the fitted probabilities leave (0, 1), and the same stopping rule
+    ``|dev - dev_old| / (|dev| + 0.1) < 1e-8``, so the coefficients follow R's iterates (logit:
+    Newton–Raphson; probit: Fisher scoring). Returns the coefficients, the iterations used
+    (``-1`` if not converged), the deviance, the inverse Fisher information and the linear
+    predictor.
+    """
+    k = Z.shape[1]
+    pos = y == 1
+    mu = (y + 0.5) / 2
+    eta = _linkfun(mu, link)
+    mu, dmu = _linkinv(eta, link)
+    dev_old = _deviance_mu(mu, pos)
+    beta = np.zeros(k)
+    info = np.eye(k)
+    converged = -1
+    for it in range(1, max_iter + 1):
+        # working weights and response (for the logit, w = dmu unless clamped)
+        w = dmu if link == "logit" else dmu**2 / (mu * (1 - mu))
+        z = eta + (y - mu) / dmu
+        Zs = (Z.T * np.sqrt(w)).T  # row-scaled copy; broadcasting along the contiguous axis
+        A = Zs.T @ Zs
+        try:
+            new_beta: NDArray[np.float64] = np.asarray(
+                np.linalg.solve(A, Z.T @ (w * z)), dtype=float
+            )
+        except np.linalg.LinAlgError:
+            break
+        new_eta = _linpred(Z, new_beta)
+        mu, dmu = _linkinv(new_eta, link)
+        dev = _deviance_mu(mu, pos)
+        halvings = 0
+        while not np.isfinite(dev) and halvings < 30 and it > 1:  # glm.fit's step halving
+            new_beta = np.asarray((new_beta + beta) / 2, dtype=float)
+            new_eta = _linpred(Z, new_beta)
+            mu, dmu = _linkinv(new_eta, link)
+            dev = _deviance_mu(mu, pos)
+            halvings += 1
+        beta, eta, info = new_beta, new_eta, A
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < _EPSILON:
+            converged = it
+            dev_old = dev
+            break
+        dev_old = dev
+    # glm's vcov uses the weights of the last IRLS step (those of the previous iterate)
+    try:
+        info_inv: NDArray[np.float64] = np.asarray(np.linalg.inv(info), dtype=float)
+    except np.linalg.LinAlgError:
+        info_inv = np.full((k, k), np.nan)
+    return beta, converged, float(dev_old), info_inv, eta

@@ -1,0 +1,1364 @@
+"""Randomised trials (ランダム化比較試験): two-arm comparisons and randomisation tests.
+
+:func:`compare` estimates the effect of the intervention (``arm == 1``) against control
+(``arm == 0``) as intervention − control, with the interval that suits the design:
+
+============================================  ==================================================
+design / outcome                              estimate and interval
+============================================  ==================================================
+continuous, no adjustment                     difference in means, Welch t interval
+continuous or 0/1, ``covariates``             Lin (2013): OLS on arm × centred covariates, HC2,
+                                              t(n − k)
+``strata`` (blocked randomisation)            stratum-size-weighted difference (the same Lin
+                                              regression on centred stratum indicators), HC2
+``cluster`` (cluster randomisation)           OLS (Lin when adjusted), CR2 with Bell–McCaffrey
+                                              degrees of freedom (default) or CR1 with t(G − 1)
+0/1, no adjustment                            risk difference, Newcombe hybrid-score interval;
+                                              risk ratio / odds ratio with log-scale Wald intervals
+0/1, ``strata``, ratios                       Mantel–Haenszel risk / odds ratio
+``period`` (waitlist / staggered)             estimate per period, combined with weights
+                                              proportional to the analysed people per period
+============================================  ==================================================
+
+:func:`permutation_test` gives the randomisation test of no effect (exact when the design
+allows few enough assignments) and the interval that inverts it under a constant effect.
+
+People with a missing outcome are counted in the sample flow (attrition, by arm) and left out
+of the analysis; a warning flags differential attrition (see :func:`compare`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from pfseval.errors import (
+    AttritionWarning,
+    ColumnMissingError,
+    DataProblem,
+    DataValidationError,
+    DesignError,
+    PfsevalWarning,
+    SmallSampleWarning,
+    format_rows,
+)
+from pfseval.inference import (
+    cluster_robust_vcov,
+    count_assignments,
+    hc_vcov,
+    iter_assignments,
+    newcombe_diff,
+    permutation_p_value,
+    shift_interval,
+    t_interval,
+    wilson,
+)
+from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
+
+__all__ = [
+    "ATTRITION_DIFFERENCE",
+    "ATTRITION_OVERALL",
+    "FEW_CLUSTERS",
+    "compare",
+    "permutation_test",
+]
+
+Measure = Literal["difference", "risk_ratio", "odds_ratio"]
+OutcomeType = Literal["auto", "continuous", "binary"]
+ClusterSE = Literal["CR2", "CR1"]
+
+#: Differential attrition rule: warn when the share of people with a missing outcome differs
+#: between the arms by more than this (absolute difference of proportions).
+ATTRITION_DIFFERENCE = 0.05
+#: Warn when more than this share of all randomised people have a missing outcome.
+ATTRITION_OVERALL = 0.20
+#: Warn when a cluster-randomised analysis has fewer clusters than this.
+FEW_CLUSTERS = 20
+
+_ARMS = ("intervention", "control")
+
+
+# ----------------------------------------------------------------- validation and flow
+
+
+@dataclass
+class _Prepared:
+    """The analysed records (arrays aligned) and the accounting of the input."""
+
+    y: NDArray[np.float64]
+    z: NDArray[np.int64]
+    covariates: NDArray[np.float64]  # n × p (p may be 0)
+    strata: NDArray[Any] | None
+    cluster: NDArray[Any] | None
+    period: NDArray[Any] | None
+    flow: SampleFlow
+    n_input: dict[str, int]
+    n_missing_outcome: dict[str, int]
+    warnings: list[tuple[str, type[Warning]]] = field(default_factory=list)
+
+
+def _need_frame(data: Any) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    return data
+
+
+def _check_columns(data: pd.DataFrame, columns: Sequence[str], context: str) -> None:
+    for c in columns:
+        if c not in data.columns:
+            raise ColumnMissingError(c, [str(x) for x in data.columns], context=context)
+
+
+def _numeric(
+    data: pd.DataFrame, column: str, problems: list[DataProblem], *, what: str
+) -> NDArray[np.float64]:
+    s = data[column]
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        out = s.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        coerced = pd.to_numeric(s, errors="coerce")
+        bad = np.flatnonzero(coerced.isna().to_numpy() & s.notna().to_numpy())
+        if bad.size:
+            problems.append(
+                DataProblem(
+                    column=column,
+                    kind="wrong_type",
+                    message=f"{what} must be numeric; some values are not numbers",
+                    rows=tuple(int(i) for i in bad[:50]),
+                    values=tuple(s.iloc[bad[:10]].tolist()),
+                    expected="numbers (convert text such as '12.3' or recode categories to 0/1)",
+                )
+            )
+        out = coerced.to_numpy(dtype="float64", na_value=np.nan)
+    inf = np.flatnonzero(np.isinf(out))
+    if inf.size:
+        problems.append(
+            DataProblem(
+                column=column,
+                kind="out_of_range",
+                message=f"{what} has infinite values",
+                rows=tuple(int(i) for i in inf[:50]),
+                expected="finite numbers (use NaN for a missing value)",
+            )
+        )
+    return out
+
+
+def _design_column(
+    data: pd.DataFrame, column: str | None, problems: list[DataProblem], *, what: str
+) -> NDArray[Any] | None:
+    if column is None:
+        return None
+    s = data[column]
+    miss = np.flatnonzero(s.isna().to_numpy())
+    if miss.size:
+        problems.append(
+            DataProblem(
+                column=column,
+                kind="missing",
+                message=f"the {what} is missing",
+                rows=tuple(int(i) for i in miss[:50]),
+                expected=f"every row to have its {what} (fill it in, or drop the rows yourself)",
+            )
+        )
+    return s.astype(object).to_numpy()
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    covariates: Sequence[str],
+    strata: str | None,
+    cluster: str | None,
+    period: str | None,
+    id_column: str | None,
+    context: str,
+) -> _Prepared:
+    cols = [outcome, arm, *covariates, *(c for c in (strata, cluster, period, id_column) if c)]
+    _check_columns(data, cols, context)
+    if len(data) == 0:
+        raise DesignError(f"{context}: the data frame has no rows")
+    problems: list[DataProblem] = []
+
+    a = data[arm]
+    a_num = a if pd.api.types.is_bool_dtype(a) else pd.to_numeric(a, errors="coerce")
+    a_arr = pd.Series(a_num).to_numpy(dtype="float64", na_value=np.nan)
+    bad_arm = np.flatnonzero(~np.isin(a_arr, [0.0, 1.0]))
+    if bad_arm.size:
+        problems.append(
+            DataProblem(
+                column=arm,
+                kind="unknown_code",
+                message="the arm must be 1 (intervention) or 0 (control)",
+                rows=tuple(int(i) for i in bad_arm[:50]),
+                values=tuple(a.iloc[bad_arm[:10]].tolist()),
+                expected="0 or 1 in every row (recode the arm; missing arms are not allowed)",
+            )
+        )
+    y = _numeric(data, outcome, problems, what="the outcome")
+    X = (
+        np.column_stack([_numeric(data, c, problems, what="a covariate") for c in covariates])
+        if covariates
+        else np.empty((len(data), 0))
+    )
+    s = _design_column(data, strata, problems, what="stratum")
+    g = _design_column(data, cluster, problems, what="cluster")
+    per = _design_column(data, period, problems, what="period")
+    if problems:
+        raise DataValidationError(problems, source=context)
+
+    z = a_arr.astype(np.int64)
+    ids = data[id_column].to_numpy() if id_column else data.index.to_numpy()
+    miss_y = np.isnan(y)
+    miss_x = ~miss_y & np.isnan(X).any(axis=1) if X.shape[1] else np.zeros(len(y), dtype=bool)
+
+    if per is None:
+        keys: list[tuple[Hashable, str]] = [(None, "intervention"), (None, "control")]
+        group_of = np.where(z == 1, "intervention", "control")
+    else:
+        levels = sorted(pd.unique(per), key=lambda v: (str(type(v)), v))
+        keys = [(p, f"period {p}: {lab}") for p in levels for lab in _ARMS]
+        arm_lab = np.where(z == 1, ": intervention", ": control").astype(object)
+        group_of = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(
+            dtype=object
+        ) + arm_lab
+    n_input = {name: int(np.sum(group_of == name)) for _, name in keys}
+    flow = SampleFlow.start(n_input)
+    n_missing: dict[str, int] = {}
+    for _, name in keys:
+        in_g = group_of == name
+        sel = in_g & miss_y
+        n_missing[name] = int(sel.sum())
+        flow = flow.exclude("outcome missing (lost to follow-up)", ids[sel].tolist(), group=name)
+    if X.shape[1]:
+        for _, name in keys:
+            sel = (group_of == name) & miss_x
+            flow = flow.exclude("covariate missing", ids[sel].tolist(), group=name)
+    keep = ~miss_y & ~miss_x
+    period_warnings: list[tuple[str, type[Warning]]] = []
+    if per is not None:
+        # A period without a concurrent control (or intervention) group, such as the second
+        # period of a waitlist trial where everyone is served, carries no randomised comparison.
+        for p, _ in keys[::2]:
+            in_p = keep & (per == p)
+            has = {code: bool(np.any(in_p & (z == code))) for code in (0, 1)}
+            if all(has.values()):
+                continue
+            lacking = "control" if not has[0] else "intervention"
+            for code, lab in ((1, "intervention"), (0, "control")):
+                sel = in_p & (z == code)
+                flow = flow.exclude(
+                    f"period {p} has no concurrent {lacking} group with an outcome "
+                    "(no randomised comparison)",
+                    ids[sel].tolist(),
+                    group=f"period {p}: {lab}",
+                )
+            keep &= per != p
+            period_warnings.append(
+                (
+                    f"period {p} has no {lacking} group with an outcome (e.g. the waitlist "
+                    f"group being served); its {int(in_p.sum())} records are excluded from the "
+                    "comparison and shown in the sample flow.",
+                    PfsevalWarning,
+                )
+            )
+        if not keep.any():
+            raise DesignError(
+                f"{context}: no period has both an intervention and a control group with an "
+                f"observed outcome ({outcome!r}). Fix: check the arm and period columns."
+            )
+        if id_column:
+            seen = pd.Series(ids[keep]).groupby(pd.Series(per[keep], dtype=object).to_numpy())
+            per_id = pd.concat([pd.Series(v.unique()) for _, v in seen])
+            dup = per_id[per_id.duplicated()].unique()
+            if dup.size:
+                period_warnings.append(
+                    (
+                        f"{dup.size} {id_column} value(s) appear in more than one analysed "
+                        f"period (e.g. {format_rows(dup, limit=3)}); the combined interval "
+                        "treats periods as independent samples and may be too narrow.",
+                        PfsevalWarning,
+                    )
+                )
+    prep = _Prepared(
+        y=y[keep],
+        z=z[keep],
+        covariates=X[keep],
+        strata=None if s is None else s[keep],
+        cluster=None if g is None else g[keep],
+        period=None if per is None else per[keep],
+        flow=flow,
+        n_input=n_input,
+        n_missing_outcome=n_missing,
+    )
+    prep.warnings.extend(_attrition_warnings(n_input, n_missing, keys))
+    prep.warnings.extend(period_warnings)
+    if per is None:
+        for code, lab in ((1, "intervention"), (0, "control")):
+            if not np.any(prep.z == code):
+                raise DesignError(
+                    f"{context}: the {lab} arm ({arm} == {code}) has no one with an "
+                    f"observed outcome ({outcome!r}). Fix: check the arm coding and the "
+                    "outcome column; a comparison needs people in both arms."
+                )
+    return prep
+
+
+def _attrition_warnings(
+    n_input: dict[str, int], n_missing: dict[str, int], keys: list[tuple[Hashable, str]]
+) -> list[tuple[str, type[Warning]]]:
+    out: list[tuple[str, type[Warning]]] = []
+    tot_in = sum(n_input.values())
+    tot_miss = sum(n_missing.values())
+    if tot_in and tot_miss / tot_in > ATTRITION_OVERALL:
+        out.append(
+            (
+                f"{tot_miss} of {tot_in} randomised people ({tot_miss / tot_in:.0%}) have no "
+                f"outcome (more than {ATTRITION_OVERALL:.0%}); the comparison covers only "
+                "those followed up and may be biased.",
+                AttritionWarning,
+            )
+        )
+    for i in range(0, len(keys), 2):
+        (p, g1), (_, g0) = keys[i], keys[i + 1]
+        if not n_input[g1] or not n_input[g0]:
+            continue
+        r1 = n_missing[g1] / n_input[g1]
+        r0 = n_missing[g0] / n_input[g0]
+        if abs(r1 - r0) > ATTRITION_DIFFERENCE:
+            where = "" if p is None else f" in period {p}"
+            out.append(
+                (
+                    f"differential attrition{where}: outcome missing for {r1:.1%} of the "
+                    f"intervention arm ({n_missing[g1]}/{n_input[g1]}) and {r0:.1%} of the "
+                    f"control arm ({n_missing[g0]}/{n_input[g0]}), a difference above "
+                    f"{ATTRITION_DIFFERENCE:.0%} points; randomisation no longer guarantees "
+                    "comparable arms.",
+                    AttritionWarning,
+                )
+            )
+    return out
+
+
+# ----------------------------------------------------------------- estimators
+
+
+@dataclass
+class _Fit:
+    estimand: str
+    value: float
+    conf_low: float
+    conf_high: float
+    std_error: float | None
+    df: float
+    p_value: float | None
+    method: str
+    n: int
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    warnings: list[tuple[str, type[Warning]]] = field(default_factory=list)
+
+
+def _t_p(value: float, se: float, df: float) -> float | None:
+    if not se > 0:
+        return None
+    return float(2 * stats.t.sf(abs(value / se), df))
+
+
+def _arm_summary(y: NDArray[np.float64], z: NDArray[np.int64]) -> dict[str, Any]:
+    y1, y0 = y[z == 1], y[z == 0]
+    return {
+        "n_intervention": int(y1.size),
+        "n_control": int(y0.size),
+        "mean_intervention": float(y1.mean()),
+        "mean_control": float(y0.mean()),
+        "sd_intervention": float(y1.std(ddof=1)) if y1.size > 1 else float("nan"),
+        "sd_control": float(y0.std(ddof=1)) if y0.size > 1 else float("nan"),
+    }
+
+
+def _welch(y: NDArray[np.float64], z: NDArray[np.int64], level: float) -> _Fit:
+    y1, y0 = y[z == 1], y[z == 0]
+    n1, n0 = y1.size, y0.size
+    if n1 < 2 or n0 < 2:
+        raise DesignError(
+            f"Welch comparison needs at least 2 people with an outcome in each arm "
+            f"(intervention {n1}, control {n0}). Fix: collect more outcomes."
+        )
+    d = float(y1.mean() - y0.mean())
+    v1, v0 = float(y1.var(ddof=1)) / n1, float(y0.var(ddof=1)) / n0
+    se = math.sqrt(v1 + v0)
+    if se > 0:
+        df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+        lo, hi = t_interval(d, se, df, level=level)
+    else:
+        df, lo, hi = float("nan"), d, d
+    return _Fit(
+        estimand="mean_difference",
+        value=d,
+        conf_low=lo,
+        conf_high=hi,
+        std_error=se,
+        df=df,
+        p_value=_t_p(d, se, df),
+        method="difference in means (intervention − control), Welch t interval",
+        n=n1 + n0,
+        diagnostics={**_arm_summary(y, z), "df": df},
+    )
+
+
+def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, level: float) -> _Fit:
+    x1, n1 = int(y[z == 1].sum()), int((z == 1).sum())
+    x0, n0 = int(y[z == 0].sum()), int((z == 0).sum())
+    p1, p0 = x1 / n1, x0 / n0
+    zq = float(stats.norm.ppf(0.5 + level / 2))
+    diag: dict[str, Any] = {
+        "n_intervention": n1,
+        "n_control": n0,
+        "events_intervention": x1,
+        "events_control": x0,
+        "risk_intervention": p1,
+        "risk_control": p0,
+        "wilson_intervention": wilson(x1, n1, level=level),
+        "wilson_control": wilson(x0, n0, level=level),
+    }
+    warns: list[tuple[str, type[Warning]]] = []
+    if measure == "difference":
+        d = p1 - p0
+        lo, hi = newcombe_diff(x1, n1, x0, n0, level=level)
+        se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+        pbar = (x1 + x0) / (n1 + n0)
+        se0 = math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0))
+        p = float(2 * stats.norm.sf(abs(d) / se0)) if se0 > 0 else None
+        return _Fit(
+            estimand="risk_difference",
+            value=d,
+            conf_low=lo,
+            conf_high=hi,
+            std_error=se,
+            df=math.inf,
+            p_value=p,
+            method=(
+                "risk difference (intervention − control), Newcombe hybrid-score interval; "
+                "p-value from the two-sample score (chi-square) test"
+            ),
+            n=n1 + n0,
+            intervals={"wald": (d - zq * se, d + zq * se)},
+            diagnostics=diag,
+        )
+    a, b, c, e = float(x1), float(n1 - x1), float(x0), float(n0 - x0)
+    # Haldane: the risk ratio needs events in both arms; the odds ratio needs all four cells.
+    needed = (a, c) if measure == "risk_ratio" else (a, b, c, e)
+    corrected = min(needed) == 0
+    if corrected:
+        a, b, c, e = a + 0.5, b + 0.5, c + 0.5, e + 0.5
+        warns.append(
+            (
+                f"a zero cell in the 2×2 table: 0.5 was added to every cell (Haldane "
+                f"correction) to compute the {measure.replace('_', ' ')} and its interval; "
+                "treat the estimate with caution.",
+                SmallSampleWarning,
+            )
+        )
+    if measure == "risk_ratio":
+        log_v = math.log((a / (a + b)) / (c / (c + e)))
+        se = math.sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + e))
+        name = "risk ratio"
+    else:
+        log_v = math.log(a * e / (b * c))
+        se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / e)
+        name = "odds ratio"
+    diag["haldane_correction"] = corrected
+    diag["log_std_error"] = se
+    return _Fit(
+        estimand=measure,
+        value=math.exp(log_v),
+        conf_low=math.exp(log_v - zq * se),
+        conf_high=math.exp(log_v + zq * se),
+        std_error=None,
+        df=math.inf,
+        p_value=float(2 * stats.norm.sf(abs(log_v) / se)) if se > 0 else None,
+        method=(
+            f"{name} (intervention / control), Wald interval on the log scale"
+            + (" with 0.5 added to every cell" if corrected else "")
+        ),
+        n=n1 + n0,
+        diagnostics=diag,
+        warnings=warns,
+    )
+
+
+def _mantel_haenszel(
+    y: NDArray[np.float64],
+    z: NDArray[np.int64],
+    strata: NDArray[Any],
+    measure: Measure,
+    level: float,
+) -> _Fit:
+    """Mantel–Haenszel risk or odds ratio over strata, log-scale Wald interval.
+
+    Odds ratio: variance of Robins, Breslow & Greenland (1986); risk ratio: Greenland &
+    Robins (1985). Strata with one arm only carry no weight.
+    """
+    levels, codes = np.unique(strata.astype(str), return_inverse=True)
+    K = levels.size
+    a = np.bincount(codes, weights=y * (z == 1), minlength=K)
+    n1 = np.bincount(codes, weights=(z == 1).astype(float), minlength=K)
+    c = np.bincount(codes, weights=y * (z == 0), minlength=K)
+    n0 = np.bincount(codes, weights=(z == 0).astype(float), minlength=K)
+    b, d, n = n1 - a, n0 - c, n1 + n0
+    zq = float(stats.norm.ppf(0.5 + level / 2))
+    if measure == "odds_ratio":
+        R, S = a * d / n, b * c / n
+        P, Q = (a + d) / n, (b + c) / n
+        sR, sS = float(R.sum()), float(S.sum())
+        if sR == 0 or sS == 0:
+            raise DesignError(
+                "the Mantel–Haenszel odds ratio is 0 or infinite: no stratum has events in the "
+                "intervention arm and non-events in control (or the reverse). Fix: use "
+                "measure='difference'."
+            )
+        log_v = math.log(sR / sS)
+        var = float(
+            (P * R).sum() / (2 * sR**2)
+            + (P * S + Q * R).sum() / (2 * sR * sS)
+            + (Q * S).sum() / (2 * sS**2)
+        )
+        name, var_ref = "odds ratio", "Robins–Breslow–Greenland variance"
+    else:
+        num, den = a * n0 / n, c * n1 / n
+        sN, sD = float(num.sum()), float(den.sum())
+        if sN == 0 or sD == 0:
+            raise DesignError(
+                "the Mantel–Haenszel risk ratio is 0 or infinite: one arm has no events in any "
+                "stratum. Fix: use measure='difference'."
+            )
+        log_v = math.log(sN / sD)
+        var = float(((n1 * n0 * (a + c) - a * c * n) / n**2).sum() / (sN * sD))
+        name, var_ref = "risk ratio", "Greenland–Robins variance"
+    se = math.sqrt(var)
+    return _Fit(
+        estimand=measure,
+        value=math.exp(log_v),
+        conf_low=math.exp(log_v - zq * se),
+        conf_high=math.exp(log_v + zq * se),
+        std_error=None,
+        df=math.inf,
+        p_value=float(2 * stats.norm.sf(abs(log_v) / se)) if se > 0 else None,
+        method=(
+            f"Mantel–Haenszel {name} (intervention / control) over {K} strata, Wald interval "
+            f"on the log scale ({var_ref})"
+        ),
+        n=int(y.size),
+        diagnostics={
+            "n_intervention": int(n1.sum()),
+            "n_control": int(n0.sum()),
+            "events_intervention": int(a.sum()),
+            "events_control": int(c.sum()),
+            "n_strata": int(K),
+            "log_std_error": se,
+        },
+    )
+
+
+def _design_matrix(
+    z: NDArray[np.int64], W: NDArray[np.float64], names: list[str]
+) -> tuple[NDArray[np.float64], list[str]]:
+    Wc = W - W.mean(axis=0) if W.shape[1] else W
+    zf = z.astype(float)[:, None]
+    X = np.column_stack([np.ones(z.size), zf[:, 0], Wc, zf * Wc])
+    cols = ["(intercept)", "arm", *names, *(f"arm:{n}" for n in names)]
+    return X, cols
+
+
+def _cr2(
+    X: NDArray[np.float64], e: NDArray[np.float64], codes: NDArray[np.int64], j: int
+) -> tuple[float, float]:
+    """CR2 variance of coefficient ``j`` and its Bell–McCaffrey degrees of freedom.
+
+    ``A_g = (I − H_gg)^(-1/2)`` is applied through the thin SVD of ``X_g`` so no
+    ``n_g × n_g`` matrix is formed. With ``c`` the unit vector of coefficient ``j`` and
+    ``v_g = A_g X_g B c``: ``Var = Σ_g (v_gᵀ e_g)²`` and, for a working model with
+    independent homoskedastic errors, ``df = (tr Ω)² / ‖Ω‖_F²`` with
+    ``Ω = diag(‖v_g‖²) − R B Rᵀ``, ``R_g = X_gᵀ v_g`` (Bell & McCaffrey 2002; Pustejovsky &
+    Tipton 2018).
+    """
+    B = np.linalg.inv(X.T @ X)
+    Bc = B[:, j]
+    order = np.argsort(codes, kind="stable")
+    splits = np.flatnonzero(np.diff(codes[order])) + 1
+    G = splits.size + 1
+    contrib = np.empty(G)
+    norms = np.empty(G)
+    R = np.empty((G, X.shape[1]))
+    for gi, ix in enumerate(np.split(order, splits)):
+        Xg = X[ix]
+        U, s, Vt = np.linalg.svd(Xg, full_matrices=False)
+        keep = s > s.max() * 1e-12 if s.size else s > 0
+        U, s, Vt = U[:, keep], s[keep], Vt[keep]
+        M = (s[:, None] * (Vt @ B @ Vt.T)) * s[None, :]
+        lam, Wm = np.linalg.eigh(M)
+        if lam.size and lam.max() > 1 - 1e-10:
+            raise DesignError(
+                "cluster-robust CR2 variance is undefined: one cluster alone determines a "
+                "coefficient (e.g. an arm with a single cluster, or a covariate that varies in "
+                "one cluster only). Fix: use more clusters per arm or fewer covariates."
+            )
+        Ug = U @ Wm
+        f = 1 / np.sqrt(1 - lam) - 1
+
+        def apply(v: NDArray[np.float64], Ug: NDArray[np.float64] = Ug, f: Any = f) -> Any:
+            return v + Ug @ (f * (Ug.T @ v))
+
+        v = apply(Xg @ Bc)
+        contrib[gi] = float(v @ e[ix])
+        norms[gi] = float(v @ v)
+        R[gi] = Xg.T @ v
+    var = float(np.sum(contrib**2))
+    Omega = -(R @ B @ R.T)
+    Omega[np.diag_indices(G)] += norms
+    df = float(np.trace(Omega) ** 2 / np.sum(Omega**2))
+    return var, df
+
+
+def _regression(
+    y: NDArray[np.float64],
+    z: NDArray[np.int64],
+    covariates: NDArray[np.float64],
+    covariate_names: list[str],
+    strata: NDArray[Any] | None,
+    cluster: NDArray[Any] | None,
+    *,
+    binary: bool,
+    level: float,
+    cluster_se: ClusterSE,
+) -> _Fit:
+    blocks: list[NDArray[np.float64]] = []
+    names: list[str] = []
+    diag: dict[str, Any] = _arm_summary(y, z)
+    warns: list[tuple[str, type[Warning]]] = []
+    if strata is not None:
+        levels, codes = np.unique(strata.astype(str), return_inverse=True)
+        tab = pd.crosstab(codes, z)
+        tab = tab.reindex(index=range(levels.size), columns=[0, 1], fill_value=0)
+        small = [str(levels[i]) for i in range(levels.size) if tab.loc[i].min() < 2]
+        if small:
+            raise DesignError(
+                f"stratum {small[0]!r}"
+                + (f" (and {len(small) - 1} more)" if len(small) > 1 else "")
+                + " has fewer than 2 people with an outcome in an arm; the within-stratum "
+                "difference has no variance estimate. Fix: merge small strata before analysis."
+            )
+        dummies = (codes[:, None] == np.arange(1, levels.size)[None, :]).astype(float)
+        blocks.append(dummies)
+        names += [f"stratum={lv}" for lv in levels[1:]]
+        diag["n_strata"] = int(levels.size)
+        diag["stratum_sizes"] = {str(lv): int(np.sum(codes == i)) for i, lv in enumerate(levels)}
+    if covariates.shape[1]:
+        blocks.append(covariates)
+        names += covariate_names
+    W = np.column_stack(blocks) if blocks else np.empty((z.size, 0))
+    X, cols = _design_matrix(z, W, names)
+    n, k = X.shape
+    if np.linalg.matrix_rank(X) < k:
+        raise DesignError(
+            "the adjustment regression is rank deficient: a covariate is constant, collinear "
+            f"with others or with the strata, or constant within an arm ({', '.join(names)}). "
+            "Fix: drop or merge the offending covariates."
+        )
+    if n - k < 1:
+        raise DesignError(
+            f"{k} regression coefficients for {n} people: no residual degrees of freedom. "
+            "Fix: use fewer covariates."
+        )
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ beta
+    value = float(beta[1])
+    intervals: dict[str, tuple[float, float]] = {}
+    what = "risk difference (linear probability model)" if binary else "difference in means"
+    adj = []
+    if strata is not None:
+        adj.append("centred stratum indicators")
+    if covariate_names:
+        adj.append("centred covariates")
+    adj_txt = (
+        f"OLS of the outcome on arm × ({' and '.join(adj)}) (Lin 2013)" if adj else "OLS on arm"
+    )
+    diag["coefficients"] = dict(zip(cols, (float(b) for b in beta), strict=True))
+    diag["n_coefficients"] = k
+    if cluster is None:
+        V = hc_vcov(X, e, kind="HC2")
+        h = np.einsum("ij,jk,ik->i", X, np.linalg.inv(X.T @ X), X)
+        if h.max() > 1 - 1e-10:
+            raise DesignError(
+                "a person has leverage 1 in the adjustment regression (e.g. the only person "
+                "with some covariate value in an arm); HC2 is undefined. Fix: use fewer or "
+                "coarser covariates."
+            )
+        se = math.sqrt(float(V[1, 1]))
+        df = float(n - k)
+        lo, hi = t_interval(value, se, df, level=level)
+        method = f"{what} (intervention − control): {adj_txt}, HC2 robust SE, t({n - k}) interval"
+    else:
+        codes_c, uniq = pd.factorize(pd.Series(cluster.astype(str)))
+        codes_c = np.asarray(codes_c, dtype=np.int64)
+        G = int(uniq.size)
+        per_cluster = pd.crosstab(codes_c, z)
+        mixed = int(np.sum((per_cluster > 0).sum(axis=1) > 1))
+        g1 = int(np.sum(pd.Series(z).groupby(codes_c).max() == 1))
+        g0 = int(np.sum(pd.Series(z).groupby(codes_c).min() == 0))
+        diag.update(
+            n_clusters=G,
+            n_clusters_intervention=g1,
+            n_clusters_control=g0,
+            n_clusters_mixed=mixed,
+            cluster_size_min=int(np.bincount(codes_c).min()),
+            cluster_size_max=int(np.bincount(codes_c).max()),
+        )
+        if min(g1, g0) < 2:
+            raise DesignError(
+                f"cluster-randomised comparison needs at least 2 clusters in each arm "
+                f"(intervention {g1}, control {g0}). Fix: more clusters, or analyse the "
+                "clusters descriptively."
+            )
+        if mixed:
+            warns.append(
+                (
+                    f"the arm varies within {mixed} of {G} clusters; a cluster-randomised "
+                    "trial assigns whole clusters. Check the arm and cluster columns.",
+                    PfsevalWarning,
+                )
+            )
+        if G < FEW_CLUSTERS:
+            warns.append(
+                (
+                    f"only {G} clusters (fewer than {FEW_CLUSTERS}): cluster-robust intervals are "
+                    "approximate; small-sample corrections are applied, and the randomisation "
+                    "test (permutation_test with cluster=...) is advisable.",
+                    SmallSampleWarning,
+                )
+            )
+        V1 = cluster_robust_vcov(X, e, codes_c)
+        se1 = math.sqrt(float(V1[1, 1]))
+        ci1 = t_interval(value, se1, G - 1, level=level)
+        var2, df2 = _cr2(X, e, codes_c, 1)
+        se2 = math.sqrt(var2)
+        ci2 = t_interval(value, se2, df2, level=level)
+        diag["df_bell_mccaffrey"] = df2
+        if cluster_se == "CR2":
+            se, df, (lo, hi) = se2, df2, ci2
+            intervals["CR1, t(G-1)"] = ci1
+            method = (
+                f"{what} (intervention − control): {adj_txt}, cluster-robust CR2 SE "
+                f"(bias-reduced), t interval with Bell–McCaffrey df ({df2:.1f}); {G} clusters"
+            )
+        else:
+            se, df, (lo, hi) = se1, float(G - 1), ci1
+            intervals["CR2, Bell-McCaffrey df"] = ci2
+            method = (
+                f"{what} (intervention − control): {adj_txt}, cluster-robust CR1 SE, "
+                f"t({G - 1}) interval; {G} clusters"
+            )
+    diag["df"] = df
+    return _Fit(
+        estimand="risk_difference" if binary else "mean_difference",
+        value=value,
+        conf_low=lo,
+        conf_high=hi,
+        std_error=se,
+        df=df,
+        p_value=_t_p(value, se, df),
+        method=method,
+        n=n,
+        intervals=intervals,
+        diagnostics=diag,
+        warnings=warns,
+    )
+
+
+def _fit_one(
+    prep_y: NDArray[np.float64],
+    prep_z: NDArray[np.int64],
+    X: NDArray[np.float64],
+    covariate_names: list[str],
+    strata: NDArray[Any] | None,
+    cluster: NDArray[Any] | None,
+    *,
+    binary: bool,
+    measure: Measure,
+    level: float,
+    cluster_se: ClusterSE,
+) -> _Fit:
+    if measure != "difference" and not binary:
+        raise DesignError(
+            f"measure={measure!r} needs a 0/1 outcome; this outcome is continuous. "
+            "Fix: use measure='difference', or recode the outcome to 0/1."
+        )
+    if measure != "difference" and strata is not None and not X.shape[1] and cluster is None:
+        return _mantel_haenszel(prep_y, prep_z, strata, measure, level)
+    if X.shape[1] or strata is not None or cluster is not None:
+        if measure != "difference":
+            raise DesignError(
+                f"measure={measure!r} is available unadjusted or with strata only (Mantel–"
+                "Haenszel); with covariates or clusters use measure='difference' (risk "
+                "difference)."
+            )
+        return _regression(
+            prep_y,
+            prep_z,
+            X,
+            covariate_names,
+            strata,
+            cluster,
+            binary=binary,
+            level=level,
+            cluster_se=cluster_se,
+        )
+    if binary:
+        return _binary(prep_y, prep_z, measure, level)
+    return _welch(prep_y, prep_z, level)
+
+
+def _to_estimate(
+    fit: _Fit,
+    *,
+    level: float,
+    flow: SampleFlow | None,
+    prov: dict[str, Any],
+    label: str,
+    extra_diag: dict[str, Any],
+    related: dict[str, Estimate] | None = None,
+    extra_warnings: Sequence[tuple[str, type[Warning]]] = (),
+) -> tuple[Estimate, list[tuple[str, type[Warning]]]]:
+    warns = [*extra_warnings, *fit.warnings]
+    est = Estimate(
+        estimand=fit.estimand,
+        value=fit.value,
+        conf_low=fit.conf_low,
+        conf_high=fit.conf_high,
+        level=level,
+        method=fit.method,
+        n=fit.n,
+        diagnostics={**extra_diag, **fit.diagnostics},
+        warnings=tuple(m for m, _ in warns),
+        std_error=fit.std_error,
+        p_value=fit.p_value,
+        intervals=fit.intervals,
+        related=related or {},
+        sample_flow=flow,
+        provenance=prov,
+        label=label,
+    )
+    return est, warns
+
+
+def _emit(warns: Sequence[tuple[str, type[Warning]]], *, depth: int = 0) -> None:
+    """Issue the recorded warnings so they point at the user's call (``depth`` extra frames)."""
+    for msg, cat in warns:
+        emit_warnings([msg], cat, stacklevel=4 + depth)
+
+
+def _attrition_diag(prep: _Prepared) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for g, n in prep.n_input.items():
+        key = g.replace(": ", "_").replace(" ", "_")
+        out[f"n_randomised_{key}"] = n
+        out[f"n_missing_outcome_{key}"] = prep.n_missing_outcome[g]
+        out[f"attrition_{key}"] = prep.n_missing_outcome[g] / n if n else float("nan")
+    return out
+
+
+def compare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    covariates: Sequence[str] | None = None,
+    strata: str | None = None,
+    cluster: str | None = None,
+    period: str | None = None,
+    measure: Measure = "difference",
+    outcome_type: OutcomeType = "auto",
+    cluster_se: ClusterSE = "CR2",
+    level: float = 0.95,
+    id_column: str | None = None,
+    label: str = "",
+) -> Estimate:
+    """Compare the intervention arm with the control arm of a randomised trial.
+
+    Parameters
+    ----------
+    data
+        One row per randomised person (per period, for waitlist designs).
+    outcome
+        Outcome column (numeric; missing = lost to follow-up, counted in the sample flow).
+    arm
+        Arm column: 1 intervention, 0 control (bool allowed).
+    covariates
+        Baseline covariates (numeric) for Lin's (2013) adjustment: OLS of the outcome on arm,
+        the covariates centred at their analysed-sample means and their interactions with
+        arm; the arm coefficient is the adjusted difference, with an HC2 standard error and a
+        t(n − k) interval (as R ``lm`` + ``sandwich::vcovHC(type = "HC2")``). People with a
+        missing covariate are excluded and counted in the flow.
+    strata
+        Randomisation stratum (block) column. The estimate is the difference in means within
+        each stratum weighted by the stratum's share of analysed people, computed as the Lin
+        regression on centred stratum indicators (identical numbers), with the HC2 standard
+        error (equal to the Neyman variance ``Σ w_s² (s²_1s/n_1s + s²_0s/n_0s)``) and t(n − k).
+        Each stratum needs 2 or more people per arm.
+    cluster
+        Cluster column for cluster-randomised trials (whole clusters assigned to an arm).
+        Standard errors are cluster-robust; a warning is given under 20 clusters.
+    period
+        Period column for waitlist / staggered designs: each period is analysed separately
+        (with the same options) and the period estimates are combined with weights
+        ``n_p / n`` (analysed people per period, so the target is the average effect over all
+        analysed people). The combined variance is ``Σ w_p² SE_p²`` with Satterthwaite degrees
+        of freedom. Periods must be independent samples: a person's record may appear in one
+        period only. Period estimates are in ``related``.
+    measure
+        ``"difference"`` (mean or risk difference), or for a 0/1 outcome ``"risk_ratio"`` or
+        ``"odds_ratio"`` (log-scale Wald intervals). Unadjusted: when a needed cell is zero,
+        0.5 is added to every cell of the 2×2 table and a warning says so — for the risk
+        ratio only when an arm has no events, for the odds ratio when any cell is zero. With
+        ``strata``: Mantel–Haenszel ratio (Greenland–Robins variance for the risk ratio,
+        Robins–Breslow–Greenland for the odds ratio). Not available with covariates,
+        clusters or periods.
+    outcome_type
+        ``"auto"`` treats an outcome whose analysed values are all 0 or 1 as binary.
+    cluster_se
+        ``"CR2"`` (default): bias-reduced cluster-robust variance with Bell–McCaffrey
+        (Satterthwaite) degrees of freedom, as R ``clubSandwich`` (``vcov = "CR2"``,
+        ``test = "Satterthwaite"``). ``"CR1"``: ``sandwich::vcovCL(type = "HC1")`` with
+        t(G − 1). The other interval is reported in ``intervals``.
+    level
+        Confidence level.
+    id_column
+        Column of record ids used in the sample flow (default: the frame's index).
+    label
+        Display name of the indicator.
+
+    Returns
+    -------
+    Estimate
+        ``value`` is intervention − control (or intervention / control for ratios), with
+        ``conf_low``, ``conf_high``, ``std_error`` (``None`` for ratios; the log-scale SE is in
+        ``diagnostics``), ``p_value`` (two-sided, no effect), the sample flow by arm (and
+        period), arm summaries and attrition in ``diagnostics``.
+
+    Notes
+    -----
+    For a 0/1 outcome the unadjusted risk difference has the Newcombe hybrid-score interval
+    and the score-test p-value (R ``prop.test(correct = FALSE)``); with covariates, strata,
+    clusters or periods the risk difference comes from the linear model (robust SEs), and
+    within a period the combination uses the Wald SE of each period's risk difference.
+
+    Attrition rule: a warning (:class:`~pfseval.errors.AttritionWarning`) is given when the
+    share with a missing outcome differs between the arms by more than 5 percentage points
+    (:data:`ATTRITION_DIFFERENCE`), or when more than 20% of all randomised people have no
+    outcome (:data:`ATTRITION_OVERALL`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"arm": [1] * 5 + [0] * 5,
+    ...                    "y": [5.1, 6.0, 5.5, 7.2, 6.1, 4.0, 4.8, 5.2, 3.9, 4.4]})
+    >>> est = compare(df, outcome="y", arm="arm")
+    >>> round(est.value, 2), round(est.conf_low, 3), round(est.conf_high, 3)
+    (1.52, 0.506, 2.534)
+    >>> est.sample_flow.n_analysed("control")
+    5
+    """
+    data = _need_frame(data)
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if measure not in ("difference", "risk_ratio", "odds_ratio"):
+        raise ValueError(
+            f"measure must be 'difference', 'risk_ratio' or 'odds_ratio', got {measure!r}"
+        )
+    if outcome_type not in ("auto", "continuous", "binary"):
+        raise ValueError(
+            f"outcome_type must be 'auto', 'continuous' or 'binary', got {outcome_type!r}"
+        )
+    if cluster_se not in ("CR2", "CR1"):
+        raise ValueError(f"cluster_se must be 'CR2' or 'CR1', got {cluster_se!r}")
+    cov_names = list(covariates or [])
+    if isinstance(covariates, str):
+        cov_names = [covariates]
+    prep = _prepare(
+        data,
+        outcome=outcome,
+        arm=arm,
+        covariates=cov_names,
+        strata=strata,
+        cluster=cluster,
+        period=period,
+        id_column=id_column,
+        context="rct.compare",
+    )
+    is01 = bool(np.isin(prep.y, [0.0, 1.0]).all())
+    if outcome_type == "binary" and not is01:
+        bad = np.flatnonzero(~np.isin(prep.y, [0.0, 1.0]))
+        raise DataValidationError(
+            [
+                DataProblem(
+                    column=outcome,
+                    kind="out_of_range",
+                    message="outcome_type='binary' needs 0/1 outcomes",
+                    values=tuple(prep.y[bad[:10]].tolist()),
+                    expected="0 or 1",
+                )
+            ],
+            source="rct.compare",
+        )
+    binary = is01 if outcome_type == "auto" else outcome_type == "binary"
+    prov = provenance(seed=None, data=data)
+    common = {
+        "outcome": outcome,
+        "outcome_type": "binary" if binary else "continuous",
+        **_attrition_diag(prep),
+    }
+    if prep.period is None:
+        fit = _fit_one(
+            prep.y,
+            prep.z,
+            prep.covariates,
+            cov_names,
+            prep.strata,
+            prep.cluster,
+            binary=binary,
+            measure=measure,
+            level=level,
+            cluster_se=cluster_se,
+        )
+        est, warns = _to_estimate(
+            fit,
+            level=level,
+            flow=prep.flow,
+            prov=prov,
+            label=label,
+            extra_diag=common,
+            extra_warnings=prep.warnings,
+        )
+        _emit(warns)
+        return est
+    if measure != "difference":
+        raise DesignError(
+            f"measure={measure!r} cannot be combined over periods; use measure='difference'."
+        )
+    return _combine_periods(prep, cov_names, binary, level, cluster_se, prov, label, common)
+
+
+def _combine_periods(
+    prep: _Prepared,
+    cov_names: list[str],
+    binary: bool,
+    level: float,
+    cluster_se: ClusterSE,
+    prov: dict[str, Any],
+    label: str,
+    common: dict[str, Any],
+) -> Estimate:
+    assert prep.period is not None
+    levels = sorted(pd.unique(prep.period), key=lambda v: (str(type(v)), v))
+    fits: list[_Fit] = []
+    related: dict[str, Estimate] = {}
+    warns: list[tuple[str, type[Warning]]] = list(prep.warnings)
+    for p in levels:
+        sel = prep.period == p
+        f = _fit_one(
+            prep.y[sel],
+            prep.z[sel],
+            prep.covariates[sel],
+            cov_names,
+            None if prep.strata is None else prep.strata[sel],
+            None if prep.cluster is None else prep.cluster[sel],
+            binary=binary,
+            measure="difference",
+            level=level,
+            cluster_se=cluster_se,
+        )
+        if f.std_error is None or not f.std_error > 0:
+            raise DesignError(
+                f"period {p}: the estimate has no positive standard error, so periods cannot "
+                "be combined. Fix: check the outcome varies within the period."
+            )
+        fits.append(f)
+        est_p, w_p = _to_estimate(
+            f, level=level, flow=None, prov={}, label=f"period {p}", extra_diag={}
+        )
+        related[f"period {p}"] = est_p
+        warns += [(f"period {p}: {m}", c) for m, c in w_p]
+    n = np.array([f.n for f in fits], dtype=float)
+    w = n / n.sum()
+    vals = np.array([f.value for f in fits])
+    ses = np.array([float(f.std_error or 0.0) for f in fits])
+    dfs = np.array([f.df for f in fits])
+    value = float(w @ vals)
+    terms = (w * ses) ** 2
+    se = math.sqrt(float(terms.sum()))
+    finite = np.isfinite(dfs)
+    denom = float(np.sum(terms[finite] ** 2 / dfs[finite]))
+    df = float(terms.sum() ** 2 / denom) if denom > 0 else math.inf
+    if math.isinf(df):
+        q = float(stats.norm.ppf(0.5 + level / 2))
+        lo, hi = value - q * se, value + q * se
+        p_value = float(2 * stats.norm.sf(abs(value) / se))
+        ci_txt = "normal interval"
+    else:
+        lo, hi = t_interval(value, se, df, level=level)
+        p_value = float(2 * stats.t.sf(abs(value) / se, df))
+        ci_txt = f"t interval with Satterthwaite df ({df:.1f})"
+    first = fits[0].method
+    method = (
+        f"waitlist / staggered design: per-period estimates ({first}) combined with weights "
+        f"proportional to analysed people per period; {ci_txt}"
+    )
+    if binary and "Newcombe" in first:
+        method += "; periods combined with the Wald SE of each period's risk difference"
+    diag = {
+        **common,
+        "n_periods": len(levels),
+        "period_weights": {f"period {p}": float(wi) for p, wi in zip(levels, w, strict=True)},
+        "df": df,
+    }
+    fit = _Fit(
+        estimand=fits[0].estimand,
+        value=value,
+        conf_low=lo,
+        conf_high=hi,
+        std_error=se,
+        df=df,
+        p_value=p_value,
+        method=method,
+        n=int(n.sum()),
+        diagnostics=diag,
+    )
+    est, all_warns = _to_estimate(
+        fit,
+        level=level,
+        flow=prep.flow,
+        prov=prov,
+        label=label,
+        extra_diag={},
+        related=related,
+        extra_warnings=warns,
+    )
+    _emit(all_warns, depth=1)
+    return est
+
+
+# ----------------------------------------------------------------- randomisation test
+
+
+def _big(k: int) -> str:
+    """A possibly astronomically large count in words a report can show."""
+    return f"{float(k):.3g}" if k < 10**300 else f"about 10^{len(str(k)) - 1}"
+
+
+def permutation_test(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    arm: str,
+    strata: str | None = None,
+    cluster: str | None = None,
+    n_perm: int = 10_000,
+    seed: int | None = None,
+    statistic: Literal["difference"] = "difference",
+    alternative: Literal["two-sided", "greater", "less"] = "two-sided",
+    level: float = 0.95,
+    id_column: str | None = None,
+    label: str = "",
+) -> Estimate:
+    """Randomisation test of no effect, re-drawing the assignment the way the trial drew it.
+
+    The statistic is the difference in means (intervention − control) over people; with
+    ``strata`` the stratum-size-weighted difference (as :func:`compare`). The assignment is
+    re-drawn with the observed number of treated units in each stratum; with ``cluster``
+    whole clusters are re-assigned (the arm must be constant within a cluster, and the
+    stratum too). When the design allows at most ``n_perm`` distinct assignments all are
+    enumerated (exact p-value); otherwise ``n_perm`` seeded random re-randomisations give a
+    Monte Carlo p-value ``(1 + count) / (1 + n_perm)``.
+
+    People with a missing outcome are excluded (counted in the flow) and the test is run
+    over the analysed people, conditional on who was followed up.
+
+    Parameters
+    ----------
+    statistic
+        ``"difference"`` (the only statistic at present).
+    alternative
+        ``"two-sided"`` counts ``|T| ≥ |T_obs|``; ``"greater"`` / ``"less"`` are one-sided.
+    level
+        Level of the interval obtained by inverting the two-sided test under a constant
+        additive effect (the set of shifts ``δ`` not rejected; ``y − δ·arm`` is re-tested).
+
+    Returns
+    -------
+    Estimate
+        ``value`` the observed difference, ``p_value`` the randomisation p-value,
+        ``conf_low``/``conf_high`` the test-inversion interval; ``diagnostics`` holds
+        ``exact``, ``n_assignments`` (distinct assignments in the design), ``n_perm_used`` and
+        the Monte Carlo standard error of the p-value.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"arm": [1] * 4 + [0] * 4, "y": [5.0, 6, 7, 8, 1, 2, 3, 4]})
+    >>> est = permutation_test(df, outcome="y", arm="arm")
+    >>> est.value, round(est.p_value, 4), est.diagnostics["n_assignments"]
+    (4.0, 0.0286, 70)
+    """
+    data = _need_frame(data)
+    if statistic != "difference":
+        raise ValueError(f"statistic must be 'difference', got {statistic!r}")
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(
+            f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}"
+        )
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    if n_perm < 1:
+        raise ValueError(f"n_perm must be at least 1, got {n_perm}")
+    prep = _prepare(
+        data,
+        outcome=outcome,
+        arm=arm,
+        covariates=[],
+        strata=strata,
+        cluster=cluster,
+        period=None,
+        id_column=id_column,
+        context="rct.permutation_test",
+    )
+    y, z = prep.y, prep.z
+    n = y.size
+    # units: people, or whole clusters
+    if prep.cluster is not None:
+        ucodes, uniq = pd.factorize(pd.Series(prep.cluster.astype(str)))
+        ucodes = np.asarray(ucodes, dtype=np.int64)
+        zmax = np.asarray(pd.Series(z).groupby(ucodes).max())
+        zmin = np.asarray(pd.Series(z).groupby(ucodes).min())
+        mixed = np.flatnonzero(zmax != zmin)
+        if mixed.size:
+            raise DesignError(
+                f"the arm varies within cluster(s) {', '.join(map(str, uniq[mixed][:10]))}; "
+                "re-randomising whole clusters needs one arm per cluster. Fix: check the arm "
+                "and cluster columns."
+            )
+        unit_z = zmax.astype(np.int64)
+        units = "clusters"
+    else:
+        ucodes = np.arange(n)
+        unit_z = z
+        units = "people"
+    U = unit_z.size
+    if prep.strata is not None:
+        s_str = prep.strata.astype(str)
+        scode_person = np.unique(s_str, return_inverse=True)[1]
+        smax = np.asarray(pd.Series(scode_person).groupby(ucodes).max())
+        smin = np.asarray(pd.Series(scode_person).groupby(ucodes).min())
+        s_unit = smax.astype(np.int64)
+        if np.any(smax != smin):
+            raise DesignError(
+                "the stratum varies within a cluster; clusters must be nested in strata. Fix: "
+                "check the strata and cluster columns."
+            )
+        blocks: NDArray[np.int64] | None = s_unit
+    else:
+        s_unit = np.zeros(U, dtype=np.int64)
+        blocks = None
+    # per-unit sums of the outcome, of the observed assignment and of people
+    Ysum = np.column_stack(
+        [np.bincount(ucodes, weights=y, minlength=U), np.bincount(ucodes, weights=z, minlength=U)]
+    )
+    nsum = np.bincount(ucodes, minlength=U).astype(float)
+    strata_units = [np.flatnonzero(s_unit == s) for s in np.unique(s_unit)]
+    for ix in strata_units:
+        k = int(unit_z[ix].sum())
+        if k == 0 or k == ix.size:
+            raise DesignError(
+                "a stratum has all its analysed units in one arm, so it carries no comparison. "
+                "Fix: merge strata or drop the stratum explicitly before the test."
+            )
+    wts = [float(nsum[ix].sum()) / n for ix in strata_units]
+
+    def stat(Z: NDArray[np.bool_]) -> NDArray[np.float64]:
+        out = np.zeros((Z.shape[0], 2))
+        for ix, wt in zip(strata_units, wts, strict=True):
+            Zs = Z[:, ix].astype(float)
+            T1 = Zs @ Ysum[ix]
+            N1 = Zs @ nsum[ix]
+            Ns = nsum[ix].sum()
+            tot = Ysum[ix].sum(axis=0)
+            out += wt * (T1 / N1[:, None] - (tot - T1) / (Ns - N1)[:, None])
+        return out
+
+    observed = float(stat(unit_z.astype(bool)[None, :])[0, 0])
+    total = count_assignments(unit_z, blocks=blocks)
+    exact = total <= n_perm
+    chunks = [stat(Z) for Z in iter_assignments(unit_z, blocks=blocks, n_perm=n_perm, seed=seed)]
+    null = np.vstack(chunks)
+    p = permutation_p_value(observed, null[:, 0], exact=exact, alternative=alternative)
+    lo, hi = shift_interval(observed, null[:, 0], null[:, 1], exact=exact, level=level)
+    warns: list[tuple[str, type[Warning]]] = list(prep.warnings)
+    min_p = 1 / total if exact else 1 / (1 + n_perm)
+    if exact and 2 / total > 1 - level:
+        warns.append(
+            (
+                f"only {total} possible assignments: the smallest attainable two-sided p-value "
+                f"is about {2 / total:.3g}, so the test cannot reach the {1 - level:.3g} level "
+                "and the interval is unbounded.",
+                SmallSampleWarning,
+            )
+        )
+    mc_se = None if exact else math.sqrt(p * (1 - p) / n_perm)
+    how = (
+        f"exact: all {total} assignments enumerated"
+        if exact
+        else f"Monte Carlo: {n_perm} seeded re-randomisations of {_big(total)} possible"
+    )
+    within = " within strata" if prep.strata is not None else ""
+    method = (
+        f"randomisation test of the {'stratum-weighted ' if prep.strata is not None else ''}"
+        f"difference in means, re-assigning {units}{within} ({how}); interval by inverting "
+        "the test under a constant additive effect"
+    )
+    diag = {
+        "outcome": outcome,
+        "exact": exact,
+        "n_assignments": total,
+        "n_perm_used": int(null.shape[0]),
+        "units": units,
+        "n_units": U,
+        "alternative": alternative,
+        "min_attainable_p": min_p,
+        "p_value_mc_se": mc_se,
+        **_arm_summary(y, z),
+        **_attrition_diag(prep),
+    }
+    est = Estimate(
+        estimand="mean_difference",
+        value=observed,
+        conf_low=lo,
+        conf_high=hi,
+        level=level,
+        method=method,
+        n=n,
+        diagnostics=diag,
+        warnings=tuple(m for m, _ in warns),
+        p_value=p,
+        sample_flow=prep.flow,
+        provenance=provenance(seed=seed, data=data),
+        label=label,
+    )
+    _emit(warns)
+    return est

@@ -1,0 +1,245 @@
+"""Linking a baseline health-check year to a follow-up year, with a sample flow.
+
+:func:`link_years` keeps **one row per baseline record**, in baseline order. Follow-up values
+are joined by person id under the same names with the suffix ``_follow`` (``egfr`` →
+``egfr_follow``) and are missing for people without a follow-up record. The
+:class:`~pfseval.result.SampleFlow` accounts for every baseline record: linked, or lost with a
+reason (no follow-up record; follow-up record without a required item). Ids are matched as
+text (``1001``, ``1001.0`` and ``"1001"`` are the same person).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pfseval.errors import ColumnMissingError, DataProblem, DataValidationError
+from pfseval.io.validation import _as_text
+from pfseval.result import SampleFlow
+
+__all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
+
+FOLLOW_SUFFIX = "_follow"
+NO_RECORD = "no follow-up health-check record"
+
+
+class DuplicateIdError(DataValidationError):
+    """A person id occurs more than once in the baseline or in the follow-up data."""
+
+
+@dataclass(frozen=True)
+class LinkedCohort:
+    """A baseline year linked to a follow-up year.
+
+    Attributes
+    ----------
+    data
+        One row per baseline record (baseline order): the baseline columns, the follow-up
+        columns with the suffix ``_follow`` (missing when lost) and, when both years have
+        ``fiscal_year``, ``followup_years`` = follow-up minus baseline fiscal year.
+    sample_flow
+        Baseline records → excluded with reasons → linked (group ``"all"``).
+    lost
+        Private: the id and reason of every baseline record not linked (never publish).
+    id_col
+        The id column.
+    n_followup_only
+        Follow-up records whose id is not in the baseline (not part of the cohort).
+
+    Examples
+    --------
+    >>> base = pd.DataFrame({"person_id": ["a", "b", "c"], "egfr": [70.0, 65.0, 80.0]})
+    >>> follow = pd.DataFrame({"person_id": ["a", "c", "z"], "egfr": [68.0, None, 90.0]})
+    >>> cohort = link_years(base, follow, require=("egfr",))
+    >>> cohort.data["egfr_follow"].tolist()
+    [68.0, nan, nan]
+    >>> cohort.sample_flow.n_analysed(), cohort.n_followup_only
+    (1, 1)
+    >>> cohort.lost["reason"].tolist()
+    ['no follow-up health-check record', 'follow-up record without egfr']
+    """
+
+    data: pd.DataFrame
+    sample_flow: SampleFlow
+    lost: pd.DataFrame
+    id_col: str = "person_id"
+    n_followup_only: int = 0
+
+    @property
+    def linked(self) -> pd.DataFrame:
+        """The rows of :attr:`data` that were linked (every exclusion step passed)."""
+        lost_pos = self.lost.index.to_numpy()
+        keep = np.ones(len(self.data), dtype=bool)
+        keep[lost_pos] = False
+        return self.data.iloc[np.flatnonzero(keep)]
+
+
+def _id_problems(ids: pd.Series, frame: str, id_col: str) -> list[DataProblem]:
+    problems = []
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        problems.append(
+            DataProblem(
+                column=id_col,
+                kind="missing",
+                message=f"{int(missing.sum())} {frame} record(s) without a person id cannot be "
+                "linked. Fix: supply the ids or remove the records (and account for them).",
+                rows=tuple(int(i) for i in np.flatnonzero(missing)),
+            )
+        )
+    dup = ids.duplicated(keep=False).to_numpy() & ~missing
+    if dup.any():
+        problems.append(
+            DataProblem(
+                column=id_col,
+                kind="duplicate",
+                message=f"{int(dup.sum())} {frame} records share "
+                f"{ids[dup].nunique()} id(s). Fix: keep one record per person in each year.",
+                rows=tuple(int(i) for i in np.flatnonzero(dup)),
+                values=tuple(ids[dup].tolist()[:50]),
+                expected="one record per person",
+            )
+        )
+    return problems
+
+
+def link_years(
+    baseline: pd.DataFrame,
+    followup: pd.DataFrame,
+    *,
+    id_col: str = "person_id",
+    require: Sequence[str] = (),
+) -> LinkedCohort:
+    """Link a baseline year and a follow-up year by person id.
+
+    Parameters
+    ----------
+    baseline
+        One record per person at baseline (canonical column names).
+    followup
+        One record per person at follow-up.
+    id_col
+        The person-id column in both frames.
+    require
+        Follow-up items that must be present for a person to count as linked (e.g.
+        ``("egfr",)``); people whose follow-up record lacks one are lost with the reason
+        ``"follow-up record without <item>"`` (their values stay in :attr:`LinkedCohort.data`).
+
+    Returns
+    -------
+    LinkedCohort
+        ``data`` (one row per baseline record), ``sample_flow`` (counts add up to
+        ``len(baseline)``) and the private ``lost`` table.
+
+    Raises
+    ------
+    ColumnMissingError
+        ``id_col`` (or a ``require`` item) is absent.
+    DuplicateIdError
+        An id occurs more than once in either year (rows are 0-based positions per frame).
+    DataValidationError
+        Records without an id, or a baseline column already ending in ``_follow``.
+
+    Examples
+    --------
+    >>> base = pd.DataFrame({"person_id": ["a", "b"], "fiscal_year": [2016, 2016]})
+    >>> follow = pd.DataFrame({"person_id": ["b"], "fiscal_year": [2019]})
+    >>> link_years(base, follow).data["followup_years"].tolist()
+    [nan, 3.0]
+    """
+    for frame, df in (("baseline", baseline), ("follow-up", followup)):
+        if id_col not in df.columns:
+            raise ColumnMissingError(
+                id_col, list(map(str, df.columns)), context=f"link_years ({frame})"
+            )
+    for item in require:
+        if item not in followup.columns:
+            raise ColumnMissingError(
+                item, list(map(str, followup.columns)), context="link_years(require=...)"
+            )
+    key_b = _as_text(baseline[id_col]).reset_index(drop=True)
+    key_f = _as_text(followup[id_col]).reset_index(drop=True)
+    problems_b = _id_problems(key_b, "baseline", id_col)
+    problems_f = _id_problems(key_f, "follow-up", id_col)
+    clash = [c for c in baseline.columns if str(c).endswith(FOLLOW_SUFFIX)]
+    problems = [
+        DataProblem(
+            column=p.column + f" ({frame})",
+            kind=p.kind,
+            message=p.message,
+            rows=p.rows,
+            values=p.values,
+            expected=p.expected,
+        )
+        for frame, ps in (("baseline", problems_b), ("follow-up", problems_f))
+        for p in ps
+    ]
+    if clash:
+        problems.append(
+            DataProblem(
+                column=str(clash[0]),
+                kind="duplicate_column",
+                message=f"baseline columns {clash} already end in {FOLLOW_SUFFIX!r}. Fix: "
+                "rename them before linking",
+            )
+        )
+    if problems:
+        err = (
+            DuplicateIdError
+            if any(p.kind == "duplicate" for p in problems)
+            else DataValidationError
+        )
+        raise err(problems, source="link_years")
+
+    base = baseline.reset_index(drop=True)
+    fol = followup.reset_index(drop=True).drop(columns=[id_col])
+    fol.columns = pd.Index([f"{c}{FOLLOW_SUFFIX}" for c in fol.columns], dtype=object)
+    pos = pd.Index(key_f.astype(object)).get_indexer(pd.Index(key_b.astype(object)))
+    has = pos >= 0
+    # label -1 is absent from fol's RangeIndex, so unlinked people get missing values
+    aligned = fol.reindex(np.where(has, pos, -1)).reset_index(drop=True)
+    data = pd.concat([base, aligned], axis=1)
+    if (
+        "fiscal_year" in base.columns
+        and "fiscal_year" in followup.columns
+        and ("followup_years" not in base.columns)
+    ):
+        fy_b = pd.to_numeric(base["fiscal_year"], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        fy_f = pd.to_numeric(data[f"fiscal_year{FOLLOW_SUFFIX}"], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        data["followup_years"] = fy_f - fy_b
+
+    flow = SampleFlow.start(len(base), labels={"all": "baseline records"})
+    ids = base[id_col]
+    lost_pos: list[np.ndarray] = [np.flatnonzero(~has)]
+    reasons = [NO_RECORD]
+    flow = flow.exclude(NO_RECORD, ids[~has].tolist())
+    remaining = has.copy()
+    for item in require:
+        col = data[f"{item}{FOLLOW_SUFFIX}"]
+        lacking = remaining & col.isna().to_numpy()
+        reason = f"follow-up record without {item}"
+        flow = flow.exclude(reason, ids[lacking].tolist())
+        lost_pos.append(np.flatnonzero(lacking))
+        reasons.append(reason)
+        remaining &= ~lacking
+    lost = pd.concat(
+        [
+            pd.DataFrame({id_col: ids.iloc[p].to_numpy(), "reason": r}, index=p)
+            for p, r in zip(lost_pos, reasons, strict=True)
+        ]
+    )
+    n_followup_only = len(key_f) - int(has.sum())  # ids are unique in both years
+    return LinkedCohort(
+        data=data,
+        sample_flow=flow,
+        lost=lost,
+        id_col=id_col,
+        n_followup_only=n_followup_only,
+    )

@@ -1,0 +1,609 @@
+"""Validation of health-check data against the vocabulary, reporting every problem at once.
+
+:func:`validate_checkups` parses each vocabulary column the way the loaders do (numbers,
+recognised text codes) *without changing the input* and reports, as
+:class:`pfseval.errors.DataProblem` records:
+
+* ``missing_column`` — a required column (person_id, fiscal_year, age, sex) is absent;
+* ``missing`` — a required column has empty cells;
+* ``wrong_type`` — text that is not a number in a numeric column, or a fraction in a
+  whole-number column;
+* ``unknown_code`` — a sex, dipstick or 0/1 code that is not recognised;
+* ``out_of_range`` — a value outside the plausible range of :data:`VOCABULARY`;
+* ``duplicate`` — several rows with the same (person_id, fiscal_year);
+* ``inconsistent`` — diastolic ≥ systolic pressure (error); BMI differing from
+  weight / height² by more than 1 kg/m² (warning);
+* ``duplicate_column`` — two columns carry the same canonical name;
+* ``converted`` (info) — recognised text codes that the loader converts (e.g. ``男`` → 1);
+* ``extra_column`` (info) — a column outside the vocabulary, kept (text columns whose every
+  value is a plain number without a leading zero are read as float64).
+
+Follow-up copies of vocabulary columns (``egfr_follow``, ``sbp_follow``, ...) are parsed and
+range-checked like the column they copy.
+
+Row numbers are 0-based positions for a data frame; the loaders report 1-based file line
+numbers for CSV (the header is line 1, so the first record is line 2) and 1-based record
+numbers for Parquet. :attr:`ValidationReport.row_numbering` says which.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pfseval.errors import DataProblem, DataValidationError, PfsevalWarning, format_rows
+from pfseval.io.vocabulary import (
+    REQUIRED_COLUMNS,
+    VOCABULARY,
+    ColumnSpec,
+    normalise_value,
+    text_codes,
+)
+
+__all__ = ["DataQualityWarning", "ValidationReport", "parse_checkups", "validate_checkups"]
+
+_MAX_VALUES = 50  # offending values kept per problem (rows are all kept)
+_BMI_TOLERANCE = 1.0  # kg/m²: reported BMI vs weight/height²; covers rounding to 0.1 of all three
+
+
+class DataQualityWarning(PfsevalWarning):
+    """Data passed validation but with warnings (e.g. BMI inconsistent with height/weight)."""
+
+
+# ---------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem found in one dataset.
+
+    Attributes
+    ----------
+    problems
+        All problems, errors first, then warnings, then information.
+    n_rows
+        Number of data rows checked.
+    source
+        The file (or a label) the data came from.
+    row_numbering
+        How ``DataProblem.rows`` are numbered (0-based positions, file lines, ...).
+    columns
+        Column in the checked data → source header it came from.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"person_id": ["a", "b"], "fiscal_year": [2019, 2019],
+    ...                    "age": [45, 300], "sex": [1, 2]})
+    >>> report = validate_checkups(df)
+    >>> report.ok
+    False
+    >>> p = report.problems[0]
+    >>> p.column, p.kind, p.rows, p.values, p.expected
+    ('age', 'out_of_range', (1,), (300,), '18 ≤ age ≤ 110 years')
+    """
+
+    problems: tuple[DataProblem, ...]
+    n_rows: int
+    source: str = ""
+    row_numbering: str = "0-based row positions in the data frame"
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        order = {"error": 0, "warning": 1, "info": 2}
+        probs = sorted(self.problems, key=lambda p: order.get(p.severity, 3))
+        object.__setattr__(self, "problems", tuple(probs))
+        object.__setattr__(self, "columns", MappingProxyType(dict(self.columns)))
+
+    @property
+    def errors(self) -> tuple[DataProblem, ...]:
+        """Problems of severity ``"error"``."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[DataProblem, ...]:
+        """Problems of severity ``"warning"``."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when there is no error (warnings and information are allowed)."""
+        return not self.errors
+
+    def to_text(self) -> str:
+        """A plain-text report: a summary line, then one line per problem."""
+        head = f"{self.source}: " if self.source else ""
+        n_info = len(self.problems) - len(self.errors) - len(self.warnings)
+        lines = [
+            f"{head}{self.n_rows} rows checked: {len(self.errors)} error(s), "
+            f"{len(self.warnings)} warning(s), {n_info} note(s)"
+            + (" — OK" if self.ok else " — NOT OK")
+        ]
+        lines += [f"  - {p}" for p in self.problems]
+        if any(p.rows for p in self.problems):
+            lines.append(f"(rows are {self.row_numbering})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per problem: severity, column, kind, n_rows, rows, values, expected, message."""
+        cols = ["severity", "column", "kind", "n_rows", "rows", "values", "expected", "message"]
+        rows = [
+            {
+                "severity": p.severity,
+                "column": p.column,
+                "kind": p.kind,
+                "n_rows": len(p.rows),
+                "rows": format_rows(p.rows),
+                "values": format_rows(p.values),
+                "expected": p.expected,
+                "message": p.message,
+            }
+            for p in self.problems
+        ]
+        return pd.DataFrame(rows, columns=cols)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`~pfseval.errors.DataValidationError` listing every error and warning
+        when there is at least one error; do nothing otherwise."""
+        if not self.ok:
+            raise DataValidationError(
+                [p for p in self.problems if p.severity != "info"], source=self.source
+            )
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _is_numeric_dtype(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+
+
+def _text_to_number(text: str) -> float | None:
+    t = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    try:
+        x = float(t)
+    except ValueError:
+        return None
+    return x if np.isfinite(x) else None  # "inf" / "nan" text is not a measurement
+
+
+def _parse_numeric(
+    s: pd.Series, spec: ColumnSpec
+) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[int, int]]]:
+    """Parse a column to floats.
+
+    Returns the values (NaN where missing or unparseable), a mask of unparseable cells and the
+    recognised text codes used (text → (code, count)).
+    """
+    if _is_numeric_dtype(s):
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        infinite = np.isinf(values)
+        return np.where(infinite, np.nan, values), infinite, {}
+    # Each distinct text is parsed once: numbers first, then the text rules for the rest.
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    bad_u = np.zeros(len(uniq), dtype=bool)
+    used: dict[str, tuple[int, int]] = {}
+    todo = np.flatnonzero(~np.isfinite(parsed))
+    if len(todo):
+        codebook = text_codes(spec)
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        for j in todo:
+            text = str(uniq.iloc[j])
+            parsed[j] = np.nan
+            if text.strip() == "":
+                continue  # blank cell: missing
+            number = _text_to_number(text)
+            if number is not None:
+                parsed[j] = number
+                continue
+            key = normalise_value(text)
+            if key in codebook:
+                parsed[j] = codebook[key]
+                used[text] = (codebook[key], int(counts[j]))
+            else:
+                bad_u[j] = True
+    safe = np.maximum(codes, 0)
+    values = np.where(codes >= 0, parsed[safe], np.nan)
+    bad = (codes >= 0) & bad_u[safe]
+    return values, bad, used
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Identifiers and codes as text; whole floats (e.g. ids read as 1001.0) lose the ``.0``."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(v)
+        if np.all(v[finite] == np.round(v[finite])):
+            ints = [str(int(x)) if f else None for x, f in zip(v, finite, strict=True)]
+            return pd.Series(ints, index=s.index, dtype=_STR)
+    missing = s.isna().to_numpy()
+    texts = [
+        None if m else (str(x).strip() or None)
+        for x, m in zip(s.to_numpy(dtype=object), missing, strict=True)
+    ]
+    return pd.Series(texts, index=s.index, dtype=_STR)
+
+
+_STR: Any = pd.Series(["a"]).dtype  # the default string dtype: ``str`` in pandas 3, else object
+
+
+_FOLLOW = "_follow"
+_LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
+
+
+def _spec_for(col: object) -> ColumnSpec | None:
+    """The spec of a vocabulary column, also for follow-up copies such as ``egfr_follow``."""
+    if not isinstance(col, str):
+        return None
+    if col in VOCABULARY:
+        return VOCABULARY[col]
+    if col.endswith(_FOLLOW) and col[: -len(_FOLLOW)] in VOCABULARY:
+        base = VOCABULARY[col[: -len(_FOLLOW)]]
+        return None if base.required else base
+    return None
+
+
+def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
+    """An extra column as float64 when every value is a plain number (and no value has a
+    leading zero, which would mark a code such as ``"0123"``); otherwise unchanged."""
+    if _is_numeric_dtype(s) or not (
+        pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+    ):
+        return s, False
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    if len(uniq) == 0:
+        return s, False
+    parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not np.all(np.isfinite(parsed)):
+        return s, False
+    if any(isinstance(u, str) and _LEADING_ZERO.match(u) for u in uniq):
+        return s, False
+    values = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
+    return pd.Series(values, index=s.index, dtype=float), True
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    frame: pd.DataFrame  # converted frame (unconvertible cells NaN)
+    bad: Mapping[str, np.ndarray]  # column -> mask of unconvertible cells
+    problems: tuple[DataProblem, ...]
+
+
+def _rows(mask: np.ndarray, row_numbers: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(r) for r in row_numbers[np.flatnonzero(mask)])
+
+
+def _vals(values: Sequence[Any] | np.ndarray) -> tuple[Any, ...]:
+    out = []
+    for v in list(values)[:_MAX_VALUES]:
+        if isinstance(v, np.generic):
+            v = v.item()
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        out.append(v)
+    return tuple(out)
+
+
+def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
+    problems: list[DataProblem] = []
+    out: dict[Any, pd.Series] = {}
+    bad_masks: dict[str, np.ndarray] = {}
+    seen: set[Any] = set()
+    dup_labels = [c for c in df.columns if list(df.columns).count(c) > 1]
+    for c in dict.fromkeys(dup_labels):
+        problems.append(
+            DataProblem(
+                column=str(c),
+                kind="duplicate_column",
+                message=f"{list(df.columns).count(c)} columns carry this name; only one "
+                "can be used. Fix: drop or rename the extra column(s) in the file or mapping",
+            )
+        )
+    for pos, col in enumerate(df.columns):
+        if col in seen:
+            continue
+        seen.add(col)
+        s = df.iloc[:, pos]
+        spec = _spec_for(col)
+        if spec is None:
+            out[col], as_numbers = _extra_column(s)
+            if col not in dup_labels:
+                how = "read as numbers" if as_numbers else "kept as is"
+                problems.append(
+                    DataProblem(
+                        column=str(col),
+                        kind="extra_column",
+                        message=f"not in the vocabulary; {how}",
+                        severity="info",
+                    )
+                )
+            continue
+        if not spec.numeric:
+            out[col] = _as_text(s)
+            continue
+        values, bad, used = _parse_numeric(s, spec)
+        finite = np.isfinite(values)
+        if used:
+            desc = ", ".join(f"{t!r} → {c} ({k})" for t, (c, k) in used.items())
+            problems.append(
+                DataProblem(
+                    column=col,
+                    kind="converted",
+                    message=f"{sum(k for _, k in used.values())} text value(s) converted to "
+                    f"codes: {desc}",
+                    severity="info",
+                )
+            )
+        if spec.codes is not None:
+            allowed = np.array(sorted(spec.codes), dtype=float)
+            unknown = bad | (finite & ~np.isin(values, allowed))
+            if unknown.any():
+                hint = ""
+                if spec.kind == "flag" and np.any(values[unknown] == 2):
+                    hint = " (the MHLW questionnaire coding 1 = yes, 2 = no must be recoded)"
+                problems.append(
+                    DataProblem(
+                        column=col,
+                        kind="unknown_code",
+                        message=f"{int(unknown.sum())} unknown code(s){hint}. Fix: recode to "
+                        "the allowed codes (pfseval never guesses a code).",
+                        rows=_rows(unknown, row_numbers),
+                        values=_vals(s.to_numpy(dtype=object)[unknown]),
+                        expected=spec.expected(),
+                    )
+                )
+            bad = unknown
+        else:
+            if bad.any():
+                problems.append(
+                    DataProblem(
+                        column=col,
+                        kind="wrong_type",
+                        message=f"{int(bad.sum())} value(s) that are not numbers. Fix: correct "
+                        "the cells or leave them empty for missing.",
+                        rows=_rows(bad, row_numbers),
+                        values=_vals(s.to_numpy(dtype=object)[bad]),
+                        expected=f"a number ({spec.expected()})",
+                    )
+                )
+            if spec.integer:
+                frac = finite & (values != np.round(values))
+                if frac.any():
+                    problems.append(
+                        DataProblem(
+                            column=col,
+                            kind="wrong_type",
+                            message=f"{int(frac.sum())} value(s) are not whole numbers. Fix: "
+                            "correct the cells.",
+                            rows=_rows(frac, row_numbers),
+                            values=_vals(values[frac]),
+                            expected=f"a whole number ({spec.expected()})",
+                        )
+                    )
+                    bad = bad | frac
+            if spec.low is not None and spec.high is not None:
+                out_r = finite & ~bad & ((values < spec.low) | (values > spec.high))
+                if out_r.any():
+                    problems.append(
+                        DataProblem(
+                            column=col,
+                            kind="out_of_range",
+                            message=f"{int(out_r.sum())} value(s) outside the plausible range. "
+                            "Fix: check the value and its unit.",
+                            rows=_rows(out_r, row_numbers),
+                            values=_vals(values[out_r]),
+                            expected=spec.expected(),
+                        )
+                    )
+        bad_masks[col] = bad
+        if spec.integer:
+            whole = np.where(finite & (values == np.round(values)), values, np.nan)
+            out[col] = pd.Series(whole, index=s.index).astype("Int64")
+        else:
+            out[col] = pd.Series(values, index=s.index, dtype=float)
+    frame = pd.DataFrame(out, index=df.index)
+    return _Parsed(frame=frame, bad=bad_masks, problems=tuple(problems))
+
+
+def _row_checks(
+    parsed: pd.DataFrame,
+    bad: Mapping[str, np.ndarray],
+    row_numbers: np.ndarray,
+    required: Sequence[str],
+) -> list[DataProblem]:
+    problems: list[DataProblem] = []
+    cols = set(parsed.columns)
+    for c in required:
+        spec = VOCABULARY.get(c)
+        if c not in cols:
+            label = f" ({spec.label_ja})" if spec else ""
+            problems.append(
+                DataProblem(
+                    column=c,
+                    kind="missing_column",
+                    message=f"required column{label} is absent. Fix: add it, or map its "
+                    "header with mapping={'<header>': '" + c + "'}",
+                    expected=spec.expected() if spec else "",
+                )
+            )
+            continue
+        miss = parsed[c].isna().to_numpy().copy()
+        if c in bad:  # unparseable cells are reported once, as wrong types / unknown codes
+            miss &= ~bad[c]
+        if miss.any():
+            problems.append(
+                DataProblem(
+                    column=c,
+                    kind="missing",
+                    message=f"{int(miss.sum())} empty cell(s) in a required column. Fix: fill "
+                    "them or remove the records (and account for them).",
+                    rows=_rows(miss, row_numbers),
+                    expected=spec.expected() if spec else "a value",
+                )
+            )
+    if "person_id" in cols:
+        # one record per person and year; per person when the data have no fiscal_year
+        key_cols = ["person_id", "fiscal_year"] if "fiscal_year" in cols else ["person_id"]
+        what = "(person_id, fiscal_year) pair(s)" if len(key_cols) == 2 else "person id(s)"
+        key = parsed[key_cols]
+        complete = key.notna().all(axis=1).to_numpy()
+        dup = key.duplicated(keep=False).to_numpy() & complete
+        if dup.any():
+            ids = key[dup].astype(str).agg("/".join, axis=1).to_numpy()
+            n_keys = int(key[dup].drop_duplicates().shape[0])
+            problems.append(
+                DataProblem(
+                    column="person_id",
+                    kind="duplicate",
+                    message=f"{int(dup.sum())} rows share {n_keys} {what}. Fix: keep one "
+                    "record per person" + (" and year." if len(key_cols) == 2 else "."),
+                    rows=_rows(dup, row_numbers),
+                    values=_vals(ids),
+                    expected=f"one row per ({', '.join(key_cols)})",
+                )
+            )
+    if {"sbp", "dbp"} <= cols:
+        sbp = parsed["sbp"].to_numpy(dtype=float)
+        dbp = parsed["dbp"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            inv = dbp >= sbp
+        if inv.any():
+            problems.append(
+                DataProblem(
+                    column="dbp",
+                    kind="inconsistent",
+                    message=f"{int(inv.sum())} row(s) with diastolic ≥ systolic pressure "
+                    "(columns swapped?). Fix: correct the values.",
+                    rows=_rows(inv, row_numbers),
+                    values=_vals([f"{s:g}/{d:g}" for s, d in zip(sbp[inv], dbp[inv], strict=True)]),
+                    expected="dbp < sbp",
+                )
+            )
+    if {"bmi", "height", "weight"} <= cols:
+        h = parsed["height"].to_numpy(dtype=float) / 100.0
+        w = parsed["weight"].to_numpy(dtype=float)
+        b = parsed["bmi"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gap = np.abs(b - w / h**2)
+            inc = gap > _BMI_TOLERANCE
+        if inc.any():
+            problems.append(
+                DataProblem(
+                    column="bmi",
+                    kind="inconsistent",
+                    message=f"{int(inc.sum())} BMI value(s) differ from weight / height² by "
+                    f"more than {_BMI_TOLERANCE:g} kg/m². Fix: check height, weight and BMI.",
+                    rows=_rows(inc, row_numbers),
+                    values=_vals(np.round(b[inc], 1)),
+                    expected="bmi = weight / (height/100)²",
+                    severity="warning",
+                )
+            )
+    return problems
+
+
+def parse_checkups(
+    df: pd.DataFrame,
+    *,
+    source: str = "",
+    row_numbers: Sequence[int] | np.ndarray | None = None,
+    row_numbering: str | None = None,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """Convert vocabulary columns to their types and validate, in one pass.
+
+    Parameters
+    ----------
+    df
+        Data with canonical column names; values may be text (as read from a file).
+    source
+        Label for messages (e.g. the file name).
+    row_numbers
+        Number to report for each row (default: 0-based positions).
+    row_numbering
+        How ``row_numbers`` are numbered, in words (shown in the report).
+    required
+        Columns that must be present and complete (default: person_id, fiscal_year, age,
+        sex). A wide programme table without ``fiscal_year`` may pass ``("person_id",)``;
+        duplicates are then checked per person.
+
+    Returns
+    -------
+    (converted, report)
+        ``converted`` has the same rows and columns as ``df``: identifiers and codes as text,
+        whole-number columns as ``Int64``, measurements as ``float64``; recognised text codes
+        converted; cells that could not be converted are missing in ``converted`` and listed
+        in ``report``. Use :func:`validate_checkups` when only the report is needed.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"person_id": ["a"], "fiscal_year": ["2020"], "age": ["61"],
+    ...                     "sex": ["女"], "urine_protein": ["±"]})
+    >>> converted, report = parse_checkups(raw)
+    >>> int(converted.loc[0, "sex"]), int(converted.loc[0, "urine_protein"]), report.ok
+    (2, 1, True)
+    """
+    if row_numbers is None:
+        rn = np.arange(len(df), dtype=np.int64)
+        numbering = row_numbering or "0-based row positions in the data frame"
+    else:
+        rn = np.asarray(row_numbers, dtype=np.int64)
+        if len(rn) != len(df):
+            raise ValueError(f"row_numbers has {len(rn)} entries for {len(df)} rows")
+        numbering = row_numbering or "as given"
+    parsed = _parse(df, rn)
+    problems = [*parsed.problems, *_row_checks(parsed.frame, parsed.bad, rn, tuple(required))]
+    report = ValidationReport(
+        problems=tuple(problems),
+        n_rows=len(df),
+        source=source,
+        row_numbering=numbering,
+        columns={str(c): str(c) for c in df.columns},
+    )
+    return parsed.frame, report
+
+
+def validate_checkups(
+    df: pd.DataFrame, *, source: str = "", required: Sequence[str] = REQUIRED_COLUMNS
+) -> ValidationReport:
+    """Check a health-check frame against the vocabulary and report every problem at once.
+
+    The frame is not modified. Its columns must already carry canonical names (see
+    :func:`pfseval.io.read_checkups` for header mapping); values may be numbers or text.
+
+    Parameters
+    ----------
+    df
+        The data to check.
+    source
+        Label used in messages (e.g. the file name).
+    required
+        Columns that must be present and complete (default: person_id, fiscal_year, age, sex).
+
+    Returns
+    -------
+    ValidationReport
+        Every problem found; ``report.ok`` is ``True`` when there is no error. Row numbers
+        are 0-based positions in ``df``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"person_id": ["a", "a", "b"], "fiscal_year": [2019, 2019, 2019],
+    ...                    "age": [50, 51, 62], "sex": [1, 1, 3], "sbp": [128, "1２0", "abc"]})
+    >>> report = validate_checkups(df, source="demo")
+    >>> [(p.column, p.kind, p.rows) for p in report.errors]
+    [('sex', 'unknown_code', (2,)), ('sbp', 'wrong_type', (2,)), ('person_id', 'duplicate', (0, 1))]
+    """
+    return parse_checkups(df, source=source, required=required)[1]

@@ -1,0 +1,492 @@
+"""Payment contracts as data: load and validate a TOML contract, evaluate it on indicators.
+
+A contract has fixed payments (固定支払), outcome-linked components (成果連動支払), each tied
+to one indicator through a schedule, a rounding rule applied to each component, and an overall
+cap (支払上限額). The order of operations for each component is: schedule → component floor
+and cap (and the allocation, when given) → rounding; then total = fixed + components, limited
+to ``[0, cap]``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pfseval.errors import ContractError
+from pfseval.payment._keys import Reader
+from pfseval.payment.result import PaymentResult, build_result
+from pfseval.payment.schedules import ROUNDING_RULES, Schedule, round_amounts, schedule_from_dict
+from pfseval.result import Estimate
+
+__all__ = ["BASES", "UNITS", "Basis", "Component", "Contract", "FixedPayment", "Indicators"]
+
+Basis = Literal["point", "conf_low", "conf_high"]
+BASES: tuple[str, ...] = ("point", "conf_low", "conf_high")
+#: Units a contract may be written in, with their value in yen.
+UNITS: dict[str, int] = {"円": 1, "千円": 1_000, "万円": 10_000, "百万円": 1_000_000}
+Indicators = Mapping[str, "Estimate | float"]
+
+
+@dataclass(frozen=True)
+class FixedPayment:
+    """A fixed payment (固定支払), paid regardless of the indicators."""
+
+    label: str
+    amount: float
+    timing: str | None = None
+    description: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"label": self.label, "amount": self.amount}
+        for k in ("timing", "description"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        return d
+
+
+@dataclass(frozen=True)
+class Component:
+    """An outcome-linked payment (成果連動支払) tied to one indicator by a schedule.
+
+    Attributes
+    ----------
+    indicator
+        Indicator id looked up in the mapping passed to :meth:`Contract.evaluate`.
+    label
+        Display name (unique within the contract), e.g. ``"腎機能低下抑制率"``.
+    schedule
+        The payment schedule (see :mod:`pfseval.payment.schedules`).
+    allocation
+        Amount allocated to the component (配分額); ``proportional``, ``band`` and
+        ``pass_fail`` pay a share of it. The component never pays more than it.
+    basis
+        Which value of an :class:`~pfseval.result.Estimate` pays: ``point``, ``conf_low`` or
+        ``conf_high``.
+    cap, floor
+        Component-level upper and lower limits on the amount (before rounding).
+    rounding, rounding_unit
+        Override the contract's rounding rule for this component.
+    """
+
+    indicator: str
+    label: str
+    schedule: Schedule
+    allocation: float | None = None
+    basis: Basis = "point"
+    cap: float | None = None
+    floor: float | None = None
+    rounding: str | None = None
+    rounding_unit: float | None = None
+    timing: str | None = None
+    description: str | None = None
+
+    @property
+    def upper(self) -> float | None:
+        """The highest amount the component may pay: the smaller of cap and allocation."""
+        lims = [v for v in (self.cap, self.allocation) if v is not None]
+        return min(lims) if lims else None
+
+    def amounts(
+        self, x: NDArray[np.float64], *, rounding: str, rounding_unit: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Raw, capped and rounded amounts for indicator values ``x``."""
+        raw = self.schedule.amounts(x, self.allocation)
+        lo = -np.inf if self.floor is None else self.floor
+        hi = np.inf if self.upper is None else self.upper
+        capped = np.clip(raw, lo, hi)
+        return raw, capped, self.round(capped, rounding=rounding, rounding_unit=rounding_unit)
+
+    def round(
+        self, capped: NDArray[np.float64], *, rounding: str, rounding_unit: float
+    ) -> NDArray[np.float64]:
+        """Round amounts by the component's rule (else the contract's), never past its limits.
+
+        With ``ceil``, a cap of 250.5 pays 250: rounding does not carry an amount over the cap
+        or under the floor.
+        """
+        rule = self.rounding or rounding
+        unit = self.rounding_unit if self.rounding_unit is not None else rounding_unit
+        rounded = round_amounts(capped, rule=rule, unit=unit)
+        if rule != "none":
+            if self.upper is not None:
+                rounded = np.minimum(rounded, round_amounts(self.upper, rule="floor", unit=unit))
+            if self.floor is not None:
+                inward = "ceil" if self.floor > 0 else "floor"
+                rounded = np.maximum(rounded, round_amounts(self.floor, rule=inward, unit=unit))
+        return rounded
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"indicator": self.indicator, "label": self.label}
+        if self.allocation is not None:
+            d["allocation"] = self.allocation
+        d["basis"] = self.basis
+        for k in ("cap", "floor", "rounding", "rounding_unit", "timing", "description"):
+            if getattr(self, k) is not None:
+                d[k] = getattr(self, k)
+        d["schedule"] = self.schedule.to_dict()
+        return d
+
+
+@dataclass(frozen=True)
+class Payments:
+    """Vectorised payments for ``n`` sets of indicator values (one row each)."""
+
+    raw: NDArray[np.float64]  # (n, k) per component
+    capped: NDArray[np.float64]
+    rounded: NDArray[np.float64]
+    fixed: float
+    subtotal: NDArray[np.float64]  # (n,)
+    total: NDArray[np.float64]
+    cap_applied: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A validated payment contract. Build it with :meth:`from_toml` or :meth:`from_dict`.
+
+    Those two constructors validate every key; building the dataclass directly skips
+    validation. See ``docs/payment.md`` for the file format and the order of operations.
+
+    Examples
+    --------
+    >>> c = Contract.from_dict({"contract": {
+    ...     "name": "例", "unit": "千円", "cap": 9500, "rounding": "floor",
+    ...     "fixed": [{"label": "固定支払", "amount": 4500}],
+    ...     "component": [{"indicator": "extra_screened", "label": "受診者増加数",
+    ...                    "schedule": {"type": "per_unit", "unit_amount": 10, "max_units": 500}}]}})
+    >>> c.evaluate({"extra_screened": 921}).total
+    9500.0
+    >>> Contract.from_dict(c.to_dict()) == c
+    True
+    """
+
+    name: str
+    unit: str
+    rounding: str
+    rounding_unit: float = 1
+    cap: float | None = None
+    fixed: tuple[FixedPayment, ...] = ()
+    components: tuple[Component, ...] = ()
+    description: str | None = None
+    source: str = field(default="", compare=False)
+
+    # -- loading ---------------------------------------------------------------
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Contract:
+        """Read and validate a contract file; errors name the file and the key path."""
+        p = Path(path)
+        try:
+            with p.open("rb") as f:
+                doc = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise ContractError("(file)", f"not valid TOML: {e}", file=str(p)) from e
+        return cls.from_dict(doc, file=str(p))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], *, file: str = "") -> Contract:
+        """Validate a contract given as a dict shaped like the TOML file (``{"contract": ...}``)."""
+        root = Reader("", file)
+        top = root.table(d)
+        root.keys(top, required=("contract",), optional=())
+        r = Reader("contract", file)
+        c = r.table(top["contract"])
+        r.keys(
+            c,
+            required=("name", "unit", "rounding"),
+            optional=("cap", "rounding_unit", "description", "fixed", "component"),
+        )
+        name = r.at("name").string(c["name"])
+        unit = r.at("unit").string(c["unit"], choices=tuple(UNITS))
+        rounding = r.at("rounding").string(c["rounding"], choices=ROUNDING_RULES)
+        runit = (
+            r.at("rounding_unit").number(c["rounding_unit"], positive=True, what="rounding_unit")
+            if "rounding_unit" in c
+            else 1
+        )
+        cap = r.at("cap").number(c["cap"], minimum=0, what="cap") if "cap" in c else None
+        desc = r.at("description").string(c["description"]) if "description" in c else None
+        fixed = tuple(
+            _fixed_from(r.at("fixed").at(i), f)
+            for i, f in enumerate(r.at("fixed").array(c.get("fixed", [])))
+        )
+        comps = tuple(
+            _component_from(r.at("component").at(i), x)
+            for i, x in enumerate(r.at("component").array(c.get("component", [])))
+        )
+        if not fixed and not comps:
+            r.fail("the contract has no fixed payment and no component. Fix: add at least one.")
+        seen: dict[str, int] = {}
+        for i, comp in enumerate(comps):
+            if comp.label in seen:
+                r.at("component").at(i).at("label").fail(
+                    f"label {comp.label!r} is already used by contract.component[{seen[comp.label]}]"
+                    ". Fix: give every component its own label."
+                )
+            seen[comp.label] = i
+        return cls(
+            name=name,
+            unit=unit,
+            rounding=rounding,
+            rounding_unit=runit,
+            cap=cap,
+            fixed=fixed,
+            components=comps,
+            description=desc,
+            source=file,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract as a dict shaped like the TOML file; ``from_dict`` round-trips it."""
+        c: dict[str, Any] = {"name": self.name, "unit": self.unit}
+        if self.description is not None:
+            c["description"] = self.description
+        if self.cap is not None:
+            c["cap"] = self.cap
+        c["rounding"] = self.rounding
+        c["rounding_unit"] = self.rounding_unit
+        if self.fixed:
+            c["fixed"] = [f.to_dict() for f in self.fixed]
+        if self.components:
+            c["component"] = [x.to_dict() for x in self.components]
+        return {"contract": c}
+
+    def to_toml(self) -> str:
+        """The contract as TOML text (``from_toml`` reads it back to an equal contract)."""
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+    # -- queries ---------------------------------------------------------------
+    @property
+    def fixed_total(self) -> float:
+        return float(sum(f.amount for f in self.fixed))
+
+    def component_index(self, component: int | str) -> int:
+        """Position of a component given by position, label or (unique) indicator id."""
+        if isinstance(component, int):
+            if not 0 <= component < len(self.components):
+                raise IndexError(
+                    f"component {component} does not exist; the contract has "
+                    f"{len(self.components)} component(s)"
+                )
+            return component
+        for key in ("label", "indicator"):
+            hits = [i for i, c in enumerate(self.components) if getattr(c, key) == component]
+            if len(hits) == 1:
+                return hits[0]
+        labels = ", ".join(repr(c.label) for c in self.components)
+        raise KeyError(
+            f"no single component with label or indicator {component!r}; labels: {labels}"
+        )
+
+    def max_payment(self) -> float:
+        """The most the contract can pay: its cap, or fixed + every component's maximum.
+
+        A component without cap or allocation whose schedule is unbounded gives ``inf``.
+
+        Examples
+        --------
+        >>> c = Contract.from_dict({"contract": {"name": "例", "unit": "円", "rounding": "ceil",
+        ...     "component": [{"indicator": "x", "label": "X",
+        ...                    "schedule": {"type": "step", "steps": [[1, 10.2], [2, 7]]}}]}})
+        >>> c.max_payment()
+        11.0
+        """
+        if self.cap is not None:
+            return float(self.cap)
+        total = self.fixed_total
+        for c in self.components:
+            hi = c.schedule.max_amount(c.allocation)
+            if c.upper is not None:
+                hi = min(hi, c.upper)
+            if c.floor is not None:
+                hi = max(hi, c.floor)
+            if math.isfinite(hi):
+                hi = float(
+                    c.round(
+                        np.array([hi]), rounding=self.rounding, rounding_unit=self.rounding_unit
+                    )[0]
+                )
+            total += hi
+        return total
+
+    # -- evaluation ------------------------------------------------------------
+    def payments(self, values: NDArray[np.float64]) -> Payments:
+        """Vectorised payments for a ``(n, k)`` array of indicator values (k = components).
+
+        This is the single computation behind :meth:`evaluate`, the payment distribution and
+        contract simulation.
+        """
+        v = np.atleast_2d(np.asarray(values, dtype=float))
+        k = len(self.components)
+        if v.shape[1] != k:
+            raise ValueError(f"values must have {k} columns (one per component), got {v.shape[1]}")
+        parts = [
+            comp.amounts(v[:, j], rounding=self.rounding, rounding_unit=self.rounding_unit)
+            for j, comp in enumerate(self.components)
+        ]
+        raw, capped, rounded = (
+            np.column_stack([p[i] for p in parts]) if parts else np.zeros((v.shape[0], 0))
+            for i in range(3)
+        )
+        subtotal = self.fixed_total + rounded.sum(axis=1)
+        hi = np.inf if self.cap is None else self.cap
+        total = np.clip(subtotal, 0.0, hi)
+        return Payments(
+            raw=raw,
+            capped=capped,
+            rounded=rounded,
+            fixed=self.fixed_total,
+            subtotal=subtotal,
+            total=total,
+            cap_applied=subtotal > hi,
+        )
+
+    def indicator_values(
+        self, indicators: Indicators, *, basis: Basis | None = None
+    ) -> tuple[list[float], list[str]]:
+        """The value each component uses, and notes on numbers used without an interval.
+
+        Raises :class:`~pfseval.errors.ContractError` naming the component's key path when an
+        indicator is not supplied or is not a finite number.
+        """
+        out: list[float] = []
+        notes: list[str] = []
+        for i, comp in enumerate(self.components):
+            path = f"contract.component[{i}].indicator"
+            b = basis or comp.basis
+            if comp.indicator not in indicators:
+                supplied = ", ".join(repr(k) for k in indicators) or "none"
+                raise ContractError(
+                    path,
+                    f"indicator {comp.indicator!r} (component {comp.label!r}) was not supplied; "
+                    f"supplied: {supplied}. Fix: pass it in the indicators mapping or correct "
+                    "the id in the contract.",
+                    file=self.source,
+                )
+            ind = indicators[comp.indicator]
+            if isinstance(ind, Estimate):
+                x = ind.value if b == "point" else getattr(ind, b)
+            elif isinstance(ind, int | float | np.integer | np.floating) and not isinstance(
+                ind, bool
+            ):
+                x = float(ind)
+                if basis is None and b != "point":
+                    notes.append(
+                        f"indicator {comp.indicator!r} was supplied as a number without a "
+                        f"confidence interval; it is used as is for basis {b!r}."
+                    )
+            else:
+                raise ContractError(
+                    path,
+                    f"indicator {comp.indicator!r} must be an Estimate or a number, got "
+                    f"{type(ind).__name__}.",
+                    file=self.source,
+                )
+            if not math.isfinite(x):
+                raise ContractError(
+                    path,
+                    f"indicator {comp.indicator!r} has no finite {b} value ({x!r}). Fix: supply "
+                    "an estimate with a finite value and interval.",
+                    file=self.source,
+                )
+            out.append(float(x))
+        return out, notes
+
+    def evaluate(self, indicators: Indicators, *, basis: Basis | None = None) -> PaymentResult:
+        """Apply the contract to indicator estimates.
+
+        Parameters
+        ----------
+        indicators
+            Indicator id → :class:`~pfseval.result.Estimate` or a number. Ids the contract does
+            not use are ignored.
+        basis
+            Evaluate every component at this value of its estimate instead of the component's
+            own ``basis`` (used for the payment at the CI bounds).
+
+        Returns
+        -------
+        PaymentResult
+            Total, breakdown, audit trail.
+        """
+        if basis is not None and basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
+        values, notes = self.indicator_values(indicators, basis=basis)
+        pay = self.payments(np.array([values]))
+        return build_result(self, values, pay, basis=basis, notes=notes)
+
+
+# ---------------------------------------------------------------- parsing helpers
+
+
+def _fixed_from(r: Reader, d: Any) -> FixedPayment:
+    t = r.table(d)
+    r.keys(t, required=("label", "amount"), optional=("timing", "description"))
+    return FixedPayment(
+        label=r.at("label").string(t["label"]),
+        amount=r.at("amount").number(t["amount"], minimum=0, what="amount"),
+        timing=r.at("timing").string(t["timing"]) if "timing" in t else None,
+        description=r.at("description").string(t["description"]) if "description" in t else None,
+    )
+
+
+def _component_from(r: Reader, d: Any) -> Component:
+    t = r.table(d)
+    r.keys(
+        t,
+        required=("indicator", "label", "schedule"),
+        optional=(
+            "allocation",
+            "basis",
+            "cap",
+            "floor",
+            "rounding",
+            "rounding_unit",
+            "timing",
+            "description",
+        ),
+    )
+    schedule = schedule_from_dict(t["schedule"], path=f"{r.path}.schedule", file=r.file)
+
+    def opt_num(key: str, **kw: Any) -> float | None:
+        return r.at(key).number(t[key], what=key, **kw) if key in t else None
+
+    allocation = opt_num("allocation", minimum=0)
+    if allocation is None and schedule.needs_allocation:
+        r.at("allocation").fail(
+            f"schedule type {schedule.type!r} pays a share of the allocation, but no allocation "
+            "is given. Fix: add `allocation = <amount>`."
+        )
+    cap = opt_num("cap", minimum=0)
+    floor = opt_num("floor")
+    uppers = [v for v in (cap, allocation) if v is not None]
+    if floor is not None and uppers and floor > min(uppers):
+        r.at("floor").fail(
+            f"floor {floor:g} is above the component's upper limit {min(uppers):g} (its cap or "
+            "allocation). Fix: lower the floor or raise the cap."
+        )
+    return Component(
+        indicator=r.at("indicator").string(t["indicator"]),
+        label=r.at("label").string(t["label"]),
+        schedule=schedule,
+        allocation=allocation,
+        basis=r.at("basis").string(t["basis"], choices=BASES) if "basis" in t else "point",  # type: ignore[arg-type]
+        cap=cap,
+        floor=floor,
+        rounding=(
+            r.at("rounding").string(t["rounding"], choices=ROUNDING_RULES)
+            if "rounding" in t
+            else None
+        ),
+        rounding_unit=opt_num("rounding_unit", positive=True),
+        timing=r.at("timing").string(t["timing"]) if "timing" in t else None,
+        description=r.at("description").string(t["description"]) if "description" in t else None,
+    )

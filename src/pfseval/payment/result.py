@@ -1,0 +1,301 @@
+"""The result of applying a contract: :class:`PaymentResult` with breakdown and audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pfseval.errors import PfsevalWarning
+from pfseval.payment.schedules import ROUNDING_WORDS, Lang, fmt_amount
+from pfseval.result import emit_warnings, provenance, to_jsonable
+
+if TYPE_CHECKING:
+    from pfseval.payment.contract import Contract, Payments
+
+__all__ = ["BREAKDOWN_COLUMNS", "PaymentResult", "build_result"]
+
+BREAKDOWN_COLUMNS = (
+    "component",
+    "kind",
+    "label",
+    "indicator",
+    "basis",
+    "value",
+    "schedule",
+    "step",
+    "amount_raw",
+    "amount_after_component_caps",
+    "amount_rounded",
+    "component_cap_applied",
+)
+_CAP_WORDS: tuple[tuple[Lang, tuple[str, str]], ...] = (
+    ("ja", ("上限", "下限")),
+    ("en", ("capped at", "floor")),
+)
+_BASIS_WORDS = {
+    "ja": {"point": "点推定値", "conf_low": "信頼区間下限", "conf_high": "信頼区間上限"},
+    "en": {"point": "point estimate", "conf_low": "lower CI limit", "conf_high": "upper CI limit"},
+}
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    """What a contract pays for given indicators, with a line-by-line audit trail.
+
+    Attributes
+    ----------
+    contract_name, unit
+        The contract and the unit of every amount (``円`` or ``千円``, ...).
+    total
+        The amount paid: fixed + rounded components, limited to ``[0, cap]``.
+    fixed, outcome
+        Sum of the fixed payments; sum of the rounded outcome-linked components.
+    subtotal
+        ``fixed + outcome`` before the contract cap.
+    cap, cap_applied
+        The contract cap (支払上限額) and whether it limited the total.
+    basis
+        ``None`` when every component used its own basis, else the basis forced on all.
+    warnings
+        Notes an evaluator needs (e.g. a number used where the contract asks for a CI bound).
+    """
+
+    contract_name: str
+    unit: str
+    total: float
+    fixed: float
+    outcome: float
+    subtotal: float
+    cap: float | None
+    cap_applied: bool
+    basis: str | None
+    rounding: str
+    rounding_unit: float
+    rows: tuple[Mapping[str, Any], ...] = field(repr=False)
+    formulas: Mapping[str, tuple[str, ...]] = field(repr=False)
+    warnings: tuple[str, ...] = ()
+    provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def breakdown(self) -> pd.DataFrame:
+        """One row per fixed payment and per component (columns: ``BREAKDOWN_COLUMNS``)."""
+        return pd.DataFrame([dict(r) for r in self.rows], columns=list(BREAKDOWN_COLUMNS))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: totals, breakdown records, warnings, provenance."""
+        return to_jsonable(  # type: ignore[no-any-return]
+            {
+                "contract_name": self.contract_name,
+                "unit": self.unit,
+                "total": self.total,
+                "fixed": self.fixed,
+                "outcome": self.outcome,
+                "subtotal": self.subtotal,
+                "cap": self.cap,
+                "cap_applied": self.cap_applied,
+                "basis": self.basis,
+                "rounding": self.rounding,
+                "rounding_unit": self.rounding_unit,
+                "breakdown": [dict(r) for r in self.rows],
+                "warnings": list(self.warnings),
+                "provenance": dict(self.provenance),
+            }
+        )
+
+    def audit_trail(self, lang: Lang = "ja") -> str:
+        """The calculation line by line, so that a finance department can check it by hand.
+
+        Parameters
+        ----------
+        lang
+            ``"ja"`` (Japanese) or ``"en"`` (English).
+        """
+        if lang not in ("ja", "en"):
+            raise ValueError(f"lang must be 'ja' or 'en', got {lang!r}")
+        ja = lang == "ja"
+        u = self.unit
+        rule = ROUNDING_WORDS[lang][self.rounding]
+
+        def money(x: float) -> str:
+            return f"{fmt_amount(x)}{u}" if ja else f"{fmt_amount(x)} {u}"
+
+        unit_txt = money(self.rounding_unit)
+        lines = [
+            (
+                f"支払額の計算: {self.contract_name}（単位: {u}）"
+                if ja
+                else f"Payment calculation: {self.contract_name} (unit: {u})"
+            ),
+            (
+                f"端数処理: 成果連動支払ごとに {unit_txt} 単位で{rule}"
+                if ja
+                else f"Rounding: each outcome payment, {rule} to a multiple of {unit_txt}"
+            ),
+        ]
+        if self.basis is not None:
+            b = _BASIS_WORDS[lang][self.basis]
+            lines.append(f"全指標を{b}で評価" if ja else f"Every indicator evaluated at its {b}")
+        fixed_rows = [r for r in self.rows if r["kind"] == "fixed"]
+        if fixed_rows:
+            lines.append("固定支払" if ja else "Fixed payments")
+            for r in fixed_rows:
+                lines.append(f"  {r['label']}: {money(r['amount_rounded'])}")
+        comp_rows = [
+            (r, f)
+            for r, f in zip(self.rows, self.formulas[lang], strict=True)
+            if r["kind"] == "outcome"
+        ]
+        if comp_rows:
+            lines.append("成果連動支払" if ja else "Outcome-linked payments")
+            for k, (r, formula) in enumerate(comp_rows, start=1):
+                b = _BASIS_WORDS[lang][r["basis"]]
+                sep = "、" if ja else ", "
+                head = (
+                    f"[{k}] {r['label']}（{r['indicator']}{sep}{b}）"
+                    if ja
+                    else f"[{k}] {r['label']} ({r['indicator']}{sep}{b})"
+                )
+                lines.append(f"  {head}: {formula}")
+        terms = [float(r["amount_rounded"]) for r in self.rows]
+        expr = fmt_amount(terms[0]) if terms else "0"
+        for a in terms[1:]:
+            expr += f" − {fmt_amount(-a)}" if a < 0 else f" + {fmt_amount(a)}"
+        lines.append(f"{'小計' if ja else 'Subtotal'} = {expr} = {money(self.subtotal)}")
+        if self.cap is not None:
+            cap = fmt_amount(self.cap)
+            if self.cap_applied:
+                lines.append(
+                    f"支払上限額 {cap}{u} を超えるため上限を適用"
+                    if ja
+                    else f"Above the payment cap of {cap} {u}: the cap applies"
+                )
+            else:
+                lines.append(
+                    f"支払上限額 {cap}{u} 以下" if ja else f"Within the payment cap of {cap} {u}"
+                )
+        if self.subtotal < 0:
+            lines.append("小計が負のため支払額は 0" if ja else "Negative subtotal: nothing is paid")
+        lines.append(f"{'支払額' if ja else 'Amount paid'}: {money(self.total)}")
+        for w in self.warnings:
+            lines.append(f"{'注意' if ja else 'Note'}: {w}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.audit_trail("en")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.audit_trail('ja'))}</pre>"
+
+
+def _component_formula(
+    formula: str,
+    raw: float,
+    capped: float,
+    rounded: float,
+    rule: str,
+    unit: str,
+    lang: Lang,
+    cap_words: tuple[str, str],
+) -> str:
+    ja = lang == "ja"
+    text = formula
+    if capped < raw:
+        text += f" → {cap_words[0]} {fmt_amount(capped)}"
+    elif capped > raw:
+        text += f" → {cap_words[1]} {fmt_amount(capped)}"
+    word = ROUNDING_WORDS[lang][rule]
+    if rule == "none":
+        return f"{text} → {fmt_amount(rounded)}{unit}"
+    return (
+        f"{text} → {word} {fmt_amount(rounded)}{unit}"
+        if ja
+        else f"{text} → {word}: {fmt_amount(rounded)} {unit}"
+    )
+
+
+def build_result(
+    contract: Contract,
+    values: Sequence[float],
+    pay: Payments,
+    *,
+    basis: str | None,
+    notes: Sequence[str],
+) -> PaymentResult:
+    """Assemble a :class:`PaymentResult` from one row of :meth:`Contract.payments`."""
+    rows: list[dict[str, Any]] = []
+    formulas: dict[str, list[str]] = {"ja": [], "en": []}
+    for i, f in enumerate(contract.fixed):
+        rows.append(
+            {
+                "component": f"contract.fixed[{i}]",
+                "kind": "fixed",
+                "label": f.label,
+                "indicator": None,
+                "basis": None,
+                "value": None,
+                "schedule": "fixed",
+                "step": None,
+                "amount_raw": float(f.amount),
+                "amount_after_component_caps": float(f.amount),
+                "amount_rounded": float(f.amount),
+                "component_cap_applied": False,
+            }
+        )
+        for lang in ("ja", "en"):
+            formulas[lang].append(fmt_amount(f.amount))
+    for j, comp in enumerate(contract.components):
+        x = float(values[j])
+        raw, capped, rounded = (float(a[0, j]) for a in (pay.raw, pay.capped, pay.rounded))
+        rule = comp.rounding or contract.rounding
+        step_en, _ = comp.schedule.describe(x, comp.allocation, "en")
+        rows.append(
+            {
+                "component": f"contract.component[{j}]",
+                "kind": "outcome",
+                "label": comp.label,
+                "indicator": comp.indicator,
+                "basis": basis or comp.basis,
+                "value": x,
+                "schedule": comp.schedule.type,
+                "step": step_en,
+                "amount_raw": raw,
+                "amount_after_component_caps": capped,
+                "amount_rounded": rounded,
+                "component_cap_applied": capped != raw,
+            }
+        )
+        for lang, words in _CAP_WORDS:
+            _, formula = comp.schedule.describe(x, comp.allocation, lang)
+            formulas[lang].append(
+                _component_formula(formula, raw, capped, rounded, rule, contract.unit, lang, words)
+            )
+    warnings = tuple(notes)
+    if float(pay.subtotal[0]) < 0:
+        warnings += (
+            f"the payments add up to {fmt_amount(float(pay.subtotal[0]))} {contract.unit} "
+            "(deductions exceed payments); the amount paid is 0.",
+        )
+    if warnings:
+        emit_warnings(warnings, PfsevalWarning, stacklevel=4)
+    return PaymentResult(
+        contract_name=contract.name,
+        unit=contract.unit,
+        total=float(pay.total[0]),
+        fixed=pay.fixed,
+        outcome=float(pay.rounded[0].sum()),
+        subtotal=float(pay.subtotal[0]),
+        cap=None if contract.cap is None else float(contract.cap),
+        cap_applied=bool(pay.cap_applied[0]),
+        basis=basis,
+        rounding=contract.rounding,
+        rounding_unit=float(contract.rounding_unit),
+        rows=tuple(rows),
+        formulas={k: tuple(v) for k, v in formulas.items()},
+        warnings=warnings,
+        provenance=provenance(seed=None, contract_file=contract.source or None),
+    )

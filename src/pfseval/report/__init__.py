@@ -1,0 +1,57 @@
+"""Evaluation appendices: HTML, DOCX, XLSX and figures, in Japanese or English.
+
+The report renders what a run computed (results, sample flows, payment) and never estimates
+anything. Published outputs pass through :mod:`pfseval.report.disclosure`: no person ids, no
+individual values, counts under the minimum cell size suppressed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pfseval.report.disclosure import flow_table, format_count, suppress_linked
+from pfseval.report.document import Document, build_document
+from pfseval.report.writers import write_docx, write_figures, write_html, write_xlsx
+
+if TYPE_CHECKING:
+    from pfseval.batch.runner import EvaluationRun
+
+__all__ = [
+    "Document",
+    "build_document",
+    "flow_table",
+    "format_count",
+    "suppress_linked",
+    "write_docx",
+    "write_figures",
+    "write_html",
+    "write_report",
+    "write_xlsx",
+]
+
+
+def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
+    """Write ``appendix.html``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
+
+    Parameters
+    ----------
+    run
+        From :func:`pfseval.batch.run_spec`.
+    folder
+        An existing folder (the batch writer passes its temporary folder).
+
+    Returns
+    -------
+    dict
+        Output name → path.
+    """
+    f = Path(folder)
+    doc = build_document(run)
+    out = {
+        "html": write_html(doc, f / "appendix.html"),
+        "docx": write_docx(doc, f / "appendix.docx"),
+        "xlsx": write_xlsx(doc, f / "tables.xlsx"),
+    }
+    out.update(write_figures(doc, f / "figures"))
+    return out

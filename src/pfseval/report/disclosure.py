@@ -1,0 +1,472 @@
+"""Disclosure control for published tables (BRIEF §6).
+
+Rules applied to every count a published table shows:
+
+1. **Primary suppression** — a count ``c`` with ``0 < c < min_cell`` is shown as ``<min_cell``
+   (zero is shown).
+2. **Complementary suppression** — counts are linked by additive relations (a total equals the
+   sum of its parts; in a sample flow, the count before a step equals the count excluded plus
+   the count remaining). While any relation has exactly one suppressed cell, or any suppressed
+   cell can be pinned down from the published cells — exactly (linear algebra over all
+   relations together) or through what a reader knows of the hidden cells (``<10`` is 1–9,
+   ``*`` is at least 10; interval propagation) — one more cell is suppressed: the smallest
+   non-zero published cell of a relation involving it, shown as ``*``.
+3. Percentages whose numerator or denominator is suppressed are suppressed as well.
+
+Only counts are handled here; tables of individual values must never reach a report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+__all__ = [
+    "SECONDARY",
+    "CountLedger",
+    "flow_table",
+    "format_count",
+    "is_small",
+    "redact_text",
+    "register_flow",
+    "render_flow",
+    "suppress_linked",
+]
+
+Relation = tuple[int, Sequence[int]]
+
+#: How a count hidden by complementary suppression is shown.
+SECONDARY = "*"
+
+
+_RANGE = re.compile(r"\(\s*-?\d[\d,.]*\s*(?:to|–|-)\s*-?\d[\d,.]*\s*\)")
+_INT = re.compile(r"(?<![\w.,/|>-])(\d+)(?![\w.,%-]|/\d)")
+_PEOPLE = re.compile(
+    r"(?<![\w.,/-])(\d+)(?=\s+(?:matched\s+|treated\s+)?(?:participants?|controls?|persons?|"
+    r"people|treated|units?|individuals?|records?)\b)"
+)
+
+
+def redact_text(
+    text: str,
+    *,
+    min_cell: int = 10,
+    counts: str = "all",
+    hidden: Collection[int] = (),
+) -> str:
+    """Remove small counts and individual values from free text written by a design.
+
+    Ranges such as ``(46 to 71)`` (minimum and maximum of some group: individual values)
+    become ``(range not shown)``. Whole numbers from 1 to ``min_cell - 1`` become
+    ``<min_cell``: every such number (``counts="all"``, for warnings) or only those followed
+    by a word for people (``counts="people"``, for method descriptions, where numbers such as
+    "4 domain rates" are settings). Whole numbers in ``hidden`` (counts the tables hide by
+    complementary suppression) become ``*``.
+
+    Examples
+    --------
+    >>> redact_text("3 participant(s) have age outside the range of the controls (46 to 71)")
+    '<10 participant(s) have age outside the range of the controls (range not shown)'
+    >>> redact_text("9 of 55 treated units; |SMD| > 0.1; 12.5% missing")
+    '<10 of 55 treated units; |SMD| > 0.1; 12.5% missing'
+    >>> redact_text("mean of 4 domain rates over 8 controls, 5-fold", counts="people")
+    'mean of 4 domain rates over <10 controls, 5-fold'
+    >>> redact_text("only 25 participants (fewer than 30)", hidden={25})
+    'only * participants (fewer than 30)'
+    """
+    text = _RANGE.sub("(range not shown)", text)
+    pattern = _INT if counts == "all" else _PEOPLE
+    hide = set(hidden)
+
+    def sub(m: re.Match[str]) -> str:
+        v = int(m.group(1))
+        return f"<{min_cell}" if 0 < v < min_cell else m.group(0)
+
+    text = pattern.sub(sub, text)
+    if hide:
+        text = _INT.sub(lambda m: SECONDARY if int(m.group(1)) in hide else m.group(0), text)
+    return text
+
+
+def is_small(count: float | None, *, min_cell: int = 10) -> bool:
+    """``True`` when a count must be suppressed on its own (``0 < count < min_cell``).
+
+    Examples
+    --------
+    >>> [is_small(c) for c in (0, 1, 9, 10)]
+    [False, True, True, False]
+    """
+    return count is not None and 0 < count < min_cell
+
+
+def format_count(count: float | None, *, suppressed: bool = False, min_cell: int = 10) -> str:
+    """A count as published.
+
+    ``<10`` (the configured size) for a small count, :data:`SECONDARY` (``*``) for a count
+    hidden by complementary suppression, ``–`` when missing.
+
+    Examples
+    --------
+    >>> format_count(1234), format_count(3), format_count(50, suppressed=True), format_count(0)
+    ('1,234', '<10', '*', '0')
+    """
+    if count is None or (isinstance(count, float) and not np.isfinite(count)):
+        return "–"
+    if is_small(count, min_cell=min_cell):
+        return f"<{min_cell}"
+    if suppressed:
+        return SECONDARY
+    return f"{round(float(count)):,}"
+
+
+def _bounds(v: NDArray[np.float64], hidden: NDArray[np.bool_], m: int) -> list[tuple[float, Any]]:
+    """What a reader knows about each cell: its value, ``[1, m-1]`` for ``<m``, and for a
+    ``*`` cell at least ``m`` (at least 0 when it is a hidden zero)."""
+    out: list[tuple[float, Any]] = []
+    for x, h in zip(v, hidden, strict=True):
+        if not h:
+            out.append((float(x), float(x)))
+        elif 0 < x < m:
+            out.append((1.0, float(m - 1)))
+        else:
+            out.append((float(m) if x >= m else 0.0, None))
+    return out
+
+
+def _pinned(
+    v: NDArray[np.float64],
+    relations: Sequence[Relation],
+    A: NDArray[np.float64],
+    hidden: NDArray[np.bool_],
+    m: int,
+) -> NDArray[np.bool_]:
+    """Hidden cells whose value the published cells and the relations pin down.
+
+    Exact determination is found by linear algebra (``e_i`` in the row space of the hidden
+    columns); determination through the bounds a reader knows (``<m`` is 1..m-1, ``*`` is at
+    least ``m``) by interval propagation over the relations until nothing changes.
+    """
+    out = np.zeros(hidden.size, dtype=bool)
+    cols = np.flatnonzero(hidden)
+    if cols.size == 0 or A.shape[0] == 0:
+        return out
+    Au = A[:, cols]
+    r = np.linalg.matrix_rank(Au)
+    for j, c in enumerate(cols):
+        e = np.zeros((1, cols.size))
+        e[0, j] = 1.0
+        if A[:, c].any() and np.linalg.matrix_rank(np.vstack([Au, e])) == r:
+            out[c] = True
+    b = _bounds(v, hidden, m)
+    lo = np.array([x[0] for x in b], dtype=float)
+    hi = np.array([np.inf if x[1] is None else x[1] for x in b], dtype=float)
+    for _ in range(4 * len(relations) + 4):
+        changed = False
+        for tot, parts in relations:
+            ps = list(parts)
+            # total within [sum lo, sum hi] of the parts
+            new_lo, new_hi = max(lo[tot], lo[ps].sum()), min(hi[tot], hi[ps].sum())
+            if new_lo > lo[tot] + 1e-9 or new_hi < hi[tot] - 1e-9:
+                lo[tot], hi[tot], changed = new_lo, new_hi, True
+            for p in ps:
+                others = [q for q in ps if q != p]
+                p_lo = max(lo[p], lo[tot] - hi[others].sum())
+                p_hi = min(hi[p], hi[tot] - lo[others].sum())
+                if p_lo > lo[p] + 1e-9 or p_hi < hi[p] - 1e-9:
+                    lo[p], hi[p], changed = p_lo, p_hi, True
+        if not changed:
+            break
+    out |= hidden & (hi - lo < 0.5)
+    return out
+
+
+def suppress_linked(
+    values: Sequence[float],
+    relations: Sequence[Relation],
+    *,
+    min_cell: int = 10,
+    force: Sequence[bool] | NDArray[np.bool_] | None = None,
+) -> NDArray[np.bool_]:
+    """Suppression mask for counts linked by additive relations.
+
+    Parameters
+    ----------
+    values
+        The counts (cells).
+    relations
+        ``(total_index, [part_indices])`` meaning ``values[total] == sum(values[parts])``.
+    min_cell
+        Minimum publishable count (zero is always publishable).
+    force
+        Cells to hide whatever their value (e.g. required by another rule).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        ``True`` for cells to show as ``<min_cell``. No suppressed cell can be recomputed
+        from the published cells through the relations.
+
+    Examples
+    --------
+    A total of 120 split 113 / 7: the 7 is suppressed and so is its complement 113.
+
+    >>> suppress_linked([120, 113, 7], [(0, [1, 2])]).tolist()
+    [False, True, True]
+    """
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    hidden = np.array([is_small(x, min_cell=min_cell) for x in v], dtype=bool)
+    if force is not None:
+        hidden |= np.asarray(force, dtype=bool)
+    A = np.zeros((len(relations), n))
+    for r, (tot, parts) in enumerate(relations):
+        A[r, tot] += 1.0
+        for p in parts:
+            A[r, p] -= 1.0
+    members = [[tot, *parts] for tot, parts in relations]
+
+    def partner(cells: Sequence[int]) -> int | None:
+        cand = [c for c in cells if not hidden[c] and v[c] > 0]
+        if not cand:
+            cand = [c for c in cells if not hidden[c]]
+        if not cand:
+            return None
+        return min(cand, key=lambda c: (v[c], c))
+
+    for _ in range(n + 1):
+        changed = False
+        for cells in members:
+            if sum(hidden[c] for c in cells) == 1:
+                first = partner(cells)
+                if first is not None:
+                    hidden[first] = True
+                    changed = True
+        det = _pinned(v, relations, A, hidden, min_cell)
+        for c in np.flatnonzero(det):
+            rels = [cells for cells in members if c in cells]
+            for cells in sorted(rels, key=len):
+                extra = partner(cells)
+                if extra is not None:
+                    hidden[extra] = True
+                    changed = True
+                    break
+            if changed:
+                break
+        if not changed:
+            break
+    return hidden
+
+
+class CountLedger:
+    """Every count a document publishes, with the relations between them.
+
+    Counts are registered under keys (the same quantity shown in several tables is one key,
+    or an alias of it), relations say which counts add up, and :meth:`solve` applies
+    primary and complementary suppression to all of them at once, so that no table, and no
+    combination of tables, lets a small count be recomputed.
+
+    Examples
+    --------
+    >>> led = CountLedger(min_cell=10)
+    >>> for k, v in [("pool", 323), ("excluded", 245), ("participants", 78),
+    ...              ("non_completers", 3), ("completers", 75)]:
+    ...     _ = led.add(k, v)
+    >>> led.relate("pool", ["excluded", "participants"])
+    >>> led.relate("participants", ["non_completers", "completers"])
+    >>> led.solve()
+    >>> [led.show(k) for k in ("pool", "excluded", "participants", "completers")]
+    ['323', '245', '78', '*']
+    """
+
+    def __init__(self, *, min_cell: int = 10) -> None:
+        self.min_cell = min_cell
+        self._keys: dict[str, int] = {}
+        self._values: list[float] = []
+        self._relations: list[Relation] = []
+        self._implications: list[tuple[list[str], str]] = []
+        self._hidden: NDArray[np.bool_] | None = None
+
+    def add(self, key: str, value: float) -> str:
+        """Register a count (also counts never shown but implied by others); return the key."""
+        if key in self._keys:
+            return key
+        self._keys[key] = len(self._values)
+        self._values.append(float(value))
+        self._hidden = None
+        return key
+
+    def alias(self, key: str, existing: str) -> str:
+        """Make ``key`` another name of the registered count ``existing``."""
+        self._keys[key] = self._keys[existing]
+        return key
+
+    def has(self, key: str) -> bool:
+        return key in self._keys
+
+    def value(self, key: str) -> float:
+        return self._values[self._keys[key]]
+
+    def relate(self, total: str, parts: Sequence[str]) -> None:
+        """Declare ``total == sum(parts)``."""
+        self._relations.append((self._keys[total], [self._keys[p] for p in parts]))
+        self._hidden = None
+
+    def hide_if(self, any_of: Sequence[str], then: str) -> None:
+        """When any count of ``any_of`` is hidden, hide ``then`` too (e.g. a rate's
+        denominator, since the published rate times it gives the numerator)."""
+        self._implications.append((list(any_of), then))
+        self._hidden = None
+
+    def solve(self) -> None:
+        """Compute which counts are hidden (call after every count is registered)."""
+        force = np.zeros(len(self._values), dtype=bool)
+        for _ in range(len(self._values) + 1):
+            hidden = suppress_linked(
+                self._values, self._relations, min_cell=self.min_cell, force=force
+            )
+            changed = False
+            # a count equal to a hidden one is hidden too: the same number shown elsewhere
+            # (e.g. a domain denominator equal to the indicator's n) would reveal it
+            vals = np.asarray(self._values)
+            same = np.isin(vals, vals[hidden & (vals > 0)]) & (vals > 0) & ~hidden
+            if same.any():
+                force |= same
+                changed = True
+            for any_of, then in self._implications:
+                j = self._keys[then]
+                if not hidden[j] and any(hidden[self._keys[k]] for k in any_of):
+                    force[j] = True
+                    changed = True
+            if not changed:
+                break
+        self._hidden = hidden
+
+    def hidden(self, key: str) -> bool:
+        if self._hidden is None:
+            self.solve()
+        assert self._hidden is not None
+        return bool(self._hidden[self._keys[key]])
+
+    def hidden_values(self) -> set[int]:
+        """Values of the counts hidden by complementary suppression (to redact free text)."""
+        if self._hidden is None:
+            self.solve()
+        assert self._hidden is not None
+        return {
+            round(v)
+            for v, h in zip(self._values, self._hidden, strict=True)
+            if h and v >= self.min_cell
+        }
+
+    def show(self, key: str) -> str:
+        """The count as published (``<10``, ``*`` or the number)."""
+        return format_count(self.value(key), suppressed=self.hidden(key), min_cell=self.min_cell)
+
+
+def register_flow(
+    ledger: CountLedger,
+    flow: Mapping[str, Any],
+    prefix: str,
+    *,
+    input_keys: Mapping[str, str] | None = None,
+) -> dict[str, list[tuple[str, str]]]:
+    """Register a sample flow's counts; return, per group, ``(excluded_key, remaining_key)``
+    per step, with the input as the first pair (``excluded_key`` empty).
+
+    ``input_keys`` maps a group to an already-registered count its input equals (e.g. the
+    cohort the design ran on), so both tables share one cell.
+    """
+    out: dict[str, list[tuple[str, str]]] = {}
+    for g, n0 in dict(flow["n_input"]).items():
+        in_key = (input_keys or {}).get(g)
+        if in_key is None or ledger.value(in_key) != n0:
+            in_key = ledger.add(f"{prefix}:{g}:input", n0)
+        pairs = [("", in_key)]
+        prev = in_key
+        remaining = float(n0)
+        k = 0
+        for s in flow.get("steps", []):
+            if s["group"] != g:
+                continue
+            k += 1
+            remaining -= s["n_excluded"]
+            ex = ledger.add(f"{prefix}:{g}:ex{k}", s["n_excluded"])
+            rem = ledger.add(f"{prefix}:{g}:rem{k}", remaining)
+            ledger.relate(prev, [ex, rem])
+            pairs.append((ex, rem))
+            prev = rem
+        out[g] = pairs
+    return out
+
+
+def render_flow(
+    ledger: CountLedger,
+    flow: Mapping[str, Any],
+    keys: Mapping[str, list[tuple[str, str]]],
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The published flow table (columns ``group, step, excluded, remaining``)."""
+    words = {"input": "input records", "excluded": "excluded", "analysed": "analysed"}
+    words.update(labels or {})
+    group_labels = dict(flow.get("labels") or {})
+    rows: list[dict[str, str]] = []
+    for g in dict(flow["n_input"]):
+        glabel = str(group_labels.get(g, g))
+        pairs = keys[g]
+        steps = [s for s in flow.get("steps", []) if s["group"] == g]
+        rows.append(
+            {
+                "group": glabel,
+                "step": words["input"],
+                "excluded": "",
+                "remaining": ledger.show(pairs[0][1]),
+            }
+        )
+        for s, (ex, rem) in zip(steps, pairs[1:], strict=True):
+            rows.append(
+                {
+                    "group": glabel,
+                    "step": f"{words['excluded']}: {s['reason']}",
+                    "excluded": ledger.show(ex),
+                    "remaining": ledger.show(rem),
+                }
+            )
+        rows.append(
+            {
+                "group": glabel,
+                "step": words["analysed"],
+                "excluded": "",
+                "remaining": ledger.show(pairs[-1][1]),
+            }
+        )
+    return pd.DataFrame(rows, columns=["group", "step", "excluded", "remaining"])
+
+
+def flow_table(
+    flow: Mapping[str, Any], *, min_cell: int = 10, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A published sample-flow table (from ``SampleFlow.to_dict()``) with counts suppressed.
+
+    One row per step per group: the input count, each exclusion with its reason, and the
+    analysed count. The relations ``before = excluded + remaining`` link the cells, so a
+    small exclusion also hides a remaining count (complementary suppression). For several
+    tables that share counts, use a :class:`CountLedger`.
+
+    Examples
+    --------
+    >>> from pfseval.result import SampleFlow
+    >>> f = SampleFlow.start(105).exclude("no follow-up", 4)
+    >>> t = flow_table(f.to_dict())
+    >>> t["excluded"].tolist(), t["remaining"].tolist()
+    (['', '<10', ''], ['105', '*', '*'])
+    """
+    led = CountLedger(min_cell=min_cell)
+    keys = register_flow(led, flow, "flow")
+    led.solve()
+    return render_flow(led, flow, keys, labels=labels)

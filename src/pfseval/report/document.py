@@ -1,0 +1,621 @@
+"""The appendix as a document model: sections of paragraphs, tables and figures.
+
+:func:`build_document` turns an :class:`~pfseval.batch.EvaluationRun` into a
+:class:`Document`; the HTML, DOCX and XLSX writers only render it, so the three outputs carry
+the same content. Nothing is estimated here: values come from the run's results, flows and
+payment; counts pass through :mod:`pfseval.report.disclosure`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pfseval.batch.designs import resolve
+from pfseval.report import figures as F
+from pfseval.report.disclosure import CountLedger, redact_text, register_flow, render_flow
+from pfseval.report.i18n import t
+
+if TYPE_CHECKING:
+    from pfseval.batch.runner import EvaluationRun
+
+__all__ = [
+    "Document",
+    "FigureBlock",
+    "Paragraph",
+    "Preformatted",
+    "Section",
+    "TableBlock",
+    "build_document",
+    "fmt_value",
+]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Preformatted:
+    text: str
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A published table: every cell is already text (counts suppressed)."""
+
+    id: str
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    """A figure rendered once to PNG and SVG."""
+
+    id: str
+    title: str
+    png: bytes
+    svg: bytes
+
+
+Block = Paragraph | Preformatted | Bullets | TableBlock | FigureBlock
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    level: int
+    blocks: tuple[Block, ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """The appendix content, independent of the output format."""
+
+    lang: str
+    title: str
+    meta: tuple[tuple[str, str], ...]
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    def tables(self) -> list[TableBlock]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, TableBlock)]
+
+    def figures(self) -> list[FigureBlock]:
+        return [b for s in self.sections for b in s.blocks if isinstance(b, FigureBlock)]
+
+    def text(self) -> str:
+        """All the visible text (used for the font subset and by tests)."""
+        parts = [self.title, *(f"{k} {v}" for k, v in self.meta)]
+        for s in self.sections:
+            parts.append(s.title)
+            for b in s.blocks:
+                if isinstance(b, Paragraph | Preformatted):
+                    parts.append(b.text)
+                elif isinstance(b, Bullets):
+                    parts += list(b.items)
+                elif isinstance(b, TableBlock):
+                    parts += [b.title, b.note, *map(str, b.frame.columns)]
+                    parts += [str(x) for x in b.frame.to_numpy().ravel()]
+                elif isinstance(b, FigureBlock):
+                    parts.append(b.title)
+        return "\n".join(parts)
+
+
+_PERCENT_WORDS = ("rate", "proportion", "share")
+
+
+def fmt_value(x: Any, estimand: str = "") -> str:
+    """An estimate for display: percent for rates and shares, else 4 significant digits.
+
+    Examples
+    --------
+    >>> fmt_value(0.329, "suppression_rate"), fmt_value(-1.2345, "ATT"), fmt_value(None)
+    ('32.9%', '-1.234', '–')
+    """
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    x = float(x)
+    if any(w in estimand.lower() for w in _PERCENT_WORDS):
+        return f"{100 * x:.1f}%"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
+        return f"{x:.3e}"
+    return f"{x:.4g}" if abs(x) >= 1000 else f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def _ci(d: Mapping[str, Any], estimand: str) -> str:
+    return f"[{fmt_value(d.get('conf_low'), estimand)}, {fmt_value(d.get('conf_high'), estimand)}]"
+
+
+def _is_count_key(k: str) -> bool:
+    k = k.lower()
+    if "boot" in k or "draw" in k:
+        return False
+    return k.startswith("n_") or k in ("n", "numerator", "denominator") or "count" in k
+
+
+def _targets(contract: Mapping[str, Any] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if not contract:
+        return out
+    for comp in contract.get("contract", {}).get("component", []):
+        sched = comp.get("schedule", {})
+        if isinstance(sched, Mapping) and "target" in sched:
+            out[str(comp.get("indicator"))] = float(sched["target"])
+    return out
+
+
+def _fig(fid: str, title: str, fig: Any) -> FigureBlock:
+    png, svg = F.render(fig)
+    return FigureBlock(id=fid, title=title, png=png, svg=svg)
+
+
+def _flow_frame(
+    led: CountLedger, flow: Mapping[str, Any], keys: Mapping[str, Any], lang: str
+) -> pd.DataFrame:
+    words = {
+        "input": t("input", lang),
+        "excluded": t("excluded_word", lang),
+        "analysed": t("analysed", lang),
+    }
+    df = render_flow(led, flow, keys, labels=words)
+    return df.rename(
+        columns={
+            "group": t("group", lang),
+            "step": t("step", lang),
+            "excluded": t("excluded", lang),
+            "remaining": t("remaining", lang),
+        }
+    )
+
+
+def _cohort_chain(run: EvaluationRun, name: str) -> list[str]:
+    chain = []
+    while name in run.spec.cohorts:
+        chain.append(name)
+        name = run.spec.cohorts[name].source
+    return chain[::-1]
+
+
+@dataclass
+class _Counts:
+    """Ledger keys of every count the document shows."""
+
+    led: CountLedger
+    cohort_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    ind_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def show(self, key: str) -> str:
+        return self.led.show(self.keys[key])
+
+
+#: Diagnostics that are the numerator and denominator of a published rate.
+_RATE_PAIRS = (("numerator", "denominator"), ("n_suppressed", "n_denominator"))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _rate_cells(c: _Counts, prefix: str, num: float, den: float, den_key: str | None) -> None:
+    """numerator + complement = denominator; a published rate ties all three (hide_if)."""
+    led = c.led
+    nk = led.add(f"{prefix}:num", num)
+    if den_key is not None and led.value(den_key) == den:
+        dk = led.alias(f"{prefix}:den", den_key)
+    else:
+        dk = led.add(f"{prefix}:den", den)
+    ck = led.add(f"{prefix}:comp", den - num)
+    led.relate(dk, [nk, ck])
+    # with the rate published, any two of (numerator, complement, denominator) give the
+    # third: hiding one means hiding all three
+    for cell in (nk, ck, dk):
+        led.hide_if([x for x in (nk, ck, dk) if x != cell], cell)
+    c.keys[f"{prefix}:num"], c.keys[f"{prefix}:den"] = nk, dk
+
+
+def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
+    sp = run.spec
+    c = _Counts(CountLedger(min_cell=sp.report.min_cell))
+    led = c.led
+    final: dict[str, str] = {}
+    for name, inp in res["provenance"]["inputs"].items():
+        final[name] = led.add(f"src:{name}", inp["rows"])
+    for cname, coh in sp.cohorts.items():
+        flow = res["sample_flow"]["cohorts"][cname]
+        keys = register_flow(led, flow, f"coh:{cname}", input_keys={"all": final[coh.source]})
+        c.cohort_flows[cname] = keys
+        final[cname] = keys["all"][-1][1]
+    for ind in sp.indicators:
+        d = res["indicators"][ind.id]
+        p = f"ind:{ind.id}"
+        flow = d.get("sample_flow")
+        n_key = None
+        if flow:
+            groups = list(flow["n_input"])
+            base = final[ind.data]
+            inputs = {"all": base} if groups == ["all"] else {}
+            keys = register_flow(led, flow, p, input_keys=inputs)
+            c.ind_flows[ind.id] = keys
+            if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
+                led.relate(base, [keys[g][0][1] for g in groups])
+            analysed = [keys[g][-1][1] for g in groups]
+            if len(groups) == 1 and led.value(analysed[0]) == d["n"]:
+                n_key = led.alias(f"{p}:n", analysed[0])
+        if n_key is None:
+            n_key = led.add(f"{p}:n", d["n"])
+        c.keys[f"{p}:n"] = n_key
+        diag = d.get("diagnostics") or {}
+        for num_k, den_k in _RATE_PAIRS:
+            num: Any = diag.get(num_k)
+            den: Any = diag.get(den_k)
+            if _is_number(num) and _is_number(den):
+                _rate_cells(c, f"{p}:{num_k}", float(num), float(den), n_key)
+                c.keys[f"{p}:diag:{num_k}"] = c.keys[f"{p}:{num_k}:num"]
+                c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
+        for k, v in diag.items():
+            key = f"{p}:diag:{k}"
+            if _is_number(v) and _is_count_key(k) and key not in c.keys:
+                c.keys[key] = led.add(key, v)
+        for name, r in (d.get("related") or {}).items():
+            rp = f"{p}:rel:{name}"
+            rd = r.get("diagnostics") or {}
+            if r.get("n") is not None:
+                c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"])
+                if isinstance(rd.get("numerator"), int | float):
+                    _rate_cells(
+                        c, rp, rd["numerator"], rd.get("denominator", r["n"]), c.keys[f"{rp}:n"]
+                    )
+    led.solve()
+    return c
+
+
+def build_document(run: EvaluationRun) -> Document:
+    """Build the appendix content of a run (see the module docstring).
+
+    Parameters
+    ----------
+    run
+        From :func:`pfseval.batch.run_spec`.
+
+    Returns
+    -------
+    Document
+    """
+    res = run.results()
+    sp = run.spec
+    lang = sp.report.lang
+    m = sp.report.min_cell
+    counts = _register_counts(run, res)
+    targets = _targets(sp.contract)
+    meta = []
+    if sp.report.period:
+        meta.append((t("period", lang), sp.report.period))
+    if sp.report.evaluator:
+        meta.append((t("evaluator", lang), sp.report.evaluator))
+    meta.append((t("generated", lang), run.finished_at))
+    sections: list[Section] = []
+
+    # 1. summary --------------------------------------------------------------
+    blocks: list[Block] = []
+    if sp.programme:
+        blocks.append(Paragraph(f"{t('programme', lang)}: {sp.programme}"))
+    if sp.report.summary:
+        blocks.append(Paragraph(sp.report.summary))
+    glance_rows = []
+    est_rows = []
+    for ind in sp.indicators:
+        d = res["indicators"][ind.id]
+        est = d["estimand"]
+        ref = (d.get("related") or {}).get("reference_rate")
+        entry = resolve(ind.design)
+        glance_rows.append(
+            {
+                t("indicator", lang): ind.label_in(lang),
+                t("design", lang): entry.title[lang] if entry else ind.design,
+                t("value", lang): fmt_value(d["value"], est),
+                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
+                t("target", lang): fmt_value(targets.get(ind.id), est),
+                t("reference", lang): fmt_value(ref["value"], est) if ref else "–",
+                t("n", lang): counts.show(f"ind:{ind.id}:n"),
+            }
+        )
+        est_rows.append(
+            {
+                "label": ind.label_in(lang),
+                "value": d["value"],
+                "conf_low": d["conf_low"],
+                "conf_high": d["conf_high"],
+                "target": targets.get(ind.id),
+                "reference": ref["value"] if ref else None,
+            }
+        )
+    blocks.append(TableBlock("indicators", t("glance", lang), pd.DataFrame(glance_rows)))
+    finite = [
+        r
+        for r in est_rows
+        if all(r[k] is not None and math.isfinite(r[k]) for k in ("value", "conf_low", "conf_high"))
+    ]
+    if finite:
+        blocks.append(
+            _fig("estimates", t("estimates_fig", lang), F.estimates_plot(finite, lang=lang))
+        )
+    if run.payment is not None:
+        p = res["payment"]
+        blocks.append(
+            Paragraph(
+                f"{p['contract_name']} — {t('total', lang)}: {p['total']:,.0f} {p['unit']}"
+                + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
+            )
+        )
+    sections.append(Section(t("summary", lang), 2, tuple(blocks)))
+
+    # 2. indicators -----------------------------------------------------------
+    sections.append(Section(t("indicators", lang), 2))
+    for k, ind in enumerate(sp.indicators, start=1):
+        d = res["indicators"][ind.id]
+        estimand = d["estimand"]
+        entry = resolve(ind.design)
+        blocks = []
+        if entry is not None:
+            blocks.append(Paragraph(f"{t('design', lang)}: {entry.title[lang]}"))
+            blocks.append(Paragraph(entry.assumptions[lang]))
+        method = redact_text(
+            d["method"], min_cell=m, counts="people", hidden=counts.led.hidden_values()
+        )
+        blocks.append(Paragraph(f"{t('method', lang)}: {method}"))
+        # flows: cohort filters, then the design's own accounting
+        for cname in _cohort_chain(run, ind.data):
+            flow = res["sample_flow"]["cohorts"][cname]
+            blocks.append(
+                TableBlock(
+                    f"{ind.id}_cohort_{cname}",
+                    f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
+                    _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
+                )
+            )
+        if d.get("sample_flow"):
+            blocks.append(
+                TableBlock(
+                    f"{ind.id}_flow",
+                    f"{t('flow', lang)} — {t('design_flow', lang)}",
+                    _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                )
+            )
+        # estimate
+        rows = [
+            (t("value", lang), fmt_value(d["value"], estimand)),
+            (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
+            (t("n", lang), counts.show(f"ind:{ind.id}:n")),
+        ]
+        if d.get("std_error") is not None:
+            rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
+        if d.get("p_value") is not None:
+            rows.append((t("p_value", lang), fmt_value(d["p_value"])))
+        for name, (lo, hi) in (d.get("intervals") or {}).items():
+            rows.append(
+                (
+                    f"{t('ci', lang)} ({name})",
+                    f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+                )
+            )
+        if ind.id in targets:
+            rows.append((t("target", lang), fmt_value(targets[ind.id], estimand)))
+        blocks.append(
+            TableBlock(
+                f"{ind.id}_estimate",
+                f"{t('estimate', lang)}: {ind.label_in(lang)}",
+                pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+            )
+        )
+        related = d.get("related") or {}
+        if related:
+            rrows = []
+            for name, r in related.items():
+                rrows.append(
+                    {
+                        t("name", lang): r.get("label") or name,
+                        t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
+                        t("ci", lang): _ci(r, r.get("estimand", "")),
+                        t("n", lang): counts.show(f"ind:{ind.id}:rel:{name}:n")
+                        if r.get("n") is not None
+                        else "–",
+                        t("method", lang): redact_text(
+                            r.get("method", ""),
+                            min_cell=m,
+                            counts="people",
+                            hidden=counts.led.hidden_values(),
+                        ),
+                    }
+                )
+            blocks.append(TableBlock(f"{ind.id}_related", t("related", lang), pd.DataFrame(rrows)))
+        diag_rows = []
+        for key, v in (d.get("diagnostics") or {}).items():
+            if "id" in key.lower().split("_") or isinstance(v, dict | list):
+                continue
+            if isinstance(v, bool):
+                diag_rows.append((key, str(v)))
+            elif isinstance(v, int | float) and _is_count_key(key):
+                diag_rows.append((key, counts.show(f"ind:{ind.id}:diag:{key}")))
+            elif isinstance(v, int | float):
+                diag_rows.append((key, fmt_value(v)))
+            elif isinstance(v, str) and len(v) <= 200:
+                diag_rows.append((key, v))
+        if diag_rows:
+            blocks.append(
+                TableBlock(
+                    f"{ind.id}_diagnostics",
+                    f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
+                    pd.DataFrame(diag_rows, columns=[t("item", lang), t("value", lang)]),
+                )
+            )
+        figs = run.figure_data.get(ind.id, {})
+        bal = figs.get("balance")
+        if isinstance(bal, pd.DataFrame) and not bal.empty:
+            cols = [
+                c
+                for c in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
+                if c in bal.columns
+            ]
+            shown = bal[cols].copy()
+            for c in cols[1:]:
+                shown[c] = [fmt_value(x) for x in pd.to_numeric(shown[c], errors="coerce")]
+            shown = shown.rename(columns={c: t(c, lang) for c in cols})
+            blocks.append(TableBlock(f"{ind.id}_balance", t("balance", lang), shown))
+            if {"smd_before", "smd_after"} <= set(bal.columns):
+                blocks.append(_fig(f"{ind.id}_love", t("love", lang), F.love_plot(bal, lang=lang)))
+        ov = figs.get("overlap")
+        if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
+            blocks.append(
+                _fig(f"{ind.id}_overlap", t("overlap", lang), F.overlap_plot(ov, lang=lang))
+            )
+        tr = figs.get("trend")
+        if tr is not None:
+            blocks.append(
+                _fig(
+                    f"{ind.id}_trend",
+                    t("trend", lang),
+                    F.trend_plot(
+                        tr["years"],
+                        tr["values"],
+                        evaluation_year=tr.get("evaluation_year"),
+                        expected=tr.get("expected"),
+                        lang=lang,
+                    ),
+                )
+            )
+        hidden = counts.led.hidden_values()
+        warns = [redact_text(w, min_cell=m, hidden=hidden) for w in d.get("warnings") or []]
+        blocks.append(Paragraph(t("warnings", lang) + ":"))
+        blocks.append(Bullets(tuple(warns)) if warns else Paragraph(t("no_warnings", lang)))
+        sections.append(Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks)))
+
+    # 3. payment --------------------------------------------------------------
+    blocks = []
+    if run.payment is None:
+        blocks.append(Paragraph(t("no_contract", lang)))
+    else:
+        p = res["payment"]
+        unit = p["unit"]
+        brows = []
+        for r in p["components"]:
+            ind_est = res["indicators"].get(r.get("indicator") or "", {}).get("estimand", "")
+            brows.append(
+                {
+                    t("component", lang): r.get("label", ""),
+                    t("indicator", lang): r.get("indicator") or "–",
+                    t("basis", lang): t(r["basis"], lang)
+                    if r.get("basis") in ("conf_low", "conf_high")
+                    else (r.get("basis") or "–"),
+                    t("value", lang): fmt_value(r.get("value"), ind_est)
+                    if r.get("indicator")
+                    else "–",
+                    t("schedule", lang): r.get("schedule") or "–",
+                    t("step_reached", lang): r.get("step") or "–",
+                    f"{t('amount', lang)} ({unit})": f"{r.get('amount_rounded', 0):,.0f}",
+                }
+            )
+        brows.append(
+            {
+                t("component", lang): t("total", lang),
+                t("indicator", lang): "",
+                t("basis", lang): "",
+                t("value", lang): "",
+                t("schedule", lang): (f"{t('cap', lang)} {p['cap']:,.0f}" if p.get("cap") else ""),
+                t("step_reached", lang): "",
+                f"{t('amount', lang)} ({unit})": f"{p['total']:,.0f}",
+            }
+        )
+        blocks.append(TableBlock("payment", t("breakdown", lang), pd.DataFrame(brows)))
+        blocks.append(Paragraph(t("audit", lang) + ":"))
+        blocks.append(Preformatted(run.payment.audit_trail(lang)))
+        # bounds
+        bases = {"point": p, **p.get("at_bounds", {})}
+        labels = [r["label"] for r in p["components"]]
+        amounts = {
+            b: [float(r.get("amount_rounded") or 0) for r in q["components"]]
+            for b, q in bases.items()
+        }
+        rows2 = []
+        for i, lab in enumerate(labels):
+            rows2.append(
+                {t("component", lang): lab, **{t(b, lang): f"{amounts[b][i]:,.0f}" for b in bases}}
+            )
+        rows2.append(
+            {
+                t("component", lang): t("total", lang),
+                **{t(b, lang): f"{q['total']:,.0f}" for b, q in bases.items()},
+            }
+        )
+        blocks.append(Paragraph(t("bounds_note", lang)))
+        blocks.append(
+            TableBlock("payment_bounds", f"{t('bounds', lang)} ({unit})", pd.DataFrame(rows2))
+        )
+        blocks.append(
+            _fig(
+                "payment",
+                t("payment_fig", lang),
+                F.payment_plot(labels, amounts, unit=unit, lang=lang),
+            )
+        )
+    sections.append(Section(t("payment", lang), 2, tuple(blocks)))
+
+    # 4. reproducibility ------------------------------------------------------
+    prov = res["provenance"]
+    blocks = [Paragraph(t("repro_text", lang))]
+    blocks.append(
+        TableBlock(
+            "reproducibility",
+            t("repro", lang),
+            pd.DataFrame(
+                [
+                    (t("spec_hash", lang), prov["spec_sha256"]),
+                    (t("seed", lang), str(prov["seed"])),
+                    (t("started", lang), prov["started_at"]),
+                    (t("finished", lang), prov["finished_at"]),
+                ],
+                columns=[t("item", lang), t("value", lang)],
+            ),
+        )
+    )
+    blocks.append(
+        TableBlock(
+            "inputs",
+            t("inputs", lang),
+            pd.DataFrame(
+                [(k, v["file"].rsplit("/", 1)[-1], v["sha256"]) for k, v in prov["inputs"].items()],
+                columns=[t("name", lang), t("file", lang), "SHA-256"],
+            ),
+        )
+    )
+    blocks.append(
+        TableBlock(
+            "versions",
+            t("versions", lang),
+            pd.DataFrame(
+                list(prov["packages"].items()), columns=[t("package", lang), t("version", lang)]
+            ),
+        )
+    )
+    sections.append(Section(t("repro", lang), 2, tuple(blocks)))
+    sections.append(
+        Section(
+            t("disclosure", lang),
+            2,
+            (Paragraph(t("disclosure_text", lang).format(m=m, m_1=m - 1)),),
+        )
+    )
+    title = sp.report.title or sp.title or t("appendix", lang)
+    return Document(lang=lang, title=title, meta=tuple(meta), sections=tuple(sections))

@@ -1,0 +1,258 @@
+"""Render a :class:`~pfseval.report.document.Document` as HTML, DOCX, XLSX and figure files.
+
+The writers only render; they write exactly the path they are given.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pfseval.report.document import (
+    Bullets,
+    Document,
+    FigureBlock,
+    Paragraph,
+    Preformatted,
+    TableBlock,
+)
+from pfseval.report.fonts import FONT_FAMILY, font_face_css
+from pfseval.report.i18n import t
+
+__all__ = ["write_docx", "write_figures", "write_html", "write_xlsx"]
+
+_NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    w, h = struct.unpack(">II", png[16:24])
+    return int(w), int(h)
+
+
+def _numbered(doc: Document) -> tuple[dict[str, str], dict[str, str]]:
+    """Captions with table and figure numbers (表1 / Table 1, 図1 / Figure 1)."""
+    sep = "" if doc.lang == "ja" else " "
+    tabs = {
+        b.id: f"{t('table', doc.lang)}{sep}{i}. {b.title}" for i, b in enumerate(doc.tables(), 1)
+    }
+    figs = {
+        b.id: f"{t('fig', doc.lang)}{sep}{i}. {b.title}" for i, b in enumerate(doc.figures(), 1)
+    }
+    return tabs, figs
+
+
+def html_text(doc: Document) -> str:
+    """The self-contained HTML appendix as a string (font subset and figures embedded)."""
+    from pfseval import __version__
+
+    tabs, figs = _numbered(doc)
+    sections = []
+    for s in doc.sections:
+        blocks: list[dict[str, Any]] = []
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                blocks.append({"kind": "p", "text": b.text})
+            elif isinstance(b, Preformatted):
+                blocks.append({"kind": "pre", "text": b.text})
+            elif isinstance(b, Bullets):
+                blocks.append({"kind": "ul", "entries": b.items})
+            elif isinstance(b, TableBlock):
+                rows = [
+                    [(str(c), bool(_NUM.match(str(c))) and str(c) != "") for c in r]
+                    for r in b.frame.astype(str).to_numpy().tolist()
+                ]
+                blocks.append(
+                    {
+                        "kind": "table",
+                        "id": b.id,
+                        "caption": tabs[b.id],
+                        "columns": [str(c) for c in b.frame.columns],
+                        "rows": rows,
+                        "note": b.note,
+                    }
+                )
+            elif isinstance(b, FigureBlock):
+                w, h = _png_size(b.png)
+                blocks.append(
+                    {
+                        "kind": "figure",
+                        "id": b.id,
+                        "caption": figs[b.id],
+                        "data": base64.b64encode(b.png).decode("ascii"),
+                        "width": round(w * 96 / 150),
+                        "height": round(h * 96 / 150),
+                    }
+                )
+        sections.append({"title": s.title, "level": s.level, "blocks": blocks})
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("pfseval.report", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tpl = env.get_template("appendix.html.j2")
+    visible = doc.text() + "".join(tabs.values()) + "".join(figs.values())
+    view = {"lang": doc.lang, "title": doc.title, "meta": doc.meta, "sections": sections}
+    return tpl.render(doc=view, font_css=font_face_css(visible), version=__version__)
+
+
+def write_html(doc: Document, path: str | Path) -> Path:
+    """Write the self-contained HTML appendix (A4 print CSS, embedded font and figures)."""
+    p = Path(path)
+    p.write_text(html_text(doc), encoding="utf-8")
+    return p
+
+
+def write_docx(doc: Document, path: str | Path) -> Path:
+    """Write the appendix as an editable Word document with the same content as the HTML."""
+    import io
+
+    import docx
+    from docx.enum.section import WD_ORIENT
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    tabs, figs = _numbered(doc)
+    d = docx.Document()
+    sec = d.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(sec, side, Mm(18))
+    style = d.styles["Normal"]
+    style.font.name = FONT_FAMILY
+    style.font.size = Pt(10)
+    rpr = style.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    rfonts.set(qn("w:eastAsia"), FONT_FAMILY)
+    d.core_properties.title = doc.title
+    d.core_properties.author = "pfseval"
+    d.add_heading(doc.title, level=0)
+    for k, v in doc.meta:
+        para = d.add_paragraph()
+        para.add_run(f"{k}: ").bold = True
+        para.add_run(v)
+    for s in doc.sections:
+        d.add_heading(s.title, level=min(s.level - 1, 3))
+        for b in s.blocks:
+            if isinstance(b, Paragraph):
+                d.add_paragraph(b.text)
+            elif isinstance(b, Preformatted):
+                for line in b.text.splitlines():
+                    para = d.add_paragraph()
+                    run = para.add_run(line)
+                    run.font.size = Pt(8.5)
+                    para.paragraph_format.space_after = Pt(0)
+            elif isinstance(b, Bullets):
+                for item in b.items:
+                    d.add_paragraph(item, style="List Bullet")
+            elif isinstance(b, TableBlock):
+                cap = d.add_paragraph()
+                cap.add_run(tabs[b.id]).bold = True
+                frame = b.frame.astype(str)
+                table = d.add_table(rows=1, cols=len(frame.columns))
+                table.style = "Table Grid"
+                for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
+                    cell.text = str(name)
+                    for r in cell.paragraphs[0].runs:
+                        r.bold = True
+                for row in frame.to_numpy().tolist():
+                    cells = table.add_row().cells
+                    for cell, val in zip(cells, row, strict=True):
+                        cell.text = str(val)
+                for row in table.rows:
+                    for cell in row.cells:
+                        for para in cell.paragraphs:
+                            for r in para.runs:
+                                r.font.size = Pt(8)
+                if b.note:
+                    d.add_paragraph(b.note)
+            elif isinstance(b, FigureBlock):
+                d.add_picture(io.BytesIO(b.png), width=Mm(160))
+                cap = d.add_paragraph()
+                cap.add_run(figs[b.id]).bold = True
+    p = Path(path)
+    d.save(str(p))
+    _fix_zip_times(p)
+    return p
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:28] or "table"
+    name, k = base, 2
+    while name.lower() in used:
+        name = f"{base[:26]}~{k}"
+        k += 1
+    used.add(name.lower())
+    return name
+
+
+def write_xlsx(doc: Document, path: str | Path) -> Path:
+    """Write every table of the appendix to its own sheet (plus a contents sheet)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    tabs, _ = _numbered(doc)
+    wb = Workbook()
+    index = wb.active
+    assert index is not None
+    index.title = "contents" if doc.lang == "en" else "目次"
+    index.append([doc.title])
+    index["A1"].font = Font(bold=True)
+    index.append([t("table", doc.lang), "sheet"])
+    used: set[str] = {index.title.lower()}
+    for i, b in enumerate(doc.tables(), 1):
+        name = _sheet_name(f"{i:02d} {b.id}", used)
+        ws = wb.create_sheet(name)
+        ws.append([tabs[b.id]])
+        ws["A1"].font = Font(bold=True)
+        ws.append([str(c) for c in b.frame.columns])
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in b.frame.astype(str).to_numpy().tolist():
+            ws.append([str(v) for v in row])
+        if b.note:
+            ws.append([])
+            ws.append([b.note])
+        for col in ws.columns:
+            letter = col[0].column_letter
+            width = max(len(str(c.value or "")) for c in col[1:]) if len(col) > 1 else 10
+            ws.column_dimensions[letter].width = min(60, max(8, width + 2))
+        index.append([tabs[b.id], name])
+    wb.properties.creator = "pfseval"
+    p = Path(path)
+    wb.save(str(p))
+    return p
+
+
+def write_figures(doc: Document, folder: str | Path) -> dict[str, Path]:
+    """Write every figure as ``<id>.png`` and ``<id>.svg``; return name → path."""
+    f = Path(folder)
+    f.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    for b in doc.figures():
+        (f / f"{b.id}.png").write_bytes(b.png)
+        (f / f"{b.id}.svg").write_bytes(b.svg)
+        out[f"figure:{b.id}.png"] = f / f"{b.id}.png"
+        out[f"figure:{b.id}.svg"] = f / f"{b.id}.svg"
+    return out
+
+
+def _fix_zip_times(p: Path) -> None:
+    """Rewrite a zip (DOCX) with fixed member timestamps so reruns give identical bytes."""
+    with zipfile.ZipFile(p) as z:
+        items = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in items:
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)

@@ -1,0 +1,99 @@
+"""`pfseval run`, `pfseval validate` and `pfseval demo` (argument handling, exit codes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pfseval.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SPEC = """
+[evaluation]
+seed = 3
+[data.people]
+path = "people.csv"
+[[indicators]]
+id = "completion_rate"
+label = {{ ja = "修了率", en = "Completion rate" }}
+design = "proportion.rate"
+data = "people"
+options = {{ outcome = "{outcome}" }}
+[report]
+lang = "ja"
+"""
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(1)
+    pd.DataFrame(
+        {"person_id": [f"C{i:03d}" for i in range(60)], "completed": rng.integers(0, 2, 60)}
+    ).to_csv(tmp_path / "people.csv", index=False)
+    good = tmp_path / "good.toml"
+    good.write_text(SPEC.format(outcome="completed"), encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SPEC.format(outcome="finished"), encoding="utf-8")
+    return good, bad
+
+
+def test_validate(specs: tuple[Path, Path]) -> None:
+    good, bad = specs
+    r = CliRunner().invoke(cli, ["validate", str(good)])
+    assert r.exit_code == 0 and "valid" in r.output
+    r = CliRunner().invoke(cli, ["validate", str(good), str(bad)])
+    assert r.exit_code == 1
+    assert "indicators[0].options.outcome" in r.output and str(bad) in r.output
+
+
+def test_run_several_specs_one_failing(specs: tuple[Path, Path], tmp_path: Path) -> None:
+    good, bad = specs
+    out = tmp_path / "out"
+    r = CliRunner().invoke(
+        cli, ["run", str(bad), str(good), "--out", str(out), "--quiet", "--lang", "en"]
+    )
+    assert r.exit_code == 1
+    assert "FAILED" in r.output and "1 of 2 spec(s) succeeded" in r.output
+    assert not (out / "bad").exists()  # nothing partial that looks finished
+    res = json.loads((out / "good" / "results.json").read_text(encoding="utf-8"))
+    assert res["report"]["lang"] == "en"
+    assert (out / "good" / "appendix.html").is_file()
+
+
+def test_run_seed_override_and_single_spec_folder(specs: tuple[Path, Path], tmp_path: Path) -> None:
+    good, _ = specs
+    out = tmp_path / "single"
+    r = CliRunner().invoke(cli, ["run", str(good), "--out", str(out), "--seed", "99", "--quiet"])
+    assert r.exit_code == 0, r.output
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["provenance"]["seed"] == 99
+    assert "1 of 1 spec(s) succeeded" in r.output
+
+
+def test_run_requires_out(specs: tuple[Path, Path]) -> None:
+    r = CliRunner().invoke(cli, ["run", str(specs[0])])
+    assert r.exit_code == 2 and "--out" in r.output
+
+
+def test_example_spec_is_valid_against_demo_data(tmp_path: Path) -> None:
+    """The shipped example validates (files, columns, options, contract) on the demo data."""
+    from pfseval.batch import example_spec, load_spec
+    from pfseval.synthetic import kobe_programme
+
+    (tmp_path / "data").mkdir()
+    kobe_programme(seed=1, n_pool=300, n_participants=40).data.to_csv(
+        tmp_path / "data" / "kobe.csv", index=False
+    )
+    sp = load_spec(example_spec(), data_dir=tmp_path)
+    assert [i.id for i in sp.indicators] == [
+        "completion_rate",
+        "lifestyle_improvement_rate",
+        "suppression_rate",
+    ]
+    assert sp.contract_file == (ROOT / "examples" / "contracts" / "kobe.toml").resolve()
