@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         f"mean denominator {np.mean([r['n_den'] for r in res]):.1f}, mean controls "
         f"{np.mean([r['n_ctrl'] for r in res]):.1f}.",
         "",
-        "| quantity | interval | coverage | below truth¹ | mean width |",
+        "| quantity | interval | coverage | interval above truth¹ | mean width |",
         "| --- | --- | --- | --- | --- |",
     ]
     for q in ("diff", "rate"):
@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"| {q} | {k} | {cov:.3f} | {low:.3f} | {wid:.3f} |")
     lines += [
         "",
-        "¹ share of studies whose interval lies entirely above the truth (misses on the low side"
-        " of the truth).",
+        "¹ share of studies whose interval lies entirely above the truth; the rest of the misses"
+        " lie entirely below it.",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

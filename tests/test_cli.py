@@ -81,19 +81,40 @@ def test_run_requires_out(specs: tuple[Path, Path]) -> None:
     assert r.exit_code == 2 and "--out" in r.output
 
 
-def test_example_spec_is_valid_against_demo_data(tmp_path: Path) -> None:
-    """The shipped example validates (files, columns, options, contract) on the demo data."""
-    from pfseval.batch import example_spec, load_spec
-    from pfseval.synthetic import kobe_programme
+def test_example_specs_are_valid_against_demo_data(tmp_path: Path) -> None:
+    """The shipped examples validate (files, columns, options, contract) on synthetic data."""
+    from pfseval.batch import EXAMPLES, example_spec, load_spec
+    from pfseval.synthetic import write_all
 
-    (tmp_path / "data").mkdir()
-    kobe_programme(seed=1, n_pool=300, n_participants=40).data.to_csv(
-        tmp_path / "data" / "kobe.csv", index=False
-    )
-    sp = load_spec(example_spec(), data_dir=tmp_path)
-    assert [i.id for i in sp.indicators] == [
+    write_all(tmp_path / "data", seed=1, persons=3000)
+    kobe = load_spec(example_spec(), data_dir=tmp_path)
+    assert [i.id for i in kobe.indicators] == [
         "completion_rate",
         "lifestyle_improvement_rate",
         "suppression_rate",
     ]
-    assert sp.contract_file == (ROOT / "examples" / "contracts" / "kobe.toml").resolve()
+    assert (
+        kobe.data["checkups"].linked
+        and kobe.contract_file == (ROOT / "examples" / "contracts" / "kobe.toml").resolve()
+    )
+    pre = load_spec(ROOT / "examples" / "kobe_evaluation" / "spec.toml", data_dir=tmp_path)
+    # the two Kobe specs must stay in step: same indicators, designs and options
+    for a, b in zip(kobe.indicators, pre.indicators, strict=True):
+        assert (a.id, a.design, a.options, a.match, a.level, a.seed) == (
+            b.id,
+            b.design,
+            b.options,
+            b.match,
+            b.level,
+            b.seed,
+        )
+    scr = load_spec(example_spec(name="screening_evaluation"), data_dir=tmp_path)
+    assert scr.indicators[0].use == "additional_count"
+    assert list(EXAMPLES) == ["kobe_evaluation", "screening_evaluation"]
+    r = CliRunner().invoke(
+        cli,
+        ["validate", *(str(example_spec(name=n)) for n in EXAMPLES), "--data-dir", str(tmp_path)],
+    )
+    assert r.exit_code == 0, r.output
+    with pytest.raises(ValueError, match="unknown example"):
+        example_spec(name="nope")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats
 from scipy.special import ndtr
 from statsmodels.stats.proportion import proportion_confint
 
@@ -253,6 +254,12 @@ def test_bootstrap_reproducible_and_worker_independent() -> None:
     assert a.std_error == pytest.approx(np.std(a.draws, ddof=1))
     lo, hi = a.intervals["bootstrap_percentile"]
     assert (lo, hi) == pytest.approx(tuple(np.quantile(a.draws, [0.025, 0.975])))
+    # default ci="bootstrap" = normal interval with the bootstrap SE (docs/kobe.md, coverage)
+    half = float(stats.norm.ppf(0.975)) * float(np.std(a.draws, ddof=1))
+    assert a.interval() == a.intervals["bootstrap_normal"]
+    assert a.interval() == pytest.approx((a.value - half, a.value + half), abs=1e-12)
+    lo_b, hi_b = a.intervals["bootstrap_basic"]
+    assert (lo_b, hi_b) == pytest.approx((2 * a.value - hi, 2 * a.value - lo))
 
 
 def test_one_replicate_recomputed_independently() -> None:
@@ -476,3 +483,33 @@ def test_bad_input_errors() -> None:
         with pytest.raises(DesignError, match="NOPE"):
             suppression_rate(_matched(m.data, bad_pairs), **kw)  # type: ignore[arg-type]
     assert issubclass(DesignError, ValueError)
+
+
+def test_with_match_replacement_ratio_and_caliper() -> None:
+    # Real psm.match with 2:1, replacement and a caliper: controls in several sets are
+    # counted once per set (frequency weights), unmatched participants are in the flow.
+    from pfseval.designs.psm.matching import match
+    from pfseval.synthetic import kobe_programme
+
+    ds = kobe_programme(seed=3, n_pool=3000, n_participants=150)
+    covs = ["age", "sex", "bmi", "sbp", "hba1c", "egfr", "urine_protein", "smoking"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(
+            ds.data, treatment="treated", covariates=covs, id_col="person_id",
+            ratio=2, replace=True, caliper=0.2,
+        )  # fmt: skip
+        est = suppression_rate(
+            m, outcome="egfr_follow", baseline="egfr", followup_years="followup_years",
+            n_boot=100, seed=1,
+        )  # fmt: skip
+    d = est.diagnostics
+    no_control = m.pairs.filter(like="control_id").isna().all(axis=1).sum()
+    assert est.sample_flow is not None
+    steps = est.sample_flow.to_frame().set_index(["group", "description"])["n_excluded"]
+    assert steps[("participants", "excluded: no matched control")] == no_control
+    assert d["n_control_rows"] > d["n_controls_used"]  # some controls serve several sets
+    pc = est.private["per_control"]
+    assert int(pc["n_matched_sets"].sum()) == d["n_control_rows"]
+    assert est.related["reference_rate"].n == d["n_control_rows"]
+    assert est.conf_low < est.value < est.conf_high

@@ -151,6 +151,11 @@ def validate_cmd(specs: tuple[Path, ...], data_dir: Path | None) -> None:
     sys.exit(1 if failed else 0)
 
 
+#: Persons in the demo's synthetic municipality: enough for a candidate pool of about 550
+#: people and about 100 participants (the real Kobe programme had about 105).
+DEMO_PERSONS = 40000
+
+
 @cli.command("demo")
 @click.option(
     "--out",
@@ -161,41 +166,55 @@ def validate_cmd(specs: tuple[Path, ...], data_dir: Path | None) -> None:
     help="Output folder.",
 )
 @click.option("--seed", type=int, default=20240401, show_default=True, help="Random seed.")
+@click.option(
+    "--persons",
+    type=int,
+    default=DEMO_PERSONS,
+    show_default=True,
+    help="Persons in the synthetic municipality.",
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def demo_cmd(out: Path, seed: int, lang: str | None, quiet: bool) -> None:
-    """Generate the synthetic municipality and run the example Kobe-style evaluation.
+def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) -> None:
+    """Generate the synthetic municipality and run the example evaluations.
 
-    Writes the data to OUT/data and the results and appendices to OUT/kobe_evaluation.
+    Writes the data to OUT/data, then runs the Kobe-style evaluation from the yearly
+    health-check extracts (OUT/kobe_evaluation) and the cancer-screening evaluation against
+    past years (OUT/screening_evaluation): results.json, appendices and figures in each.
     """
-    from pfseval.batch import example_spec, load_spec, run_spec, write_outputs
+    from pfseval.batch import EXAMPLES, example_spec, load_spec, run_spec, write_outputs
     from pfseval.errors import PfsevalError
     from pfseval.synthetic import write_all
 
-    written = write_all(out / "data", seed=seed, persons=20000)
+    written = write_all(out / "data", seed=seed, persons=persons)
     click.echo(f"synthetic municipality: {len(written)} files in {out / 'data'}")
-    spec_path = example_spec()
-    try:
-        spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
-        run = run_spec(spec, progress=not quiet)
-        files = write_outputs(run, out / "kobe_evaluation")
-    except PfsevalError as exc:
-        click.echo(f"FAILED  {spec_path}: {exc}", err=True)
-        sys.exit(1)
-    for name in ("results", "html", "docx", "xlsx"):
-        click.echo(f"{name}: {files[name]}")
-    n_fig = sum(k.startswith("figure:") for k in files)
-    click.echo(f"figures: {n_fig} files in {out / 'kobe_evaluation' / 'figures'}")
-    for iid, est in run.estimates.items():
-        click.echo(
-            f"{iid}: {est.value:.4f} [{est.conf_low:.4f}, {est.conf_high:.4f}] (n = {est.n})"
-        )
-    if run.payment is not None:
-        click.echo(f"payment: {run.payment.total:,.0f} {run.payment.unit}")
-    if run.warnings:
-        click.echo(f"{len(run.warnings)} warning(s) (see the appendix):")
-        for w in run.warnings:
-            click.echo(f"  {w}")
+    failed = 0
+    for name in EXAMPLES:
+        spec_path = example_spec(name=name)
+        click.echo(f"\n{name} ({spec_path.name})")
+        try:
+            spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
+            run = run_spec(spec, progress=not quiet)
+            files = write_outputs(run, out / name)
+        except PfsevalError as exc:
+            failed += 1
+            click.echo(f"FAILED  {spec_path}: {exc}", err=True)
+            continue
+        for key in ("results", "html", "docx", "xlsx"):
+            click.echo(f"  {key}: {files[key]}")
+        n_fig = sum(k.startswith("figure:") for k in files)
+        click.echo(f"  figures: {n_fig} files in {out / name / 'figures'}")
+        for iid, est in run.estimates.items():
+            click.echo(
+                f"  {iid}: {est.value:.4f} [{est.conf_low:.4f}, {est.conf_high:.4f}] (n = {est.n})"
+            )
+        if run.payment is not None:
+            click.echo(f"  payment: {run.payment.total:,.0f} {run.payment.unit}")
+        if run.warnings:
+            click.echo(f"  {len(run.warnings)} warning(s) (see the appendix):")
+            for w in run.warnings:
+                click.echo(f"    {w}")
+    sys.exit(1 if failed else 0)
 
 
 def main() -> None:

@@ -7,18 +7,5 @@ Examples
 True
 """
 
-from pfseval.designs.rct import (
-    ATTRITION_DIFFERENCE,
-    ATTRITION_OVERALL,
-    FEW_CLUSTERS,
-    compare,
-    permutation_test,
-)
-
-__all__ = [
-    "ATTRITION_DIFFERENCE",
-    "ATTRITION_OVERALL",
-    "FEW_CLUSTERS",
-    "compare",
-    "permutation_test",
-]
+from pfseval.designs.rct import *  # noqa: F403  (the alias exposes exactly the design's public API)
+from pfseval.designs.rct import __all__ as __all__

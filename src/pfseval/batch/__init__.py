@@ -15,8 +15,10 @@ from pfseval.batch.many import SpecOutcome, run_many
 from pfseval.batch.runner import (
     EvaluationRun,
     IndicatorRunError,
+    build_source,
     results_json,
     run_spec,
+    use_related,
     write_outputs,
 )
 from pfseval.batch.schema import SCHEMA_VERSION
@@ -24,27 +26,55 @@ from pfseval.batch.spec import EvaluationSpec, load_spec
 
 __all__ = [
     "DESIGNS",
+    "EXAMPLES",
     "SCHEMA_VERSION",
     "EvaluationRun",
     "EvaluationSpec",
     "IndicatorRunError",
     "SpecOutcome",
+    "build_source",
     "example_spec",
     "load_spec",
     "results_json",
     "run_many",
     "run_spec",
+    "use_related",
     "write_outputs",
 ]
 
 
-def example_spec() -> Path:
-    """Path of the example Kobe-style spec (``examples/kobe_evaluation/spec.toml``).
+#: The example evaluations shipped in ``examples/`` (folder → spec file) that
+#: ``pfseval demo`` runs, in order.
+EXAMPLES: dict[str, str] = {
+    "kobe_evaluation": "spec_extracts.toml",
+    "screening_evaluation": "spec.toml",
+}
 
-    The example ships with the source tree (an editable or source install).
+
+def example_spec(*, name: str = "kobe_evaluation") -> Path:
+    """Path of an example spec shipped with the source tree.
+
+    Parameters
+    ----------
+    name
+        A key of :data:`EXAMPLES`: ``"kobe_evaluation"`` (Kobe-style evaluation from the
+        2016 and 2019 health-check extracts, ``examples/kobe_evaluation/spec_extracts.toml``)
+        or ``"screening_evaluation"`` (historical baseline paid per additional person
+        screened, ``examples/screening_evaluation/spec.toml``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> example_spec(name="screening_evaluation").parent.name
+    'screening_evaluation'
     """
+    if name not in EXAMPLES:
+        raise ValueError(f"unknown example {name!r}; use one of {', '.join(EXAMPLES)}")
     root = Path(__file__).resolve().parents[3]
-    p = root / "examples" / "kobe_evaluation" / "spec.toml"
+    p = root / "examples" / name / EXAMPLES[name]
     if not p.is_file():
         raise FileNotFoundError(
             f"the example spec is not at {p}: `pfseval demo` needs the source tree "

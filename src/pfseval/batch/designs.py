@@ -65,6 +65,10 @@ class DesignEntry:
         Plain-words name of the design, per language.
     assumptions
         The design's assumptions in plain words, per language (shown in the appendix).
+    related
+        Related estimates (``Estimate.related`` keys) the design always returns and that an
+        indicator may pay on instead of the main value (the spec's ``use`` key), e.g.
+        ``"additional_count"`` of the historical baseline.
     """
 
     name: str
@@ -72,6 +76,7 @@ class DesignEntry:
     title: dict[str, str]
     assumptions: dict[str, str]
     match_target: str | None = None
+    related: tuple[str, ...] = ()
 
     def function(self) -> Callable[..., Any]:
         """Import and return the estimator (raises ImportError when not installed)."""
@@ -164,6 +169,7 @@ DESIGNS: dict[str, DesignEntry] = {
             name="psm.suppression_rate",
             target="pfseval.psm:suppression_rate",
             match_target="pfseval.psm:match",
+            related=("reference_rate", "difference"),
             title={
                 "en": "Propensity-score matching with regression prediction (Kobe method)",
                 "ja": "傾向スコア・マッチングと回帰予測（神戸市方式）",
@@ -246,6 +252,7 @@ DESIGNS: dict[str, DesignEntry] = {
         DesignEntry(
             name="baseline.compare",
             target="pfseval.baseline:compare",
+            related=("additional_count", "expected"),
             title={
                 "en": "Comparison with past years (historical baseline)",
                 "ja": "既存データとの比較",

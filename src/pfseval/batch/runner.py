@@ -24,10 +24,24 @@ import pandas as pd
 
 from pfseval.batch.schema import SCHEMA_VERSION, package_versions
 from pfseval.batch.spec import EvaluationSpec, IndicatorSpec
-from pfseval.errors import DataProblem, DataValidationError, PfsevalError
-from pfseval.result import Estimate, SampleFlow, data_hash, to_jsonable
+from pfseval.errors import (
+    DataProblem,
+    DataValidationError,
+    DesignError,
+    PfsevalError,
+    PfsevalWarning,
+)
+from pfseval.result import Estimate, SampleFlow, data_hash, emit_warnings, to_jsonable
 
-__all__ = ["EvaluationRun", "IndicatorRunError", "run_spec", "write_outputs"]
+__all__ = [
+    "EvaluationRun",
+    "IndicatorRunError",
+    "LoadedSource",
+    "build_source",
+    "run_spec",
+    "use_related",
+    "write_outputs",
+]
 
 
 class IndicatorRunError(PfsevalError):
@@ -54,13 +68,20 @@ class EvaluationRun:
         Indicator id → :class:`~pfseval.result.Estimate`.
     cohort_flows
         Cohort name → :class:`~pfseval.result.SampleFlow` of its filters.
+    source_flows
+        Data source name → :class:`~pfseval.result.SampleFlow` of how its files were put
+        together, for linked or merged sources: group ``"all"`` = baseline records (linked,
+        or lost with a reason, as :func:`pfseval.io.link_years`; every record stays in the
+        data), one group per merged file (its records, less those matching no source row).
     payment
         The payment engine's result (:class:`~pfseval.payment.PaymentResult`), or ``None``
         when the spec has no contract.
     payment_bounds
         The payment with every indicator at its ``conf_low`` and at its ``conf_high``.
     inputs
-        Data source name → ``{"file", "sha256", "rows"}``.
+        Data source name → ``{"file", "sha256", "rows"}`` (``rows`` of the loaded frame);
+        the other files of a linked or merged source as ``<name>.followup`` and
+        ``<name>.merge[i]`` → ``{"file", "sha256", "rows", "source", "role"}``.
     figure_data
         Aggregated, publishable data behind the diagnostic figures (indicator id →
         ``{"balance": DataFrame, "overlap": {...}}``); never individual values.
@@ -80,6 +101,7 @@ class EvaluationRun:
     warnings: tuple[str, ...] = ()
     started_at: str = ""
     finished_at: str = ""
+    source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` document (see ``docs/results_schema.md``)."""
@@ -96,6 +118,7 @@ class EvaluationRun:
                 "data": ind.data,
                 "options": dict(ind.options),
                 "match": dict(ind.match),
+                "use": ind.use,
                 "seed": ind.seed,
                 "data_sha256": est.provenance.get("data_sha256"),
                 **d,
@@ -123,6 +146,7 @@ class EvaluationRun:
                 "indicators": inds,
                 "payment": payment,
                 "sample_flow": {
+                    "sources": {k: v.to_dict() for k, v in self.source_flows.items()},
                     "cohorts": {k: v.to_dict() for k, v in self.cohort_flows.items()},
                     "indicators": {
                         k: (e.sample_flow.to_dict() if e.sample_flow else None)
@@ -154,53 +178,177 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
-def load_source(spec: EvaluationSpec, name: str) -> pd.DataFrame:
-    """Read one data source of a spec with :func:`pfseval.io.read_checkups` (mapping and
-    vocabulary applied, values validated unless ``validate = false``; ids unique)."""
+def _read(
+    path: Path,
+    *,
+    mapping: Mapping[str, str],
+    encoding: str | None,
+    validate: bool,
+    id_col: str | None,
+) -> pd.DataFrame:
+    """One file through :func:`pfseval.io.read_checkups`; ids unique and present."""
     from pfseval.io import read_checkups
 
-    src = spec.data[name]
     df = read_checkups(
-        src.path,
-        mapping=dict(src.mapping) or None,
-        encoding=src.encoding,
-        validate=src.validate,
-        required=() if src.id_col is None else (src.id_col,),
+        path,
+        mapping=dict(mapping) or None,
+        encoding=encoding,
+        validate=validate,
+        required=() if id_col is None else (id_col,),
     )
-    if src.id_col is None:
+    if id_col is None:
         return df
-    ids = df[src.id_col].astype("string")
-    df[src.id_col] = ids
-    dup = ids.duplicated(keep=False).to_numpy()
+    ids = df[id_col].astype("string")
+    df[id_col] = ids
+    _unique_keys(ids, id_col, path, what="person ids", fix="keep one row per person")
+    return df
+
+
+def _unique_keys(keys: pd.Series, col: str, path: Path, *, what: str, fix: str) -> None:
+    line = (
+        "rows are file line numbers, header = 1"
+        if path.suffix.lower() in (".csv", ".txt", ".tsv")
+        else "rows are record numbers, first = 2"
+    )
+    dup = (keys.duplicated(keep=False) & keys.notna()).to_numpy()
     if dup.any():
         rows = np.flatnonzero(dup)
         raise DataValidationError(
             [
                 DataProblem(
-                    column=src.id_col,
+                    column=col,
                     kind="duplicate",
-                    message="person ids must be unique in a data source (rows are file line "
-                    "numbers, header = 1). Fix: keep one row per person",
+                    message=f"{what} must be unique in a data source ({line}). Fix: {fix}",
                     rows=tuple(int(r) + 2 for r in rows),
                 )
             ],
-            source=str(src.path),
+            source=str(path),
         )
-    if ids.isna().any():
-        rows = np.flatnonzero(ids.isna().to_numpy())
+    if keys.isna().any():
+        rows = np.flatnonzero(keys.isna().to_numpy())
         raise DataValidationError(
             [
                 DataProblem(
-                    column=src.id_col,
+                    column=col,
                     kind="missing",
-                    message="person id missing (rows are file line numbers, header = 1). "
-                    "Fix: give every row an id",
+                    message=f"{what[:-1]} missing ({line}). Fix: give every row a value",
                     rows=tuple(int(r) + 2 for r in rows),
                 )
             ],
-            source=str(src.path),
+            source=str(path),
         )
-    return df
+
+
+def _key_text(s: pd.Series) -> pd.Series:
+    """Join keys as text; whole numbers lose a trailing ``.0`` (``2019.0`` = ``2019``)."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        v = s.to_numpy(dtype=float, na_value=np.nan)
+        fin = np.isfinite(v)
+        if np.all(v[fin] == np.round(v[fin])):
+            return pd.Series(
+                [str(int(x)) if f else None for x, f in zip(v, fin, strict=True)],
+                index=s.index,
+                dtype="string",
+            )
+    return s.astype("string").str.strip()
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """A data source put together: the frame, its flow (linked / merged sources only), the
+    files read (``inputs`` entries) and warnings."""
+
+    data: pd.DataFrame
+    flow: SampleFlow | None
+    files: Mapping[str, Mapping[str, Any]]
+    warnings: tuple[str, ...] = ()
+
+
+def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
+    """Read one data source of a spec: a file, or a baseline extract linked to a follow-up
+    extract (:func:`pfseval.io.link_years`), then the ``merge`` files joined on.
+
+    Every baseline record stays in the frame (people without a follow-up record have
+    missing ``_follow`` values); the flow accounts for every record of every file.
+    """
+    from pfseval.io import link_years
+
+    src = spec.data[name]
+    base_dir = spec.file.resolve().parent
+    files: dict[str, dict[str, Any]] = {}
+
+    def record(key: str, path: Path, rows: int, role: str) -> None:
+        files[key] = {
+            "file": os.path.relpath(path, base_dir),
+            "sha256": data_hash(str(path)),
+            "rows": rows,
+            "source": name,
+            "role": role,
+        }
+
+    def read(path: Path) -> pd.DataFrame:
+        return _read(
+            path,
+            mapping=src.mapping,
+            encoding=src.encoding,
+            validate=src.validate,
+            id_col=src.id_col,
+        )
+
+    df = read(src.path)
+    flow: SampleFlow | None = None
+    if src.followup is not None:
+        assert src.id_col is not None  # a linked source has person ids (checked on load)
+        fol = read(src.followup)
+        linked = link_years(df, fol, id_col=src.id_col, require=src.require)
+        flow = linked.sample_flow
+        record(f"{name}.followup", src.followup, len(fol), "followup")
+        df = linked.data
+    notes: list[str] = []
+    for i, m in enumerate(src.merge):
+        mdf = _read(
+            m.path, mapping=m.mapping, encoding=m.encoding, validate=src.validate, id_col=None
+        )
+        mkey = _key_text(mdf[m.on])
+        _unique_keys(mkey, m.on, m.path, what=f"{m.on} values", fix="keep one row per key")
+        keep = list(m.columns) or [c for c in mdf.columns if c != m.on]
+        add = mdf[keep].rename(columns=dict(m.columns)) if m.columns else mdf[keep]
+        skey = _key_text(df[m.on])
+        pos = pd.Index(mkey.astype(object)).get_indexer(pd.Index(skey.astype(object)))
+        found = pos >= 0
+        aligned = add.reset_index(drop=True).reindex(np.where(found, pos, -1))
+        aligned.index = df.index
+        df = pd.concat([df, aligned], axis=1)
+        if m.flag is not None:
+            df[m.flag] = found.astype(np.int64)
+        n_unmatched = len(mdf) - int(np.unique(pos[found]).size)
+        group = f"merge[{i}]"
+        mflow = SampleFlow.start({group: len(mdf)}, labels={group: f"{m.path.name} records"})
+        mflow = mflow.exclude(
+            f"no matching record in data source {name!r} (on {m.on})", n_unmatched, group=group
+        )
+        flow = mflow if flow is None else flow.combine(mflow)
+        record(f"{name}.merge[{i}]", m.path, len(mdf), "merge")
+        if n_unmatched:
+            notes.append(
+                f"data.{name}.merge[{i}]: {n_unmatched} of {len(mdf)} records of "
+                f"{m.path.name} match no record of the data source on {m.on!r} and are not "
+                "used. Fix: check the extract years and the ids."
+            )
+    files = {
+        name: {
+            "file": os.path.relpath(src.path, base_dir),
+            "sha256": data_hash(str(src.path)),
+            "rows": len(df),
+        },
+        **files,
+    }
+    return LoadedSource(data=df, flow=flow, files=files, warnings=tuple(notes))
+
+
+def load_source(spec: EvaluationSpec, name: str) -> pd.DataFrame:
+    """The frame of one data source of a spec (see :func:`build_source`)."""
+    return build_source(spec, name).data
 
 
 def apply_cohort(
@@ -310,9 +458,47 @@ def run_indicator(
             figs["trend"] = _trend(data, ind.options, est)
     if not isinstance(est, Estimate):
         raise TypeError(f"design {ind.design!r} returned {type(est).__name__}, not an Estimate")
+    if ind.use is not None:
+        est = use_related(est, ind.use)
     if not est.label:
         est = est.with_updates(label=ind.label_in(spec.report.lang))
     return est, figs
+
+
+def use_related(est: Estimate, name: str) -> Estimate:
+    """The related estimate ``name`` as the indicator, keeping the design's accounting.
+
+    The result has the related estimate's value, interval, estimand and method, and the
+    main estimate's diagnostics, warnings, sample flow, provenance and label; the main
+    estimate moves into ``related`` under its estimand, next to the other related estimates.
+
+    Examples
+    --------
+    >>> main = Estimate(estimand="rate_difference", value=0.02, conf_low=0.01,
+    ...                 conf_high=0.03, n=6, related={"additional_count": Estimate(
+    ...                     estimand="additional_count", value=200.0, conf_low=100.0,
+    ...                     conf_high=300.0, n=6)})
+    >>> used = use_related(main, "additional_count")
+    >>> used.estimand, used.value, sorted(used.related)
+    ('additional_count', 200.0, ['rate_difference'])
+    """
+    rel = est.related.get(name)
+    if rel is None:
+        raise DesignError(
+            f"the design returned no related estimate {name!r} (it has: "
+            f"{', '.join(est.related) or 'none'}). Fix: choose another `use`"
+        )
+    main = est.with_updates(related={}, label="")  # shown under its estimand
+    others = {k: v for k, v in est.related.items() if k != name}
+    return rel.with_updates(
+        method=f"{rel.method} (from: {est.method})" if est.method else rel.method,
+        diagnostics=est.diagnostics,
+        warnings=tuple(dict.fromkeys((*est.warnings, *rel.warnings))),
+        sample_flow=est.sample_flow,
+        provenance=est.provenance,
+        label=est.label,
+        related={est.estimand: main, **others},
+    )
 
 
 def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -> EvaluationRun:
@@ -354,27 +540,30 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
     ... ''')
     >>> run = run_spec(load_spec(d / "s.toml"))
     >>> run.estimates["completion_rate"].value, run.results()["schema_version"]
-    (0.75, '1.0')
+    (0.75, '1.1')
     """
     from tqdm.auto import tqdm
 
     started = _now()
     frames: dict[str, pd.DataFrame] = {}
     inputs: dict[str, dict[str, Any]] = {}
-    for name, src in spec.data.items():
-        frames[name] = load_source(spec, name)
-        inputs[name] = {
-            "file": os.path.relpath(src.path, spec.file.resolve().parent),
-            "sha256": data_hash(str(src.path)),
-            "rows": len(frames[name]),
-        }
+    source_flows: dict[str, SampleFlow] = {}
+    caught: list[str] = []
+    for name in spec.data:
+        loaded = build_source(spec, name)
+        frames[name] = loaded.data
+        inputs.update({k: dict(v) for k, v in loaded.files.items()})
+        if loaded.flow is not None:
+            source_flows[name] = loaded.flow
+        if loaded.warnings:
+            emit_warnings(loaded.warnings, PfsevalWarning)
+            caught += loaded.warnings
     cohort_flows: dict[str, SampleFlow] = {}
     cohort_data: dict[str, pd.DataFrame] = {}
     for name in spec.cohorts:
         cohort_data[name], cohort_flows[name] = apply_cohort(spec, name, frames)
     estimates: dict[str, Estimate] = {}
     figure_data: dict[str, dict[str, Any]] = {}
-    caught: list[str] = []
     bar = tqdm(spec.indicators, desc=spec.file.name, disable=not progress, unit="indicator")
     for ind in bar:
         bar.set_postfix_str(ind.id)
@@ -413,6 +602,7 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         warnings=tuple(caught),
         started_at=started,
         finished_at=_now(),
+        source_flows=source_flows,
     )
 
 

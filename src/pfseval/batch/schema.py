@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["REQUIRED_KEYS", "SCHEMA_VERSION", "package_versions"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Top-level keys every ``results.json`` has.
 REQUIRED_KEYS = (

@@ -28,6 +28,7 @@ from pfseval.batch.designs import (
     resolve,
 )
 from pfseval.errors import SpecError
+from pfseval.io.linkage import FOLLOW_SUFFIX
 
 __all__ = [
     "OPERATORS",
@@ -36,6 +37,7 @@ __all__ = [
     "EvaluationSpec",
     "Filter",
     "IndicatorSpec",
+    "MergeSpec",
     "ReportOptions",
     "load_spec",
 ]
@@ -57,22 +59,75 @@ OPERATORS: dict[str, str] = {
 
 _TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report"}
 _EVAL_KEYS = {"title", "programme", "description", "seed"}
-_DATA_KEYS = {"path", "format", "encoding", "mapping", "id_col", "validate", "description"}
+_DATA_KEYS = {
+    "path",
+    "baseline",
+    "followup",
+    "require",
+    "merge",
+    "format",
+    "encoding",
+    "mapping",
+    "id_col",
+    "validate",
+    "description",
+}
+_MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
 _COHORT_KEYS = {"from", "where", "description"}
-_FILTER_KEYS = {"column", "op", "value", "reason"}
-_IND_KEYS = {"id", "label", "design", "data", "level", "seed", "options", "match", "description"}
+_FILTER_KEYS = {"column", "op", "value", "reason", "any"}
+_IND_KEYS = {
+    "id",
+    "label",
+    "design",
+    "data",
+    "level",
+    "seed",
+    "options",
+    "match",
+    "use",
+    "description",
+}
 _REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary"}
 
 
 @dataclass(frozen=True)
-class DataSource:
-    """One input file. ``path`` is absolute (resolved against the spec's folder).
+class MergeSpec:
+    """A file joined onto a data source's rows (a left join: the source's rows are kept).
 
-    Files are read with :func:`pfseval.io.read_checkups`: CSV (UTF-8 or CP932) or Parquet,
-    ``mapping`` and the vocabulary's aliases (Japanese headers) applied, and with
-    ``validate`` (default) every value checked against the vocabulary's types and ranges.
-    ``id_col`` is the person-id column (unique, never published); ``None`` for aggregated
-    data such as a yearly series (when ``id_col`` is not given and ``person_id`` is absent).
+    ``on`` is the key column in both (unique in the merged file; matched as text, so
+    ``1001`` and ``"1001"`` agree). ``columns`` selects and renames the merged file's columns
+    (merged name → name in the data); empty = every column but ``on``. ``flag`` names a new
+    0/1 column that is 1 for the rows found in the merged file (e.g. ``treated`` from a
+    participants list). Merged rows matching no source row are counted in the source's
+    sample flow and reported as a warning.
+    """
+
+    path: Path
+    on: str
+    key_path: str
+    flag: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One input: a file, or a baseline extract linked to a follow-up extract.
+
+    Paths are absolute (resolved against the spec's folder). Files are read with
+    :func:`pfseval.io.read_checkups`: CSV (UTF-8 or CP932) or Parquet, ``mapping`` and the
+    vocabulary's aliases (Japanese headers) applied, and with ``validate`` (default) every
+    value checked against the vocabulary's types and ranges. ``id_col`` is the person-id
+    column (unique, never published); ``None`` for aggregated data such as a yearly series
+    (when ``id_col`` is not given and ``person_id`` is absent).
+
+    A *linked* source (``followup`` set; ``path`` is then the baseline extract) is built by
+    :func:`pfseval.io.link_years`: one row per baseline record, the follow-up values under
+    the same names with the suffix ``_follow`` (missing without a follow-up record) and
+    ``followup_years`` = follow-up minus baseline ``fiscal_year``. ``require`` lists
+    follow-up items a record must have to count as linked in the source's flow. ``merge``
+    files are then joined onto the rows.
     """
 
     name: str
@@ -83,6 +138,14 @@ class DataSource:
     id_col: str | None = "person_id"
     validate: bool = True
     description: str = ""
+    followup: Path | None = None
+    require: tuple[str, ...] = ()
+    merge: tuple[MergeSpec, ...] = ()
+
+    @property
+    def linked(self) -> bool:
+        """Whether the source links a baseline to a follow-up extract."""
+        return self.followup is not None
 
 
 @dataclass(frozen=True)
@@ -90,16 +153,35 @@ class Filter:
     """One declarative row filter: keep rows where ``column <op> value``.
 
     ``reason`` is the exclusion reason shown in the sample flow for the rows it removes
-    (default: ``not (<condition>)``).
+    (default: ``not (<condition>)``). A filter with ``any_of`` (``any = [...]`` in the spec)
+    keeps the rows meeting at least one of its conditions (``column`` and ``op`` unused).
+
+    Examples
+    --------
+    >>> f = Filter(column="", op="any", any_of=(Filter("hba1c", ">=", 6.5),
+    ...                                          Filter("med_glucose", "==", 1)))
+    >>> f.describe()
+    '(hba1c >= 6.5 or med_glucose == 1)'
+    >>> f.keep_mask(pd.DataFrame({"hba1c": [7.0, 5.0, None], "med_glucose": [0, 1, None]}))
+    array([ True,  True, False])
     """
 
     column: str
     op: str
     value: Any = None
     reason: str = ""
+    any_of: tuple[Filter, ...] = ()
+
+    def columns(self) -> list[str]:
+        """The columns the filter reads."""
+        if self.any_of:
+            return [c for f in self.any_of for c in f.columns()]
+        return [self.column]
 
     def describe(self) -> str:
         """Plain-words description of the condition rows must meet."""
+        if self.any_of:
+            return "(" + " or ".join(f.describe() for f in self.any_of) + ")"
         if self.op in ("missing", "not_missing"):
             return f"{self.column} {'is' if self.op == 'missing' else 'is not'} missing"
         return f"{self.column} {self.op} {self.value}"
@@ -107,6 +189,11 @@ class Filter:
     def keep_mask(self, data: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows the filter keeps (missing values are never kept,
         except by ``missing``)."""
+        if self.any_of:
+            keep = np.zeros(len(data), dtype=bool)
+            for f in self.any_of:
+                keep |= f.keep_mask(data)
+            return keep
         s = data[self.column]
         na = s.isna().to_numpy()
         op, v = self.op, self.value
@@ -155,6 +242,7 @@ class IndicatorSpec:
     match: Mapping[str, Any]
     key_path: str
     description: str = ""
+    use: str | None = None
 
     @property
     def entry(self) -> DesignEntry:
@@ -239,19 +327,36 @@ class _Checker:
         return v
 
 
-def _columns_of(src: DataSource, ck: _Checker, key: str) -> list[str]:
-    """Column names of a data source as the loader will name them (mapping and the
-    vocabulary's aliases applied), reading only the header."""
+def _format_of(path: Path) -> str:
+    return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+
+
+def _header(
+    path: Path,
+    *,
+    encoding: str | None,
+    mapping: Mapping[str, str],
+    ck: _Checker,
+    key: str,
+    path_key: str = "path",
+) -> list[str]:
+    """Column names of a file as the loader will name them (mapping and the vocabulary's
+    aliases applied), reading only the header."""
     from pfseval.io.mapping import MappingError, resolve_columns
 
+    if not path.is_file():
+        raise ck.fail(
+            f"{key}.{path_key}", f"file not found: {path} (paths are relative to the spec)"
+        )
     try:
-        if src.format == "parquet":
+        if _format_of(path) == "parquet":
             import pyarrow.parquet as pq
 
-            headers: list[object] = list(pq.read_schema(src.path).names)
+            headers: list[object] = list(pq.read_schema(path).names)
         else:
-            head = src.path.open("rb").read(1 << 16).split(b"\n", 1)[0]
-            encodings = [src.encoding] if src.encoding else ["utf-8-sig", "cp932"]
+            with path.open("rb") as fh:
+                head = fh.read(1 << 16).split(b"\n", 1)[0]
+            encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
             text = None
             for enc in encodings:
                 try:
@@ -260,15 +365,189 @@ def _columns_of(src: DataSource, ck: _Checker, key: str) -> list[str]:
                 except UnicodeDecodeError:
                     continue
             if text is None:
-                raise ck.fail(f"{key}.encoding", f"cannot decode the header of {src.path}")
+                raise ck.fail(f"{key}.encoding", f"cannot decode the header of {path}")
             headers = list(pd.read_csv(io.StringIO(text), nrows=0).columns)
-        names, _ = resolve_columns(headers, mapping=dict(src.mapping) or None)
+        names, _ = resolve_columns(headers, mapping=dict(mapping) or None)
     except (OSError, ValueError) as exc:
         if isinstance(exc, SpecError):
             raise
-        what = "mapping" if isinstance(exc, MappingError) else "path"
-        raise ck.fail(f"{key}.{what}", f"cannot read {src.path}: {exc}") from exc
+        what = "mapping" if isinstance(exc, MappingError) else path_key
+        raise ck.fail(f"{key}.{what}", f"cannot read {path}: {exc}") from exc
     return [str(n) for n in names]
+
+
+def _mapping(ck: _Checker, d: Mapping[str, Any], key: str) -> dict[str, str]:
+    mapping = ck.table(d.get("mapping", {}), f"{key}.mapping")
+    for mk, mv in mapping.items():
+        if not isinstance(mv, str):
+            raise ck.fail(f"{key}.mapping.{mk}", "must map to a column name (string)")
+    return dict(mapping)
+
+
+def _encoding(ck: _Checker, d: Mapping[str, Any], key: str) -> str | None:
+    enc = d.get("encoding")
+    if enc is not None and not isinstance(enc, str):
+        raise ck.fail(f"{key}.encoding", "must be a string such as 'utf-8' or 'cp932'")
+    return enc
+
+
+def _check_merge(m: Any, key: str, ck: _Checker, data_base: Path) -> MergeSpec:
+    ck.table(m, key, _MERGE_KEYS)
+    path = (data_base / ck.string(m, "path", key)).resolve()
+    on = ck.string(m, "on", key)
+    flag = m.get("flag")
+    if flag is not None and not isinstance(flag, str):
+        raise ck.fail(f"{key}.flag", f"must be a column name (string), got {flag!r}")
+    cols = m.get("columns", {})
+    if isinstance(cols, list):
+        if not all(isinstance(c, str) for c in cols):
+            raise ck.fail(f"{key}.columns", "must list column names (strings)")
+        cols = {c: c for c in cols}
+    ck.table(cols, f"{key}.columns")
+    for ck_, cv in cols.items():
+        if not isinstance(cv, str):
+            raise ck.fail(f"{key}.columns.{ck_}", "must give the new column name (string)")
+    return MergeSpec(
+        path=path,
+        on=on,
+        key_path=key,
+        flag=flag,
+        columns=dict(cols),
+        encoding=_encoding(ck, m, key),
+        mapping=_mapping(ck, m, key),
+    )
+
+
+def _check_source(
+    name: str, d: Any, ck: _Checker, data_base: Path, *, check_data: bool
+) -> tuple[DataSource, list[str]]:
+    """Validate one ``[data.<name>]`` table; return it and (with ``check_data``) the
+    columns the loaded frame will have."""
+    key = f"data.{name}"
+    ck.table(d, key, _DATA_KEYS)
+    linked = "baseline" in d or "followup" in d
+    if linked:
+        if "path" in d:
+            raise ck.fail(
+                f"{key}.path", "give either `path` or `baseline` and `followup`, not both"
+            )
+        for k in ("baseline", "followup"):
+            if k not in d:
+                raise ck.fail(
+                    f"{key}.{k}",
+                    "is required for a linked source (with "
+                    f"`{'followup' if k == 'baseline' else 'baseline'}`)",
+                )
+        p = (data_base / ck.string(d, "baseline", key)).resolve()
+        followup: Path | None = (data_base / ck.string(d, "followup", key)).resolve()
+        path_key = "baseline"
+    else:
+        if "require" in d:
+            raise ck.fail(f"{key}.require", "only a linked source (baseline/followup) has it")
+        p = (data_base / ck.string(d, "path", key)).resolve()
+        followup = None
+        path_key = "path"
+    fmt = d.get("format") or _format_of(p)
+    if fmt not in ("csv", "parquet"):
+        raise ck.fail(f"{key}.format", f"must be 'csv' or 'parquet', got {fmt!r}")
+    require = d.get("require", [])
+    if not isinstance(require, list) or not all(isinstance(r, str) for r in require):
+        raise ck.fail(f"{key}.require", "must be a list of follow-up column names")
+    merges_raw = d.get("merge", [])
+    if isinstance(merges_raw, dict):
+        merges_raw = [merges_raw]
+    if not isinstance(merges_raw, list):
+        raise ck.fail(f"{key}.merge", "must be a list of {path, on, ...} tables")
+    merges = tuple(
+        _check_merge(m, f"{key}.merge[{i}]", ck, data_base) for i, m in enumerate(merges_raw)
+    )
+    src = DataSource(
+        name=name,
+        path=p,
+        format=fmt,
+        encoding=_encoding(ck, d, key),
+        mapping=_mapping(ck, d, key),
+        id_col=ck.string(d, "id_col", key, default="person_id"),
+        validate=_boolean(ck, d, "validate", key, default=True),
+        description=ck.string(d, "description", key, default=""),
+        followup=followup,
+        require=tuple(require),
+        merge=merges,
+    )
+    if not check_data:
+        return src, []
+    cols = _header(p, encoding=src.encoding, mapping=src.mapping, ck=ck, key=key, path_key=path_key)
+    if "id_col" not in d and src.id_col not in cols and not linked:
+        # aggregated data (e.g. a yearly series) has no person id
+        src = replace(src, id_col=None)
+    elif src.id_col not in cols:
+        raise ck.fail(
+            f"{key}.id_col",
+            f"column {src.id_col!r} not in {p.name}; columns: {', '.join(cols)}",
+        )
+    if followup is not None:
+        fcols = _header(
+            followup,
+            encoding=src.encoding,
+            mapping=src.mapping,
+            ck=ck,
+            key=key,
+            path_key="followup",
+        )
+        if src.id_col not in fcols:
+            raise ck.fail(
+                f"{key}.followup",
+                f"column {src.id_col!r} not in {followup.name}; columns: {', '.join(fcols)}",
+            )
+        for i, r in enumerate(src.require):
+            if r not in fcols:
+                raise ck.fail(
+                    f"{key}.require[{i}]",
+                    f"column {r!r} not in {followup.name}; columns: {', '.join(fcols)}",
+                )
+        clash = [c for c in cols if c.endswith(FOLLOW_SUFFIX)]
+        if clash:
+            raise ck.fail(
+                f"{key}.baseline",
+                f"baseline column {clash[0]!r} already ends in {FOLLOW_SUFFIX!r}; rename it "
+                "with `mapping`",
+            )
+        derived = (
+            ["followup_years"]
+            if "fiscal_year" in cols and "fiscal_year" in fcols and "followup_years" not in cols
+            else []
+        )
+        cols = cols + [f"{c}{FOLLOW_SUFFIX}" for c in fcols if c != src.id_col] + derived
+    for m in merges:
+        mk = m.key_path
+        mcols = _header(m.path, encoding=m.encoding, mapping=m.mapping, ck=ck, key=mk)
+        if m.on not in mcols:
+            raise ck.fail(
+                f"{mk}.on", f"column {m.on!r} not in {m.path.name}; columns: {', '.join(mcols)}"
+            )
+        if m.on not in cols:
+            raise ck.fail(
+                f"{mk}.on",
+                f"column {m.on!r} not in data source {name!r}; columns: {', '.join(cols)}",
+            )
+        for c in m.columns:
+            if c not in mcols:
+                raise ck.fail(
+                    f"{mk}.columns.{c}",
+                    f"column {c!r} not in {m.path.name}; columns: {', '.join(mcols)}",
+                )
+        new = list(m.columns.values()) or [c for c in mcols if c != m.on]
+        if m.flag is not None:
+            new.append(m.flag)
+        for c in new:
+            if c in cols or new.count(c) > 1:
+                raise ck.fail(
+                    f"{mk}.columns" if c != m.flag else f"{mk}.flag",
+                    f"column {c!r} would appear twice in data source {name!r}; select and "
+                    'rename the merged columns with columns = { old = "new" }',
+                )
+        cols = cols + new
+    return src, cols
 
 
 def _boolean(ck: _Checker, d: Mapping[str, Any], k: str, key: str, *, default: bool) -> bool:
@@ -282,8 +561,25 @@ def _derive_seed(base: int, index: int) -> int:
     return int(np.random.SeedSequence([base, index]).generate_state(1)[0])
 
 
-def _check_filter(f: Any, key: str, ck: _Checker) -> Filter:
-    ck.table(f, key, _FILTER_KEYS)
+def _check_filter(f: Any, key: str, ck: _Checker, *, inner: bool = False) -> Filter:
+    ck.table(f, key, _FILTER_KEYS - {"reason"} if inner else _FILTER_KEYS)
+    reason = f.get("reason", "")
+    if not isinstance(reason, str):
+        raise ck.fail(f"{key}.reason", "must be a string")
+    if "any" in f:
+        extra = sorted(set(f) - {"any", "reason"})
+        if extra:
+            raise ck.fail(
+                f"{key}.{extra[0]}",
+                "a filter with `any` takes only `any` (a list of conditions) and `reason`",
+            )
+        alts = f["any"]
+        if not isinstance(alts, list) or not alts:
+            raise ck.fail(f"{key}.any", "must be a non-empty list of {column, op, value} tables")
+        subs = tuple(
+            _check_filter(a, f"{key}.any[{i}]", ck, inner=True) for i, a in enumerate(alts)
+        )
+        return Filter(column="", op="any", reason=reason, any_of=subs)
     col = ck.string(f, "column", key)
     op = ck.string(f, "op", key)
     if op not in OPERATORS:
@@ -305,10 +601,16 @@ def _check_filter(f: Any, key: str, ck: _Checker) -> Filter:
         raise ck.fail(f"{key}.value", f"operator 'between' needs [low, high], got {v!r}")
     elif kind == "scalar" and not isinstance(v, str | int | float | bool):
         raise ck.fail(f"{key}.value", f"operator {op!r} needs a single value, got {v!r}")
-    reason = f.get("reason", "")
-    if not isinstance(reason, str):
-        raise ck.fail(f"{key}.reason", "must be a string")
     return Filter(column=col, op=op, value=v, reason=reason)
+
+
+def _filter_column_paths(f: Filter, key: str) -> list[tuple[str, str]]:
+    """(key path, column) of every column a filter reads."""
+    if f.any_of:
+        return [
+            kc for i, a in enumerate(f.any_of) for kc in _filter_column_paths(a, f"{key}.any[{i}]")
+        ]
+    return [(f"{key}.column", f.column)]
 
 
 def _check_options(
@@ -429,45 +731,7 @@ def load_spec(
     sources: dict[str, DataSource] = {}
     columns: dict[str, list[str]] = {}
     for name, d in data_raw.items():
-        key = f"data.{name}"
-        ck.table(d, key, _DATA_KEYS)
-        rel = ck.string(d, "path", key)
-        p = (data_base / rel).resolve()
-        fmt = d.get("format") or ("parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv")
-        if fmt not in ("csv", "parquet"):
-            raise ck.fail(f"{key}.format", f"must be 'csv' or 'parquet', got {fmt!r}")
-        mapping = ck.table(d.get("mapping", {}), f"{key}.mapping")
-        for mk, mv in mapping.items():
-            if not isinstance(mv, str):
-                raise ck.fail(f"{key}.mapping.{mk}", "must map to a column name (string)")
-        enc = d.get("encoding")
-        if enc is not None and not isinstance(enc, str):
-            raise ck.fail(f"{key}.encoding", "must be a string such as 'utf-8' or 'cp932'")
-        src = DataSource(
-            name=name,
-            path=p,
-            format=fmt,
-            encoding=enc,
-            mapping=dict(mapping),
-            id_col=ck.string(d, "id_col", key, default="person_id"),
-            validate=_boolean(ck, d, "validate", key, default=True),
-            description=ck.string(d, "description", key, default=""),
-        )
-        if check_data:
-            if not p.is_file():
-                raise ck.fail(
-                    f"{key}.path", f"file not found: {p} (paths are relative to the spec)"
-                )
-            columns[name] = _columns_of(src, ck, key)
-            if "id_col" not in d and src.id_col not in columns[name]:
-                # aggregated data (e.g. a yearly series) has no person id
-                src = replace(src, id_col=None)
-            elif src.id_col not in columns[name]:
-                raise ck.fail(
-                    f"{key}.id_col",
-                    f"column {src.id_col!r} not in {p.name}; columns: {', '.join(columns[name])}",
-                )
-        sources[name] = src
+        sources[name], columns[name] = _check_source(name, d, ck, data_base, check_data=check_data)
 
     # -- cohorts
     cohorts: dict[str, CohortSpec] = {}
@@ -492,12 +756,13 @@ def load_spec(
             root = cohorts[root].source
         if check_data:
             for i, f in enumerate(filters):
-                if f.column not in columns[root]:
-                    raise ck.fail(
-                        f"{key}.where[{i}].column",
-                        f"column {f.column!r} not in data source {root!r}; "
-                        f"columns: {', '.join(columns[root])}",
-                    )
+                for fkey, col in _filter_column_paths(f, f"{key}.where[{i}]"):
+                    if col not in columns[root]:
+                        raise ck.fail(
+                            fkey,
+                            f"column {col!r} not in data source {root!r}; "
+                            f"columns: {', '.join(columns[root])}",
+                        )
         cohorts[name] = CohortSpec(
             name=name,
             source=frm,
@@ -559,6 +824,17 @@ def load_spec(
             _check_options(match, mfn, f"{key}.match", ck, design=f"{dname} (matching)")
         elif match:
             raise ck.fail(f"{key}.match", f"design {dname!r} has no matching step; remove it")
+        use = ind.get("use")
+        if use is not None:
+            if not isinstance(use, str):
+                raise ck.fail(f"{key}.use", f"must be the name of a related estimate, got {use!r}")
+            if use not in entry.related:
+                allowed = ", ".join(entry.related) or "none"
+                raise ck.fail(
+                    f"{key}.use",
+                    f"design {dname!r} has no related estimate {use!r} to use as the "
+                    f"indicator value; it has: {allowed}",
+                )
         if check_data:
             root = dsrc
             while root in cohorts:
@@ -583,6 +859,7 @@ def load_spec(
                 match=match,
                 key_path=key,
                 description=ck.string(ind, "description", key, default=""),
+                use=use,
             )
         )
 

@@ -59,6 +59,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs._checks import numeric_column
 from pfseval.errors import (
     ColumnMissingError,
     ConvergenceError,
@@ -161,24 +162,7 @@ class _Panel:
 
 
 def _num(series: pd.DataFrame, col: str, context: str) -> FloatArray:
-    if col not in series.columns:
-        raise ColumnMissingError(col, list(map(str, series.columns)), context=context)
-    s = pd.to_numeric(series[col], errors="coerce")
-    bad = np.flatnonzero(s.isna().to_numpy() & series[col].notna().to_numpy())
-    if bad.size:
-        raise DataValidationError(
-            [
-                DataProblem(
-                    column=col,
-                    kind="wrong_type",
-                    message="values are not numbers",
-                    rows=tuple(int(i) for i in bad),
-                    values=tuple(series[col].iloc[bad[:10]].tolist()),
-                )
-            ],
-            source=context,
-        )
-    return np.asarray(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    return numeric_column(series, col, context=context)
 
 
 def _prepare(

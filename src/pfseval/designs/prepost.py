@@ -33,9 +33,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs._checks import numeric_column
 from pfseval.errors import (
     AttritionWarning,
-    ColumnMissingError,
     DataProblem,
     DataValidationError,
     DesignError,
@@ -92,26 +92,7 @@ def _check_level(level: float) -> None:
 
 
 def _numeric(data: pd.DataFrame, col: str, context: str) -> FloatArray:
-    if col not in data.columns:
-        raise ColumnMissingError(col, list(map(str, data.columns)), context=context)
-    s = data[col]
-    conv = pd.to_numeric(s, errors="coerce")
-    bad = np.flatnonzero(conv.isna().to_numpy() & s.notna().to_numpy())
-    if bad.size:
-        raise DataValidationError(
-            [
-                DataProblem(
-                    column=col,
-                    kind="wrong_type",
-                    message="values are not numbers",
-                    rows=tuple(int(i) for i in bad),
-                    values=tuple(s.iloc[bad[:10]].tolist()),
-                    expected="numbers (missing values as empty / NaN)",
-                )
-            ],
-            source=context,
-        )
-    return np.asarray(conv.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    return numeric_column(data, col, context=context)
 
 
 def _row_ids(data: pd.DataFrame, id_column: str | None) -> NDArray[Any]:

@@ -39,9 +39,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs._checks import numeric_column, require_columns
 from pfseval.errors import (
     AttritionWarning,
-    ColumnMissingError,
     DataProblem,
     DataValidationError,
     DesignError,
@@ -111,44 +111,13 @@ def _need_frame(data: Any) -> pd.DataFrame:
 
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str], context: str) -> None:
-    for c in columns:
-        if c not in data.columns:
-            raise ColumnMissingError(c, [str(x) for x in data.columns], context=context)
+    require_columns(data, columns, context=context)
 
 
 def _numeric(
     data: pd.DataFrame, column: str, problems: list[DataProblem], *, what: str
 ) -> NDArray[np.float64]:
-    s = data[column]
-    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        out = s.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        coerced = pd.to_numeric(s, errors="coerce")
-        bad = np.flatnonzero(coerced.isna().to_numpy() & s.notna().to_numpy())
-        if bad.size:
-            problems.append(
-                DataProblem(
-                    column=column,
-                    kind="wrong_type",
-                    message=f"{what} must be numeric; some values are not numbers",
-                    rows=tuple(int(i) for i in bad[:50]),
-                    values=tuple(s.iloc[bad[:10]].tolist()),
-                    expected="numbers (convert text such as '12.3' or recode categories to 0/1)",
-                )
-            )
-        out = coerced.to_numpy(dtype="float64", na_value=np.nan)
-    inf = np.flatnonzero(np.isinf(out))
-    if inf.size:
-        problems.append(
-            DataProblem(
-                column=column,
-                kind="out_of_range",
-                message=f"{what} has infinite values",
-                rows=tuple(int(i) for i in inf[:50]),
-                expected="finite numbers (use NaN for a missing value)",
-            )
-        )
-    return out
+    return numeric_column(data, column, context="rct.compare", what=what, problems=problems)
 
 
 def _design_column(

@@ -19,7 +19,7 @@ Only counts are handled here; tables of individual values must never reach a rep
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,7 @@ def suppress_linked(
     *,
     min_cell: int = 10,
     force: Sequence[bool] | NDArray[np.bool_] | None = None,
+    exempt: Sequence[bool] | NDArray[np.bool_] | None = None,
 ) -> NDArray[np.bool_]:
     """Suppression mask for counts linked by additive relations.
 
@@ -204,6 +205,9 @@ def suppress_linked(
         Minimum publishable count (zero is always publishable).
     force
         Cells to hide whatever their value (e.g. required by another rule).
+    exempt
+        Cells that are not counts of people (years, rows of an aggregated series): never
+        hidden, never chosen as a complement.
 
     Returns
     -------
@@ -217,12 +221,18 @@ def suppress_linked(
 
     >>> suppress_linked([120, 113, 7], [(0, [1, 2])]).tolist()
     [False, True, True]
+
+    Counts of years are not counts of people: 8 years are shown.
+
+    >>> suppress_linked([8, 0, 8], [(0, [1, 2])], exempt=[True, True, True]).tolist()
+    [False, False, False]
     """
     v = np.asarray(values, dtype=float)
     n = v.size
-    hidden = np.array([is_small(x, min_cell=min_cell) for x in v], dtype=bool)
+    free = np.zeros(n, dtype=bool) if exempt is None else np.asarray(exempt, dtype=bool)
+    hidden = np.array([is_small(x, min_cell=min_cell) for x in v], dtype=bool) & ~free
     if force is not None:
-        hidden |= np.asarray(force, dtype=bool)
+        hidden |= np.asarray(force, dtype=bool) & ~free
     A = np.zeros((len(relations), n))
     for r, (tot, parts) in enumerate(relations):
         A[r, tot] += 1.0
@@ -231,9 +241,9 @@ def suppress_linked(
     members = [[tot, *parts] for tot, parts in relations]
 
     def partner(cells: Sequence[int]) -> int | None:
-        cand = [c for c in cells if not hidden[c] and v[c] > 0]
+        cand = [c for c in cells if not hidden[c] and not free[c] and v[c] > 0]
         if not cand:
-            cand = [c for c in cells if not hidden[c]]
+            cand = [c for c in cells if not hidden[c] and not free[c]]
         if not cand:
             return None
         return min(cand, key=lambda c: (v[c], c))
@@ -287,18 +297,28 @@ class CountLedger:
         self.min_cell = min_cell
         self._keys: dict[str, int] = {}
         self._values: list[float] = []
+        self._exempt: list[bool] = []
         self._relations: list[Relation] = []
         self._implications: list[tuple[list[str], str]] = []
         self._hidden: NDArray[np.bool_] | None = None
 
-    def add(self, key: str, value: float) -> str:
-        """Register a count (also counts never shown but implied by others); return the key."""
+    def add(self, key: str, value: float, *, people: bool = True) -> str:
+        """Register a count (also counts never shown but implied by others); return the key.
+
+        ``people=False`` for a count of something else (years, rows of an aggregated
+        series, municipality-years): it is shown as it is, whatever its size.
+        """
         if key in self._keys:
             return key
         self._keys[key] = len(self._values)
         self._values.append(float(value))
+        self._exempt.append(not people)
         self._hidden = None
         return key
+
+    def counts_people(self, key: str) -> bool:
+        """Whether the count ``key`` is a count of people (subject to the minimum cell)."""
+        return not self._exempt[self._keys[key]]
 
     def alias(self, key: str, existing: str) -> str:
         """Make ``key`` another name of the registered count ``existing``."""
@@ -325,21 +345,22 @@ class CountLedger:
     def solve(self) -> None:
         """Compute which counts are hidden (call after every count is registered)."""
         force = np.zeros(len(self._values), dtype=bool)
+        exempt = np.asarray(self._exempt, dtype=bool)
         for _ in range(len(self._values) + 1):
             hidden = suppress_linked(
-                self._values, self._relations, min_cell=self.min_cell, force=force
+                self._values, self._relations, min_cell=self.min_cell, force=force, exempt=exempt
             )
             changed = False
-            # a count equal to a hidden one is hidden too: the same number shown elsewhere
-            # (e.g. a domain denominator equal to the indicator's n) would reveal it
+            # a count of people equal to a hidden one is hidden too: the same number shown
+            # elsewhere (e.g. a domain denominator equal to the indicator's n) would reveal it
             vals = np.asarray(self._values)
-            same = np.isin(vals, vals[hidden & (vals > 0)]) & (vals > 0) & ~hidden
+            same = np.isin(vals, vals[hidden & (vals > 0)]) & (vals > 0) & ~hidden & ~exempt
             if same.any():
                 force |= same
                 changed = True
             for any_of, then in self._implications:
                 j = self._keys[then]
-                if not hidden[j] and any(hidden[self._keys[k]] for k in any_of):
+                if not hidden[j] and not exempt[j] and any(hidden[self._keys[k]] for k in any_of):
                     force[j] = True
                     changed = True
             if not changed:
@@ -364,7 +385,10 @@ class CountLedger:
         }
 
     def show(self, key: str) -> str:
-        """The count as published (``<10``, ``*`` or the number)."""
+        """The count as published (``<10``, ``*`` or the number; a count of something
+        other than people always as the number)."""
+        if not self.counts_people(key):
+            return format_count(self.value(key), min_cell=0)
         return format_count(self.value(key), suppressed=self.hidden(key), min_cell=self.min_cell)
 
 
@@ -374,18 +398,22 @@ def register_flow(
     prefix: str,
     *,
     input_keys: Mapping[str, str] | None = None,
+    people: bool | Mapping[str, bool] = True,
 ) -> dict[str, list[tuple[str, str]]]:
     """Register a sample flow's counts; return, per group, ``(excluded_key, remaining_key)``
     per step, with the input as the first pair (``excluded_key`` empty).
 
     ``input_keys`` maps a group to an already-registered count its input equals (e.g. the
-    cohort the design ran on), so both tables share one cell.
+    cohort the design ran on), so both tables share one cell. ``people`` says whether the
+    flow (or, as a mapping, each group) counts people; other counts (years, rows of an
+    aggregated series) are registered as shown as they are.
     """
     out: dict[str, list[tuple[str, str]]] = {}
     for g, n0 in dict(flow["n_input"]).items():
+        pp = people if isinstance(people, bool) else bool(people.get(g, True))
         in_key = (input_keys or {}).get(g)
-        if in_key is None or ledger.value(in_key) != n0:
-            in_key = ledger.add(f"{prefix}:{g}:input", n0)
+        if in_key is None or ledger.value(in_key) != n0 or ledger.counts_people(in_key) != pp:
+            in_key = ledger.add(f"{prefix}:{g}:input", n0, people=pp)
         pairs = [("", in_key)]
         prev = in_key
         remaining = float(n0)
@@ -395,8 +423,8 @@ def register_flow(
                 continue
             k += 1
             remaining -= s["n_excluded"]
-            ex = ledger.add(f"{prefix}:{g}:ex{k}", s["n_excluded"])
-            rem = ledger.add(f"{prefix}:{g}:rem{k}", remaining)
+            ex = ledger.add(f"{prefix}:{g}:ex{k}", s["n_excluded"], people=pp)
+            rem = ledger.add(f"{prefix}:{g}:rem{k}", remaining, people=pp)
             ledger.relate(prev, [ex, rem])
             pairs.append((ex, rem))
             prev = rem
@@ -410,14 +438,20 @@ def render_flow(
     keys: Mapping[str, list[tuple[str, str]]],
     *,
     labels: Mapping[str, str] | None = None,
+    text: Callable[[str], str] | None = None,
 ) -> pd.DataFrame:
-    """The published flow table (columns ``group, step, excluded, remaining``)."""
+    """The published flow table (columns ``group, step, excluded, remaining``).
+
+    ``labels`` replaces the fixed words (``input``, ``excluded``, ``analysed``); ``text``,
+    when given, is applied to the group labels and the exclusion reasons (translation).
+    """
     words = {"input": "input records", "excluded": "excluded", "analysed": "analysed"}
     words.update(labels or {})
+    tr = text if text is not None else str
     group_labels = dict(flow.get("labels") or {})
     rows: list[dict[str, str]] = []
     for g in dict(flow["n_input"]):
-        glabel = str(group_labels.get(g, g))
+        glabel = tr(str(group_labels.get(g, g)))
         pairs = keys[g]
         steps = [s for s in flow.get("steps", []) if s["group"] == g]
         rows.append(
@@ -432,7 +466,7 @@ def render_flow(
             rows.append(
                 {
                     "group": glabel,
-                    "step": f"{words['excluded']}: {s['reason']}",
+                    "step": f"{words['excluded']}: {tr(str(s['reason']))}",
                     "excluded": ledger.show(ex),
                     "remaining": ledger.show(rem),
                 }

@@ -63,12 +63,13 @@ _CI_CHOICES = (
     "clopper_pearson",
 )
 #: The construction ``ci="bootstrap"`` stands for (chosen by the coverage study, docs/kobe.md).
-RECOMMENDED_BOOTSTRAP = "bootstrap_percentile"
+RECOMMENDED_BOOTSTRAP = "bootstrap_normal"
 
 _CONTEXT = "psm.suppression_rate"
 _MIN_CONTROLS = 30
 _CONTROLS_PER_REGRESSOR = 10
 _MIN_DENOMINATOR = 30
+_FOLD_STREAM = 0x4B4F4245  # "KOBE"
 _TIE_TOL = 1e-9  # |actual − predicted| within 1e-9 × max(1, |predicted|) is a tie
 _SILVERMAN = 1.06  # kernel bandwidth factor: h = 1.06 σ n^(-1/5)
 
@@ -334,7 +335,8 @@ def _design(
 
 
 def _folds(n_sets: int, k_folds: int, seed_fold: int) -> NDArray[np.intp]:
-    rng = np.random.default_rng(np.random.SeedSequence(seed_fold, spawn_key=(7,)))
+    # a stream of its own: the bootstrap uses the children (0,), (1,), ... of the same seed
+    rng = np.random.default_rng(np.random.SeedSequence(seed_fold, spawn_key=(_FOLD_STREAM,)))
     fold = np.empty(n_sets, dtype=np.intp)
     fold[rng.permutation(n_sets)] = np.arange(n_sets) % k_folds
     return fold
@@ -392,8 +394,9 @@ def suppression_rate(
     ci
         Main interval (all are also reported in ``intervals``): ``"bootstrap"`` (default)
         is the construction recommended by the coverage study, currently
-        ``"bootstrap_percentile"``; ``"bootstrap_basic"`` (reverse percentile),
-        ``"bootstrap_normal"`` (rate ± z × bootstrap SE); ``"wilson"`` or ``"clopper_pearson"``
+        ``"bootstrap_normal"`` (estimate ± z × bootstrap SE, clipped to [0, 1]);
+        ``"bootstrap_percentile"``, ``"bootstrap_basic"`` (reverse percentile);
+        ``"wilson"`` or ``"clopper_pearson"``
         (on the count; they ignore the uncertainty of the regression and are too narrow).
     n_boot
         Bootstrap replicates (matched sets resampled, regression refitted). ``0`` skips the
@@ -421,10 +424,16 @@ def suppression_rate(
     Notes
     -----
     Decline = −change. A participant is suppressed when the actual decline is *strictly*
-    smaller than the predicted decline (equivalently, actual change > predicted change); an
+    smaller than the predicted decline (equivalently, actual change > predicted change); a
     tie (equal within 1e-9 × max(1, |predicted|), i.e. up to rounding) counts as not
-    suppressed and is counted in ``diagnostics["n_ties"]``. With matching with replacement, a control that is in
-    several matched sets enters the regression once per set (frequency weights).
+    suppressed and is counted in ``diagnostics["n_ties"]``. With matching with replacement,
+    a control in several matched sets enters the regression once per set (frequency
+    weights).
+
+    The bootstrap resamples matched sets, refits the regression and recomputes the rate,
+    the reference and their difference in each replicate; the change of each person's
+    indicator caused by the refit is kernel-smoothed (``docs/kobe.md``, "Smoothed flips"),
+    which removes a spurious variance of the plain bootstrap of a count of indicators.
 
     Examples
     --------
@@ -646,7 +655,8 @@ def suppression_rate(
             (intervals_ref, 1, ref_rate),
             (intervals_diff, 2, diff),
         ):
-            store.update(_bootstrap_intervals(draws[:, j], est, level))
+            bounds = (-1.0, 1.0) if j == 2 else (0.0, 1.0)
+            store.update(_bootstrap_intervals(draws[:, j], est, level, bounds=bounds))
     main = RECOMMENDED_BOOTSTRAP if ci == "bootstrap" else ci
     fallback = RECOMMENDED_BOOTSTRAP if n_boot else None
     main_ref = main if main in intervals_ref else (fallback or "wilson")
@@ -876,9 +886,12 @@ def _ci_words(kind: str) -> str:
 
 
 def _bootstrap_intervals(
-    draws: NDArray[np.float64], est: float, level: float
+    draws: NDArray[np.float64], est: float, level: float, *, bounds: tuple[float, float]
 ) -> dict[str, tuple[float, float]]:
-    """Percentile, basic (reverse percentile) and normal (bootstrap SE) intervals."""
+    """Percentile, basic (reverse percentile) and normal (bootstrap SE) intervals.
+
+    The basic and normal intervals are clipped to ``bounds`` (a rate lies in [0, 1]).
+    """
     d = draws[np.isfinite(draws)]
     if d.size < 2:
         nan = (math.nan, math.nan)
@@ -886,10 +899,15 @@ def _bootstrap_intervals(
     a = (1 - level) / 2
     lo, hi = (float(v) for v in np.quantile(d, [a, 1 - a]))
     half = float(ndtri(1 - a)) * float(np.std(d, ddof=1))
+    a_, b_ = bounds
+
+    def clip(lo_: float, hi_: float) -> tuple[float, float]:
+        return (max(a_, lo_), min(b_, hi_))
+
     return {
         "bootstrap_percentile": (lo, hi),
-        "bootstrap_basic": (2 * est - hi, 2 * est - lo),
-        "bootstrap_normal": (est - half, est + half),
+        "bootstrap_basic": clip(2 * est - hi, 2 * est - lo),
+        "bootstrap_normal": clip(est - half, est + half),
     }
 
 
