@@ -240,32 +240,35 @@ def suppress_linked(
             A[r, p] -= 1.0
     members = [[tot, *parts] for tot, parts in relations]
 
+    def cost(c: int) -> tuple[bool, bool, float, int]:
+        # cheapest complement: a number already hidden elsewhere (hiding it again shows
+        # nothing new), then a non-zero count, then the smallest
+        return (not bool((hidden & (v == v[c])).any()), bool(v[c] == 0), float(v[c]), c)
+
     def partner(cells: Sequence[int]) -> int | None:
-        cand = [c for c in cells if not hidden[c] and not free[c] and v[c] > 0]
-        if not cand:
-            cand = [c for c in cells if not hidden[c] and not free[c]]
-        if not cand:
-            return None
-        return min(cand, key=lambda c: (v[c], c))
+        cand = [c for c in cells if not hidden[c] and not free[c]]
+        return min(cand, key=cost) if cand else None
 
     for _ in range(n + 1):
         changed = False
-        for cells in members:
-            if sum(hidden[c] for c in cells) == 1:
-                first = partner(cells)
-                if first is not None:
-                    hidden[first] = True
-                    changed = True
+        # a relation with one hidden cell: hide a second one, until no relation has one
+        for _ in range(n + 1):
+            one = False
+            for cells in members:
+                if sum(hidden[c] for c in cells) == 1:
+                    first = partner(cells)
+                    if first is not None:
+                        hidden[first] = True
+                        one = changed = True
+            if not one:
+                break
         det = _pinned(v, relations, A, hidden, min_cell)
         for c in np.flatnonzero(det):
-            rels = [cells for cells in members if c in cells]
-            for cells in sorted(rels, key=len):
-                extra = partner(cells)
-                if extra is not None:
-                    hidden[extra] = True
-                    changed = True
-                    break
-            if changed:
+            found = (partner(cells) for cells in members if c in cells)
+            cand = [q for q in found if q is not None]
+            if cand:
+                hidden[min(cand, key=cost)] = True
+                changed = True
                 break
         if not changed:
             break
@@ -344,8 +347,14 @@ class CountLedger:
 
     def solve(self) -> None:
         """Compute which counts are hidden (call after every count is registered)."""
-        force = np.zeros(len(self._values), dtype=bool)
         exempt = np.asarray(self._exempt, dtype=bool)
+        # first what the small counts force whatever the complements chosen (a rate's other
+        # counts, the same count shown elsewhere), so complements are chosen knowing it
+        force = self._closure(
+            np.array([is_small(x, min_cell=self.min_cell) for x in self._values], dtype=bool)
+            & ~exempt,
+            exempt,
+        )
         for _ in range(len(self._values) + 1):
             hidden = suppress_linked(
                 self._values, self._relations, min_cell=self.min_cell, force=force, exempt=exempt
@@ -365,7 +374,63 @@ class CountLedger:
                     changed = True
             if not changed:
                 break
-        self._hidden = hidden
+        self._hidden = self._prune(hidden, exempt)
+
+    def _closure(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """``hidden`` with every count the same-value and rate rules then hide."""
+        v = np.asarray(self._values, dtype=float)
+        out = hidden.copy()
+        for _ in range(len(self._values) + 1):
+            new = out | (np.isin(v, v[out & (v > 0)]) & (v > 0) & ~exempt)
+            for any_of, then in self._implications:
+                j = self._keys[then]
+                if not exempt[j] and any(new[self._keys[k]] for k in any_of):
+                    new[j] = True
+            if (new == out).all():
+                break
+            out = new
+        return out
+
+    def _matrix(self) -> NDArray[np.float64]:
+        A = np.zeros((len(self._relations), len(self._values)))
+        for r, (tot, parts) in enumerate(self._relations):
+            A[r, tot] += 1.0
+            for p in parts:
+                A[r, p] -= 1.0
+        return A
+
+    def _safe(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> bool:
+        """Whether a suppression pattern meets every rule: no hidden cell pinned down by the
+        relations, no published count of people equal to a hidden one, every implication."""
+        v = np.asarray(self._values, dtype=float)
+        if _pinned(v, self._relations, self._matrix(), hidden, self.min_cell).any():
+            return False
+        if (np.isin(v, v[hidden & (v > 0)]) & (v > 0) & ~hidden & ~exempt).any():
+            return False
+        for any_of, then in self._implications:
+            j = self._keys[then]
+            if not hidden[j] and not exempt[j] and any(hidden[self._keys[k]] for k in any_of):
+                return False
+        return True
+
+    def _prune(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Publish again the complementary cells that turned out not to be needed.
+
+        Complementary cells are chosen one relation at a time, and a cell hidden later for
+        another reason (a rate's denominator, the same count shown elsewhere) can make an
+        earlier choice unnecessary. Each value hidden as a complement (all its cells at
+        once, largest first) is shown again when the whole pattern stays safe.
+        """
+        v = np.asarray(self._values, dtype=float)
+        primary = np.array([is_small(x, min_cell=self.min_cell) for x in v], dtype=bool)
+        if not self._safe(hidden, exempt):  # keep the pattern found if it cannot be checked
+            return hidden
+        out = hidden.copy()
+        for value in sorted(set(v[out & ~primary & ~exempt].tolist()), reverse=True):
+            trial = out & ~((v == value) & ~primary)
+            if self._safe(trial, exempt):
+                out = trial
+        return out
 
     def hidden(self, key: str) -> bool:
         if self._hidden is None:

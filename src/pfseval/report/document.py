@@ -18,7 +18,18 @@ import pandas as pd
 from pfseval.batch.designs import resolve
 from pfseval.report import figures as F
 from pfseval.report.disclosure import CountLedger, redact_text, register_flow, render_flow
-from pfseval.report.i18n import t
+from pfseval.report.i18n import (
+    RELATED,
+    diag_label,
+    group_label,
+    interval_label,
+    reason_text,
+    related_label,
+    schedule_label,
+    step_text,
+    t,
+    value_text,
+)
 
 if TYPE_CHECKING:
     from pfseval.batch.runner import EvaluationRun
@@ -162,14 +173,24 @@ def _fig(fid: str, title: str, fig: Any) -> FigureBlock:
 
 
 def _flow_frame(
-    led: CountLedger, flow: Mapping[str, Any], keys: Mapping[str, Any], lang: str
+    led: CountLedger,
+    flow: Mapping[str, Any],
+    keys: Mapping[str, Any],
+    lang: str,
+    *,
+    analysed: str = "analysed",
 ) -> pd.DataFrame:
     words = {
         "input": t("input", lang),
-        "excluded": t("excluded_word", lang),
-        "analysed": t("analysed", lang),
+        "excluded_word": t("excluded_word", lang),
+        "analysed": t(analysed, lang),
     }
-    df = render_flow(led, flow, keys, labels=words)
+    words["excluded"] = words.pop("excluded_word")
+
+    def text(x: str) -> str:
+        return group_label(reason_text(x, lang), lang)
+
+    df = render_flow(led, flow, keys, labels=words, text=text)
     return df.rename(
         columns={
             "group": t("group", lang),
@@ -188,6 +209,63 @@ def _cohort_chain(run: EvaluationRun, name: str) -> list[str]:
     return chain[::-1]
 
 
+def _root(run: EvaluationRun, name: str) -> str:
+    """The data source a cohort (or data source) comes from."""
+    while name in run.spec.cohorts:
+        name = run.spec.cohorts[name].source
+    return name
+
+
+def _rows_are_people(run: EvaluationRun, name: str) -> bool:
+    """Whether the rows of a data source or cohort are people.
+
+    A data source without a person-id column (``id_col``) is aggregated data (a yearly
+    series, municipality-years): its rows, and the counts of rows, are not people. Any
+    other data source is person-level; unknown names count as people (the safe side).
+    """
+    src = run.spec.data.get(_root(run, name))
+    return src is None or src.id_col is not None
+
+
+def _input_is_people(run: EvaluationRun, key: str) -> bool:
+    """Whether the rows of an ``inputs`` entry (``name``, ``name.followup``,
+    ``name.merge[i]``) are people: a merged file only when joined on the person id."""
+    name, _, part = key.partition(".")
+    src = run.spec.data.get(name)
+    if src is None:
+        return True
+    if part.startswith("merge[") and part.endswith("]"):
+        i = int(part[6:-1])
+        return src.id_col is not None and i < len(src.merge) and src.merge[i].on == src.id_col
+    return src.id_col is not None
+
+
+def _merge_people(run: EvaluationRun, name: str, flow: Mapping[str, Any]) -> dict[str, bool]:
+    """Per group of a data source's flow, whether it counts people."""
+    return {
+        g: _input_is_people(run, name if g == "all" else f"{name}.{g}") for g in flow["n_input"]
+    }
+
+
+def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> str:
+    """What an indicator's ``n`` counts: ``"people"``, ``"years"`` or ``"rows"``."""
+    if _rows_are_people(run, ind_data):
+        return "people"
+    if flow and list(flow["n_input"]) == ["years"]:
+        return "years"
+    return "rows"
+
+
+def _person_diag(key: str, options: Mapping[str, Any]) -> bool:
+    """For an indicator on aggregated data: whether a diagnostic counts people (its name is
+    that of the numerator or denominator, or contains the column they come from, such as
+    ``eligible_evaluation_year`` for ``denominator = "eligible"``)."""
+    if key in ("numerator", "denominator"):
+        return True
+    cols = [options.get(k) for k in ("numerator", "denominator")]
+    return any(isinstance(c, str) and c and c in key for c in cols)
+
+
 @dataclass
 class _Counts:
     """Ledger keys of every count the document shows."""
@@ -196,9 +274,18 @@ class _Counts:
     cohort_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     ind_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    source_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
 
     def show(self, key: str) -> str:
         return self.led.show(self.keys[key])
+
+    def show_n(self, key: str, lang: str) -> str:
+        """A count with its unit when it is not a count of people (``8 years``)."""
+        unit = self.units.get(key, "people")
+        if unit == "people":
+            return self.show(key)
+        return t(f"unit_{unit}", lang).format(n=self.show(key))
 
 
 #: Diagnostics that are the numerator and denominator of a published rate.
@@ -232,22 +319,40 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
     led = c.led
     final: dict[str, str] = {}
     for name, inp in res["provenance"]["inputs"].items():
-        final[name] = led.add(f"src:{name}", inp["rows"])
+        final[name] = led.add(f"src:{name}", inp["rows"], people=_input_is_people(run, name))
+    # linked / merged data sources: baseline records -> linked; each merged file's records
+    for name, flow in (res["sample_flow"].get("sources") or {}).items():
+        inputs = {
+            g: final[name if g == "all" else f"{name}.{g}"]
+            for g in flow["n_input"]
+            if (name if g == "all" else f"{name}.{g}") in final
+        }
+        c.source_flows[name] = register_flow(
+            led, flow, f"srcflow:{name}", input_keys=inputs, people=_merge_people(run, name, flow)
+        )
     for cname, coh in sp.cohorts.items():
         flow = res["sample_flow"]["cohorts"][cname]
-        keys = register_flow(led, flow, f"coh:{cname}", input_keys={"all": final[coh.source]})
+        keys = register_flow(
+            led,
+            flow,
+            f"coh:{cname}",
+            input_keys={"all": final[coh.source]},
+            people=_rows_are_people(run, cname),
+        )
         c.cohort_flows[cname] = keys
         final[cname] = keys["all"][-1][1]
     for ind in sp.indicators:
         d = res["indicators"][ind.id]
         p = f"ind:{ind.id}"
         flow = d.get("sample_flow")
+        people = _rows_are_people(run, ind.data)
+        unit = _unit(run, ind.data, flow)
         n_key = None
         if flow:
             groups = list(flow["n_input"])
             base = final[ind.data]
             inputs = {"all": base} if groups == ["all"] else {}
-            keys = register_flow(led, flow, p, input_keys=inputs)
+            keys = register_flow(led, flow, p, input_keys=inputs, people=people)
             c.ind_flows[ind.id] = keys
             if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
                 led.relate(base, [keys[g][0][1] for g in groups])
@@ -255,8 +360,9 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
             if len(groups) == 1 and led.value(analysed[0]) == d["n"]:
                 n_key = led.alias(f"{p}:n", analysed[0])
         if n_key is None:
-            n_key = led.add(f"{p}:n", d["n"])
+            n_key = led.add(f"{p}:n", d["n"], people=people)
         c.keys[f"{p}:n"] = n_key
+        c.units[f"{p}:n"] = unit
         diag = d.get("diagnostics") or {}
         for num_k, den_k in _RATE_PAIRS:
             num: Any = diag.get(num_k)
@@ -267,19 +373,56 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
                 c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
         for k, v in diag.items():
             key = f"{p}:diag:{k}"
-            if _is_number(v) and _is_count_key(k) and key not in c.keys:
+            if not _is_number(v) or key in c.keys:
+                continue
+            person = _is_count_key(k) if people else _person_diag(k, ind.options)
+            if person:
                 c.keys[key] = led.add(key, v)
+            elif _is_count_key(k):  # on aggregated data: a count of rows or years
+                c.keys[key] = led.add(key, v, people=False)
         for name, r in (d.get("related") or {}).items():
             rp = f"{p}:rel:{name}"
             rd = r.get("diagnostics") or {}
             if r.get("n") is not None:
-                c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"])
+                c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
+                c.units[f"{rp}:n"] = unit
                 if isinstance(rd.get("numerator"), int | float):
                     _rate_cells(
                         c, rp, rd["numerator"], rd.get("denominator", r["n"]), c.keys[f"{rp}:n"]
                     )
     led.solve()
     return c
+
+
+def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
+    """A related estimate's name: the fixed vocabulary in Japanese, else the design's label."""
+    if (lang == "ja" and name in RELATED) or not r.get("label"):
+        return related_label(name, lang)
+    return str(r["label"])
+
+
+def _linkage_blocks(
+    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: str
+) -> list[Block]:
+    """CONSORT-style tables of the linked / merged data sources (``sample_flow.sources``)."""
+    flows = res["sample_flow"].get("sources") or {}
+    if not flows:
+        return []
+    linked = any("all" in f["n_input"] for f in flows.values())
+    out: list[Block] = [Paragraph(t("linkage_text", lang))]
+    if linked:
+        out.append(Paragraph(t("linkage_baseline", lang)))
+    for name, flow in flows.items():
+        people = all(_merge_people(run, name, flow).values())
+        out.append(
+            TableBlock(
+                f"source_{name}",
+                f"{t('flow', lang)} — {t('linkage', lang)} ({name})",
+                _flow_frame(counts.led, flow, counts.source_flows[name], lang, analysed="linked"),
+                note="" if people else t("not_people_note", lang),
+            )
+        )
+    return out
 
 
 def build_document(run: EvaluationRun) -> Document:
@@ -329,7 +472,7 @@ def build_document(run: EvaluationRun) -> Document:
                 f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
                 t("target", lang): fmt_value(targets.get(ind.id), est),
                 t("reference", lang): fmt_value(ref["value"], est) if ref else "–",
-                t("n", lang): counts.show(f"ind:{ind.id}:n"),
+                t("n", lang): counts.show_n(f"ind:{ind.id}:n", lang),
             }
         )
         est_rows.append(
@@ -343,6 +486,7 @@ def build_document(run: EvaluationRun) -> Document:
             }
         )
     blocks.append(TableBlock("indicators", t("glance", lang), pd.DataFrame(glance_rows)))
+    blocks += _linkage_blocks(run, res, counts, lang)
     finite = [
         r
         for r in est_rows
@@ -375,7 +519,9 @@ def build_document(run: EvaluationRun) -> Document:
         method = redact_text(
             d["method"], min_cell=m, counts="people", hidden=counts.led.hidden_values()
         )
-        blocks.append(Paragraph(f"{t('method', lang)}: {method}"))
+        people = _rows_are_people(run, ind.data)
+        # the method is free text written by the design (English): labelled as such in ja
+        blocks.append(Paragraph(f"{t('method_raw', lang)}: {method}"))
         # flows: cohort filters, then the design's own accounting
         for cname in _cohort_chain(run, ind.data):
             flow = res["sample_flow"]["cohorts"][cname]
@@ -384,6 +530,7 @@ def build_document(run: EvaluationRun) -> Document:
                     f"{ind.id}_cohort_{cname}",
                     f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
                     _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
+                    note="" if people else t("not_people_note", lang),
                 )
             )
         if d.get("sample_flow"):
@@ -392,13 +539,14 @@ def build_document(run: EvaluationRun) -> Document:
                     f"{ind.id}_flow",
                     f"{t('flow', lang)} — {t('design_flow', lang)}",
                     _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                    note="" if people else t("not_people_note", lang),
                 )
             )
         # estimate
         rows = [
             (t("value", lang), fmt_value(d["value"], estimand)),
             (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
-            (t("n", lang), counts.show(f"ind:{ind.id}:n")),
+            (t("n", lang), counts.show_n(f"ind:{ind.id}:n", lang)),
         ]
         if d.get("std_error") is not None:
             rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
@@ -407,7 +555,7 @@ def build_document(run: EvaluationRun) -> Document:
         for name, (lo, hi) in (d.get("intervals") or {}).items():
             rows.append(
                 (
-                    f"{t('ci', lang)} ({name})",
+                    f"{t('ci', lang)} ({interval_label(name, lang)})",
                     f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
                 )
             )
@@ -426,13 +574,13 @@ def build_document(run: EvaluationRun) -> Document:
             for name, r in related.items():
                 rrows.append(
                     {
-                        t("name", lang): r.get("label") or name,
+                        t("name", lang): _related_name(name, r, lang),
                         t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
                         t("ci", lang): _ci(r, r.get("estimand", "")),
-                        t("n", lang): counts.show(f"ind:{ind.id}:rel:{name}:n")
+                        t("n", lang): counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                         if r.get("n") is not None
                         else "–",
-                        t("method", lang): redact_text(
+                        t("method_raw", lang): redact_text(
                             r.get("method", ""),
                             min_cell=m,
                             counts="people",
@@ -445,14 +593,15 @@ def build_document(run: EvaluationRun) -> Document:
         for key, v in (d.get("diagnostics") or {}).items():
             if "id" in key.lower().split("_") or isinstance(v, dict | list):
                 continue
+            label = diag_label(key, lang)
             if isinstance(v, bool):
-                diag_rows.append((key, str(v)))
-            elif isinstance(v, int | float) and _is_count_key(key):
-                diag_rows.append((key, counts.show(f"ind:{ind.id}:diag:{key}")))
+                diag_rows.append((label, t("yes" if v else "no", lang)))
+            elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
+                diag_rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
             elif isinstance(v, int | float):
-                diag_rows.append((key, fmt_value(v)))
+                diag_rows.append((label, fmt_value(v)))
             elif isinstance(v, str) and len(v) <= 200:
-                diag_rows.append((key, v))
+                diag_rows.append((label, value_text(v, lang)))
         if diag_rows:
             blocks.append(
                 TableBlock(
@@ -472,6 +621,11 @@ def build_document(run: EvaluationRun) -> Document:
             shown = bal[cols].copy()
             for c in cols[1:]:
                 shown[c] = [fmt_value(x) for x in pd.to_numeric(shown[c], errors="coerce")]
+            if "variable" in shown.columns:  # the matching score's own row
+                shown["variable"] = [
+                    t("distance", lang) if str(x) == "distance" else str(x)
+                    for x in shown["variable"]
+                ]
             shown = shown.rename(columns={c: t(c, lang) for c in cols})
             blocks.append(TableBlock(f"{ind.id}_balance", t("balance", lang), shown))
             if {"smd_before", "smd_after"} <= set(bal.columns):
@@ -497,8 +651,12 @@ def build_document(run: EvaluationRun) -> Document:
                 )
             )
         hidden = counts.led.hidden_values()
-        warns = [redact_text(w, min_cell=m, hidden=hidden) for w in d.get("warnings") or []]
-        blocks.append(Paragraph(t("warnings", lang) + ":"))
+        # on aggregated data, only numbers followed by a word for people are counts of people
+        mode = "all" if people else "people"
+        warns = [
+            redact_text(w, min_cell=m, counts=mode, hidden=hidden) for w in d.get("warnings") or []
+        ]
+        blocks.append(Paragraph(t("warnings_raw" if warns else "warnings", lang) + ":"))
         blocks.append(Bullets(tuple(warns)) if warns else Paragraph(t("no_warnings", lang)))
         sections.append(Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks)))
 
@@ -517,13 +675,15 @@ def build_document(run: EvaluationRun) -> Document:
                     t("component", lang): r.get("label", ""),
                     t("indicator", lang): r.get("indicator") or "–",
                     t("basis", lang): t(r["basis"], lang)
-                    if r.get("basis") in ("conf_low", "conf_high")
+                    if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
                     t("value", lang): fmt_value(r.get("value"), ind_est)
                     if r.get("indicator")
                     else "–",
-                    t("schedule", lang): r.get("schedule") or "–",
-                    t("step_reached", lang): r.get("step") or "–",
+                    t("schedule", lang): schedule_label(r["schedule"], lang)
+                    if r.get("schedule")
+                    else "–",
+                    t("step_reached", lang): step_text(r["step"], lang) if r.get("step") else "–",
                     f"{t('amount', lang)} ({unit})": f"{r.get('amount_rounded', 0):,.0f}",
                 }
             )

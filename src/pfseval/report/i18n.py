@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-__all__ = ["STRINGS", "t"]
+import re
+
+__all__ = [
+    "DIAGNOSTICS",
+    "GROUPS",
+    "INTERVALS",
+    "RELATED",
+    "STRINGS",
+    "diag_label",
+    "group_label",
+    "interval_label",
+    "reason_text",
+    "related_label",
+    "schedule_label",
+    "step_text",
+    "t",
+    "value_text",
+]
 
 STRINGS: dict[str, dict[str, str]] = {
     "appendix": {"ja": "評価結果 別添資料", "en": "Evaluation appendix"},
@@ -54,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "excluded_word": {"ja": "除外", "en": "excluded"},
     "analysed": {"ja": "分析対象", "en": "analysed"},
     "variable": {"ja": "変数", "en": "Variable"},
+    "distance": {"ja": "傾向スコア（distance）", "en": "propensity score (distance)"},
     "smd_before": {"ja": "SMD（前）", "en": "SMD before"},
     "smd_after": {"ja": "SMD（後）", "en": "SMD after"},
     "vr_before": {"ja": "分散比（前）", "en": "Variance ratio before"},
@@ -118,7 +136,36 @@ STRINGS: dict[str, dict[str, str]] = {
     "diag_counts": {"ja": "件数など", "en": "Counts and settings"},
     "step_reached": {"ja": "該当段階", "en": "Step reached"},
     "fig": {"ja": "図", "en": "Figure"},
+    "method_raw": {"ja": "計算方法（原文）", "en": "Method"},
+    "warnings_raw": {"ja": "注意事項（原文）", "en": "Warnings"},
+    "linkage": {"ja": "データの結合", "en": "Data linkage"},
+    "linkage_text": {
+        "ja": "複数のファイルを結合したデータソースについて、各ファイルのレコードがどう使われた"
+        "かを示します。",
+        "en": "For data sources put together from several files: how the records of each "
+        "file were used.",
+    },
+    "linkage_baseline": {
+        "ja": "ベースライン年度のレコードは、追跡年度のレコードがなくてもすべてデータに残り、"
+        "対象者の抽出はその全件から始まります（追跡値が必要な指標は、各デザインの流れで"
+        "追跡値のない人を除きます）。",
+        "en": "Every baseline record stays in the data, linked or not, and the cohort "
+        "selection starts from all of them (indicators that need the follow-up value leave "
+        "out the people without one in their own flow).",
+    },
+    "linked": {"ja": "結合されたレコード", "en": "linked records"},
+    "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
+    "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
+    "not_people_note": {
+        "ja": "この表の件数は人数ではなく集計データの行数（年度、市区町村×年度など）のため、"
+        "最小セルの規則の対象外です。",
+        "en": "The counts of this table are rows of aggregated data (years, "
+        "municipality-years), not people, so the minimum-cell rule does not apply to them.",
+    },
+    "yes": {"ja": "はい", "en": "yes"},
+    "no": {"ja": "いいえ", "en": "no"},
     "table": {"ja": "表", "en": "Table"},
+    "sheet": {"ja": "シート", "en": "Sheet"},
 }
 
 
@@ -131,3 +178,301 @@ def t(key: str, lang: str) -> str:
     ('推定結果', 'Estimate')
     """
     return STRINGS[key][lang]
+
+
+#: Diagnostics keys of the designs (``Estimate.diagnostics``) in plain words.
+DIAGNOSTICS: dict[str, dict[str, str]] = {
+    "numerator": {"ja": "分子（該当者数）", "en": "Numerator"},
+    "denominator": {"ja": "分母", "en": "Denominator"},
+    "n_missing": {"ja": "欠測数", "en": "Missing"},
+    "n_excluded": {"ja": "除外数", "en": "Excluded"},
+    "n_boot": {"ja": "ブートストラップ反復回数", "en": "Bootstrap replicates"},
+    "n_failed_draws": {"ja": "失敗したブートストラップ反復", "en": "Failed bootstrap draws"},
+    "n_failed_replicates": {
+        "ja": "失敗したブートストラップ反復",
+        "en": "Failed bootstrap replicates",
+    },
+    "bootstrap_bandwidth_controls": {
+        "ja": "ブートストラップの帯域幅（対照者）",
+        "en": "Bootstrap bandwidth (controls)",
+    },
+    "bootstrap_bandwidth_participants": {
+        "ja": "ブートストラップの帯域幅（参加者）",
+        "en": "Bootstrap bandwidth (participants)",
+    },
+    "change": {"ja": "変化量の定義", "en": "Change"},
+    "k_folds": {"ja": "交差適合の分割数", "en": "Cross-fitting folds"},
+    "n_control_rows": {"ja": "対照者の行数", "en": "Control rows"},
+    "n_controls_used": {"ja": "回帰に用いた対照者数", "en": "Controls used in the regression"},
+    "n_denominator": {"ja": "分母の人数", "en": "People in the denominator"},
+    "n_matched_sets": {"ja": "マッチしたセット数", "en": "Matched sets"},
+    "n_participants_matched": {"ja": "マッチした参加者数", "en": "Participants matched"},
+    "n_participants_outside_denominator": {
+        "ja": "分母の対象外の参加者数",
+        "en": "Participants outside the denominator",
+    },
+    "n_participants_without_followup": {
+        "ja": "追跡値のない参加者数",
+        "en": "Participants without follow-up",
+    },
+    "n_suppressed": {
+        "ja": "低下が抑制された参加者数",
+        "en": "Participants with suppressed decline",
+    },
+    "n_ties": {"ja": "同値（予測と等しい）の数", "en": "Ties with the prediction"},
+    "reference_n_suppressed": {
+        "ja": "参照値で低下が抑制された対照者数",
+        "en": "Controls with suppressed decline (reference)",
+    },
+    "n_controls": {"ja": "対照者数", "en": "Controls"},
+    "regression_r_squared": {"ja": "回帰の決定係数（R²）", "en": "Regression R²"},
+    "tie_rule": {"ja": "同値の扱い（原文）", "en": "Tie rule"},
+    "evaluation_year": {"ja": "評価年度", "en": "Evaluation year"},
+    "k": {"ja": "ベースライン年数", "en": "Baseline years"},
+    "observed": {"ja": "観測値", "en": "Observed"},
+    "expected": {"ja": "見込み値", "en": "Expected"},
+    "df": {"ja": "自由度", "en": "Degrees of freedom"},
+    "var_evaluation_year": {"ja": "分散（評価年度）", "en": "Variance (evaluation year)"},
+    "var_baseline": {"ja": "分散（ベースライン推定）", "en": "Variance (baseline estimate)"},
+    "residual_variance": {"ja": "残差分散", "en": "Residual variance"},
+    "eligible_evaluation_year": {
+        "ja": "評価年度の対象者数",
+        "en": "Eligible people in the evaluation year",
+    },
+    "slope_per_year": {"ja": "年あたりの傾き", "en": "Slope per year"},
+    "dispersion": {"ja": "過分散パラメータ", "en": "Dispersion"},
+}
+
+#: Interval names (``Estimate.intervals`` keys).
+INTERVALS: dict[str, dict[str, str]] = {
+    "wilson": {"ja": "Wilson スコア法", "en": "Wilson score"},
+    "clopper_pearson": {"ja": "Clopper–Pearson 法（正確法）", "en": "Clopper–Pearson (exact)"},
+    "bootstrap": {"ja": "ブートストラップ", "en": "bootstrap"},
+    "bootstrap_percentile": {
+        "ja": "ブートストラップ・パーセンタイル法",
+        "en": "bootstrap percentile",
+    },
+    "bootstrap_basic": {"ja": "ブートストラップ・ベーシック法", "en": "bootstrap basic"},
+    "bootstrap_normal": {
+        "ja": "ブートストラップ標準誤差による正規近似",
+        "en": "normal, bootstrap standard error",
+    },
+    "conditional": {"ja": "条件付き（ベースライン固定）", "en": "conditional"},
+}
+
+#: Names of related estimates (``Estimate.related`` keys).
+RELATED: dict[str, dict[str, str]] = {
+    "reference_rate": {"ja": "効果なしの参照値", "en": "No-effect reference rate"},
+    "difference": {"ja": "参照値との差", "en": "Difference from the reference"},
+    "expected": {"ja": "見込み値（事業がなかった場合）", "en": "Expected (without the programme)"},
+    "additional_count": {"ja": "増加数", "en": "Additional count"},
+    "rate_difference": {"ja": "率の差（観測−見込み）", "en": "Rate difference"},
+    "count_difference": {"ja": "件数の差（観測−見込み）", "en": "Count difference"},
+}
+
+#: Sample-flow group names and labels.
+GROUPS: dict[str, dict[str, str]] = {
+    "all": {"ja": "全体", "en": "all"},
+    "participants": {"ja": "参加者", "en": "participants"},
+    "controls": {"ja": "対照者", "en": "controls"},
+    "treated": {"ja": "介入群", "en": "treated"},
+    "control": {"ja": "対照群", "en": "control"},
+    "years": {"ja": "年度", "en": "years"},
+    "rows": {"ja": "行", "en": "rows"},
+    "baseline records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
+}
+
+_VALUES: dict[str, dict[str, str]] = {
+    "absolute_per_year": {"ja": "絶対変化（年あたり）", "en": "absolute change per year"},
+    "absolute": {"ja": "絶対変化", "en": "absolute change"},
+    "relative_per_year": {"ja": "相対変化（年あたり）", "en": "relative change per year"},
+}
+
+#: Exclusion reasons written by pfseval itself (designs, linkage, merges), as
+#: ``(pattern, Japanese with {0}, {1}… for the groups)``; checked in order.
+_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"no follow-up health-check record", "追跡年度の健診レコードなし"),
+        (r"follow-up record without (.+)", "追跡年度のレコードに {0} なし"),
+        (
+            r"no matching record in data source '(.+)' \(on (.+)\)",
+            "データソース「{0}」に一致するレコードなし（{1} で照合）",
+        ),
+        (r"year before the baseline window", "ベースライン期間より前の年度"),
+        (
+            r"year between the baseline and the evaluation year",
+            "ベースライン期間と評価年度の間の年度",
+        ),
+        (r"year after the evaluation year", "評価年度より後の年度"),
+        (r"no data on any domain", "どの領域にもデータなし"),
+        (r"no data on (.+)", "{0} のデータなし"),
+        (r"met an exclusion criterion after the start \((.+)\)", "開始後に除外基準に該当（{0}）"),
+        (r"no matched control", "マッチした対照者なし"),
+        (r"no follow-up value of (.+)", "{0} の追跡値なし"),
+        (r"outside the denominator subset \((.+)\)", "分母の対象外（{0}）"),
+        (r"not matched to a participant", "参加者とマッチせず"),
+        (r"no match: no control within the caliper", "マッチなし：キャリパー内に対照者なし"),
+        (
+            r"no match: all suitable controls were already matched",
+            "マッチなし：適合する対照者はすべてマッチ済み",
+        ),
+        (r"no match: outside common support \(discarded\)", "マッチなし：共通サポート外"),
+        (r"outside common support \(discarded\)", "共通サポート外（除外）"),
+        (r"not selected as a match", "マッチ相手に選ばれず"),
+        (r"missing covariate values \((.+)\)", "共変量の欠測（{0}）"),
+        (
+            r"matched but no (.+) \(or adjustment covariates\)",
+            "マッチ済みだが {0}（または調整共変量）なし",
+        ),
+        (r"outcome missing \(lost to follow-up\)", "アウトカム欠測（追跡不能）"),
+        (r"covariate missing", "共変量の欠測"),
+        (r"no (\S+) value \(only (\S+)\)", "{0} の値なし（{1} のみ）"),
+        (r"neither (\S+) nor (\S+)", "{0}・{1} ともになし"),
+        (r"not \((.+)\)", "条件（{0}）に該当せず"),
+    )
+)
+
+
+def _lookup(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
+    return table[key][lang] if key in table else key
+
+
+def diag_label(key: str, lang: str) -> str:
+    """A diagnostics key in plain words (the key itself when unknown).
+
+    Examples
+    --------
+    >>> diag_label("numerator", "ja"), diag_label("n_missing", "en"), diag_label("zz", "ja")
+    ('分子（該当者数）', 'Missing', 'zz')
+    """
+    return _lookup(DIAGNOSTICS, key, lang)
+
+
+def interval_label(name: str, lang: str) -> str:
+    """An interval name (``Estimate.intervals`` key) in plain words.
+
+    Examples
+    --------
+    >>> interval_label("wilson", "ja"), interval_label("clopper_pearson", "en")
+    ('Wilson スコア法', 'Clopper–Pearson (exact)')
+    """
+    return _lookup(INTERVALS, name, lang)
+
+
+def related_label(name: str, lang: str) -> str:
+    """The name of a related estimate (``domain:x`` becomes the domain ``x``).
+
+    Examples
+    --------
+    >>> related_label("reference_rate", "ja"), related_label("domain:lifestyle_diet", "en")
+    ('効果なしの参照値', 'lifestyle_diet')
+    """
+    if name.startswith("domain:"):
+        return name.split(":", 1)[1]
+    return _lookup(RELATED, name, lang)
+
+
+def group_label(label: str, lang: str) -> str:
+    """A sample-flow group name or label (``x.csv records`` for a merged file).
+
+    Examples
+    --------
+    >>> group_label("all", "ja"), group_label("kobe_participants.csv records", "ja")
+    ('全体', 'kobe_participants.csv のレコード')
+    """
+    if label in GROUPS:
+        return GROUPS[label][lang]
+    if lang == "ja" and label.endswith(" records"):
+        return f"{label[: -len(' records')]} のレコード"
+    return label
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """An exclusion reason written by pfseval, in ``lang`` (a reason written in a spec
+    file is shown as written).
+
+    Examples
+    --------
+    >>> reason_text("no follow-up value of egfr_follow", "ja")
+    'egfr_follow の追跡値なし'
+    >>> reason_text("no follow-up value of egfr_follow", "en")
+    'no follow-up value of egfr_follow'
+    """
+    if lang != "ja":
+        return reason
+    for pat, ja in _REASONS:
+        m = pat.fullmatch(reason)
+        if m:
+            return ja.format(*(reason_text(g, lang) for g in m.groups()))
+    return reason
+
+
+def value_text(value: str, lang: str) -> str:
+    """A fixed text value of a diagnostic (e.g. ``absolute_per_year``) in ``lang``.
+
+    Examples
+    --------
+    >>> value_text("absolute_per_year", "ja"), value_text("something else", "ja")
+    ('絶対変化（年あたり）', 'something else')
+    """
+    return _lookup(_VALUES, value, lang)
+
+
+_SCHEDULES: dict[str, dict[str, str]] = {
+    "fixed": {"ja": "固定額", "en": "fixed"},
+    "proportional": {"ja": "目標値に比例", "en": "proportional"},
+    "per_unit": {"ja": "単位あたり", "en": "per unit"},
+    "step": {"ja": "段階", "en": "step"},
+    "band": {"ja": "支払率の段階", "en": "band"},
+    "interpolate": {"ja": "線形補間", "en": "interpolate"},
+    "pass_fail": {"ja": "達成・未達成", "en": "pass / fail"},
+}
+
+#: Steps reached written by the payment schedules (English text in ``results.json``).
+_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), ja)
+    for p, ja in (
+        (r"below the lower limit", "下限未満"),
+        (r"target reached", "目標達成"),
+        (r"nothing paid", "支払なし"),
+        (r"part of target", "目標の一部"),
+        (r"maximum units reached", "上限到達"),
+        (r"per unit", "単位数"),
+        (r"below the first threshold", "第1段階未満"),
+        (r"step (\d+)", "第{0}段階"),
+        (r"below the first point", "第1点未満"),
+        (r"at or above the last point", "最終点以上"),
+        (r"segment (\d+)", "区間 {0}"),
+        (r"passed", "達成"),
+        (r"not passed", "未達成"),
+    )
+)
+
+
+def schedule_label(kind: str, lang: str) -> str:
+    """A payment schedule type (``proportional``, ``per_unit``…) in plain words.
+
+    Examples
+    --------
+    >>> schedule_label("per_unit", "ja"), schedule_label("pass_fail", "en")
+    ('単位あたり', 'pass / fail')
+    """
+    return _lookup(_SCHEDULES, kind, lang)
+
+
+def step_text(step: str, lang: str) -> str:
+    """The step a payment schedule reached, in ``lang`` (payment results keep English).
+
+    Examples
+    --------
+    >>> step_text("step 2", "ja"), step_text("target reached", "ja"), step_text("step 2", "en")
+    ('第2段階', '目標達成', 'step 2')
+    """
+    if lang != "ja":
+        return step
+    for pat, ja in _STEPS:
+        m = pat.fullmatch(step)
+        if m:
+            return ja.format(*m.groups())
+    return step

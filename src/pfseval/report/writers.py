@@ -208,7 +208,7 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
     index.title = "contents" if doc.lang == "en" else "目次"
     index.append([doc.title])
     index["A1"].font = Font(bold=True)
-    index.append([t("table", doc.lang), "sheet"])
+    index.append([t("table", doc.lang), t("sheet", doc.lang)])
     used: set[str] = {index.title.lower()}
     for i, b in enumerate(doc.tables(), 1):
         name = _sheet_name(f"{i:02d} {b.id}", used)
