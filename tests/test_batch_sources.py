@@ -287,3 +287,32 @@ options = { year = "fiscal_year", numerator = "screened", denominator = "eligibl
     rec = run.results()["indicators"]["additional"]
     assert rec["use"] == "additional_count" and rec["estimand"] == "additional_count"
     assert rec["related"]["rate_difference"]["label"] == ""
+
+
+def test_filter_reason_in_the_report_language(spec_dir: Path) -> None:
+    p = _edit(
+        spec_dir,
+        'reason = "too old"',
+        'reason = { ja = "72歳以上", en = "aged over 71" }',
+    )
+    for lang, text in (("ja", "72歳以上"), ("en", "aged over 71")):
+        with pytest.warns(PfsevalWarning):
+            run = run_spec(load_spec(p, lang=lang))
+        steps = run.cohort_flows["pool"].steps
+        assert steps[3].reason == text and steps[3].n_excluded == 1
+        assert steps[0].reason == "no sign of diabetes"  # plain strings stay as written
+
+
+@pytest.mark.parametrize(
+    "reason, key_path",
+    [
+        ('{ ja = "x", fr = "y" }', "cohorts.pool.where[3].reason.fr"),
+        ("{ ja = 3 }", "cohorts.pool.where[3].reason.ja"),
+        ("7", "cohorts.pool.where[3].reason"),
+    ],
+)
+def test_bad_filter_reason_names_key_path(spec_dir: Path, reason: str, key_path: str) -> None:
+    p = _edit(spec_dir, 'reason = "too old"', f"reason = {reason}")
+    with pytest.raises(SpecError) as err:
+        load_spec(p)
+    assert err.value.key_path == key_path

@@ -362,7 +362,7 @@ def apply_cohort(
     df, flow = apply_cohort(spec, c.source, frames)
     for f in c.where:
         keep = f.keep_mask(df)
-        flow = flow.exclude(f.reason or f"not ({f.describe()})", int((~keep).sum()))
+        flow = flow.exclude(f.reason_in(spec.report.lang), int((~keep).sum()))
         df = df.loc[keep]
     return df, flow
 

@@ -153,7 +153,8 @@ class Filter:
     """One declarative row filter: keep rows where ``column <op> value``.
 
     ``reason`` is the exclusion reason shown in the sample flow for the rows it removes
-    (default: ``not (<condition>)``). A filter with ``any_of`` (``any = [...]`` in the spec)
+    (default: ``not (<condition>)``): a string, or a ``{ja = ..., en = ...}`` table so that the
+    appendix shows it in its language (:meth:`reason_in`). A filter with ``any_of`` (``any = [...]`` in the spec)
     keeps the rows meeting at least one of its conditions (``column`` and ``op`` unused).
 
     Examples
@@ -169,8 +170,26 @@ class Filter:
     column: str
     op: str
     value: Any = None
-    reason: str = ""
+    reason: str | Mapping[str, str] = ""
     any_of: tuple[Filter, ...] = ()
+
+    def reason_in(self, lang: str) -> str:
+        """The exclusion reason in ``lang`` (falls back to the other language, then the
+        condition).
+
+        Examples
+        --------
+        >>> Filter("age", "<=", 71, reason={"ja": "72歳以上", "en": "aged over 71"}).reason_in("en")
+        'aged over 71'
+        >>> Filter("age", "<=", 71).reason_in("ja")
+        'not (age <= 71)'
+        """
+        r = self.reason
+        if isinstance(r, Mapping):
+            text = r.get(lang) or next((v for v in r.values() if v), "")
+        else:
+            text = r
+        return text or f"not ({self.describe()})"
 
     def columns(self) -> list[str]:
         """The columns the filter reads."""
@@ -564,8 +583,13 @@ def _derive_seed(base: int, index: int) -> int:
 def _check_filter(f: Any, key: str, ck: _Checker, *, inner: bool = False) -> Filter:
     ck.table(f, key, _FILTER_KEYS - {"reason"} if inner else _FILTER_KEYS)
     reason = f.get("reason", "")
-    if not isinstance(reason, str):
-        raise ck.fail(f"{key}.reason", "must be a string")
+    if isinstance(reason, dict):
+        ck.table(reason, f"{key}.reason", {"ja", "en"})
+        for lang_key, text in reason.items():
+            if not isinstance(text, str):
+                raise ck.fail(f"{key}.reason.{lang_key}", "must be a string")
+    elif not isinstance(reason, str):
+        raise ck.fail(f"{key}.reason", "must be a string or a {ja = ..., en = ...} table")
     if "any" in f:
         extra = sorted(set(f) - {"any", "reason"})
         if extra:
