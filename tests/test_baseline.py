@@ -310,6 +310,27 @@ def test_bad_input_errors() -> None:
         compare(zero, **kw, method="glm", comparison="national")
 
 
+def test_counts_without_denominator_must_be_whole_numbers() -> None:
+    # audit: 0.3 or 1.5 "counts" (really rates) were accepted with denominator=None
+    df = pd.DataFrame({"fy": range(2014, 2021), "n": [40.0, 0.3, 45, 1.5, 50, 52, 60]})
+    with pytest.raises(DataValidationError) as err:
+        compare(df, year="fy", numerator="n", evaluation_year=2020, method="mean")
+    (problem,) = err.value.problems
+    assert problem.column == "n" and problem.rows == (1, 3) and problem.values == (0.3, 1.5)
+    assert "rates need a denominator column" in str(err.value)
+    assert "rows 1, 3" in str(err.value)
+    # whole counts stored as floats are fine
+    whole = df.assign(n=df["n"].round())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = compare(whole, year="fy", numerator="n", evaluation_year=2020, method="mean")
+    assert est.estimand == "count_difference"
+    assert est.value == pytest.approx(60 - float(whole["n"].iloc[:6].mean()))
+    with pytest.raises(DataValidationError, match="rates need"):  # compare_many: same check
+        compare_many(df.assign(city="A"), by="city", year="fy", numerator="n",
+                     evaluation_year=2020, method="mean")  # fmt: skip
+
+
 # ---------------------------------------------------------------- many municipalities
 
 

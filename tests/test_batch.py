@@ -377,7 +377,7 @@ from = "questionnaire"
 where = [{ column = "participant", op = "==", value = 1 }]
 [cohorts.town]
 from = "screening"
-where = [{ column = "municipality_code", op = "==", value = 990010 }]
+where = [{ column = "municipality_code", op = "==", value = "990010" }]
 [[indicators]]
 id = "hba1c"
 design = "rct.compare"

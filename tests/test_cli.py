@@ -118,3 +118,19 @@ def test_example_specs_are_valid_against_demo_data(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     with pytest.raises(ValueError, match="unknown example"):
         example_spec(name="nope")
+
+
+def test_demo_without_the_source_tree_fails_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed package without the repository's examples/: the demo reports each example
+    # as failed with the reason, exits 1, and shows no traceback.
+    import pfseval.batch
+
+    monkeypatch.setattr(pfseval.batch, "_EXAMPLES_DIR", tmp_path / "missing")
+    res = CliRunner().invoke(
+        cli, ["demo", "--out", str(tmp_path / "out"), "--persons", "2000", "--quiet"]
+    )
+    assert res.exit_code == 1
+    assert "FAILED" in res.output and "source repository" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)

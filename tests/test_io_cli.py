@@ -47,3 +47,13 @@ def test_check_data_unreadable_file_exits_one(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00\x81\x00")  # neither UTF-8 nor CP932
     result = CliRunner().invoke(cli, ["check-data", str(path)])
     assert result.exit_code == 1 and "neither UTF-8 nor Shift_JIS" in result.output
+
+
+def test_check_data_warns_about_a_mistyped_mapping_target(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text("ID番号,年度,年齢,性別,A1c\n1,2019,50,1,6.2\n", encoding="utf-8")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[columns]\n"ID番号" = "person_id"\n"A1c" = "hbalc"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check-data", str(path), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output  # a warning, not an error
+    assert "1 warning(s)" in result.output and "Did you mean 'hba1c'?" in result.output

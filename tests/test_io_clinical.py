@@ -56,6 +56,28 @@ def test_egfr_rejects_invalid_inputs_naming_positions() -> None:
     assert kinds == {("creatinine", (1,)), ("age", (2,)), ("sex", (3,))}
 
 
+def test_text_codes_raise_typed_errors_naming_argument_and_positions() -> None:
+    # audit: egfr_jsn(1.0, 60, "M") raised numpy's bare ValueError
+    with pytest.raises(DataValidationError) as info:
+        egfr_jsn(1.0, 60, "M")
+    (problem,) = info.value.problems
+    assert (problem.column, problem.rows, problem.values) == ("sex", (0,), ("M",))
+    assert "1 (male) or 2 (female)" in problem.expected
+    with pytest.raises(DataValidationError) as info:
+        egfr_jsn(["1.0", "x", 1.1], [60, 61, "?"], pd.Series(["1", "F", 2]))
+    found = {(p.column, p.rows, p.values) for p in info.value.problems}
+    assert found == {("creatinine", (1,), ("x",)), ("age", (2,), ("?",)), ("sex", (1,), ("F",))}
+    assert info.value.source == "egfr_jsn"
+    # numbers written as text are still numbers
+    assert egfr_jsn("1.0", "60", "2") == pytest.approx(egfr_jsn(1.0, 60, 2), rel=1e-15)
+    with pytest.raises(DataValidationError, match="argument values are not numbers"):
+        ckd_g_stage(["G3", 50.0])
+    bad = pd.DataFrame({"creatinine": [1.0, 1.0], "age": [60, 60], "sex": ["M", 1]})
+    with pytest.raises(DataValidationError) as info:
+        fill_egfr(bad)
+    assert (info.value.problems[0].column, info.value.problems[0].rows) == ("sex", (0,))
+
+
 def test_fill_egfr_fills_only_missing_and_counts() -> None:
     df = pd.DataFrame(
         {

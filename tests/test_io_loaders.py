@@ -202,6 +202,22 @@ def test_mapping_problems(tmp_path: Path) -> None:
     assert not check_file(path, mapping=bad).ok
 
 
+def test_mapping_to_a_mistyped_vocabulary_name_warns_with_suggestion(tmp_path: Path) -> None:
+    # audit: "hbalc" (l for 1) was only an info note, so check-data said OK without HbA1c
+    lines = ["ID,年度,年齢,性別,A1c値,体重kg,群", "1,2019,50,1,6.1,60,1"]
+    path = _write(tmp_path / "t.csv", lines, "utf-8")
+    mapping = {"A1c値": "hbalc", "体重kg": "Weight", "群": "treated"}
+    report = check_file(path, mapping={"ID": "person_id", **mapping})
+    warned = {p.column: p for p in report.warnings if p.kind == "mapping_target_unknown"}
+    assert sorted(warned) == ["Weight", "hbalc"]
+    assert "Did you mean 'hba1c'?" in warned["hbalc"].message
+    assert "'A1c値'" in warned["hbalc"].message
+    assert "Did you mean 'weight'?" in warned["Weight"].message  # a header alias: canonical
+    # a deliberate extra column (programme flag) stays an information note
+    assert {p.severity for p in report.problems if p.column == "treated"} == {"info"}
+    assert "1 error" not in report.to_text() and "2 warning(s)" in report.to_text()
+
+
 def test_two_headers_for_one_column_is_an_error(tmp_path: Path) -> None:
     lines = ["person_id,fiscal_year,age,sex,sbp,収縮期血圧", "1,2019,50,1,130,131"]
     path = _write(tmp_path / "d.csv", lines, "utf-8")

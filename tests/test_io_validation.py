@@ -75,6 +75,27 @@ def test_wrong_types_are_reported_not_coerced() -> None:
     assert converted.loc[0, "sbp"] == 130.0 and np.isnan(converted.loc[1, "sbp"])
 
 
+def test_problems_show_the_cell_text_not_the_converted_value() -> None:
+    # audit: "6,5" was read as 65 and reported as 65; a comma is only a thousands separator
+    df = _good().astype(object)
+    df.loc[0, "hba1c"] = "6,5"  # decimal comma: not a number
+    df.loc[1, "sbp"] = "１,２００"  # full-width thousands separator: 1200, out of range
+    df.loc[2, "age"] = "４５.５"  # fraction in a whole-number column
+    df.loc[3, "weight"] = "1,050"  # 1050 kg: out of range, shown as written
+    report = validate_checkups(df)
+    assert _only(report, "wrong_type", "hba1c")[0].values == ("6,5",)
+    assert _only(report, "out_of_range", "sbp")[0].values == ("１,２００",)
+    assert _only(report, "wrong_type", "age")[0].values == ("４５.５",)
+    assert _only(report, "out_of_range", "weight")[0].values == ("1,050",)
+    assert "6,5" in str(report) and "values 65" not in str(report)
+    converted, _ = parse_checkups(df)
+    assert np.isnan(converted.loc[0, "hba1c"]) and converted.loc[1, "sbp"] == 1200.0
+    # numeric columns still show numbers
+    num = _good()
+    num.loc[1, "sbp"] = 400.0
+    assert _only(validate_checkups(num), "out_of_range", "sbp")[0].values == (400,)
+
+
 def test_duplicate_person_year_rows() -> None:
     df = pd.concat([_good(), _good().iloc[[1, 1]]], ignore_index=True)
     df.loc[5, "fiscal_year"] = 2020  # same person, other year: fine

@@ -260,6 +260,12 @@ def test_bootstrap_reproducible_and_worker_independent() -> None:
     assert a.interval() == pytest.approx((a.value - half, a.value + half), abs=1e-12)
     lo_b, hi_b = a.intervals["bootstrap_basic"]
     assert (lo_b, hi_b) == pytest.approx((2 * a.value - hi, 2 * a.value - lo))
+    # unseeded: a 32-bit seed is drawn, recorded, and repeats the intervals exactly
+    e = suppression_rate(m, n_boot=100, **kw)  # type: ignore[arg-type]
+    seed = e.provenance["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**32
+    f = suppression_rate(m, n_boot=100, seed=seed, **kw)  # type: ignore[arg-type]
+    assert dict(e.intervals) == dict(f.intervals) and e.interval() == f.interval()
 
 
 def test_one_replicate_recomputed_independently() -> None:
@@ -424,6 +430,37 @@ def test_warnings_attrition_extrapolation_small() -> None:
         )  # fmt: skip
 
 
+def test_matched_sample_warnings_reach_the_result_once() -> None:
+    # audit: balance / caliper / few-pairs warnings of the MatchedSample must reach the
+    # Estimate (and so the appendix) but are not issued a second time (match() issued them)
+    import dataclasses
+
+    base = _example_matched()
+    notes = (
+        "balance after matching is inadequate: |SMD| > 0.1 for age (0.23)",
+        "3 of 63 treated units were not matched (3 no control within the caliper)",
+    )
+    m = dataclasses.replace(base, warnings=notes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = suppression_rate(
+            m, outcome="egfr_follow", baseline="egfr", followup_years=3.0,
+            regressors=["age", "egfr"], n_boot=0, ci="wilson", seed=1,
+        )  # fmt: skip
+    assert est.warnings[:2] == notes
+    assert not any(str(c.message) in notes for c in caught)
+    # its own warnings follow (20 participants: fewer than 30 in the denominator)
+    small = dataclasses.replace(_example_matched(n_treated=20), warnings=notes[:1])
+    with pytest.warns(SmallSampleWarning):
+        est2 = suppression_rate(
+            small, outcome="egfr_follow", baseline="egfr", followup_years=3.0,
+            regressors=["age"], n_boot=0, ci="wilson", seed=1,
+        )  # fmt: skip
+    assert est2.warnings[0] == notes[0]
+    assert any("fewer than 30" in w for w in est2.warnings[1:])
+    assert "warning" in dict(est.summary_rows()) and notes[1] in est.to_dict()["warnings"]
+
+
 def test_plot() -> None:
     import matplotlib
 
@@ -505,6 +542,8 @@ def test_with_match_replacement_ratio_and_caliper() -> None:
         )  # fmt: skip
     d = est.diagnostics
     no_control = m.pairs.filter(like="control_id").isna().all(axis=1).sum()
+    assert no_control > 0 and m.warnings  # the caliper dropped participants: a warning
+    assert set(m.warnings) <= set(est.warnings)
     assert est.sample_flow is not None
     steps = est.sample_flow.to_frame().set_index(["group", "description"])["n_excluded"]
     assert steps[("participants", "excluded: no matched control")] == no_control

@@ -109,7 +109,7 @@ def test_breakdown_columns_and_audit_trail_ja() -> None:
     assert bd["kind"].tolist() == ["fixed", "outcome", "outcome", "outcome"]
     assert bd["component"].tolist()[1:] == [f"contract.component[{i}]" for i in range(3)]
     assert bd["step"].tolist()[1:] == ["target reached", "target reached", "part of target"]
-    text = res.audit_trail("ja")
+    text = res.audit_trail(lang="ja")
     # each line checkable by hand: value ÷ target = ratio → × allocation = raw → rounding
     assert "0.329 ÷ 0.8 = 0.41125 → × 7,860 = 3,232.425 → 切り捨て 3,232千円" in text
     assert "0.95 ÷ 0.75 = 1.26666666667 → 上限 1 → × 10,481 = 10,481" in text
@@ -119,11 +119,11 @@ def test_breakdown_columns_and_audit_trail_ja() -> None:
 
 def test_audit_trail_en_and_bad_lang() -> None:
     res = Contract.from_toml(EXAMPLES / "kobe.toml").evaluate(KOBE)
-    text = res.audit_trail("en")
+    text = res.audit_trail(lang="en")
     assert "0.329 ÷ 0.8 = 0.41125 → × 7,860 = 3,232.425 → round down: 3,232 千円" in text
     assert "Amount paid: 29,435" in text
     with pytest.raises(ValueError, match="lang"):
-        res.audit_trail("fr")  # type: ignore[arg-type]
+        res.audit_trail(lang="fr")  # type: ignore[arg-type]
 
 
 def test_to_dict_is_json() -> None:
@@ -139,7 +139,7 @@ def test_contract_cap_applies() -> None:
     res = Contract.from_dict(d).evaluate({"a": 0.8, "b": 0.25})
     # 1,000 + 1,000 + 200 = 2,200 > 1,500
     assert res.subtotal == 2200 and res.total == 1500 and res.cap_applied
-    assert "上限を適用" in res.audit_trail("ja")
+    assert "上限を適用" in res.audit_trail(lang="ja")
 
 
 # ---------------------------------------------------------------- basis and scenarios
@@ -236,8 +236,8 @@ def test_component_cap_floor_and_deduction() -> None:
     assert c.evaluate({"worse": 20}).total == 700  # floor −300
     res = c.evaluate({"worse": 20})
     assert bool(res.breakdown["component_cap_applied"].iloc[1])
-    assert "下限 -300" in res.audit_trail("ja")
-    assert "小計 = 1,000 − 300 = 700千円" in res.audit_trail("ja")
+    assert "下限 -300" in res.audit_trail(lang="ja")
+    assert "小計 = 1,000 − 300 = 700千円" in res.audit_trail(lang="ja")
     capped = _one({"type": "per_unit", "unit_amount": 10}, cap=250)
     assert _pay(capped, 40) == 250
 
@@ -309,7 +309,7 @@ def test_describe_steps_in_audit() -> None:
     s = _one({"type": "step", "steps": [[0.3, 100], [0.5, 300]]})
     res = s.evaluate({"x": 0.42})
     assert res.breakdown["step"].iloc[0] == "step 1"
-    assert "0.42 ≥ 0.3 (第1段階) → 100" in res.audit_trail("ja")
+    assert "0.42 ≥ 0.3 (第1段階) → 100" in res.audit_trail(lang="ja")
     i = _one({"type": "interpolate", "points": [[0.2, 100], [0.6, 500]]})
     assert (
         "100 + (0.4 − 0.2) ÷ (0.6 − 0.2) × (500 − 100) = 300"

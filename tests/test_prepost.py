@@ -333,6 +333,45 @@ def test_missing_pairs_counted_in_flow_and_strict_mode() -> None:
     assert {p.column for p in ei.value.problems} == {"a", "b"}
 
 
+def test_repeated_person_ids_are_an_error() -> None:
+    # audit: a repeated id was analysed as two people, in every prepost function
+    df = pd.DataFrame(
+        {
+            "person_id": ["P1", "P2", "P3", "P2", "P4", "P5"],
+            "b": [1, 0, 1, 1, 0, 1],
+            "a": [0, 0, 1, 0, 1, 0],
+            "g": [0, 0, 0, 1, 1, 1],
+        }
+    )
+    calls = [
+        lambda d: compare(d, before="b", after="a"),
+        lambda d: compare(d, before="b", after="a", comparison="g"),
+        lambda d: paired_proportions(d, before="b", after="a"),
+        lambda d: share_improved(d, before="b", after="a"),
+        lambda d: count_total(d, before="b", after="a"),
+    ]
+    for call in calls:
+        with pytest.raises(DataValidationError, match="person_id appears on more than one row"):
+            call(df)
+    with pytest.raises(DataValidationError) as ei:
+        compare(df, before="b", after="a")
+    (problem,) = ei.value.problems
+    assert problem.column == "person_id" and problem.kind == "duplicate"
+    assert problem.rows == (1, 3) and problem.values == ("P2", "P2")
+    # with unique ids (or id_column=None: rows are people) the same frame is accepted
+    ok = df.assign(person_id=[f"Q{i}" for i in range(6)])
+    assert _quiet(paired_proportions, ok, before="b", after="a").n == 6
+    assert _quiet(paired_proportions, df, before="b", after="a", id_column=None).n == 6
+
+
+def test_signrank_result_uses_level() -> None:
+    # one name for one concept: the achieved level is ``level`` (R's conf.level)
+    case = REF["wx_exact6"]
+    r = signrank_test(np.asarray(case["after"]) - np.asarray(case["before"]), level=0.99)
+    assert r.level == pytest.approx(case["l99"]["conf_level"], abs=1e-12)
+    assert r.level < 0.99 and not hasattr(r, "conf_level")
+
+
 def test_bad_input_errors() -> None:
     df = pd.DataFrame({"b": [0, 1, 2], "a": [1, 1, "x"]})
     with pytest.raises(ColumnMissingError, match="'after_col'"):

@@ -132,6 +132,21 @@ def test_cluster_bootstrap_is_seeded_and_sensible(lalonde: pd.DataFrame) -> None
     assert lo < a.value < hi
     # pairs bootstrap SD close to the pair-clustered SE (400 draws: ±~7% MC error; band 25%)
     assert np.std(a.draws, ddof=1) == pytest.approx(a.std_error, rel=0.25)
+    assert a.provenance["seed"] == 7
+
+
+def test_unseeded_bootstrap_records_a_seed_that_repeats_it(lalonde: pd.DataFrame) -> None:
+    # audit: seed=None recorded None, so the interval could not be reproduced
+    m = _m(lalonde)
+    a = att(m, outcome="re78", n_boot=200)
+    seed = a.provenance["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**32
+    b = att(m, outcome="re78", n_boot=200, seed=seed)
+    assert b.intervals["bootstrap"] == a.intervals["bootstrap"]
+    assert a.draws is not None and b.draws is not None
+    np.testing.assert_array_equal(a.draws, b.draws)
+    # without a bootstrap nothing is random: the matching seed is kept (None here)
+    assert att(m, outcome="re78").provenance["seed"] == m.seed
 
 
 def test_missing_outcome_is_excluded_with_reason(lalonde: pd.DataFrame) -> None:

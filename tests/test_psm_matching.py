@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import pfseval.designs.psm.matching as matching
 from pfseval.designs.psm import MatchingDataError, UnmatchedWarning, greedy_match, match
+from pfseval.designs.psm.balance import balance_table
 from pfseval.errors import (
     BalanceWarning,
     ColumnMissingError,
@@ -132,6 +133,41 @@ def test_matchit_451_cases(lalonde: pd.DataFrame, spec: str, matchit_451_gap: No
     ref = _ref_balance(folder / f"{spec}_balance.csv")
     mine = m.balance.set_index("variable").loc[ref.index, ref.columns]
     np.testing.assert_allclose(mine.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
+
+
+def test_zero_control_variance_gives_nan_not_an_exception(lalonde: pd.DataFrame) -> None:
+    # audit: caliper 1e-5 keeps 10 exact pairs whose re74/re75 are all 0; the variance ratio
+    # was a Python ZeroDivisionError. MatchIt's summary() on the same weights is the reference.
+    folder = REF / "zero_variance"
+    m = _quiet_match(lalonde, caliper=1e-5)
+    ref_w = pd.read_csv(folder / "lalonde_caliper1e-5_weights.csv").set_index("id")["weights"]
+    pd.testing.assert_series_equal(
+        m.weights.astype(float), ref_w.astype(float), check_names=False, check_index_type=False
+    )
+    ref = _ref_balance(folder / "lalonde_caliper1e-5_balance.csv")
+    mine = m.balance.set_index("variable").loc[ref.index, ref.columns]
+    assert np.isnan(mine.loc[["re74", "re75"], "vr_after"]).all()
+    # same numbers and the same nan positions as MatchIt, to 1e-6 (observed ~1e-14)
+    np.testing.assert_allclose(mine.to_numpy(), ref.to_numpy(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("case", "weights"),
+    [("zero_control_variance", [1, 1, 1, 1, 1, 0, 0]), ("one_pair", [1, 0, 0, 1, 0, 0, 0])],
+)
+def test_degenerate_matched_samples_match_matchit(case: str, weights: list[int]) -> None:
+    # toy data of make_reference.R: inf variance ratio, and MatchIt's "too small" rule
+    x = [1, 2, 4, 5, 5, 6, 3]
+    z = [0.5, 1.5, 2, 2.5, 1, 0.2, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning either
+        tab = balance_table(np.c_[x, z], [1, 1, 1, 0, 0, 0, 0], weights, names=["x", "z"])
+    ref = pd.read_csv(REF / "zero_variance" / f"toy_{case}_balance.csv").set_index("variable")
+    mine = tab.set_index("variable").loc[["x", "z"], ref.columns]
+    # atol 1e-12: closed-form sums on 7 numbers
+    np.testing.assert_allclose(mine.to_numpy(), ref.loc[["x", "z"]].to_numpy(), rtol=0, atol=1e-12)
+    if case == "zero_control_variance":
+        assert mine.loc["x", "vr_after"] == np.inf
 
 
 def test_matchit_451_differs_without_its_truncation(lalonde: pd.DataFrame) -> None:

@@ -280,10 +280,39 @@ def test_missing_outcomes_are_counted_not_silently_dropped(cont, r_ref) -> None:
 def test_missing_covariate_is_a_flow_step(cont) -> None:  # type: ignore[no-untyped-def]
     d = cont.copy()
     d.loc[[0, 1], "x1"] = np.nan
-    est = compare(d, outcome="y", arm="arm", covariates=["x1"], id_column="id")
+    d.loc[[1, 5], "x2"] = np.nan
+    with pytest.warns(PfsevalWarning, match=r"3 people .* missing covariate \(x1: 2, x2: 2\)"):
+        est = compare(d, outcome="y", arm="arm", covariates=["x1", "x2"], id_column="id")
     steps = [s for s in est.sample_flow.steps if s.reason == "covariate missing"]  # type: ignore[union-attr]
-    assert sum(s.n_excluded for s in steps) == 2
-    assert est.n == 68
+    assert sum(s.n_excluded for s in steps) == 3
+    assert est.n == 67
+    # recorded on the result too (audit: it used to be silent)
+    assert any("missing covariate (x1: 2, x2: 2)" in w for w in est.warnings)
+    # no warning when every analysed person has the covariates
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PfsevalWarning)
+        full = compare(cont, outcome="y", arm="arm", covariates=["x1", "x2"], id_column="id")
+    assert not any("covariate" in w for w in full.warnings)
+
+
+def test_repeated_ids_are_an_error(cont) -> None:  # type: ignore[no-untyped-def]
+    # audit: a repeated id was analysed as two people
+    d = pd.concat([cont, cont.iloc[[3]]], ignore_index=True)
+    with pytest.raises(DataValidationError) as err:
+        compare(d, outcome="y", arm="arm", id_column="id")
+    (problem,) = err.value.problems
+    assert problem.column == "id" and problem.kind == "duplicate"
+    assert problem.rows == (3, len(cont)) and problem.values == (cont["id"][3],) * 2
+    with pytest.raises(DataValidationError, match="same id appears"):
+        permutation_test(d, outcome="y", arm="arm", id_column="id")
+    # waitlist: the same person in two periods is the design; twice in one period is not
+    two = pd.concat([cont.assign(period=1), cont.assign(period=2)], ignore_index=True)
+    with pytest.warns(PfsevalWarning, match="more than one analysed period"):
+        compare(two, outcome="y", arm="arm", period="period", id_column="id")
+    bad = pd.concat([two, two.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DataValidationError, match="within one period") as err:
+        compare(bad, outcome="y", arm="arm", period="period", id_column="id")
+    assert err.value.problems[0].rows == (0, len(two))
 
 
 def test_differential_attrition_warning_rule() -> None:
@@ -517,6 +546,12 @@ def test_permutation_monte_carlo_is_seeded_and_close_to_exact() -> None:
     b = permutation_test(df, outcome="y", arm="arm", n_perm=4000, seed=1)
     assert a.diagnostics["exact"] is False and a.p_value == b.p_value
     assert a.provenance["seed"] == 1
+    # unseeded: a seed is drawn, recorded, and repeats the run exactly (audit)
+    c = permutation_test(df, outcome="y", arm="arm", n_perm=2000)
+    seed = c.provenance["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**32
+    again = permutation_test(df, outcome="y", arm="arm", n_perm=2000, seed=seed)
+    assert (again.p_value, again.conf_low, again.conf_high) == (c.p_value, c.conf_low, c.conf_high)
     # Monte Carlo error: 4 standard errors of a binomial proportion with 4000 draws
     se = math.sqrt(exact.p_value * (1 - exact.p_value) / 4000)  # type: ignore[operator]
     assert abs(a.p_value - exact.p_value) < 4 * se + 1 / 4000  # type: ignore[operator]

@@ -83,7 +83,7 @@ def test_docx_reads_back_with_same_tables(example: tuple[Path, object]) -> None:
     assert len(d.tables) == _n_tables(out)
     assert len(d.inline_shapes) == len(list((out / "figures").glob("*.png")))
     # the audit trail of the payment engine is reproduced line by line
-    for line in run.payment.audit_trail("ja").splitlines()[:3]:
+    for line in run.payment.audit_trail(lang="ja").splitlines()[:3]:
         assert line in text
 
 

@@ -190,7 +190,12 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
     click.echo(f"synthetic municipality: {len(written)} files in {out / 'data'}")
     failed = 0
     for name in EXAMPLES:
-        spec_path = example_spec(name=name)
+        try:
+            spec_path = example_spec(name=name)
+        except PfsevalError as exc:
+            failed += 1
+            click.echo(f"FAILED  {name}: {exc}", err=True)
+            continue
         click.echo(f"\n{name} ({spec_path.name})")
         try:
             spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)

@@ -23,6 +23,7 @@ from pfseval.batch.runner import (
 )
 from pfseval.batch.schema import SCHEMA_VERSION
 from pfseval.batch.spec import EvaluationSpec, load_spec
+from pfseval.errors import PfsevalError
 
 __all__ = [
     "DESIGNS",
@@ -30,6 +31,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "EvaluationRun",
     "EvaluationSpec",
+    "ExampleNotFoundError",
     "IndicatorRunError",
     "SpecOutcome",
     "build_source",
@@ -50,6 +52,15 @@ EXAMPLES: dict[str, str] = {
     "screening_evaluation": "spec.toml",
 }
 
+#: Where the examples are: ``examples/`` of the source tree this package is installed from
+#: (an editable install). A wheel does not carry them.
+_EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+
+
+class ExampleNotFoundError(PfsevalError):
+    """An example spec is not available: unknown name, or the package is installed without
+    the source repository (the examples ship with the repository, not in the wheel)."""
+
 
 def example_spec(*, name: str = "kobe_evaluation") -> Path:
     """Path of an example spec shipped with the source tree.
@@ -66,18 +77,26 @@ def example_spec(*, name: str = "kobe_evaluation") -> Path:
     -------
     pathlib.Path
 
+    Raises
+    ------
+    ExampleNotFoundError
+        ``name`` is not an example, or the examples are not on disk (the package was
+        installed from a wheel rather than from a clone of the repository).
+
     Examples
     --------
     >>> example_spec(name="screening_evaluation").parent.name
     'screening_evaluation'
     """
     if name not in EXAMPLES:
-        raise ValueError(f"unknown example {name!r}; use one of {', '.join(EXAMPLES)}")
-    root = Path(__file__).resolve().parents[3]
-    p = root / "examples" / name / EXAMPLES[name]
+        raise ExampleNotFoundError(f"unknown example {name!r}; use one of {', '.join(EXAMPLES)}")
+    p = _EXAMPLES_DIR / name / EXAMPLES[name]
     if not p.is_file():
-        raise FileNotFoundError(
-            f"the example spec is not at {p}: `pfseval demo` needs the source tree "
-            "(git clone, then pip install -e .)"
+        raise ExampleNotFoundError(
+            f"the example spec {name}/{EXAMPLES[name]} is not installed (looked in "
+            f"{_EXAMPLES_DIR}): the examples ship with the source repository, not with the "
+            "package. Fix: clone the pfseval repository and install it from there "
+            "(pip install -e <clone>), then run the command again; or run your own spec "
+            "with `pfseval run SPEC --out DIR`"
         )
     return p

@@ -30,6 +30,7 @@ from pfseval.errors import (
     DesignError,
     PfsevalError,
     PfsevalWarning,
+    SmallSampleWarning,
 )
 from pfseval.result import Estimate, SampleFlow, data_hash, emit_warnings, to_jsonable
 
@@ -360,11 +361,55 @@ def apply_cohort(
         return df, SampleFlow.start(len(df))
     c = spec.cohorts[name]
     df, flow = apply_cohort(spec, c.source, frames)
-    for f in c.where:
+    return _filter_cohort(spec, name, df, flow)[:2]
+
+
+def _filter_cohort(
+    spec: EvaluationSpec, name: str, df: pd.DataFrame, flow: SampleFlow
+) -> tuple[pd.DataFrame, SampleFlow, int | None]:
+    """Apply cohort ``name``'s filters to the rows of its source; also return the position
+    of the filter that excluded every remaining row, if one did."""
+    emptied = None
+    for i, f in enumerate(spec.cohorts[name].where):
         keep = f.keep_mask(df)
         flow = flow.exclude(f.reason_in(spec.report.lang), int((~keep).sum()))
+        if len(df) and not keep.any():
+            emptied = i
         df = df.loc[keep]
-    return df, flow
+    return df, flow, emptied
+
+
+@dataclass(frozen=True)
+class _Cohorts:
+    data: dict[str, pd.DataFrame]
+    flows: dict[str, SampleFlow]
+    empty_because: dict[str, str]  # empty cohort → why, in words (the filter's key path)
+    warnings: list[str]
+
+
+def _apply_cohorts(spec: EvaluationSpec, frames: Mapping[str, pd.DataFrame]) -> _Cohorts:
+    """Every cohort of a spec, in order (a cohort only reads data sources and earlier
+    cohorts); a filter that leaves a cohort empty is a warning naming its key path."""
+    out = _Cohorts({}, {}, {}, [])
+    for name, c in spec.cohorts.items():
+        if c.source in out.data:
+            df, flow = out.data[c.source], out.flows[c.source]
+        else:
+            df = frames[c.source]
+            flow = SampleFlow.start(len(df))
+        df, flow, emptied = _filter_cohort(spec, name, df, flow)
+        out.data[name], out.flows[name] = df, flow
+        if emptied is not None:
+            key = f"cohorts.{name}.where[{emptied}]"
+            cond = c.where[emptied].describe()
+            out.empty_because[name] = f"filter {key} ({cond}) excluded every remaining row"
+            out.warnings.append(
+                f"{key}: the filter ({cond}) excludes every remaining row, so cohort "
+                f"{name!r} is empty. Fix: check the filter's column and value against the data."
+            )
+        elif not len(df) and c.source in out.empty_because:
+            out.empty_because[name] = f"it reads cohort {c.source!r}, which is empty"
+    return out
 
 
 def _accepts(fn: Any, name: str) -> bool:
@@ -558,10 +603,11 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         if loaded.warnings:
             emit_warnings(loaded.warnings, PfsevalWarning)
             caught += loaded.warnings
-    cohort_flows: dict[str, SampleFlow] = {}
-    cohort_data: dict[str, pd.DataFrame] = {}
-    for name in spec.cohorts:
-        cohort_data[name], cohort_flows[name] = apply_cohort(spec, name, frames)
+    cohorts = _apply_cohorts(spec, frames)
+    cohort_data, cohort_flows = cohorts.data, cohorts.flows
+    if cohorts.warnings:
+        emit_warnings(cohorts.warnings, SmallSampleWarning)
+        caught += cohorts.warnings
     estimates: dict[str, Estimate] = {}
     figure_data: dict[str, dict[str, Any]] = {}
     bar = tqdm(spec.indicators, desc=spec.file.name, disable=not progress, unit="indicator")
@@ -569,6 +615,15 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         bar.set_postfix_str(ind.id)
         data = cohort_data.get(ind.data, frames.get(ind.data))
         assert data is not None
+        if ind.data in cohorts.empty_because and not len(data):
+            raise IndicatorRunError(
+                spec,
+                ind,
+                DesignError(
+                    f"cohort {ind.data!r} has no rows: {cohorts.empty_because[ind.data]}. "
+                    "Fix: check the cohort's filters against the data"
+                ),
+            )
         with warnings.catch_warnings(record=True) as rec:
             warnings.simplefilter("always")
             try:

@@ -350,6 +350,11 @@ def _format_of(path: Path) -> str:
     return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
 
 
+def _sep_of(path: Path) -> str:
+    """The field separator the loader uses for a text file (tab for ``.tsv``)."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def _header(
     path: Path,
     *,
@@ -385,7 +390,7 @@ def _header(
                     continue
             if text is None:
                 raise ck.fail(f"{key}.encoding", f"cannot decode the header of {path}")
-            headers = list(pd.read_csv(io.StringIO(text), nrows=0).columns)
+            headers = list(pd.read_csv(io.StringIO(text), sep=_sep_of(path), nrows=0).columns)
         names, _ = resolve_columns(headers, mapping=dict(mapping) or None)
     except (OSError, ValueError) as exc:
         if isinstance(exc, SpecError):
@@ -439,9 +444,9 @@ def _check_merge(m: Any, key: str, ck: _Checker, data_base: Path) -> MergeSpec:
 
 def _check_source(
     name: str, d: Any, ck: _Checker, data_base: Path, *, check_data: bool
-) -> tuple[DataSource, list[str]]:
+) -> tuple[DataSource, list[str], dict[str, _Origin]]:
     """Validate one ``[data.<name>]`` table; return it and (with ``check_data``) the
-    columns the loaded frame will have."""
+    columns the loaded frame will have and where each comes from."""
     key = f"data.{name}"
     ck.table(d, key, _DATA_KEYS)
     linked = "baseline" in d or "followup" in d
@@ -494,8 +499,19 @@ def _check_source(
         merge=merges,
     )
     if not check_data:
-        return src, []
+        return src, [], {}
     cols = _header(p, encoding=src.encoding, mapping=src.mapping, ck=ck, key=key, path_key=path_key)
+    origins = {
+        c: _Origin(
+            key=f"{key}.{path_key}",
+            path=p,
+            name=c,
+            position=j,
+            encoding=src.encoding,
+            validate=src.validate,
+        )
+        for j, c in reversed(list(enumerate(cols)))
+    }
     if "id_col" not in d and src.id_col not in cols and not linked:
         # aggregated data (e.g. a yearly series) has no person id
         src = replace(src, id_col=None)
@@ -537,6 +553,18 @@ def _check_source(
             else []
         )
         cols = cols + [f"{c}{FOLLOW_SUFFIX}" for c in fcols if c != src.id_col] + derived
+        for j, c in reversed(list(enumerate(fcols))):
+            if c != src.id_col:
+                origins[f"{c}{FOLLOW_SUFFIX}"] = _Origin(
+                    key=f"{key}.followup",
+                    path=followup,
+                    name=c,
+                    position=j,
+                    encoding=src.encoding,
+                    validate=src.validate,
+                )
+        for c in derived:
+            origins[c] = _Origin(key=f"{key}.followup", dtype="float64")
     for m in merges:
         mk = m.key_path
         mcols = _header(m.path, encoding=m.encoding, mapping=m.mapping, ck=ck, key=mk)
@@ -566,7 +594,20 @@ def _check_source(
                     'rename the merged columns with columns = { old = "new" }',
                 )
         cols = cols + new
-    return src, cols
+        renamed = dict(m.columns) or {c: c for c in mcols if c != m.on}
+        for j, c in reversed(list(enumerate(mcols))):
+            if c in renamed:
+                origins[renamed[c]] = _Origin(
+                    key=f"{mk}.path",
+                    path=m.path,
+                    name=c,
+                    position=j,
+                    encoding=m.encoding,
+                    validate=src.validate,
+                )
+        if m.flag is not None:
+            origins[m.flag] = _Origin(key=f"{mk}.flag", dtype="int64")  # 0/1
+    return src, cols, origins
 
 
 def _boolean(ck: _Checker, d: Mapping[str, Any], k: str, key: str, *, default: bool) -> bool:
@@ -635,6 +676,199 @@ def _filter_column_paths(f: Filter, key: str) -> list[tuple[str, str]]:
             kc for i, a in enumerate(f.any_of) for kc in _filter_column_paths(a, f"{key}.any[{i}]")
         ]
     return [(f"{key}.column", f.column)]
+
+
+def _filter_leaves(f: Filter, key: str) -> list[tuple[str, Filter]]:
+    """(key path, condition) of every single condition of a filter (``any`` unrolled)."""
+    if f.any_of:
+        return [kl for i, a in enumerate(f.any_of) for kl in _filter_leaves(a, f"{key}.any[{i}]")]
+    return [(key, f)]
+
+
+# ------------------------------------------------ filter values against column types
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a column of a data source comes from, to type it as the runner will.
+
+    ``path`` is the file (``name`` at ``position`` in its header, after the mapping);
+    ``None`` for a column the runner computes (``dtype``: a merge flag, ``followup_years``).
+    ``key`` is the spec key path of the file, for errors.
+    """
+
+    key: str
+    path: Path | None = None
+    name: str = ""
+    position: int = -1
+    encoding: str | None = None
+    validate: bool = True
+    dtype: str = ""
+
+
+@dataclass(frozen=True)
+class _ColumnType:
+    """A column's type as loaded: numbers or text (``None``: every value is missing)."""
+
+    numeric: bool | None
+    dtype: str
+    expected: str = ""  # vocabulary columns: the values expected, in words
+
+    def words(self) -> str:
+        return f"{'numbers' if self.numeric else 'text'} (dtype {self.dtype})"
+
+
+def _read_columns(
+    path: Path, positions: Sequence[int], *, encoding: str | None, ck: _Checker, key: str
+) -> dict[int, pd.Series]:
+    """The raw values of some columns of a file, read as the loader reads them (text for
+    CSV, stored types for Parquet)."""
+    from pfseval.io import decode_bytes
+
+    try:
+        if _format_of(path) == "parquet":
+            import pyarrow.parquet as pq
+
+            names = list(pq.read_schema(path).names)
+            table = pd.read_parquet(path, columns=[names[j] for j in positions])
+            return {j: table[names[j]].reset_index(drop=True) for j in positions}
+        text, _ = decode_bytes(path.read_bytes(), encoding=encoding)
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=_sep_of(path),
+            dtype=str,
+            header=None,
+            usecols=list(positions),
+            skip_blank_lines=True,
+        )
+    except (OSError, ValueError, ImportError) as exc:  # FileFormatError, ParserError: ValueError
+        raise ck.fail(key, f"cannot read {path}: {exc}") from exc
+    body = raw.iloc[1:].reset_index(drop=True)  # the header is read as a row, as the loader does
+    return {j: body[j] for j in positions}
+
+
+def _type_of(origin: _Origin, raw: pd.Series) -> _ColumnType:
+    """The type :func:`pfseval.io.read_checkups` gives a column holding ``raw``."""
+    from pfseval.io import parse_checkups
+
+    converted, report = parse_checkups(raw.rename(origin.name).to_frame(), required=())
+    s = converted[origin.name]
+    if not origin.validate and any(
+        p.column == origin.name and p.kind in ("wrong_type", "unknown_code")
+        for p in report.problems
+    ):
+        s = raw  # read_checkups(validate=False) keeps such a column as read
+    numeric = pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
+    return _ColumnType(None if bool(s.isna().all()) else numeric, str(s.dtype))
+
+
+def _column_types(origins: Sequence[_Origin], ck: _Checker) -> dict[_Origin, _ColumnType]:
+    """Type every column in ``origins``; each file is read once, only the columns needed,
+    and not at all for vocabulary columns of validated sources (their type is fixed)."""
+    from pfseval.io import VOCABULARY
+
+    out: dict[_Origin, _ColumnType] = {}
+    to_read: dict[tuple[Path, str | None], list[_Origin]] = {}
+    for o in dict.fromkeys(origins):
+        if o.path is None:
+            out[o] = _ColumnType(True, o.dtype)
+        elif o.validate and o.name in VOCABULARY:
+            spec = VOCABULARY[o.name]
+            dtype = ("Int64" if spec.integer else "float64") if spec.numeric else "str"
+            out[o] = _ColumnType(spec.numeric, dtype, spec.expected())
+        else:
+            to_read.setdefault((o.path, o.encoding), []).append(o)
+    for (path, encoding), group in to_read.items():
+        values = _read_columns(
+            path,
+            sorted({o.position for o in group}),
+            encoding=encoding,
+            ck=ck,
+            key=group[0].key,
+        )
+        for o in group:
+            out[o] = _type_of(o, values[o.position])
+    return out
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(v)
+
+
+def _value_problem(f: Filter, col: _ColumnType, source: str) -> str | None:
+    """Why the value(s) of a single condition cannot match the column's type, or None."""
+    if col.numeric is None:
+        return None  # every value missing: nothing to compare with (run time warns)
+    kind = OPERATORS[f.op]
+    values = list(f.value) if kind in ("list", "pair") else [f.value]
+    holds = f"column {f.column!r} of data source {source!r} holds {col.words()}"
+    for j, v in enumerate(values):
+        text = isinstance(v, str)
+        if text != bool(col.numeric):
+            continue  # text value on a text column, or a number on a numeric column
+        what = (
+            f"element {j} of the list ({_toml_value(v)})"
+            if len(values) > 1 or kind == "list"
+            else f"the value {_toml_value(v)}"
+        )
+        if col.numeric:
+            try:
+                number = float(v)
+            except ValueError:
+                number = float("nan")
+            if np.isfinite(number):
+                shown = str(int(number)) if number.is_integer() else str(number)
+                fix = f"write numbers without quotes ({shown}, not {_toml_value(v)})"
+            else:
+                fix = "use a number" + (
+                    f"; {f.column} takes {col.expected}" if col.expected else ""
+                )
+            return f"{what} is text, but {holds}, so the comparison would never match. Fix: {fix}"
+        if kind in ("number", "pair"):
+            return (
+                f"operator {f.op!r} compares numbers, but {holds}. Fix: select text values "
+                f'with op = "in" and quoted values (e.g. value = ["01", "02"]), or filter a '
+                "numeric column"
+            )
+        if isinstance(v, bool):
+            return (
+                f"{what} is true/false (compared as 1/0), but {holds}, so the comparison "
+                "would never match. Fix: write the text to match in quotes"
+            )
+        return (
+            f"{what} is a number, but {holds}, so the comparison would never match. "
+            f'Fix: write text in quotes ("{v}", not {v})'
+        )
+    return None
+
+
+def _check_filter_types(
+    cohorts: Mapping[str, CohortSpec],
+    origins: Mapping[str, Mapping[str, _Origin]],
+    ck: _Checker,
+) -> None:
+    """Check every filter value against the type its column will have when loaded
+    (numeric column ↔ number, text column ↔ string; lists element-wise)."""
+    checks: list[tuple[str, Filter, str, _Origin]] = []
+    for name, c in cohorts.items():
+        root = c.source
+        while root in cohorts:
+            root = cohorts[root].source
+        for i, f in enumerate(c.where):
+            for key, leaf in _filter_leaves(f, f"cohorts.{name}.where[{i}]"):
+                if OPERATORS[leaf.op] != "none":
+                    checks.append((key, leaf, root, origins[root][leaf.column]))
+    if not checks:
+        return
+    types = _column_types([o for *_, o in checks], ck)
+    for key, leaf, root, o in checks:
+        problem = _value_problem(leaf, types[o], root)
+        if problem is not None:
+            raise ck.fail(f"{key}.value", problem)
 
 
 def _check_options(
@@ -754,8 +988,11 @@ def load_spec(
         raise ck.fail("data", "at least one data source is required ([data.<name>] path = ...)")
     sources: dict[str, DataSource] = {}
     columns: dict[str, list[str]] = {}
+    origins: dict[str, dict[str, _Origin]] = {}
     for name, d in data_raw.items():
-        sources[name], columns[name] = _check_source(name, d, ck, data_base, check_data=check_data)
+        sources[name], columns[name], origins[name] = _check_source(
+            name, d, ck, data_base, check_data=check_data
+        )
 
     # -- cohorts
     cohorts: dict[str, CohortSpec] = {}
@@ -793,6 +1030,8 @@ def load_spec(
             where=filters,
             description=ck.string(c, "description", key, default=""),
         )
+    if check_data:
+        _check_filter_types(cohorts, origins, ck)
 
     # -- indicators
     inds_raw = raw.get("indicators", [])

@@ -1,4 +1,4 @@
-"""Input checks shared by the designs: required columns and numeric columns.
+"""Input checks shared by the designs: required columns and numeric columns; fresh seeds.
 
 Each check names the column, the rows and the fix, through :mod:`pfseval.errors`.
 """
@@ -13,7 +13,27 @@ from numpy.typing import NDArray
 
 from pfseval.errors import ColumnMissingError, DataProblem, DataValidationError
 
-__all__ = ["numeric_column", "require_columns"]
+__all__ = ["fresh_seed", "numeric_column", "require_columns"]
+
+
+def fresh_seed(seed: int | None) -> int:
+    """``seed`` itself, or (for ``None``) a new seed from the operating system's entropy.
+
+    Randomised methods call this before drawing and record the result in
+    ``Estimate.provenance["seed"]``, so that an unseeded run can be repeated exactly. The new
+    seed is reduced to 32 bits (it stays readable and exact in JSON and spreadsheets).
+
+    Examples
+    --------
+    >>> fresh_seed(7)
+    7
+    >>> s = fresh_seed(None)
+    >>> isinstance(s, int) and 0 <= s < 2**32
+    True
+    """
+    if seed is not None:
+        return int(seed)
+    return int(np.random.SeedSequence().entropy) % 2**32  # type: ignore[arg-type]
 
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str], *, context: str) -> None:

@@ -207,6 +207,10 @@ def _prepare(
     add(year, "missing", "year is missing or not a whole number",
         np.isnan(yr) | (yr != np.round(yr)), yr, "whole fiscal years, e.g. 2019")  # fmt: skip
     add(numerator, "out_of_range", "negative values", y < 0, y, "counts ≥ 0")
+    if n is None:  # counts alone: whole numbers (a rate or a share cannot go without its base)
+        add(numerator, "wrong_type", "counts must be whole numbers; rates need a denominator "
+            "column (pass denominator=..., e.g. the number eligible)",
+            np.isfinite(y) & (y != np.round(y)), y, "whole numbers ≥ 0")  # fmt: skip
     if n is not None and denominator is not None:
         add(denominator, "out_of_range", "denominator must be positive", ~(n > 0), n, "> 0")
         add(numerator, "out_of_range", "numerator above denominator",
@@ -612,7 +616,8 @@ def compare(
         Column with the (fiscal) year.
     numerator, denominator
         Columns with e.g. people screened and people eligible (the rate is their ratio);
-        ``denominator=None`` analyses ``numerator`` as counts.
+        ``denominator=None`` analyses ``numerator`` as counts, which must be whole
+        numbers ≥ 0 (a rate needs its denominator column).
     evaluation_year
         The year of the programme to evaluate.
     method

@@ -101,6 +101,27 @@ def _row_ids(data: pd.DataFrame, id_column: str | None) -> NDArray[Any]:
     return np.asarray(data.index.to_numpy(), dtype=object)
 
 
+def _check_unique_ids(ids: pd.Series, id_column: str, context: str) -> None:
+    """One row per person: a repeated id would be counted as two people."""
+    dup = np.flatnonzero(ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy())
+    if dup.size:
+        raise DataValidationError(
+            [
+                DataProblem(
+                    column=id_column,
+                    kind="duplicate",
+                    message=f"the same {id_column} appears on more than one row; each row "
+                    "would be analysed as a separate person",
+                    rows=tuple(int(i) for i in dup),
+                    values=tuple(ids.iloc[dup[:10]].tolist()),
+                    expected="one row per person with both the before and the after value "
+                    "(merge or remove the repeated records)",
+                )
+            ],
+            source=context,
+        )
+
+
 def _pairs(
     data: pd.DataFrame,
     before: str,
@@ -116,6 +137,8 @@ def _pairs(
     b = _numeric(data, before, context)
     a = _numeric(data, after, context)
     ids = _row_ids(data, id_column)
+    if id_column is not None and id_column in data.columns:
+        _check_unique_ids(data[id_column], id_column, context)
     pos = np.arange(len(data))
     if mask is not None:
         b, a, ids, pos = b[mask], a[mask], ids[mask], pos[mask]
@@ -329,7 +352,7 @@ class SignRankResult:
     estimate: float
     conf_low: float
     conf_high: float
-    conf_level: float
+    level: float
     exact: bool
     n_nonzero: int
     n_zero: int
@@ -348,7 +371,7 @@ def signrank_test(
     approximation with tie and continuity corrections, the interval limits being where the
     standardised statistic of ``x - d`` crosses the normal quantiles (found exactly by
     bisection on the step function, where R uses ``uniroot`` with ``tol.root``). When the
-    requested level cannot be achieved, ``conf_level`` is the achieved level (as R reports).
+    requested level cannot be achieved, ``level`` is the achieved level (R's ``conf.level``).
     The estimate is the median of the Walsh averages of the non-zero changes in both cases.
 
     Examples
@@ -384,15 +407,15 @@ def signrank_test(
         achieved = 2 * _psignrank(qu - 1, n)
         lo = _walsh_kth(xs, qu) / 2
         hi = _walsh_kth(xs, ql + 1) / 2
-        conf_level = level
+        got_level = level
         if achieved - alpha > alpha / 2:
-            conf_level = 1 - float(f"{achieved:.2g}")
+            got_level = 1 - float(f"{achieved:.2g}")
             msgs.append(
                 f"the requested {level:.0%} level is not achievable with {n} non-zero changes; "
-                f"the exact interval has level {conf_level:.3g}"
+                f"the exact interval has level {got_level:.3g}"
             )
         return SignRankResult(
-            v, pval, hodges_lehmann(xa), lo, hi, conf_level, True, n, n_zero, ties, tuple(msgs)
+            v, pval, hodges_lehmann(xa), lo, hi, got_level, True, n, n_zero, ties, tuple(msgs)
         )
     # normal approximation
     _, t = np.unique(r, return_counts=True)
@@ -406,7 +429,7 @@ def signrank_test(
     mumin, mumax = float(xs[0]), float(xs[-1])
     w_min = _w_stat(xa, mumin, correct)
     w_max = _w_stat(xa, mumax, correct) if math.isfinite(w_min) else float("nan")
-    conf_level = level
+    got_level = level
     if not math.isfinite(w_max):
         msgs.append("all non-zero changes are equal: no signed-rank interval can be computed")
         return SignRankResult(
@@ -419,10 +442,10 @@ def signrank_test(
         else:
             break
     if alpha >= 1 or 1 - level < alpha * 0.75:
-        conf_level = 1 - min(1.0, alpha)
+        got_level = 1 - min(1.0, alpha)
         msgs.append(
             f"the requested {level:.0%} level is not achievable with {n} non-zero changes; "
-            f"the interval has level {conf_level:.3g}"
+            f"the interval has level {got_level:.3g}"
         )
     if alpha < 1:
         zq_l, zq_u = float(stats.norm.isf(alpha / 2)), float(stats.norm.ppf(alpha / 2))
@@ -431,7 +454,7 @@ def signrank_test(
     else:
         lo = hi = float(np.median(xa))
     return SignRankResult(
-        v, pval, hodges_lehmann(xa), lo, hi, conf_level, False, n, n_zero, ties, tuple(msgs)
+        v, pval, hodges_lehmann(xa), lo, hi, got_level, False, n, n_zero, ties, tuple(msgs)
     )
 
 
@@ -506,6 +529,9 @@ def compare(
         counted in the sample flow, with an :class:`~pfseval.errors.AttritionWarning`.
     id_column
         Column whose values identify people in the sample flow (row labels when absent).
+        One row per person: a repeated id raises
+        :class:`~pfseval.errors.DataValidationError` (here and in the other functions of
+        this module).
     label
         Display name of the indicator.
 
@@ -609,7 +635,7 @@ def compare(
         value=res.estimate,
         conf_low=res.conf_low,
         conf_high=res.conf_high,
-        level=res.conf_level if 0 < res.conf_level < 1 else level,
+        level=res.level if 0 < res.level < 1 else level,
         method=(
             "Hodges–Lehmann estimate of after − before with the "
             + (

@@ -39,7 +39,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from pfseval.designs._checks import numeric_column, require_columns
+from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
 from pfseval.errors import (
     AttritionWarning,
     DataProblem,
@@ -182,6 +182,8 @@ def _prepare(
     s = _design_column(data, strata, problems, what="stratum")
     g = _design_column(data, cluster, problems, what="cluster")
     per = _design_column(data, period, problems, what="period")
+    if id_column:
+        _duplicate_ids(data, id_column, per, problems)
     if problems:
         raise DataValidationError(problems, source=context)
 
@@ -208,12 +210,16 @@ def _prepare(
         sel = in_g & miss_y
         n_missing[name] = int(sel.sum())
         flow = flow.exclude("outcome missing (lost to follow-up)", ids[sel].tolist(), group=name)
+    period_warnings: list[tuple[str, type[Warning]]] = []
     if X.shape[1]:
         for _, name in keys:
             sel = (group_of == name) & miss_x
             flow = flow.exclude("covariate missing", ids[sel].tolist(), group=name)
+        if miss_x.any():
+            period_warnings.append(
+                (_missing_covariate_message(covariates, X, miss_x), PfsevalWarning)
+            )
     keep = ~miss_y & ~miss_x
-    period_warnings: list[tuple[str, type[Warning]]] = []
     if per is not None:
         # A period without a concurrent control (or intervention) group, such as the second
         # period of a waitlist trial where everyone is served, carries no randomised comparison.
@@ -280,6 +286,50 @@ def _prepare(
                     "outcome column; a comparison needs people in both arms."
                 )
     return prep
+
+
+def _duplicate_ids(
+    data: pd.DataFrame, id_column: str, per: NDArray[Any] | None, problems: list[DataProblem]
+) -> None:
+    """A person (id) may have one row, or one row per period in a waitlist design."""
+    key = pd.DataFrame({"id": data[id_column].to_numpy(dtype=object)})
+    if per is not None:
+        key["period"] = per
+    dup = key.duplicated(keep=False).to_numpy() & data[id_column].notna().to_numpy()
+    rows = np.flatnonzero(dup)
+    if not rows.size:
+        return
+    within = " within one period" if per is not None else ""
+    problems.append(
+        DataProblem(
+            column=id_column,
+            kind="duplicate",
+            message=f"the same {id_column} appears on more than one row{within}; each row is "
+            "analysed as a separate person",
+            rows=tuple(int(i) for i in rows),
+            values=tuple(key["id"].iloc[rows[:10]].tolist()),
+            expected="one row per person"
+            + (" and period" if per is not None else "")
+            + " (remove or merge the repeated records)",
+        )
+    )
+
+
+def _missing_covariate_message(
+    covariates: Sequence[str], X: NDArray[np.float64], miss_x: NDArray[np.bool_]
+) -> str:
+    per_cov = [
+        f"{c}: {int(np.isnan(X[miss_x, j]).sum())}"
+        for j, c in enumerate(covariates)
+        if np.isnan(X[miss_x, j]).any()
+    ]
+    n = int(miss_x.sum())
+    return (
+        f"{n} {'person' if n == 1 else 'people'} with an outcome but a missing covariate "
+        f"({', '.join(per_cov)}) are left out of the comparison (counted in the sample flow); "
+        "the estimate covers complete cases only. Fix: fill in the covariate, or leave it out "
+        "of covariates to analyse everyone."
+    )
 
 
 def _attrition_warnings(
@@ -877,7 +927,8 @@ def compare(
         the covariates centred at their analysed-sample means and their interactions with
         arm; the arm coefficient is the adjusted difference, with an HC2 standard error and a
         t(n − k) interval (as R ``lm`` + ``sandwich::vcovHC(type = "HC2")``). People with a
-        missing covariate are excluded and counted in the flow.
+        missing covariate are excluded (complete cases), counted in the flow, and a warning
+        names the covariates and counts (matching refuses missing covariates instead).
     strata
         Randomisation stratum (block) column. The estimate is the difference in means within
         each stratum weighted by the stratum's share of analysed people, computed as the Lin
@@ -912,7 +963,8 @@ def compare(
     level
         Confidence level.
     id_column
-        Column of record ids used in the sample flow (default: the frame's index).
+        Column of person ids used in the sample flow (default: the frame's index). An id may
+        appear once (once per period with ``period``); repeated ids are an error.
     label
         Display name of the indicator.
 
@@ -1163,6 +1215,10 @@ def permutation_test(
 
     Parameters
     ----------
+    n_perm, seed
+        Monte Carlo re-randomisations and their seed. With ``seed=None`` a seed is drawn from
+        the operating system and recorded in ``provenance["seed"]``, so that the run can be
+        repeated exactly. Other options are as in :func:`compare`.
     statistic
         ``"difference"`` (the only statistic at present).
     alternative
@@ -1197,6 +1253,7 @@ def permutation_test(
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     if n_perm < 1:
         raise ValueError(f"n_perm must be at least 1, got {n_perm}")
+    seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
     prep = _prepare(
         data,
         outcome=outcome,

@@ -48,22 +48,66 @@ _G_LOWER = np.array([90.0, 60.0, 45.0, 30.0, 15.0])  # lower bounds of G1..G4
 _A_LABELS = ("A1", "A2", "A3")
 
 
-def _to_float(x: Any) -> np.ndarray:
+_EXPECTED = {
+    "sex": "1 (male) or 2 (female): recode text such as 'M'/'F' or 男/女 to 1/2",
+}
+
+
+def _to_float(
+    x: Any,
+    name: str = "",
+    problems: list[DataProblem] | None = None,
+    *,
+    message: str = "values are not numbers",
+) -> np.ndarray:
+    """``x`` as floats (missing as NaN); values that are not numbers become problems.
+
+    With ``problems`` given, each input with non-numeric values adds one
+    :class:`DataProblem` naming ``name`` and the positions; otherwise they raise at once.
+    """
     if isinstance(x, pd.Series | pd.Index):
-        return pd.to_numeric(x, errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
-    if arr.dtype == object:
-        arr = np.array([np.nan if v is None or v is pd.NA else v for v in arr.ravel()]).reshape(
-            arr.shape
-        )
-    return np.asarray(arr, dtype=float)
+        if pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(x.dtype):
+            return np.asarray(x.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+        raw = x.to_numpy(dtype=object)
+    elif isinstance(x, np.ndarray) and x.dtype.kind in "biuf":
+        return np.asarray(x, dtype=float)
+    else:
+        raw = np.asarray(x, dtype=object)
+    flat = pd.Series(raw.ravel(), dtype=object)
+    coerced = pd.to_numeric(flat, errors="coerce")
+    out = coerced.to_numpy(dtype=float, na_value=np.nan).reshape(raw.shape)
+    bad = np.flatnonzero(coerced.isna().to_numpy() & flat.notna().to_numpy())
+    if bad.size:
+        found = [
+            DataProblem(
+                column=name,
+                kind="wrong_type",
+                message=message,
+                rows=tuple(int(i) for i in bad),
+                values=tuple(flat.iloc[bad[:10]].tolist()),
+                expected=_EXPECTED.get(name, "numbers (missing values as NaN / None)"),
+            )
+        ]
+        if problems is None:
+            raise DataValidationError(found)
+        problems.extend(found)
+    return out
 
 
-def _prep(*args: Any) -> tuple[list[np.ndarray], pd.Index | None, bool]:
-    """Broadcast inputs to float arrays; note the index of the first Series and scalarness."""
+def _prep(
+    *args: Any, names: tuple[str, ...], source: str
+) -> tuple[list[np.ndarray], pd.Index | None, bool]:
+    """Broadcast inputs to float arrays; note the index of the first Series and scalarness.
+
+    Non-numeric values raise :class:`DataValidationError` naming the argument (``names``) and
+    its positions.
+    """
     index = next((a.index for a in args if isinstance(a, pd.Series)), None)
     scalar = all(np.ndim(a) == 0 for a in args if a is not None)
-    arrays = [_to_float(a) for a in args]
+    problems: list[DataProblem] = []
+    what = "argument values are not numbers (rows = positions in the argument)"
+    arrays = [_to_float(a, n, problems, message=what) for a, n in zip(args, names, strict=True)]
+    _check(problems, source=source)
     arrays = list(np.broadcast_arrays(*arrays))
     return [np.atleast_1d(a) for a in arrays], index, scalar
 
@@ -116,7 +160,8 @@ def egfr_jsn(creatinine: Any, age: Any, sex: Any) -> Any:
     Raises
     ------
     DataValidationError
-        Creatinine ≤ 0, age < 18 or a sex code other than 1/2 (positions are listed).
+        Creatinine ≤ 0, age < 18, a sex code other than 1/2, or values that are not
+        numbers such as ``"M"`` (the argument and the positions are listed).
 
     Examples
     --------
@@ -125,7 +170,9 @@ def egfr_jsn(creatinine: Any, age: Any, sex: Any) -> Any:
     >>> egfr_jsn([1.2, None], [70, 70], [1, 1]).round(2)
     array([46.95,   nan])
     """
-    (cr, a, s), index, scalar = _prep(creatinine, age, sex)
+    (cr, a, s), index, scalar = _prep(
+        creatinine, age, sex, names=("creatinine", "age", "sex"), source="egfr_jsn"
+    )
     problems: list[DataProblem] = []
     for name, bad, expected in (
         ("creatinine", cr <= 0, "creatinine > 0 mg/dL"),
@@ -204,9 +251,11 @@ def fill_egfr(
         if egfr in out.columns
         else np.full(len(out), np.nan)
     )
-    cr = _to_float(out[creatinine])
-    a = _to_float(out[age])
-    s = _to_float(out[sex])
+    problems: list[DataProblem] = []
+    cr = _to_float(out[creatinine], creatinine, problems)
+    a = _to_float(out[age], age, problems)
+    s = _to_float(out[sex], sex, problems)
+    _check(problems, source="fill_egfr")
     need = ~np.isfinite(current) & np.isfinite(cr) & np.isfinite(a) & np.isfinite(s)
     new = current.copy()
     if need.any():
@@ -252,7 +301,7 @@ def ckd_g_stage(egfr: Any) -> Any:
     >>> ckd_g_stage([90, 45, 30, 15, 14.9, float("nan")]).tolist()
     ['G1', 'G3a', 'G3b', 'G4', 'G5', None]
     """
-    (e,), index, scalar = _prep(egfr)
+    (e,), index, scalar = _prep(egfr, names=("egfr",), source="ckd_g_stage")
     if np.any(e < 0):
         bad = np.flatnonzero(e < 0)
         _check(
@@ -324,7 +373,7 @@ def ckd_a_stage(
     present = {k: v for k, v in given.items() if v is not None}
     if not present:
         raise ValueError("ckd_a_stage needs at least one of urine_protein=, uacr=, upcr=")
-    arrays, index, scalar = _prep(*present.values())
+    arrays, index, scalar = _prep(*present.values(), names=tuple(present), source="ckd_a_stage")
     vals = dict(zip(present, arrays, strict=True))
     n = len(arrays[0])
     problems: list[DataProblem] = []
@@ -405,7 +454,9 @@ def nephropathy_stage(
     nan
     """
     args = [egfr, *(np.nan if v is None else v for v in (uacr, upcr, dialysis))]
-    (e, ua, up, dia), index, scalar = _prep(*args)
+    (e, ua, up, dia), index, scalar = _prep(
+        *args, names=("egfr", "uacr", "upcr", "dialysis"), source="nephropathy_stage"
+    )
     stage = np.full(len(e), np.nan)
     ge30 = np.isfinite(e) & (e >= 30)
     stage = np.where(ge30 & np.isfinite(ua) & (ua < 30), 1.0, stage)

@@ -17,6 +17,7 @@ Headers that the mapping does not name are matched against the vocabulary's alia
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -142,8 +143,9 @@ def resolve_columns(
     Returns
     -------
     (names, problems)
-        The new name of each header and the problems found (unused mapping entries are
-        warnings; a name claimed twice is an error).
+        The new name of each header and the problems found (unused mapping entries and
+        targets that look like a mistyped vocabulary name, e.g. ``"hbalc"``, are warnings;
+        a name claimed twice is an error).
 
     Examples
     --------
@@ -194,15 +196,45 @@ def resolve_columns(
             names.append(t)
     for h, t in zip(headers, names, strict=True):
         if t != h and isinstance(t, str) and t not in VOCABULARY:
-            problems.append(
-                DataProblem(
-                    column=t,
-                    kind="renamed",
-                    message=f"header {h!r} renamed to {t!r} (not a vocabulary column)",
-                    severity="info",
+            near = _nearest_vocabulary_name(t)
+            if near is not None:  # probably a typo in the mapping: the column goes unchecked
+                problems.append(
+                    DataProblem(
+                        column=t,
+                        kind="mapping_target_unknown",
+                        message=f"header {h!r} is mapped to {t!r}, which is not a vocabulary "
+                        f"column, so it is kept as an extra column and not checked (and "
+                        f"{near!r} is not filled from it). Did you mean {near!r}? Fix: "
+                        "correct the target in the mapping",
+                        expected=f"a vocabulary name such as {near!r}",
+                        severity="warning",
+                    )
                 )
-            )
+            else:  # deliberately an extra column, e.g. a programme flag such as "treated"
+                problems.append(
+                    DataProblem(
+                        column=t,
+                        kind="renamed",
+                        message=f"header {h!r} renamed to {t!r} (not a vocabulary column; "
+                        "kept as an extra column)",
+                        severity="info",
+                    )
+                )
     return names, problems
+
+
+def _nearest_vocabulary_name(target: str) -> str | None:
+    """The vocabulary column a mistyped mapping target most likely meant, if any.
+
+    A target that is itself a recognised header (``"HbA1c"``, ``"収縮期血圧"``) gives its
+    canonical name; otherwise the closest vocabulary name by :mod:`difflib` with a similarity
+    ratio of at least 0.75 (``"hbalc"`` → ``"hba1c"``: 0.8), else ``None``.
+    """
+    canonical = canonical_name(target)
+    if canonical is not None:
+        return canonical
+    close = difflib.get_close_matches(target.strip().lower(), list(VOCABULARY), n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def apply_mapping(

@@ -167,8 +167,15 @@ def _is_numeric_dtype(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
 
 
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
 def _text_to_number(text: str) -> float | None:
-    t = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    t = unicodedata.normalize("NFKC", text).strip()
+    if "," in t:  # thousands separators only ("1,200"); "6,5" is not a number
+        if not _THOUSANDS.match(t):
+            return None
+        t = t.replace(",", "")
     try:
         x = float(t)
     except ValueError:
@@ -335,6 +342,7 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
             continue
         values, bad, used = _parse_numeric(s, spec)
         finite = np.isfinite(values)
+        cells = s.to_numpy(dtype=object)  # problems show the cell as written, e.g. "６５"
         if used:
             desc = ", ".join(f"{t!r} → {c} ({k})" for t, (c, k) in used.items())
             problems.append(
@@ -360,7 +368,7 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
                         message=f"{int(unknown.sum())} unknown code(s){hint}. Fix: recode to "
                         "the allowed codes (pfseval never guesses a code).",
                         rows=_rows(unknown, row_numbers),
-                        values=_vals(s.to_numpy(dtype=object)[unknown]),
+                        values=_vals(cells[unknown]),
                         expected=spec.expected(),
                     )
                 )
@@ -374,7 +382,7 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
                         message=f"{int(bad.sum())} value(s) that are not numbers. Fix: correct "
                         "the cells or leave them empty for missing.",
                         rows=_rows(bad, row_numbers),
-                        values=_vals(s.to_numpy(dtype=object)[bad]),
+                        values=_vals(cells[bad]),
                         expected=f"a number ({spec.expected()})",
                     )
                 )
@@ -388,7 +396,7 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
                             message=f"{int(frac.sum())} value(s) are not whole numbers. Fix: "
                             "correct the cells.",
                             rows=_rows(frac, row_numbers),
-                            values=_vals(values[frac]),
+                            values=_vals(cells[frac]),
                             expected=f"a whole number ({spec.expected()})",
                         )
                     )
@@ -403,7 +411,7 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
                             message=f"{int(out_r.sum())} value(s) outside the plausible range. "
                             "Fix: check the value and its unit.",
                             rows=_rows(out_r, row_numbers),
-                            values=_vals(values[out_r]),
+                            values=_vals(cells[out_r]),
                             expected=spec.expected(),
                         )
                     )

@@ -22,7 +22,13 @@ from numpy.typing import NDArray
 from pfseval.errors import ContractError
 from pfseval.payment._keys import Reader
 from pfseval.payment.result import PaymentResult, build_result
-from pfseval.payment.schedules import ROUNDING_RULES, Schedule, round_amounts, schedule_from_dict
+from pfseval.payment.schedules import (
+    ROUNDING_RULES,
+    Schedule,
+    round_amounts,
+    round_values,
+    schedule_from_dict,
+)
 from pfseval.result import Estimate
 
 __all__ = ["BASES", "UNITS", "Basis", "Component", "Contract", "FixedPayment", "Indicators"]
@@ -73,6 +79,9 @@ class Component:
         Component-level upper and lower limits on the amount (before rounding).
     rounding, rounding_unit
         Override the contract's rounding rule for this component.
+    value_decimals
+        Override the contract's ``value_decimals`` for this component: the indicator value is
+        rounded half up to this many decimals before the schedule is applied.
     """
 
     indicator: str
@@ -86,6 +95,7 @@ class Component:
     rounding_unit: float | None = None
     timing: str | None = None
     description: str | None = None
+    value_decimals: int | None = None
 
     @property
     def upper(self) -> float | None:
@@ -127,7 +137,15 @@ class Component:
         if self.allocation is not None:
             d["allocation"] = self.allocation
         d["basis"] = self.basis
-        for k in ("cap", "floor", "rounding", "rounding_unit", "timing", "description"):
+        for k in (
+            "cap",
+            "floor",
+            "rounding",
+            "rounding_unit",
+            "value_decimals",
+            "timing",
+            "description",
+        ):
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
         d["schedule"] = self.schedule.to_dict()
@@ -154,6 +172,10 @@ class Contract:
     Those two constructors validate every key; building the dataclass directly skips
     validation. See ``docs/payment.md`` for the file format and the order of operations.
 
+    ``value_decimals`` (optional, contract-wide; a component may override it) is the
+    precision at which the contract reads its indicators: each value is rounded half up to
+    that many decimals before its schedule is applied (Kobe: 32.9% → 0.329).
+
     Examples
     --------
     >>> c = Contract.from_dict({"contract": {
@@ -175,6 +197,7 @@ class Contract:
     fixed: tuple[FixedPayment, ...] = ()
     components: tuple[Component, ...] = ()
     description: str | None = None
+    value_decimals: int | None = None
     source: str = field(default="", compare=False)
 
     # -- loading ---------------------------------------------------------------
@@ -200,7 +223,14 @@ class Contract:
         r.keys(
             c,
             required=("name", "unit", "rounding"),
-            optional=("cap", "rounding_unit", "description", "fixed", "component"),
+            optional=(
+                "cap",
+                "rounding_unit",
+                "value_decimals",
+                "description",
+                "fixed",
+                "component",
+            ),
         )
         name = r.at("name").string(c["name"])
         unit = r.at("unit").string(c["unit"], choices=tuple(UNITS))
@@ -212,6 +242,11 @@ class Contract:
         )
         cap = r.at("cap").number(c["cap"], minimum=0, what="cap") if "cap" in c else None
         desc = r.at("description").string(c["description"]) if "description" in c else None
+        vdec = (
+            _decimals(r.at("value_decimals"), c["value_decimals"])
+            if "value_decimals" in c
+            else None
+        )
         fixed = tuple(
             _fixed_from(r.at("fixed").at(i), f)
             for i, f in enumerate(r.at("fixed").array(c.get("fixed", [])))
@@ -239,6 +274,7 @@ class Contract:
             fixed=fixed,
             components=comps,
             description=desc,
+            value_decimals=vdec,
             source=file,
         )
 
@@ -251,6 +287,8 @@ class Contract:
             c["cap"] = self.cap
         c["rounding"] = self.rounding
         c["rounding_unit"] = self.rounding_unit
+        if self.value_decimals is not None:
+            c["value_decimals"] = self.value_decimals
         if self.fixed:
             c["fixed"] = [f.to_dict() for f in self.fixed]
         if self.components:
@@ -318,16 +356,45 @@ class Contract:
         return total
 
     # -- evaluation ------------------------------------------------------------
+    def decimals(self) -> tuple[int | None, ...]:
+        """Per component, the decimals its indicator value is rounded to (None: as is)."""
+        return tuple(
+            c.value_decimals if c.value_decimals is not None else self.value_decimals
+            for c in self.components
+        )
+
+    def values_used(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The indicator values the schedules see: each column rounded half up to its
+        component's ``value_decimals`` (unchanged where none is set).
+
+        Examples
+        --------
+        >>> c = Contract.from_dict({"contract": {"name": "例", "unit": "千円",
+        ...     "rounding": "floor", "value_decimals": 3,
+        ...     "component": [{"indicator": "r", "label": "率", "allocation": 7860,
+        ...                    "schedule": {"type": "proportional", "target": 0.8}}]}})
+        >>> c.values_used(np.array([[0.32949]])).tolist()
+        [[0.329]]
+        >>> c.evaluate({"r": 0.32949}).total
+        3232.0
+        """
+        v = np.atleast_2d(np.asarray(values, dtype=float)).copy()
+        for j, d in enumerate(self.decimals()):
+            if d is not None and j < v.shape[1]:
+                v[:, j] = round_values(v[:, j], decimals=d)
+        return v
+
     def payments(self, values: NDArray[np.float64]) -> Payments:
         """Vectorised payments for a ``(n, k)`` array of indicator values (k = components).
 
         This is the single computation behind :meth:`evaluate`, the payment distribution and
-        contract simulation.
+        contract simulation. Values are first rounded by :meth:`values_used`.
         """
         v = np.atleast_2d(np.asarray(values, dtype=float))
         k = len(self.components)
         if v.shape[1] != k:
             raise ValueError(f"values must have {k} columns (one per component), got {v.shape[1]}")
+        v = self.values_used(v)
         parts = [
             comp.amounts(v[:, j], rounding=self.rounding, rounding_unit=self.rounding_unit)
             for j, comp in enumerate(self.components)
@@ -421,7 +488,8 @@ class Contract:
             raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
         values, notes = self.indicator_values(indicators, basis=basis)
         pay = self.payments(np.array([values]))
-        return build_result(self, values, pay, basis=basis, notes=notes)
+        used = [float(x) for x in self.values_used(np.array([values]))[0]]
+        return build_result(self, used, pay, basis=basis, notes=notes, estimates=values)
 
 
 # ---------------------------------------------------------------- parsing helpers
@@ -450,6 +518,7 @@ def _component_from(r: Reader, d: Any) -> Component:
             "floor",
             "rounding",
             "rounding_unit",
+            "value_decimals",
             "timing",
             "description",
         ),
@@ -487,6 +556,29 @@ def _component_from(r: Reader, d: Any) -> Component:
             else None
         ),
         rounding_unit=opt_num("rounding_unit", positive=True),
+        value_decimals=(
+            _decimals(r.at("value_decimals"), t["value_decimals"])
+            if "value_decimals" in t
+            else None
+        ),
         timing=r.at("timing").string(t["timing"]) if "timing" in t else None,
         description=r.at("description").string(t["description"]) if "description" in t else None,
     )
+
+
+#: Most decimals a contract may read an indicator at (beyond this, floats are not exact).
+MAX_VALUE_DECIMALS = 12
+
+
+def _decimals(r: Reader, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        r.fail(
+            f"value_decimals must be a whole number of decimal places, got {v!r}. "
+            "Fix: write e.g. value_decimals = 3 to read 32.94% as 0.329."
+        )
+    if not 0 <= v <= MAX_VALUE_DECIMALS:
+        r.fail(
+            f"value_decimals must be between 0 and {MAX_VALUE_DECIMALS}, got {v}. "
+            "Fix: give the number of decimals the contract reads the indicator at."
+        )
+    return v

@@ -24,6 +24,7 @@ BREAKDOWN_COLUMNS = (
     "indicator",
     "basis",
     "value",
+    "value_estimate",
     "schedule",
     "step",
     "amount_raw",
@@ -61,6 +62,9 @@ class PaymentResult:
         ``None`` when every component used its own basis, else the basis forced on all.
     warnings
         Notes an evaluator needs (e.g. a number used where the contract asks for a CI bound).
+
+    In the breakdown, ``value`` is the indicator value the schedule used (rounded to the
+    contract's ``value_decimals`` when it has one) and ``value_estimate`` the value supplied.
     """
 
     contract_name: str
@@ -78,6 +82,7 @@ class PaymentResult:
     formulas: Mapping[str, tuple[str, ...]] = field(repr=False)
     warnings: tuple[str, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    contract: Contract | None = field(default=None, repr=False, compare=False)
 
     @property
     def breakdown(self) -> pd.DataFrame:
@@ -105,13 +110,36 @@ class PaymentResult:
             }
         )
 
-    def audit_trail(self, lang: Lang = "ja") -> str:
+    def audit_trail(
+        self, *, lang: Lang = "ja", decimals: int | Mapping[str, int] | None = None
+    ) -> str:
         """The calculation line by line, so that a finance department can check it by hand.
 
         Parameters
         ----------
         lang
             ``"ja"`` (Japanese) or ``"en"`` (English).
+        decimals
+            For a published trail: at most this many decimals for each indicator value (an
+            int for all, or indicator id → decimals). A value with more decimals is written
+            rounded and marked ``≈``, and so are the numbers computed from it (ratio, amount
+            before rounding), to as many significant digits as the written value; amounts
+            paid are exact. ``None`` (default): every number exact. A contract with
+            ``value_decimals`` at or below the limit gives an exact trail either way.
+
+        Examples
+        --------
+        >>> from pfseval.payment import Contract
+        >>> c = Contract.from_dict({"contract": {"name": "例", "unit": "千円",
+        ...     "rounding": "floor", "component": [{"indicator": "r", "label": "率",
+        ...     "allocation": 7860, "schedule": {"type": "proportional", "target": 0.8}}]}})
+        >>> res = c.evaluate({"r": 31 / 43})
+        >>> def line(text):
+        ...     return next(x for x in text.splitlines() if x.startswith("  [1]"))
+        >>> line(res.audit_trail(lang="en"))
+        '  [1] 率 (r, point estimate): 0.720930232558 ÷ 0.8 = 0.901162790698 → × 7,860 = 7,083.13953488 → round down: 7,083 千円'
+        >>> line(res.audit_trail(lang="en", decimals=3))
+        '  [1] 率 (r, point estimate): ≈0.721 ÷ 0.8 = ≈0.901 → × 7,860 = ≈7,080 → round down: 7,083 千円'
         """
         if lang not in ("ja", "en"):
             raise ValueError(f"lang must be 'ja' or 'en', got {lang!r}")
@@ -138,16 +166,34 @@ class PaymentResult:
         if self.basis is not None:
             b = _BASIS_WORDS[lang][self.basis]
             lines.append(f"全指標を{b}で評価" if ja else f"Every indicator evaluated at its {b}")
+        formulas = self.formulas[lang]
+        if decimals is not None:
+            formulas = self._formulas(lang, decimals)
+        comp_rows = [
+            (r, f) for r, f in zip(self.rows, formulas, strict=True) if r["kind"] == "outcome"
+        ]
+        vd = self.contract.decimals() if self.contract is not None else ()
+        if any(d is not None for d in vd):
+            ds = sorted({d for d in vd if d is not None})
+            txt = "、".join(f"小数第{d}位" for d in ds) if ja else ", ".join(map(str, ds))
+            lines.append(
+                f"指標値は契約の定めにより{txt}に四捨五入した値で支払額を計算"
+                if ja
+                else f"Indicator values are rounded half up to {txt} decimals before the "
+                "schedule, as the contract provides"
+            )
+        if comp_rows and any("≈" in f for _, f in comp_rows):
+            lines.append(
+                "≈: 公表資料の桁数に丸めた表示（支払額は丸める前の値で計算）"
+                if ja
+                else "≈: shown rounded to the published precision (the amount is computed from "
+                "the unrounded value)"
+            )
         fixed_rows = [r for r in self.rows if r["kind"] == "fixed"]
         if fixed_rows:
             lines.append("固定支払" if ja else "Fixed payments")
             for r in fixed_rows:
                 lines.append(f"  {r['label']}: {money(r['amount_rounded'])}")
-        comp_rows = [
-            (r, f)
-            for r, f in zip(self.rows, self.formulas[lang], strict=True)
-            if r["kind"] == "outcome"
-        ]
         if comp_rows:
             lines.append("成果連動支払" if ja else "Outcome-linked payments")
             for k, (r, formula) in enumerate(comp_rows, start=1):
@@ -183,13 +229,42 @@ class PaymentResult:
             lines.append(f"{'注意' if ja else 'Note'}: {w}")
         return "\n".join(lines)
 
+    def _formulas(self, lang: Lang, decimals: int | Mapping[str, int]) -> tuple[str, ...]:
+        """The rows' formulas with indicator values written to at most ``decimals``."""
+        if self.contract is None:
+            raise ValueError(
+                "this PaymentResult was built without its contract; decimals cannot be applied"
+            )
+        out = list(self.formulas[lang])
+        comps = iter(self.contract.components)
+        words = dict(_CAP_WORDS)[lang]
+        for i, r in enumerate(self.rows):
+            if r["kind"] != "outcome":
+                continue
+            comp = next(comps)
+            d = decimals if isinstance(decimals, int) else decimals.get(str(r["indicator"]))
+            _, formula = comp.schedule.describe(
+                float(r["value"]), comp.allocation, lang, decimals=d
+            )
+            out[i] = _component_formula(
+                formula,
+                float(r["amount_raw"]),
+                float(r["amount_after_component_caps"]),
+                float(r["amount_rounded"]),
+                comp.rounding or self.contract.rounding,
+                self.unit,
+                lang,
+                words,
+            )
+        return tuple(out)
+
     def __str__(self) -> str:
-        return self.audit_trail("en")
+        return self.audit_trail(lang="en")
 
     def _repr_html_(self) -> str:
         import html
 
-        return f"<pre>{html.escape(self.audit_trail('ja'))}</pre>"
+        return f"<pre>{html.escape(self.audit_trail(lang='ja'))}</pre>"
 
 
 def _component_formula(
@@ -225,8 +300,14 @@ def build_result(
     *,
     basis: str | None,
     notes: Sequence[str],
+    estimates: Sequence[float] | None = None,
 ) -> PaymentResult:
-    """Assemble a :class:`PaymentResult` from one row of :meth:`Contract.payments`."""
+    """Assemble a :class:`PaymentResult` from one row of :meth:`Contract.payments`.
+
+    ``values`` are the values the schedules used (after ``value_decimals``), ``estimates``
+    the values supplied (default: the same).
+    """
+    supplied = values if estimates is None else estimates
     rows: list[dict[str, Any]] = []
     formulas: dict[str, list[str]] = {"ja": [], "en": []}
     for i, f in enumerate(contract.fixed):
@@ -238,6 +319,7 @@ def build_result(
                 "indicator": None,
                 "basis": None,
                 "value": None,
+                "value_estimate": None,
                 "schedule": "fixed",
                 "step": None,
                 "amount_raw": float(f.amount),
@@ -261,6 +343,7 @@ def build_result(
                 "indicator": comp.indicator,
                 "basis": basis or comp.basis,
                 "value": x,
+                "value_estimate": float(supplied[j]),
                 "schedule": comp.schedule.type,
                 "step": step_en,
                 "amount_raw": raw,
@@ -298,4 +381,5 @@ def build_result(
         formulas={k: tuple(v) for k, v in formulas.items()},
         warnings=warnings,
         provenance=provenance(seed=None, contract_file=contract.source or None),
+        contract=contract,
     )

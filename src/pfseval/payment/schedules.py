@@ -52,6 +52,7 @@ __all__ = [
     "Step",
     "fmt_amount",
     "round_amounts",
+    "round_values",
     "schedule_from_dict",
 ]
 
@@ -122,8 +123,68 @@ def round_amounts(amounts: ArrayLike, *, rule: str, unit: float = 1) -> NDArray[
     return out + 0.0  # no negative zero
 
 
+def round_values(values: ArrayLike, *, decimals: int) -> NDArray[np.float64]:
+    """Round indicator values half up (away from zero) to ``decimals`` decimal places.
+
+    This is how a contract with ``value_decimals`` reads an indicator before its schedule:
+    32.94% is paid as 0.329. Values within a relative 1e-12 of a half count as on it, so the
+    binary approximation of 0.3285 (0.32849999…) still rounds to 0.329.
+
+    Examples
+    --------
+    >>> round_values([95 / 104, 0.3285, -0.0005, 1.0], decimals=3).tolist()
+    [0.913, 0.329, -0.001, 1.0]
+    """
+    a = np.asarray(values, dtype=float)
+    scale = 10.0**decimals
+    q = np.abs(a) * scale
+    r = np.floor(q + 0.5 + _SNAP * np.maximum(1.0, q))
+    return np.round(np.sign(a) * r / scale, decimals) + 0.0
+
+
 def _f(x: float) -> str:
     return fmt_amount(x)
+
+
+def _sig(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, with thousands separators."""
+    if x == 0 or not math.isfinite(x):
+        return fmt_amount(x)
+    d = digits - 1 - math.floor(math.log10(abs(x)))
+    return fmt_amount(round(x, d) if d > 0 else float(round(x, d)))
+
+
+@dataclass(frozen=True)
+class _Fmt:
+    """Formatters for an indicator value ``x`` and for the numbers computed from it.
+
+    With ``decimals=None`` every number is exact. Otherwise a value with more decimals than
+    ``decimals`` is shown as ``≈`` its rounded value, and numbers computed from it (ratio,
+    raw amount) as ``≈`` with as many significant digits as the shown value, so that the
+    text never tells more about the value than the rounded value does.
+    """
+
+    exact: bool
+    decimals: int = 0
+    digits: int = 12
+
+    @classmethod
+    def make(cls, x: float, decimals: int | None) -> _Fmt:
+        if decimals is None or not math.isfinite(x):
+            return cls(exact=True)
+        shown = float(round_values([x], decimals=decimals)[0])
+        if abs(shown - x) <= _SNAP * max(1.0, abs(x)):
+            return cls(exact=True)
+        digits = len(f"{abs(shown):.{decimals}f}".replace(".", "").lstrip("0")) or 1
+        return cls(exact=False, decimals=decimals, digits=digits)
+
+    def value(self, x: float) -> str:
+        if self.exact:
+            return _f(x)
+        return "≈" + _f(float(round_values([x], decimals=self.decimals)[0]))
+
+    def derived(self, y: float) -> str:
+        return _f(y) if self.exact or y == 0 else "≈" + _sig(y, self.digits)
 
 
 class Schedule(ABC):
@@ -137,8 +198,14 @@ class Schedule(ABC):
         """Amounts for indicator values ``x`` (NaN stays NaN)."""
 
     @abstractmethod
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
-        """``(step reached, formula)`` for one value, in Japanese or English."""
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        """``(step reached, formula)`` for one value, in Japanese or English.
+
+        ``decimals`` limits how precisely the value (and the numbers computed from it) are
+        written: a value with more decimals is shown rounded, marked ``≈``. ``None`` = exact.
+        """
 
     @abstractmethod
     def full_value(self) -> float | None:
@@ -183,15 +250,18 @@ class Proportional(Schedule):
             ratio = np.where(v < self.lower, 0.0, ratio)
         return _nan_where(v, ratio * float(allocation or 0.0))
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         alloc = float(allocation or 0.0)
         ja = lang == "ja"
         if self.lower is not None and x < self.lower:
             step = "下限未満" if ja else "below the lower limit"
             lim = "下限" if ja else "lower limit"
-            return step, f"{_f(x)} < {lim} {_f(self.lower)} → 0"
+            return step, f"{fm.value(x)} < {lim} {_f(self.lower)} → 0"
         ratio = x / self.target
-        text = f"{_f(x)} ÷ {_f(self.target)} = {_f(ratio)}"
+        text = f"{fm.value(x)} ÷ {_f(self.target)} = {fm.derived(ratio)}"
         if ratio >= 1:
             step = "目標達成" if ja else "target reached"
             text += " → 上限 1" if ja else " → capped at 1"
@@ -202,7 +272,8 @@ class Proportional(Schedule):
             ratio = 0.0
         else:
             step = "目標の一部" if ja else "part of target"
-        return step, f"{text} → × {_f(alloc)} = {_f(ratio * alloc)}"
+        amount = _f(ratio * alloc) if ratio in (0.0, 1.0) else fm.derived(ratio * alloc)
+        return step, f"{text} → × {_f(alloc)} = {amount}"
 
     def full_value(self) -> float | None:
         return self.target
@@ -247,17 +318,21 @@ class PerUnit(Schedule):
         v = np.asarray(x, dtype=float)
         return _nan_where(v, self._units(v) * self.unit_amount)
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         ja = lang == "ja"
         units = float(self._units(np.array([x]))[0])
         if self.min_units is not None and x < self.min_units:
             step = "下限未満" if ja else "below the lower limit"
             lim = "下限" if ja else "lower limit"
-            return step, f"{_f(x)} < {lim} {_f(self.min_units)} → 0"
-        parts = [_f(x)]
+            return step, f"{fm.value(x)} < {lim} {_f(self.min_units)} → 0"
+        parts = [fm.value(x)]
         whole = math.floor(x) if self.whole_units else x
         if whole != x:
             parts.append(f"{'整数単位' if ja else 'whole units'} {_f(whole)}")
+        exact = whole != x or (self.max_units is not None and whole > self.max_units)
         if self.max_units is not None and whole > self.max_units:
             parts.append(f"{'上限' if ja else 'capped at'} {_f(self.max_units)}")
             step = "上限到達" if ja else "maximum units reached"
@@ -268,7 +343,8 @@ class PerUnit(Schedule):
             step = "単位数" if ja else "per unit"
         return (
             step,
-            f"{' → '.join(parts)} → × {_f(self.unit_amount)} = {_f(units * self.unit_amount)}",
+            f"{' → '.join(parts)} → × {_f(self.unit_amount)} = "
+            + (_f if exact else fm.derived)(units * self.unit_amount),
         )
 
     def full_value(self) -> float | None:
@@ -304,14 +380,14 @@ def _table_index(thresholds: NDArray[np.float64], v: NDArray[np.float64]) -> NDA
 
 
 def _table_describe(
-    idx: int, x: float, th: float | None, value_text: str, lang: Lang
+    idx: int, x: str, th: float | None, value_text: str, lang: Lang
 ) -> tuple[str, str]:
     ja = lang == "ja"
     if th is None:
         step = "第1段階未満" if ja else "below the first threshold"
-        return step, f"{_f(x)} < {value_text} → 0"
+        return step, f"{x} < {value_text} → 0"
     step = f"第{idx + 1}段階" if ja else f"step {idx + 1}"
-    return step, f"{_f(x)} ≥ {_f(th)} ({step}) → {value_text}"
+    return step, f"{x} ≥ {_f(th)} ({step}) → {value_text}"
 
 
 @dataclass(frozen=True)
@@ -334,11 +410,14 @@ class Step(Schedule):
         am = np.array([0.0] + [a for _, a in self.steps])
         return _nan_where(v, am[_table_index(th, v) + 1])
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         i = int(_table_index(np.array([t for t, _ in self.steps]), np.array([x]))[0])
         if i < 0:
-            return _table_describe(i, x, None, _f(self.steps[0][0]), lang)
-        return _table_describe(i, x, self.steps[i][0], _f(self.steps[i][1]), lang)
+            return _table_describe(i, fm.value(x), None, _f(self.steps[0][0]), lang)
+        return _table_describe(i, fm.value(x), self.steps[i][0], _f(self.steps[i][1]), lang)
 
     def full_value(self) -> float | None:
         return self.steps[-1][0]
@@ -374,15 +453,18 @@ class Band(Schedule):
         rate = np.array([0.0] + [r for _, r in self.bands])
         return _nan_where(v, rate[_table_index(th, v) + 1] * float(allocation or 0.0))
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         alloc = float(allocation or 0.0)
         i = int(_table_index(np.array([t for t, _ in self.bands]), np.array([x]))[0])
         if i < 0:
-            return _table_describe(i, x, None, _f(self.bands[0][0]), lang)
+            return _table_describe(i, fm.value(x), None, _f(self.bands[0][0]), lang)
         rate = self.bands[i][1]
         word = "支払率" if lang == "ja" else "pay rate"
         text = f"{word} {_f(rate)} → × {_f(alloc)} = {_f(rate * alloc)}"
-        return _table_describe(i, x, self.bands[i][0], text, lang)
+        return _table_describe(i, fm.value(x), self.bands[i][0], text, lang)
 
     def full_value(self) -> float | None:
         return self.bands[-1][0]
@@ -419,22 +501,25 @@ class Interpolate(Schedule):
         left = 0.0 if self.below is None else self.below
         return _nan_where(v, np.interp(v, xs, ys, left=left, right=ys[-1]))
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         ja = lang == "ja"
         pts = self.points
         amount = float(self.amounts(np.array([x]))[0])
         if x < pts[0][0]:
             step = "第1点未満" if ja else "below the first point"
-            return step, f"{_f(x)} < {_f(pts[0][0])} → {_f(amount)}"
+            return step, f"{fm.value(x)} < {_f(pts[0][0])} → {_f(amount)}"
         if x >= pts[-1][0]:
             step = "最終点以上" if ja else "at or above the last point"
-            return step, f"{_f(x)} ≥ {_f(pts[-1][0])} → {_f(amount)}"
+            return step, f"{fm.value(x)} ≥ {_f(pts[-1][0])} → {_f(amount)}"
         i = int(np.searchsorted([p for p, _ in pts], x, side="right")) - 1
         (x0, y0), (x1, y1) = pts[i], pts[i + 1]
         step = f"区間 {i + 1}" if ja else f"segment {i + 1}"
         text = (
-            f"{_f(y0)} + ({_f(x)} − {_f(x0)}) ÷ ({_f(x1)} − {_f(x0)}) × "
-            f"({_f(y1)} − {_f(y0)}) = {_f(amount)}"
+            f"{_f(y0)} + ({fm.value(x)} − {_f(x0)}) ÷ ({_f(x1)} − {_f(x0)}) × "
+            f"({_f(y1)} − {_f(y0)}) = {fm.derived(amount)}"
         )
         return step, text
 
@@ -472,13 +557,16 @@ class PassFail(Schedule):
         v = np.asarray(x, dtype=float)
         return _nan_where(v, np.where(v >= self.threshold, float(allocation or 0.0), 0.0))
 
-    def describe(self, x: float, allocation: float | None, lang: Lang) -> tuple[str, str]:
+    def describe(
+        self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
+    ) -> tuple[str, str]:
+        fm = _Fmt.make(x, decimals)
         ja = lang == "ja"
         if x >= self.threshold:
             step = "達成" if ja else "passed"
-            return step, f"{_f(x)} ≥ {_f(self.threshold)} → {_f(float(allocation or 0.0))}"
+            return step, f"{fm.value(x)} ≥ {_f(self.threshold)} → {_f(float(allocation or 0.0))}"
         step = "未達成" if ja else "not passed"
-        return step, f"{_f(x)} < {_f(self.threshold)} → 0"
+        return step, f"{fm.value(x)} < {_f(self.threshold)} → 0"
 
     def full_value(self) -> float | None:
         return self.threshold

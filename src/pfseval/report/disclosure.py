@@ -50,6 +50,8 @@ _PEOPLE = re.compile(
     r"(?<![\w.,/-])(\d+)(?=\s+(?:matched\s+|treated\s+)?(?:participants?|controls?|persons?|"
     r"people|treated|units?|individuals?|records?)\b)"
 )
+# "a of N <words> (p%)" / "a of N, p%": the percentage is a / N (up to the next ';')
+_OF_PERCENT = re.compile(r"(?<![\w.,/-])(\d+) of (\d[\d,]*)([^;%]*?)(\d+(?:\.\d+)?)%")
 
 
 def redact_text(
@@ -66,7 +68,9 @@ def redact_text(
     ``<min_cell``: every such number (``counts="all"``, for warnings) or only those followed
     by a word for people (``counts="people"``, for method descriptions, where numbers such as
     "4 domain rates" are settings). Whole numbers in ``hidden`` (counts the tables hide by
-    complementary suppression) become ``*``.
+    complementary suppression) become ``*``. The percentage that follows a small count
+    ``a of N`` (before the next ``;``) is its share ``a / N`` and would give it back: it
+    becomes an upper bound, ``<ceil(100 · min_cell / N)%``.
 
     Examples
     --------
@@ -78,8 +82,20 @@ def redact_text(
     'mean of 4 domain rates over <10 controls, 5-fold'
     >>> redact_text("only 25 participants (fewer than 30)", hidden={25})
     'only * participants (fewer than 30)'
+    >>> redact_text("9 of 103 matched participants (9%) have no follow-up; 45 of 100, 45%")
+    '<10 of 103 matched participants (<10%) have no follow-up; 45 of 100, 45%'
     """
     text = _RANGE.sub("(range not shown)", text)
+
+    def share(m: re.Match[str]) -> str:
+        # a small count's share gives the count back (9% of 103 is 9): show an upper bound
+        a, total = int(m.group(1)), int(m.group(2).replace(",", ""))
+        if not 0 < a < min_cell or total <= 0:
+            return m.group(0)
+        bound = -(-100 * min_cell // total)  # ceil(100 · min_cell / N)
+        return f"{m.group(1)} of {m.group(2)}{m.group(3)}<{bound}%"
+
+    text = _OF_PERCENT.sub(share, text)
     pattern = _INT if counts == "all" else _PEOPLE
     hide = set(hidden)
 

@@ -8,6 +8,7 @@ payment; counts pass through :mod:`pfseval.report.disclosure`.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ __all__ = [
     "Section",
     "TableBlock",
     "build_document",
+    "display_decimals",
     "fmt_value",
 ]
 
@@ -143,6 +145,28 @@ def fmt_value(x: Any, estimand: str = "") -> str:
     if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
         return f"{x:.3e}"
     return f"{x:.4g}" if abs(x) >= 1000 else f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def display_decimals(estimand: str, value: Any) -> int:
+    """Decimals at which the estimate tables show a value, as a plain number.
+
+    Rates and shares are shown as percentages with 1 decimal (3 decimals of the fraction);
+    other values with 3 decimals below 1,000 and as whole numbers (at most) above.
+
+    Examples
+    --------
+    >>> display_decimals("suppression_rate", 0.72), display_decimals("ATT", 287.3)
+    (3, 3)
+    >>> display_decimals("additional_screened", 1234.5)
+    0
+    """
+    if any(w in estimand.lower() for w in _PERCENT_WORDS):
+        return 3
+    try:
+        big = abs(float(value)) >= 1000
+    except (TypeError, ValueError):
+        big = False
+    return 0 if big else 3
 
 
 def _ci(d: Mapping[str, Any], estimand: str) -> str:
@@ -394,6 +418,115 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
     return c
 
 
+_LINK_WORDS = {
+    "logit": (
+        "ロジスティック回帰、傾向スコアでマッチング",
+        "logistic regression; match on the score",
+    ),
+    "linear.logit": (
+        "ロジスティック回帰、傾向スコアのロジット（線形予測子）でマッチング",
+        "logistic regression; match on the logit of the score (linear predictor)",
+    ),
+    "probit": ("プロビット回帰、傾向スコアでマッチング", "probit regression; match on the score"),
+    "linear.probit": (
+        "プロビット回帰、線形予測子でマッチング",
+        "probit regression; match on the linear predictor",
+    ),
+}
+_ORDER_WORDS = {
+    "largest": ("傾向スコアの大きい参加者から", "highest score first"),
+    "smallest": ("傾向スコアの小さい参加者から", "lowest score first"),
+    "random": ("無作為な順序（シード固定）", "random order (seeded)"),
+    "data": ("データの並び順", "data order"),
+}
+_DISCARD_WORDS = {
+    "none": ("なし", "none"),
+    "both": ("参加者・対照の両方", "participants and controls"),
+    "control": ("対照のみ", "controls only"),
+    "treated": ("参加者のみ", "participants only"),
+}
+_MISSING_WORDS = {
+    "error": ("欠測があれば停止", "stop on any missing value"),
+    "exclude": ("欠測のある人を除外（対象者の流れに計上）", "exclude (counted in the sample flow)"),
+}
+
+
+def _scale_key(link: str) -> str:
+    """The i18n key of the scale the matching distance is on."""
+    if link == "linear.logit":
+        return "scale_logit"
+    if link == "linear.probit":
+        return "scale_probit"
+    return "scale_ps"
+
+
+def _match_options(ind: Any) -> dict[str, Any] | None:
+    """The matching options of a psm indicator, with the matching function's defaults
+    filled in (``None`` for an indicator without a matching step)."""
+    entry = resolve(ind.design)
+    mfn = entry.match_function() if entry is not None else None
+    if mfn is None:
+        return None
+    opts: dict[str, Any] = {
+        k: p.default
+        for k, p in inspect.signature(mfn).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    opts.update(dict(ind.match))
+    return opts
+
+
+def _match_table(ind: Any, lang: str) -> TableBlock | None:
+    """The matching specification of a psm indicator (ratio, caliper and its scale, ...)."""
+    o = _match_options(ind)
+    if o is None:
+        return None
+    i = 0 if lang == "ja" else 1
+    none = t("none_word", lang)
+
+    def word(table: Mapping[str, tuple[str, str]], key: Any) -> str:
+        return table[key][i] if key in table else str(key)
+
+    def names(v: Any) -> str:
+        if not v:
+            return none
+        return ", ".join(map(str, [v] if isinstance(v, str) else v))
+
+    link = str(o.get("link", "logit"))
+    cal = o.get("caliper")
+    cal_text = (
+        none
+        if cal is None
+        else t("match_caliper_value", lang).format(c=f"{cal:g}", scale=t(_scale_key(link), lang))
+    )
+    rows = [
+        (t("match_ratio", lang), f"{o.get('ratio', 1)}:1"),
+        (t("match_caliper", lang), cal_text),
+        (t("match_link", lang), word(_LINK_WORDS, link)),
+        (t("match_replace", lang), t("yes" if o.get("replace") else "no", lang)),
+        (t("match_order", lang), word(_ORDER_WORDS, o.get("order", "largest"))),
+        (t("match_exact", lang), names(o.get("exact"))),
+        (t("match_covariates", lang), names(o.get("covariates"))),
+        (t("match_discard", lang), word(_DISCARD_WORDS, o.get("discard", "none"))),
+        (t("match_missing", lang), word(_MISSING_WORDS, o.get("missing", "error"))),
+    ]
+    return TableBlock(
+        f"{ind.id}_matching",
+        f"{t('match_spec', lang)}: {ind.label_in(lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("setting", lang)]),
+    )
+
+
+def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str) -> str:
+    """The payment audit trail with every indicator value written to no more decimals than
+    the estimate tables use (:func:`display_decimals`)."""
+    decimals = {
+        ind_id: display_decimals(str(d.get("estimand", "")), d.get("value"))
+        for ind_id, d in res["indicators"].items()
+    }
+    return str(run.payment.audit_trail(lang=lang, decimals=decimals))
+
+
 def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
     """A related estimate's name: the fixed vocabulary in Japanese, else the design's label."""
     if (lang == "ja" and name in RELATED) or not r.get("label"):
@@ -522,6 +655,9 @@ def build_document(run: EvaluationRun) -> Document:
         people = _rows_are_people(run, ind.data)
         # the method is free text written by the design (English): labelled as such in ja
         blocks.append(Paragraph(f"{t('method_raw', lang)}: {method}"))
+        match_block = _match_table(ind, lang)
+        if match_block is not None:
+            blocks.append(match_block)
         # flows: cohort filters, then the design's own accounting
         for cname in _cohort_chain(run, ind.data):
             flow = res["sample_flow"]["cohorts"][cname]
@@ -633,7 +769,11 @@ def build_document(run: EvaluationRun) -> Document:
         ov = figs.get("overlap")
         if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
             blocks.append(
-                _fig(f"{ind.id}_overlap", t("overlap", lang), F.overlap_plot(ov, lang=lang))
+                _fig(
+                    f"{ind.id}_overlap",
+                    t("overlap", lang),
+                    F.overlap_plot(ov, lang=lang, link=str(ind.match.get("link", "logit"))),
+                )
             )
         tr = figs.get("trend")
         if tr is not None:
@@ -700,7 +840,8 @@ def build_document(run: EvaluationRun) -> Document:
         )
         blocks.append(TableBlock("payment", t("breakdown", lang), pd.DataFrame(brows)))
         blocks.append(Paragraph(t("audit", lang) + ":"))
-        blocks.append(Preformatted(run.payment.audit_trail(lang)))
+        blocks.append(Preformatted(_published_audit_trail(run, res, lang)))
+        blocks.append(Paragraph(t("audit_published", lang)))
         # bounds
         bases = {"point": p, **p.get("at_bounds", {})}
         labels = [r["label"] for r in p["components"]]
@@ -732,7 +873,20 @@ def build_document(run: EvaluationRun) -> Document:
         )
     sections.append(Section(t("payment", lang), 2, tuple(blocks)))
 
-    # 4. reproducibility ------------------------------------------------------
+    # 4. warnings of the run ----------------------------------------------------
+    hidden = counts.led.hidden_values()
+    run_warns = []
+    ind_people = {ind.id: _rows_are_people(run, ind.data) for ind in sp.indicators}
+    for w in res.get("warnings") or []:
+        head, sep, _ = str(w).partition(": ")
+        # an indicator on aggregated data: only numbers followed by a word for people
+        mode = "people" if sep and ind_people.get(head) is False else "all"
+        run_warns.append(redact_text(str(w), min_cell=m, counts=mode, hidden=hidden))
+    blocks = [Paragraph(t("run_warnings_text", lang))]
+    blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
+    sections.append(Section(t("run_warnings", lang), 2, tuple(blocks)))
+
+    # 5. reproducibility ------------------------------------------------------
     prov = res["provenance"]
     blocks = [Paragraph(t("repro_text", lang))]
     blocks.append(

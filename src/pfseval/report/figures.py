@@ -21,6 +21,7 @@ from pfseval.report.fonts import register_font
 __all__ = [
     "estimates_plot",
     "love_plot",
+    "overlap_axis_label",
     "overlap_plot",
     "payment_plot",
     "render",
@@ -125,9 +126,33 @@ def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1
     return fig
 
 
+def overlap_axis_label(link: str, *, lang: str = "ja") -> str:
+    """The x-axis label of the overlap plot for a matching link.
+
+    Examples
+    --------
+    >>> overlap_axis_label("linear.logit", lang="en"), overlap_axis_label("logit", lang="ja")
+    ('logit of the propensity score (linear predictor)', '傾向スコア')
+    """
+    ja = lang == "ja"
+    if link == "linear.logit":
+        return (
+            "傾向スコアのロジット（線形予測子）"
+            if ja
+            else "logit of the propensity score (linear predictor)"
+        )
+    if link == "linear.probit":
+        return "プロビットの線形予測子" if ja else "probit linear predictor"
+    return "傾向スコア" if ja else "propensity score"
+
+
 @_with_rc
-def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja") -> Figure:
-    """Propensity-score density curves of participants and non-participants (no histogram)."""
+def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja", link: str = "logit") -> Figure:
+    """Density curves of the matching distance for participants and non-participants.
+
+    ``link`` is the matching link: with ``"linear.logit"`` / ``"linear.probit"`` the
+    distance is the linear predictor, and the axis says so.
+    """
     ja = lang == "ja"
     fig = _figure(6.0, 2.8)
     ax = fig.subplots()
@@ -140,7 +165,7 @@ def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja") -> Figure:
         y = overlap.get(key)
         if y is not None:
             ax.plot(x, np.asarray(y, dtype=float), color=colour, label=words[0] if ja else words[1])
-    ax.set_xlabel("傾向スコア" if ja else "propensity score", fontfamily=f["family"])
+    ax.set_xlabel(overlap_axis_label(link, lang=lang), fontfamily=f["family"])
     ax.set_ylabel("密度" if ja else "density", fontfamily=f["family"])
     ax.legend(prop=f, frameon=False)
     _style(ax, fig)

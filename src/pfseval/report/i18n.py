@@ -31,8 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "glance": {"ja": "成果指標の一覧", "en": "Indicators at a glance"},
     "indicators": {"ja": "2. 成果指標ごとの評価", "en": "2. Indicators"},
     "payment": {"ja": "3. 支払額の計算", "en": "3. Payment calculation"},
-    "repro": {"ja": "4. 再現性に関する情報", "en": "4. Reproducibility"},
-    "disclosure": {"ja": "5. 公表上の取扱い", "en": "5. Disclosure control"},
+    "repro": {"ja": "5. 再現性に関する情報", "en": "5. Reproducibility"},
+    "disclosure": {"ja": "6. 公表上の取扱い", "en": "6. Disclosure control"},
     "indicator": {"ja": "指標", "en": "Indicator"},
     "design": {"ja": "評価デザイン", "en": "Design"},
     "assumptions": {"ja": "デザインと前提", "en": "Design and assumptions"},
@@ -138,6 +138,43 @@ STRINGS: dict[str, dict[str, str]] = {
     "fig": {"ja": "図", "en": "Figure"},
     "method_raw": {"ja": "計算方法（原文）", "en": "Method"},
     "warnings_raw": {"ja": "注意事項（原文）", "en": "Warnings"},
+    "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
+    "run_warnings_text": {
+        "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、マッチング、推定、"
+        "支払額の計算）。原文（英語）のまま、少人数の件数と個人の値の範囲は伏せています。",
+        "en": "Every warning raised while the evaluation ran (data loading, matching, "
+        "estimation, payment), as written by the software, with small counts and ranges of "
+        "individual values hidden.",
+    },
+    "match_spec": {"ja": "マッチングの設定", "en": "Matching specification"},
+    "match_ratio": {"ja": "比率（対照：参加者）", "en": "Ratio (controls : participant)"},
+    "match_caliper": {"ja": "キャリパー", "en": "Caliper"},
+    "match_caliper_value": {
+        "ja": "{c} × 距離の標準偏差（距離 = {scale}）",
+        "en": "{c} × standard deviation of the distance (distance = {scale})",
+    },
+    "match_link": {"ja": "傾向スコアのモデルと距離", "en": "Propensity model and distance"},
+    "match_replace": {"ja": "復元（対照の重複使用）", "en": "With replacement"},
+    "match_order": {"ja": "マッチングの順序", "en": "Matching order"},
+    "match_exact": {"ja": "完全一致させる変数", "en": "Exact matching on"},
+    "match_covariates": {"ja": "傾向スコアの共変量", "en": "Propensity-score covariates"},
+    "match_discard": {"ja": "共通サポート外の除外", "en": "Common-support discarding"},
+    "match_missing": {"ja": "共変量の欠測", "en": "Missing covariates"},
+    "none_word": {"ja": "なし", "en": "none"},
+    "setting": {"ja": "設定", "en": "Setting"},
+    "scale_ps": {"ja": "傾向スコア", "en": "propensity score"},
+    "scale_logit": {
+        "ja": "傾向スコアのロジット（線形予測子）",
+        "en": "logit of the propensity score (linear predictor)",
+    },
+    "scale_probit": {
+        "ja": "傾向スコアのプロビット（線形予測子）",
+        "en": "probit linear predictor of the propensity score",
+    },
+    "audit_published": {
+        "ja": "指標値は推定値の表と同じ桁数までしか表示していません。",
+        "en": "Indicator values are shown to no more digits than the estimate tables use.",
+    },
     "linkage": {"ja": "データの結合", "en": "Data linkage"},
     "linkage_text": {
         "ja": "複数のファイルを結合したデータソースについて、各ファイルのレコードがどう使われた"

@@ -10,7 +10,9 @@ level of a categorical covariate):
   (it is zero for all purposes), as MatchIt does. If the treated SD is 0, the pooled SD
   ``sqrt((s_T² + s_C²) / 2)`` is used instead.
 - **variance ratio** treated / control of weighted variances
-  ``Σ w (x - m)² / (1 - Σ w²)`` with weights normalised to sum to 1 (continuous variables only).
+  ``Σ w (x - m)² / (1 - Σ w²)`` with weights normalised to sum to 1 (continuous variables only);
+  ``inf`` when the matched controls' variance is 0, ``nan`` when both variances are 0 or a
+  group has a single unit (R gives the same values).
 - **eCDF mean / max**: mean and maximum absolute difference between the weighted empirical
   distribution functions of the two groups, evaluated at each distinct value of the full
   sample (units with weight 0 contribute to neither distribution); for a 0/1
@@ -39,7 +41,9 @@ def _wvar(x: NDArray[np.float64], w: NDArray[np.float64], binary: bool) -> float
     m = float(np.sum(w * x))
     if binary:
         return m * (1 - m)
-    return float(np.sum(w * (x - m) ** 2) / (1 - np.sum(w**2)))
+    # one unit (or one unit with all the weight): 0 / 0 = nan, as in R; never an exception
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(np.sum(w * (x - m) ** 2), 1 - np.sum(w**2)))
 
 
 def _ecdf_stats(
@@ -62,15 +66,25 @@ def _one_variable(
     binary: bool,
     sort: tuple[NDArray[np.intp], NDArray[np.bool_]] | None,
 ) -> tuple[float, float, float, float]:
-    """SMD, variance ratio, eCDF mean, eCDF max for one variable and one set of weights."""
+    """SMD, variance ratio, eCDF mean, eCDF max for one variable and one set of weights.
+
+    A zero control variance gives a variance ratio of ``inf`` (``nan`` when the treated
+    variance is 0 too), as R does. When both groups have fewer than two units with a non-zero
+    weight, MatchIt reports no standardised difference (unless the difference is 0), variance
+    ratio or eCDF statistics for a continuous variable: neither does this function.
+    """
     if not (np.sum(w[t]) > 0 and np.sum(w[~t]) > 0):
         return np.nan, np.nan, np.nan, np.nan
+    too_small = np.count_nonzero(w[t]) < 2 and np.count_nonzero(w[~t]) < 2
     mdiff = _wmean(x[t], w[t]) - _wmean(x[~t], w[~t])
-    smd = mdiff / sd_treated if abs(mdiff) > _EPS else mdiff
+    # |difference| ≤ √ε is reported unstandardised; MatchIt leaves a "too small" SMD empty
+    smd = mdiff if abs(mdiff) <= _EPS else (np.nan if too_small else mdiff / sd_treated)
     if binary:
         return smd, np.nan, abs(mdiff), abs(mdiff)
+    if too_small:
+        return smd, np.nan, np.nan, np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        vr = _wvar(x[t], w[t], False) / _wvar(x[~t], w[~t], False)
+        vr = float(np.divide(_wvar(x[t], w[t], False), _wvar(x[~t], w[~t], False)))
     # units with weight 0 add nothing to either eCDF but their values stay evaluation points
     assert sort is not None
     em, ex = _ecdf_stats(sort[0], sort[1], t, w)

@@ -28,6 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs._checks import fresh_seed
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, ColumnMissingError, MatchingError
@@ -121,7 +122,9 @@ def att(
         If given, also a cluster bootstrap over matched sets with this many resamples
         (``intervals["bootstrap"]``, percentile, and ``draws``).
     seed, n_jobs, progress
-        Bootstrap seed, worker processes and progress bar.
+        Bootstrap seed, worker processes and progress bar. With ``n_boot`` and
+        ``seed=None`` a seed is drawn from the operating system and recorded in
+        ``provenance["seed"]``, so that the run can be repeated.
 
     Returns
     -------
@@ -235,6 +238,7 @@ def att(
     intervals: dict[str, tuple[float, float]] = {}
     draws = None
     if n_boot is not None:
+        seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so it can be repeated
         XtWX, XtWy = _set_blocks(matched, rows, X, y)
         S = XtWX.shape[0]
 

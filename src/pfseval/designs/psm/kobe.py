@@ -26,6 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
+from pfseval.designs._checks import fresh_seed
 from pfseval.errors import (
     AttritionWarning,
     ColumnMissingError,
@@ -419,7 +420,9 @@ def suppression_rate(
         ``value`` = suppressed / denominator; ``draws`` = bootstrap draws of the rate;
         ``related["reference_rate"]`` and ``related["difference"]`` (participants −
         reference); counts, R² and coefficients in ``diagnostics``;
-        ``private["per_person"]`` = predicted and actual decline per participant.
+        ``private["per_person"]`` = predicted and actual decline per participant;
+        ``warnings`` = the matched sample's warnings (issued by ``match``, not again here)
+        followed by this function's own.
 
     Notes
     -----
@@ -458,8 +461,7 @@ def suppression_rate(
         raise DesignError(f"ci={ci!r} needs n_boot > 0. Fix: set n_boot, or ci='wilson'.")
     if int(k_folds) != k_folds or k_folds < 2:
         raise DesignError(f"k_folds must be an integer ≥ 2, got {k_folds!r}.")
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
 
     data = matched.data
     id_col, treat = matched.id_col, matched.treatment
@@ -715,7 +717,10 @@ def suppression_rate(
     emit_warnings(small, SmallSampleWarning)
     emit_warnings(extrap, ExtrapolationWarning)
     emit_warnings(attr, AttritionWarning)
-    all_warnings = (*small, *extrap, *attr)
+    # the matched sample's own warnings (balance, caliper drops, few pairs) were issued by
+    # match() already: carried into the result for the appendix, not issued a second time
+    own = (*small, *extrap, *attr)
+    all_warnings = (*(w for w in matched.warnings if w not in own), *own)
 
     # ---- sample flow
     flow = SampleFlow.start(
