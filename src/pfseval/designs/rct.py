@@ -405,6 +405,18 @@ def _arm_summary(y: NDArray[np.float64], z: NDArray[np.int64]) -> dict[str, Any]
     }
 
 
+def _welch_df(v1: float, v0: float, n1: int, n0: int) -> float:
+    """Welch–Satterthwaite degrees of freedom from the squared standard errors ``v1``, ``v0``.
+
+    The formula is scale-free; extreme variances are first rescaled by an exact power of two
+    so that their squares neither underflow to 0 nor overflow.
+    """
+    if not 1e-150 < v1 + v0 < 1e150:
+        k = -math.frexp(v1 + v0)[1]
+        v1, v0 = math.ldexp(v1, k), math.ldexp(v0, k)
+    return (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+
+
 def _welch(y: NDArray[np.float64], z: NDArray[np.int64], level: float) -> _Fit:
     y1, y0 = y[z == 1], y[z == 0]
     n1, n0 = y1.size, y0.size
@@ -417,7 +429,7 @@ def _welch(y: NDArray[np.float64], z: NDArray[np.int64], level: float) -> _Fit:
     v1, v0 = float(y1.var(ddof=1)) / n1, float(y0.var(ddof=1)) / n0
     se = math.sqrt(v1 + v0)
     if se > 0:
-        df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+        df = _welch_df(v1, v0, n1, n0)
         lo, hi = t_interval(d, se, df, level=level)
     else:
         df, lo, hi = float("nan"), d, d
