@@ -24,7 +24,6 @@ __all__ = [
     "DataProblem",
     "DataValidationError",
     "DesignError",
-    "DisclosureWarning",
     "ExtrapolationWarning",
     "MatchingError",
     "PfsevalError",
@@ -214,7 +213,3 @@ class AttritionWarning(PfsevalWarning):
 
 class ShortSeriesWarning(PfsevalWarning):
     """A historical series is too short for the requested baseline model."""
-
-
-class DisclosureWarning(PfsevalWarning):
-    """Output was suppressed or altered to protect individuals."""

@@ -93,21 +93,12 @@ def _load(target: str) -> Callable[..., Any]:
 
 def option_names(fn: Callable[..., Any]) -> tuple[set[str], set[str]]:
     """(all settable keyword names, required ones) of ``fn`` minus runner-supplied ones."""
-    sig = inspect.signature(fn)
-    params = list(sig.parameters.values())[1:]  # first parameter is the data
-    names = {
-        p.name
-        for p in params
+    params = [
+        p
+        for p in list(inspect.signature(fn).parameters.values())[1:]  # the first is the data
         if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in RUNNER_SUPPLIED
-    }
-    required = {
-        p.name
-        for p in params
-        if p.default is inspect.Parameter.empty
-        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and p.name not in RUNNER_SUPPLIED
-    }
-    return names, required
+    ]
+    return {p.name for p in params}, {p.name for p in params if p.default is p.empty}
 
 
 _PSM_ASSUME = {

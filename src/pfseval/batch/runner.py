@@ -347,11 +347,6 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
     return LoadedSource(data=df, flow=flow, files=files, warnings=tuple(notes))
 
 
-def load_source(spec: EvaluationSpec, name: str) -> pd.DataFrame:
-    """The frame of one data source of a spec (see :func:`build_source`)."""
-    return build_source(spec, name).data
-
-
 def apply_cohort(
     spec: EvaluationSpec, name: str, frames: Mapping[str, pd.DataFrame]
 ) -> tuple[pd.DataFrame, SampleFlow]:
@@ -412,16 +407,10 @@ def _apply_cohorts(spec: EvaluationSpec, frames: Mapping[str, pd.DataFrame]) -> 
     return out
 
 
-def _accepts(fn: Any, name: str) -> bool:
-    return name in inspect.signature(fn).parameters
-
-
 def _call(fn: Any, first: Any, kwargs: dict[str, Any], extra: dict[str, Any]) -> Any:
-    kw = dict(kwargs)
-    for k, v in extra.items():
-        if _accepts(fn, k):
-            kw[k] = v
-    return fn(first, **kw)
+    """``fn(first, **kwargs)`` plus those of ``extra`` that ``fn`` accepts."""
+    params = inspect.signature(fn).parameters
+    return fn(first, **{**kwargs, **{k: v for k, v in extra.items() if k in params}})
 
 
 def _overlap_density(

@@ -304,9 +304,7 @@ class EvaluationSpec:
 
     def source_of(self, name: str) -> str:
         """The data source a data source or cohort name finally reads from."""
-        while name in self.cohorts:
-            name = self.cohorts[name].source
-        return name
+        return _root(self.cohorts, name)
 
 
 # ---------------------------------------------------------------- helpers
@@ -345,6 +343,19 @@ class _Checker:
             raise self.fail(f"{key}.{k}", f"must be an integer, got {v!r}")
         return v
 
+    def column(self, key: str, col: str, columns: Sequence[str], where: str) -> None:
+        """Fail at ``key`` unless ``col`` is one of ``columns`` (those of ``where``: a file
+        name or ``data source 'name'``)."""
+        if col not in columns:
+            raise self.fail(key, f"column {col!r} not in {where}; columns: {', '.join(columns)}")
+
+
+def _root(cohorts: Mapping[str, CohortSpec], name: str) -> str:
+    """The data source a data source or cohort name finally reads from."""
+    while name in cohorts:
+        name = cohorts[name].source
+    return name
+
 
 def _format_of(path: Path) -> str:
     return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
@@ -366,6 +377,7 @@ def _header(
 ) -> list[str]:
     """Column names of a file as the loader will name them (mapping and the vocabulary's
     aliases applied), reading only the header."""
+    from pfseval.io import FileFormatError, decode_bytes
     from pfseval.io.mapping import MappingError, resolve_columns
 
     if not path.is_file():
@@ -380,16 +392,10 @@ def _header(
         else:
             with path.open("rb") as fh:
                 head = fh.read(1 << 16).split(b"\n", 1)[0]
-            encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
-            text = None
-            for enc in encodings:
-                try:
-                    text = head.decode(enc)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            if text is None:
-                raise ck.fail(f"{key}.encoding", f"cannot decode the header of {path}")
+            try:  # as the loader decodes the file
+                text, _ = decode_bytes(head, encoding=encoding)
+            except FileFormatError as exc:
+                raise ck.fail(f"{key}.encoding", f"cannot decode the header of {path}") from exc
             headers = list(pd.read_csv(io.StringIO(text), sep=_sep_of(path), nrows=0).columns)
         names, _ = resolve_columns(headers, mapping=dict(mapping) or None)
     except (OSError, ValueError) as exc:
@@ -515,11 +521,8 @@ def _check_source(
     if "id_col" not in d and src.id_col not in cols and not linked:
         # aggregated data (e.g. a yearly series) has no person id
         src = replace(src, id_col=None)
-    elif src.id_col not in cols:
-        raise ck.fail(
-            f"{key}.id_col",
-            f"column {src.id_col!r} not in {p.name}; columns: {', '.join(cols)}",
-        )
+    else:
+        ck.column(f"{key}.id_col", str(src.id_col), cols, p.name)
     if followup is not None:
         fcols = _header(
             followup,
@@ -529,17 +532,9 @@ def _check_source(
             key=key,
             path_key="followup",
         )
-        if src.id_col not in fcols:
-            raise ck.fail(
-                f"{key}.followup",
-                f"column {src.id_col!r} not in {followup.name}; columns: {', '.join(fcols)}",
-            )
+        ck.column(f"{key}.followup", str(src.id_col), fcols, followup.name)
         for i, r in enumerate(src.require):
-            if r not in fcols:
-                raise ck.fail(
-                    f"{key}.require[{i}]",
-                    f"column {r!r} not in {followup.name}; columns: {', '.join(fcols)}",
-                )
+            ck.column(f"{key}.require[{i}]", r, fcols, followup.name)
         clash = [c for c in cols if c.endswith(FOLLOW_SUFFIX)]
         if clash:
             raise ck.fail(
@@ -568,21 +563,10 @@ def _check_source(
     for m in merges:
         mk = m.key_path
         mcols = _header(m.path, encoding=m.encoding, mapping=m.mapping, ck=ck, key=mk)
-        if m.on not in mcols:
-            raise ck.fail(
-                f"{mk}.on", f"column {m.on!r} not in {m.path.name}; columns: {', '.join(mcols)}"
-            )
-        if m.on not in cols:
-            raise ck.fail(
-                f"{mk}.on",
-                f"column {m.on!r} not in data source {name!r}; columns: {', '.join(cols)}",
-            )
+        ck.column(f"{mk}.on", m.on, mcols, m.path.name)
+        ck.column(f"{mk}.on", m.on, cols, f"data source {name!r}")
         for c in m.columns:
-            if c not in mcols:
-                raise ck.fail(
-                    f"{mk}.columns.{c}",
-                    f"column {c!r} not in {m.path.name}; columns: {', '.join(mcols)}",
-                )
+            ck.column(f"{mk}.columns.{c}", c, mcols, m.path.name)
         new = list(m.columns.values()) or [c for c in mcols if c != m.on]
         if m.flag is not None:
             new.append(m.flag)
@@ -667,15 +651,6 @@ def _check_filter(f: Any, key: str, ck: _Checker, *, inner: bool = False) -> Fil
     elif kind == "scalar" and not isinstance(v, str | int | float | bool):
         raise ck.fail(f"{key}.value", f"operator {op!r} needs a single value, got {v!r}")
     return Filter(column=col, op=op, value=v, reason=reason)
-
-
-def _filter_column_paths(f: Filter, key: str) -> list[tuple[str, str]]:
-    """(key path, column) of every column a filter reads."""
-    if f.any_of:
-        return [
-            kc for i, a in enumerate(f.any_of) for kc in _filter_column_paths(a, f"{key}.any[{i}]")
-        ]
-    return [(f"{key}.column", f.column)]
 
 
 def _filter_leaves(f: Filter, key: str) -> list[tuple[str, Filter]]:
@@ -855,9 +830,7 @@ def _check_filter_types(
     (numeric column ↔ number, text column ↔ string; lists element-wise)."""
     checks: list[tuple[str, Filter, str, _Origin]] = []
     for name, c in cohorts.items():
-        root = c.source
-        while root in cohorts:
-            root = cohorts[root].source
+        root = _root(cohorts, c.source)
         for i, f in enumerate(c.where):
             for key, leaf in _filter_leaves(f, f"cohorts.{name}.where[{i}]"):
                 if OPERATORS[leaf.op] != "none":
@@ -1012,18 +985,11 @@ def load_spec(
         if not isinstance(where, list):
             raise ck.fail(f"{key}.where", "must be a list of {column, op, value} tables")
         filters = tuple(_check_filter(f, f"{key}.where[{i}]", ck) for i, f in enumerate(where))
-        root = frm
-        while root in cohorts:
-            root = cohorts[root].source
         if check_data:
+            root = _root(cohorts, frm)
             for i, f in enumerate(filters):
-                for fkey, col in _filter_column_paths(f, f"{key}.where[{i}]"):
-                    if col not in columns[root]:
-                        raise ck.fail(
-                            fkey,
-                            f"column {col!r} not in data source {root!r}; "
-                            f"columns: {', '.join(columns[root])}",
-                        )
+                for fkey, leaf in _filter_leaves(f, f"{key}.where[{i}]"):
+                    ck.column(f"{fkey}.column", leaf.column, columns[root], f"data source {root!r}")
         cohorts[name] = CohortSpec(
             name=name,
             source=frm,
@@ -1099,17 +1065,10 @@ def load_spec(
                     f"indicator value; it has: {allowed}",
                 )
         if check_data:
-            root = dsrc
-            while root in cohorts:
-                root = cohorts[root].source
+            root = _root(cohorts, dsrc)
             for table, opts in (("options", options), ("match", match)):
                 for k, col in _column_refs(opts):
-                    if col not in columns[root]:
-                        raise ck.fail(
-                            f"{key}.{table}.{k}",
-                            f"column {col!r} not in data source {root!r}; "
-                            f"columns: {', '.join(columns[root])}",
-                        )
+                    ck.column(f"{key}.{table}.{k}", col, columns[root], f"data source {root!r}")
         indicators.append(
             IndicatorSpec(
                 id=iid,

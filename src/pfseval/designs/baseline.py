@@ -59,9 +59,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from pfseval.designs._checks import numeric_column
+from pfseval.designs._checks import numeric_column, require_columns
 from pfseval.errors import (
-    ColumnMissingError,
     ConvergenceError,
     DataProblem,
     DataValidationError,
@@ -160,9 +159,12 @@ class _Panel:
     flow_counts: dict[str, int] = field(default_factory=dict)
     n_rows: int = 0
 
-
-def _num(series: pd.DataFrame, col: str, context: str) -> FloatArray:
-    return numeric_column(series, col, context=context)
+    def flow(self, group: str) -> SampleFlow:
+        """Every input row, less the rows of years outside the window (one step per reason)."""
+        flow = SampleFlow.start({group: self.n_rows})
+        for reason, cnt in self.flow_counts.items():
+            flow = flow.exclude(f"year {reason}", cnt, group=group)
+        return flow
 
 
 def _prepare(
@@ -181,13 +183,11 @@ def _prepare(
 ) -> _Panel:
     if method not in METHODS:
         raise DesignError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    for col in by:
-        if col not in series.columns:
-            raise ColumnMissingError(col, list(map(str, series.columns)), context=context)
-    yr = _num(series, year, context)
-    y = _num(series, numerator, context)
-    n = _num(series, denominator, context) if denominator is not None else None
-    c = _num(series, comparison, context) if comparison is not None else None
+    require_columns(series, by, context=context)
+    yr = numeric_column(series, year, context=context)
+    y = numeric_column(series, numerator, context=context)
+    n = numeric_column(series, denominator, context=context) if denominator is not None else None
+    c = numeric_column(series, comparison, context=context) if comparison is not None else None
     problems: list[DataProblem] = []
 
     def add(col: str, kind: str, msg: str, mask: NDArray[np.bool_], vals: Any, exp: str) -> None:
@@ -376,7 +376,6 @@ def _glm_irls(
     z0 = eta - off
     beta = np.linalg.lstsq(X, z0.T, rcond=None)[0].T  # (G, 2)
     converged = np.zeros(G, dtype=bool)
-    cov = np.zeros((G, 2, 2))
     for _ in range(max_iter):
         eta = beta @ X.T + off
         if n is not None:
@@ -531,6 +530,13 @@ def _fit(p: _Panel, *, method: str, level: float, evaluation_year: int) -> _Fit:
     )  # fmt: skip
 
 
+def _p_values(fit: _Fit, method: str) -> FloatArray:
+    """Two-sided p values of ``value = 0``: normal for ``"last"``, t with ``fit.df`` otherwise."""
+    if method == "last":
+        return np.asarray(2 * stats.norm.sf(np.abs(fit.value / fit.se)), dtype=float)
+    return np.asarray(2 * stats.t.sf(np.abs(fit.value / fit.se), fit.df), dtype=float)
+
+
 def _method_text(method: str, k: int, rate: bool, comparison: str | None) -> str:
     fam = "binomial (logit)" if rate else "Poisson (log)"
     txt = _METHOD_TEXT[method].format(k=k, family=fam)
@@ -679,15 +685,7 @@ def compare(
         raise ConvergenceError(f"{context}: the GLM trend did not converge; try method='trend'")
     rate = denominator is not None
     nE = float(p.nE[0]) if p.nE is not None else 1.0
-    flow = SampleFlow.start({"years": p.n_rows})
-    for reason, cnt in p.flow_counts.items():
-        flow = flow.exclude(f"year {reason}", cnt, group="years")
-    t_or_z = "z" if method == "last" else "t"
-    p_val = (
-        float(2 * stats.norm.sf(abs(fit.value[0] / fit.se[0])))
-        if t_or_z == "z"
-        else float(2 * stats.t.sf(abs(fit.value[0] / fit.se[0]), fit.df[0]))
-    )
+    p_val = float(_p_values(fit, method)[0])
     q = 0.5 + level / 2
     crit = float(stats.norm.ppf(q)) if method == "last" else float(stats.t.ppf(q, fit.df[0]))
     sd_base = math.sqrt(fit.var_base[0])
@@ -745,7 +743,7 @@ def compare(
         related={"additional_count": additional, "expected": expected},
         diagnostics=diag,
         warnings=tuple(m for _, m in warns),
-        sample_flow=flow,
+        sample_flow=p.flow("years"),
         provenance=provenance(seed=None, data=series),
         label=label,
     )
@@ -816,14 +814,7 @@ def compare_many(
     G = len(p.keys)
     rate = denominator is not None
     nE = p.nE if p.nE is not None else np.ones(G)
-    if method == "last":
-        pv = 2 * stats.norm.sf(np.abs(fit.value / fit.se))
-    else:
-        pv = 2 * stats.t.sf(np.abs(fit.value / fit.se), fit.df)
-    wl = [
-        tuple(m for _, m in _group_warnings(fit, g, method=method, k=kk, horizon=horizon))
-        for g in range(G)
-    ]
+    gw = [_group_warnings(fit, g, method=method, k=kk, horizon=horizon) for g in range(G)]
     out = pd.DataFrame(p.keys, columns=by_cols)
     cols: dict[str, Any] = {
         "value": fit.value,
@@ -832,9 +823,9 @@ def compare_many(
         "level": level,
         "method": _method_text(method, kk, rate, comparison),
         "n": kk + 1,
-        "warnings": pd.Series(wl, dtype=object),
+        "warnings": pd.Series([tuple(m for _, m in w) for w in gw], dtype=object),
         "std_error": fit.se,
-        "p_value": pv,
+        "p_value": _p_values(fit, method),
         "df": fit.df,
         "observed": fit.observed,
         "expected": fit.expected,
@@ -846,14 +837,11 @@ def compare_many(
     }
     for name, v in cols.items():
         out[name] = v
-    flow = SampleFlow.start({"rows": p.n_rows})
-    for reason, cnt in p.flow_counts.items():
-        flow = flow.exclude(f"year {reason}", cnt, group="rows")
-    out.attrs["sample_flow"] = flow.to_dict()  # plain data: pandas deep-copies attrs
+    out.attrs["sample_flow"] = p.flow("rows").to_dict()  # plain data: pandas deep-copies attrs
     seen: dict[tuple[type[Warning], str], int] = {}
-    for g in range(G):
-        for cat, msg in _group_warnings(fit, g, method=method, k=kk, horizon=horizon):
-            seen[(cat, msg)] = seen.get((cat, msg), 0) + 1
+    for w in gw:
+        for key in w:
+            seen[key] = seen.get(key, 0) + 1
     for (cat, msg), cnt in seen.items():
         emit_warnings([f"{cnt} of {G} groups: {msg}"], cat)
     return out

@@ -23,7 +23,7 @@ counted in the :class:`~pfseval.result.SampleFlow` (with an :class:`~pfseval.err
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -80,7 +80,6 @@ class RegressionToMeanWarning(PfsevalWarning):
 class _Pairs:
     before: FloatArray
     after: FloatArray
-    ids: tuple[Hashable, ...]
     pos: NDArray[np.int64]
     flow: SampleFlow
     warnings: tuple[str, ...]
@@ -89,10 +88,6 @@ class _Pairs:
 def _check_level(level: float) -> None:
     if not 0 < level < 1:
         raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-
-
-def _numeric(data: pd.DataFrame, col: str, context: str) -> FloatArray:
-    return numeric_column(data, col, context=context)
 
 
 def _row_ids(data: pd.DataFrame, id_column: str | None) -> NDArray[Any]:
@@ -134,8 +129,8 @@ def _pairs(
     group: str = "participants",
 ) -> _Pairs:
     """Complete pairs of ``before``/``after`` with a sample flow for one group of rows."""
-    b = _numeric(data, before, context)
-    a = _numeric(data, after, context)
+    b = numeric_column(data, before, context=context)
+    a = numeric_column(data, after, context=context)
     ids = _row_ids(data, id_column)
     if id_column is not None and id_column in data.columns:
         _check_unique_ids(data[id_column], id_column, context)
@@ -176,7 +171,7 @@ def _pairs(
             "If follow-up is missing for reasons linked to the outcome, the change is biased."
         )
     ok = hb & ha
-    return _Pairs(b[ok], a[ok], tuple(ids[ok].tolist()), pos[ok], flow, tuple(warns))
+    return _Pairs(b[ok], a[ok], pos[ok], flow, tuple(warns))
 
 
 _Warn = tuple[type[Warning], str]
@@ -418,11 +413,7 @@ def signrank_test(
             v, pval, hodges_lehmann(xa), lo, hi, got_level, True, n, n_zero, ties, tuple(msgs)
         )
     # normal approximation
-    _, t = np.unique(r, return_counts=True)
-    z = v - n * (n + 1) / 4
-    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - float((t**3 - t).sum()) / 48)
-    corr = 0.5 * np.sign(z) if correct else 0.0
-    zz = (z - corr) / sigma
+    zz = _w_stat(xa, 0.0, correct)
     pval = float(2 * min(stats.norm.cdf(zz), stats.norm.sf(zz)))
     if use_exact and (ties or n_zero):
         msgs.append("ties or zero changes: normal approximation used instead of the exact test")
@@ -653,25 +644,30 @@ def compare(
     )
 
 
-def _group_mask(data: pd.DataFrame, comparison: str, context: str) -> NDArray[np.bool_]:
-    g = _numeric(data, comparison, context)
-    bad = np.flatnonzero(~np.isin(g, [0.0, 1.0]))
-    if bad.size:
+def _zero_one(
+    data: pd.DataFrame, col: str, context: str, *, missing_ok: bool, message: str, expected: str
+) -> FloatArray:
+    """The column as float, raising for values other than 0 and 1 (and NaN if ``missing_ok``)."""
+    g = numeric_column(data, col, context=context)
+    bad = ~np.isin(g, [0.0, 1.0])
+    if missing_ok:
+        bad &= ~np.isnan(g)
+    rows = np.flatnonzero(bad)
+    if rows.size:
         raise DataValidationError(
             [
                 DataProblem(
-                    column=comparison,
+                    column=col,
                     kind="out_of_range",
-                    message="the comparison-group marker must be 0 (participant) or 1 "
-                    "(comparison group)",
-                    rows=tuple(int(i) for i in bad),
-                    values=tuple(g[bad[:10]].tolist()),
-                    expected="0 or 1, no missing values",
+                    message=message,
+                    rows=tuple(int(i) for i in rows),
+                    values=tuple(g[rows[:10]].tolist()),
+                    expected=expected,
                 )
             ],
             source=context,
         )
-    return np.asarray(g == 1.0)
+    return g
 
 
 def _compare_with_group(
@@ -687,7 +683,15 @@ def _compare_with_group(
     label: str,
 ) -> Estimate:
     context = "prepost.compare(comparison=...)"
-    is_c = _group_mask(data, comparison, context)
+    marker = _zero_one(
+        data,
+        comparison,
+        context,
+        missing_ok=False,
+        message="the comparison-group marker must be 0 (participant) or 1 (comparison group)",
+        expected="0 or 1, no missing values",
+    )
+    is_c = np.asarray(marker == 1.0)
     pp = _pairs(
         data, before, after, strict=strict, id_column=id_column, context=context,
         mask=~is_c, group="participants",
@@ -771,24 +775,6 @@ def _compare_with_group(
 # ---------------------------------------------------------------- binary before/after
 
 
-def _binary(values: FloatArray, col: str, context: str) -> None:
-    bad = np.flatnonzero(~np.isin(values, [0.0, 1.0]) & ~np.isnan(values))
-    if bad.size:
-        raise DataValidationError(
-            [
-                DataProblem(
-                    column=col,
-                    kind="out_of_range",
-                    message="values must be 0/1",
-                    rows=tuple(int(i) for i in bad),
-                    values=tuple(values[bad[:10]].tolist()),
-                    expected="0 (no) or 1 (yes), missing as NaN",
-                )
-            ],
-            source=context,
-        )
-
-
 def newcombe_paired(
     n11: int, n10: int, n01: int, n00: int, *, level: float = 0.95
 ) -> tuple[float, float]:
@@ -855,8 +841,15 @@ def paired_proportions(
     context = "prepost.paired_proportions"
     if mcnemar not in ("auto", "exact", "asymptotic"):
         raise DesignError(f"mcnemar must be 'auto', 'exact' or 'asymptotic', got {mcnemar!r}")
-    _binary(_numeric(data, before, context), before, context)
-    _binary(_numeric(data, after, context), after, context)
+    for col in (before, after):
+        _zero_one(
+            data,
+            col,
+            context,
+            missing_ok=True,
+            message="values must be 0/1",
+            expected="0 (no) or 1 (yes), missing as NaN",
+        )
     pr = _pairs(data, before, after, strict=strict, id_column=id_column, context=context)
     b, a = pr.before, pr.after
     n = len(b)

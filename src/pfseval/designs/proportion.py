@@ -13,14 +13,15 @@ early, such as the Kobe programme completion rate and lifestyle-improvement rate
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from pfseval.designs._checks import require_columns
 from pfseval.errors import (
-    ColumnMissingError,
     DataProblem,
     DataValidationError,
     DesignError,
@@ -36,8 +37,7 @@ _SMALL_N = 30
 
 def _binary(data: pd.DataFrame, column: str, *, context: str) -> pd.Series:
     """The column as float 0/1 with NaN for missing; other values raise naming the rows."""
-    if column not in data.columns:
-        raise ColumnMissingError(column, list(map(str, data.columns)), context=context)
+    require_columns(data, [column], context=context)
     s = pd.to_numeric(data[column], errors="coerce").astype(float)
     raw_missing = data[column].isna().to_numpy()
     bad = (~raw_missing) & ~(s.isin([0.0, 1.0]).to_numpy())
@@ -256,10 +256,8 @@ def mean_of_rates(
         idx = rng.integers(0, M.shape[0], M.shape[0])
         return float(np.mean(np.nanmean(M[idx], axis=0)))
 
-    import warnings as _w
-
-    with _w.catch_warnings():
-        _w.simplefilter("ignore", RuntimeWarning)  # all-missing domain in a resample → nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing domain in a resample → nan
         draws = bootstrap_draws(
             stat, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, desc=label or context
         )

@@ -110,16 +110,6 @@ def _need_frame(data: Any) -> pd.DataFrame:
     return data
 
 
-def _check_columns(data: pd.DataFrame, columns: Sequence[str], context: str) -> None:
-    require_columns(data, columns, context=context)
-
-
-def _numeric(
-    data: pd.DataFrame, column: str, problems: list[DataProblem], *, what: str
-) -> NDArray[np.float64]:
-    return numeric_column(data, column, context="rct.compare", what=what, problems=problems)
-
-
 def _design_column(
     data: pd.DataFrame, column: str | None, problems: list[DataProblem], *, what: str
 ) -> NDArray[Any] | None:
@@ -153,7 +143,7 @@ def _prepare(
     context: str,
 ) -> _Prepared:
     cols = [outcome, arm, *covariates, *(c for c in (strata, cluster, period, id_column) if c)]
-    _check_columns(data, cols, context)
+    require_columns(data, cols, context=context)
     if len(data) == 0:
         raise DesignError(f"{context}: the data frame has no rows")
     problems: list[DataProblem] = []
@@ -173,12 +163,12 @@ def _prepare(
                 expected="0 or 1 in every row (recode the arm; missing arms are not allowed)",
             )
         )
-    y = _numeric(data, outcome, problems, what="the outcome")
-    X = (
-        np.column_stack([_numeric(data, c, problems, what="a covariate") for c in covariates])
-        if covariates
-        else np.empty((len(data), 0))
-    )
+    y = numeric_column(data, outcome, context=context, what="the outcome", problems=problems)
+    covs = [
+        numeric_column(data, c, context=context, what="a covariate", problems=problems)
+        for c in covariates
+    ]
+    X = np.column_stack(covs) if covs else np.empty((len(data), 0))
     s = _design_column(data, strata, problems, what="stratum")
     g = _design_column(data, cluster, problems, what="cluster")
     per = _design_column(data, period, problems, what="period")
@@ -196,7 +186,7 @@ def _prepare(
         keys: list[tuple[Hashable, str]] = [(None, "intervention"), (None, "control")]
         group_of = np.where(z == 1, "intervention", "control")
     else:
-        levels = sorted(pd.unique(per), key=lambda v: (str(type(v)), v))
+        levels = _period_levels(per)
         keys = [(p, f"period {p}: {lab}") for p in levels for lab in _ARMS]
         arm_lab = np.where(z == 1, ": intervention", ": control").astype(object)
         group_of = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(
@@ -286,6 +276,11 @@ def _prepare(
                     "outcome column; a comparison needs people in both arms."
                 )
     return prep
+
+
+def _period_levels(period: NDArray[Any]) -> list[Any]:
+    """The distinct periods in analysis order (sorted; mixed types grouped by type)."""
+    return sorted(pd.unique(period), key=lambda v: (str(type(v)), v))
 
 
 def _duplicate_ids(
@@ -451,7 +446,6 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
     x1, n1 = int(y[z == 1].sum()), int((z == 1).sum())
     x0, n0 = int(y[z == 0].sum()), int((z == 0).sum())
     p1, p0 = x1 / n1, x0 / n0
-    zq = float(stats.norm.ppf(0.5 + level / 2))
     diag: dict[str, Any] = {
         "n_intervention": n1,
         "n_control": n0,
@@ -470,6 +464,7 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
         pbar = (x1 + x0) / (n1 + n0)
         se0 = math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0))
         p = float(2 * stats.norm.sf(abs(d) / se0)) if se0 > 0 else None
+        zq = float(stats.norm.ppf(0.5 + level / 2))
         return _Fit(
             estimand="risk_difference",
             value=d,
@@ -510,14 +505,11 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
         name = "odds ratio"
     diag["haldane_correction"] = corrected
     diag["log_std_error"] = se
-    return _Fit(
-        estimand=measure,
-        value=math.exp(log_v),
-        conf_low=math.exp(log_v - zq * se),
-        conf_high=math.exp(log_v + zq * se),
-        std_error=None,
-        df=math.inf,
-        p_value=float(2 * stats.norm.sf(abs(log_v) / se)) if se > 0 else None,
+    return _log_wald(
+        measure,
+        log_v,
+        se,
+        level,
         method=(
             f"{name} (intervention / control), Wald interval on the log scale"
             + (" with 0.5 added to every cell" if corrected else "")
@@ -525,6 +517,34 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
         n=n1 + n0,
         diagnostics=diag,
         warnings=warns,
+    )
+
+
+def _log_wald(
+    measure: Measure,
+    log_value: float,
+    log_se: float,
+    level: float,
+    *,
+    method: str,
+    n: int,
+    diagnostics: dict[str, Any],
+    warnings: list[tuple[str, type[Warning]]] | None = None,
+) -> _Fit:
+    """A ratio fitted on the log scale: Wald interval and p-value, back-transformed."""
+    zq = float(stats.norm.ppf(0.5 + level / 2))
+    return _Fit(
+        estimand=measure,
+        value=math.exp(log_value),
+        conf_low=math.exp(log_value - zq * log_se),
+        conf_high=math.exp(log_value + zq * log_se),
+        std_error=None,
+        df=math.inf,
+        p_value=float(2 * stats.norm.sf(abs(log_value) / log_se)) if log_se > 0 else None,
+        method=method,
+        n=n,
+        diagnostics=diagnostics,
+        warnings=warnings or [],
     )
 
 
@@ -547,7 +567,6 @@ def _mantel_haenszel(
     c = np.bincount(codes, weights=y * (z == 0), minlength=K)
     n0 = np.bincount(codes, weights=(z == 0).astype(float), minlength=K)
     b, d, n = n1 - a, n0 - c, n1 + n0
-    zq = float(stats.norm.ppf(0.5 + level / 2))
     if measure == "odds_ratio":
         R, S = a * d / n, b * c / n
         P, Q = (a + d) / n, (b + c) / n
@@ -577,14 +596,11 @@ def _mantel_haenszel(
         var = float(((n1 * n0 * (a + c) - a * c * n) / n**2).sum() / (sN * sD))
         name, var_ref = "risk ratio", "Greenland–Robins variance"
     se = math.sqrt(var)
-    return _Fit(
-        estimand=measure,
-        value=math.exp(log_v),
-        conf_low=math.exp(log_v - zq * se),
-        conf_high=math.exp(log_v + zq * se),
-        std_error=None,
-        df=math.inf,
-        p_value=float(2 * stats.norm.sf(abs(log_v) / se)) if se > 0 else None,
+    return _log_wald(
+        measure,
+        log_v,
+        se,
+        level,
         method=(
             f"Mantel–Haenszel {name} (intervention / control) over {K} strata, Wald interval "
             f"on the log scale ({var_ref})"
@@ -599,6 +615,14 @@ def _mantel_haenszel(
             "log_std_error": se,
         },
     )
+
+
+def _unit_range(
+    values: NDArray[Any], codes: NDArray[np.int64]
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Largest and smallest of ``values`` within each unit (cluster) ``0 … U − 1`` of ``codes``."""
+    g = pd.Series(values).groupby(codes)
+    return np.asarray(g.max()), np.asarray(g.min())
 
 
 def _design_matrix(
@@ -727,7 +751,6 @@ def _regression(
     diag["coefficients"] = dict(zip(cols, (float(b) for b in beta), strict=True))
     diag["n_coefficients"] = k
     if cluster is None:
-        V = hc_vcov(X, e, kind="HC2")
         h = np.einsum("ij,jk,ik->i", X, np.linalg.inv(X.T @ X), X)
         if h.max() > 1 - 1e-10:
             raise DesignError(
@@ -735,6 +758,7 @@ def _regression(
                 "with some covariate value in an arm); HC2 is undefined. Fix: use fewer or "
                 "coarser covariates."
             )
+        V = hc_vcov(X, e, kind="HC2")
         se = math.sqrt(float(V[1, 1]))
         df = float(n - k)
         lo, hi = t_interval(value, se, df, level=level)
@@ -743,17 +767,18 @@ def _regression(
         codes_c, uniq = pd.factorize(pd.Series(cluster.astype(str)))
         codes_c = np.asarray(codes_c, dtype=np.int64)
         G = int(uniq.size)
-        per_cluster = pd.crosstab(codes_c, z)
-        mixed = int(np.sum((per_cluster > 0).sum(axis=1) > 1))
-        g1 = int(np.sum(pd.Series(z).groupby(codes_c).max() == 1))
-        g0 = int(np.sum(pd.Series(z).groupby(codes_c).min() == 0))
+        zmax, zmin = _unit_range(z, codes_c)
+        mixed = int(np.sum(zmax != zmin))
+        g1 = int(np.sum(zmax == 1))
+        g0 = int(np.sum(zmin == 0))
+        sizes = np.bincount(codes_c)
         diag.update(
             n_clusters=G,
             n_clusters_intervention=g1,
             n_clusters_control=g0,
             n_clusters_mixed=mixed,
-            cluster_size_min=int(np.bincount(codes_c).min()),
-            cluster_size_max=int(np.bincount(codes_c).max()),
+            cluster_size_min=int(sizes.min()),
+            cluster_size_max=int(sizes.max()),
         )
         if min(g1, g0) < 2:
             raise DesignError(
@@ -1101,7 +1126,7 @@ def _combine_periods(
     common: dict[str, Any],
 ) -> Estimate:
     assert prep.period is not None
-    levels = sorted(pd.unique(prep.period), key=lambda v: (str(type(v)), v))
+    levels = _period_levels(prep.period)
     fits: list[_Fit] = []
     related: dict[str, Estimate] = {}
     warns: list[tuple[str, type[Warning]]] = list(prep.warnings)
@@ -1141,6 +1166,7 @@ def _combine_periods(
     finite = np.isfinite(dfs)
     denom = float(np.sum(terms[finite] ** 2 / dfs[finite]))
     df = float(terms.sum() ** 2 / denom) if denom > 0 else math.inf
+    p_value: float | None
     if math.isinf(df):
         q = float(stats.norm.ppf(0.5 + level / 2))
         lo, hi = value - q * se, value + q * se
@@ -1148,7 +1174,7 @@ def _combine_periods(
         ci_txt = "normal interval"
     else:
         lo, hi = t_interval(value, se, df, level=level)
-        p_value = float(2 * stats.t.sf(abs(value) / se, df))
+        p_value = _t_p(value, se, df)
         ci_txt = f"t interval with Satterthwaite df ({df:.1f})"
     first = fits[0].method
     method = (
@@ -1283,8 +1309,7 @@ def permutation_test(
     if prep.cluster is not None:
         ucodes, uniq = pd.factorize(pd.Series(prep.cluster.astype(str)))
         ucodes = np.asarray(ucodes, dtype=np.int64)
-        zmax = np.asarray(pd.Series(z).groupby(ucodes).max())
-        zmin = np.asarray(pd.Series(z).groupby(ucodes).min())
+        zmax, zmin = _unit_range(z, ucodes)
         mixed = np.flatnonzero(zmax != zmin)
         if mixed.size:
             raise DesignError(
@@ -1302,8 +1327,7 @@ def permutation_test(
     if prep.strata is not None:
         s_str = prep.strata.astype(str)
         scode_person = np.unique(s_str, return_inverse=True)[1]
-        smax = np.asarray(pd.Series(scode_person).groupby(ucodes).max())
-        smin = np.asarray(pd.Series(scode_person).groupby(ucodes).min())
+        smax, smin = _unit_range(scode_person, ucodes)
         s_unit = smax.astype(np.int64)
         if np.any(smax != smin):
             raise DesignError(

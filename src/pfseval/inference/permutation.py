@@ -56,6 +56,10 @@ def _as_bool(z: ArrayLike) -> NDArray[np.bool_]:
     return za.astype(bool)
 
 
+def _count(zb: NDArray[np.bool_], groups: list[NDArray[np.intp]]) -> int:
+    return math.prod(math.comb(ix.size, int(zb[ix].sum())) for ix in groups)
+
+
 def count_assignments(z: ArrayLike, *, blocks: ArrayLike | None = None) -> int:
     """Number of distinct assignments with the same number of treated units per block.
 
@@ -74,7 +78,7 @@ def count_assignments(z: ArrayLike, *, blocks: ArrayLike | None = None) -> int:
     4
     """
     zb = _as_bool(z)
-    return math.prod(math.comb(ix.size, int(zb[ix].sum())) for ix in _blocks(zb, blocks))
+    return _count(zb, _blocks(zb, blocks))
 
 
 def iter_assignments(
@@ -105,7 +109,7 @@ def iter_assignments(
         raise ValueError(f"n_perm must be at least 1, got {n_perm}")
     zb = _as_bool(z)
     groups = _blocks(zb, blocks)
-    total = count_assignments(zb, blocks=blocks)
+    total = _count(zb, groups)
     chunk = max(1, _CHUNK_CELLS // max(1, zb.size))
     if total <= n_perm:
         combos: list[NDArray[np.bool_]] = []

@@ -27,12 +27,14 @@ Conventions
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from pfseval.errors import ColumnMissingError, DataProblem, DataValidationError
+from pfseval.designs._checks import require_columns
+from pfseval.errors import DataProblem, DataValidationError
 
 __all__ = [
     "CKD_G_LABELS",
@@ -138,6 +140,20 @@ def _check(problems: list[DataProblem], *, source: str) -> None:
         raise DataValidationError(problems, source=source)
 
 
+def _invalid(
+    column: str, kind: str, message: str, bad: np.ndarray, values: np.ndarray, expected: str
+) -> DataProblem:
+    """A problem at the positions where ``bad`` holds, with (up to 50 of) their ``values``."""
+    return DataProblem(
+        column=column,
+        kind=kind,
+        message=message,
+        rows=tuple(int(i) for i in np.flatnonzero(bad)),
+        values=tuple(float(v) for v in values[bad][:50]),
+        expected=expected,
+    )
+
+
 def egfr_jsn(creatinine: Any, age: Any, sex: Any) -> Any:
     """Estimated GFR (mL/min/1.73m²) by the Japanese Society of Nephrology equation.
 
@@ -173,24 +189,21 @@ def egfr_jsn(creatinine: Any, age: Any, sex: Any) -> Any:
     (cr, a, s), index, scalar = _prep(
         creatinine, age, sex, names=("creatinine", "age", "sex"), source="egfr_jsn"
     )
-    problems: list[DataProblem] = []
-    for name, bad, expected in (
-        ("creatinine", cr <= 0, "creatinine > 0 mg/dL"),
-        ("age", a < 18, "age ≥ 18 years (the JSN equation is for adults)"),
-        ("sex", np.isfinite(s) & (s != 1) & (s != 2), "1 (male) or 2 (female)"),
-    ):
-        if bad.any():
-            vals = (cr if name == "creatinine" else a if name == "age" else s)[bad]
-            problems.append(
-                DataProblem(
-                    column=name,
-                    kind="out_of_range" if name != "sex" else "unknown_code",
-                    message="invalid input to the JSN eGFR equation",
-                    rows=tuple(int(i) for i in np.flatnonzero(bad)),
-                    values=tuple(float(v) for v in vals[:50]),
-                    expected=expected,
-                )
-            )
+    problems = [
+        _invalid(name, kind, "invalid input to the JSN eGFR equation", bad, values, expected)
+        for name, values, bad, kind, expected in (
+            ("creatinine", cr, cr <= 0, "out_of_range", "creatinine > 0 mg/dL"),
+            ("age", a, a < 18, "out_of_range", "age ≥ 18 years (the JSN equation is for adults)"),
+            (
+                "sex",
+                s,
+                np.isfinite(s) & (s != 1) & (s != 2),
+                "unknown_code",
+                "1 (male) or 2 (female)",
+            ),
+        )
+        if bad.any()
+    ]
     _check(problems, source="egfr_jsn")
     with np.errstate(invalid="ignore", divide="ignore"):
         egfr = 194.0 * cr**-1.094 * a**-0.287 * np.where(s == 2, 0.739, 1.0)
@@ -242,9 +255,7 @@ def fill_egfr(
     >>> n, filled["egfr"].round(2).tolist()
     (1, [70.0, 44.27, nan])
     """
-    for c in (creatinine, age, sex):
-        if c not in df.columns:
-            raise ColumnMissingError(c, list(map(str, df.columns)), context="fill_egfr")
+    require_columns(df, [creatinine, age, sex], context="fill_egfr")
     out = df.copy()
     current = (
         pd.to_numeric(out[egfr], errors="raise").to_numpy(dtype=float, na_value=np.nan)
@@ -263,17 +274,7 @@ def fill_egfr(
             new[need] = egfr_jsn(cr[need], a[need], s[need])
         except DataValidationError as exc:  # re-number rows as positions in df
             pos = np.flatnonzero(need)
-            probs = [
-                DataProblem(
-                    column=p.column,
-                    kind=p.kind,
-                    message=p.message,
-                    rows=tuple(int(pos[r]) for r in p.rows),
-                    values=p.values,
-                    expected=p.expected,
-                )
-                for p in exc.problems
-            ]
+            probs = [replace(p, rows=tuple(int(pos[r]) for r in p.rows)) for p in exc.problems]
             raise DataValidationError(probs, source="fill_egfr") from exc
     out[egfr] = new
     if indicator is not None:
@@ -303,18 +304,8 @@ def ckd_g_stage(egfr: Any) -> Any:
     """
     (e,), index, scalar = _prep(egfr, names=("egfr",), source="ckd_g_stage")
     if np.any(e < 0):
-        bad = np.flatnonzero(e < 0)
         _check(
-            [
-                DataProblem(
-                    column="egfr",
-                    kind="out_of_range",
-                    message="negative eGFR",
-                    rows=tuple(int(i) for i in bad),
-                    values=tuple(float(v) for v in e[bad][:50]),
-                    expected="eGFR ≥ 0",
-                )
-            ],
+            [_invalid("egfr", "out_of_range", "negative eGFR", e < 0, e, "eGFR ≥ 0")],
             source="ckd_g_stage",
         )
     # number of lower bounds the value falls below = stage index (0 = G1 ... 5 = G5)
@@ -382,28 +373,20 @@ def ckd_a_stage(
         bad = np.isfinite(dip) & ~np.isin(dip, [0, 1, 2, 3, 4])
         if bad.any():
             problems.append(
-                DataProblem(
-                    column="urine_protein",
-                    kind="unknown_code",
-                    message="dipstick code outside 0–4",
-                    rows=tuple(int(i) for i in np.flatnonzero(bad)),
-                    values=tuple(float(v) for v in dip[bad][:50]),
-                    expected="0 (−), 1 (±), 2 (+), 3 (2+), 4 (3+)",
+                _invalid(
+                    "urine_protein",
+                    "unknown_code",
+                    "dipstick code outside 0–4",
+                    bad,
+                    dip,
+                    "0 (−), 1 (±), 2 (+), 3 (2+), 4 (3+)",
                 )
             )
     for name in ("uacr", "upcr"):
         v = vals.get(name)
         if v is not None and np.any(v < 0):
-            bad = v < 0
             problems.append(
-                DataProblem(
-                    column=name,
-                    kind="out_of_range",
-                    message="negative ratio",
-                    rows=tuple(int(i) for i in np.flatnonzero(bad)),
-                    values=tuple(float(x) for x in v[bad][:50]),
-                    expected=f"{name} ≥ 0",
-                )
+                _invalid(name, "out_of_range", "negative ratio", v < 0, v, f"{name} ≥ 0")
             )
     _check(problems, source="ckd_a_stage")
     codes = np.full(n, -1, dtype=np.int64)

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pfseval.errors import ColumnMissingError, DataProblem, DataValidationError
-from pfseval.io.validation import _as_text
+from pfseval.designs._checks import require_columns
+from pfseval.errors import DataProblem, DataValidationError
+from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
 from pfseval.result import SampleFlow
 
 __all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
 
-FOLLOW_SUFFIX = "_follow"
 NO_RECORD = "no follow-up health-check record"
 
 
@@ -78,12 +78,14 @@ class LinkedCohort:
 
 
 def _id_problems(ids: pd.Series, frame: str, id_col: str) -> list[DataProblem]:
+    """Missing and duplicated ids of one year's frame (column ``"<id_col> (<frame>)"``)."""
+    column = f"{id_col} ({frame})"
     problems = []
     missing = ids.isna().to_numpy()
     if missing.any():
         problems.append(
             DataProblem(
-                column=id_col,
+                column=column,
                 kind="missing",
                 message=f"{int(missing.sum())} {frame} record(s) without a person id cannot be "
                 "linked. Fix: supply the ids or remove the records (and account for them).",
@@ -94,7 +96,7 @@ def _id_problems(ids: pd.Series, frame: str, id_col: str) -> list[DataProblem]:
     if dup.any():
         problems.append(
             DataProblem(
-                column=id_col,
+                column=column,
                 kind="duplicate",
                 message=f"{int(dup.sum())} {frame} records share "
                 f"{ids[dup].nunique()} id(s). Fix: keep one record per person in each year.",
@@ -150,33 +152,16 @@ def link_years(
     >>> link_years(base, follow).data["followup_years"].tolist()
     [nan, 3.0]
     """
-    for frame, df in (("baseline", baseline), ("follow-up", followup)):
-        if id_col not in df.columns:
-            raise ColumnMissingError(
-                id_col, list(map(str, df.columns)), context=f"link_years ({frame})"
-            )
-    for item in require:
-        if item not in followup.columns:
-            raise ColumnMissingError(
-                item, list(map(str, followup.columns)), context="link_years(require=...)"
-            )
+    require_columns(baseline, [id_col], context="link_years (baseline)")
+    require_columns(followup, [id_col], context="link_years (follow-up)")
+    require_columns(followup, require, context="link_years(require=...)")
     key_b = _as_text(baseline[id_col]).reset_index(drop=True)
     key_f = _as_text(followup[id_col]).reset_index(drop=True)
-    problems_b = _id_problems(key_b, "baseline", id_col)
-    problems_f = _id_problems(key_f, "follow-up", id_col)
-    clash = [c for c in baseline.columns if str(c).endswith(FOLLOW_SUFFIX)]
     problems = [
-        DataProblem(
-            column=p.column + f" ({frame})",
-            kind=p.kind,
-            message=p.message,
-            rows=p.rows,
-            values=p.values,
-            expected=p.expected,
-        )
-        for frame, ps in (("baseline", problems_b), ("follow-up", problems_f))
-        for p in ps
+        *_id_problems(key_b, "baseline", id_col),
+        *_id_problems(key_f, "follow-up", id_col),
     ]
+    clash = [c for c in baseline.columns if str(c).endswith(FOLLOW_SUFFIX)]
     if clash:
         problems.append(
             DataProblem(

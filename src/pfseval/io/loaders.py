@@ -123,8 +123,9 @@ def _read_raw(path: Path, encoding: str | None) -> tuple[pd.DataFrame, np.ndarra
     headers = ["" if pd.isna(h) else str(h).strip() for h in table.iloc[0]]
     df = table.iloc[1:].reset_index(drop=True)
     df.columns = pd.Index(headers, dtype=object)
-    simple = '"' not in text and "\r" not in text.replace("\r\n", "\n")
-    if simple and "\n\n" not in text.replace("\r\n", "\n").rstrip("\n"):
+    # Without quotes, lone CRs or blank lines, record i (0-based) is on line i + 2.
+    unix = text.replace("\r\n", "\n")
+    if '"' not in text and "\r" not in unix and "\n\n" not in unix.rstrip("\n"):
         lines = np.arange(2, len(df) + 2, dtype=np.int64)
     else:
         lines = _record_lines(text, sep)

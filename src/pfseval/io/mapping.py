@@ -159,13 +159,10 @@ def resolve_columns(
     used_keys: set[str] = set()
     targets: list[object] = []
     for h in headers:
-        hs = str(h)
-        if hs in table:
-            targets.append(table[hs])
-            used_keys.add(normalise_header(hs))
-        elif normalise_header(hs) in by_norm:
-            targets.append(by_norm[normalise_header(hs)])
-            used_keys.add(normalise_header(hs))
+        hs, key = str(h), normalise_header(h)
+        if hs in table or key in by_norm:
+            targets.append(table[hs] if hs in table else by_norm[key])
+            used_keys.add(key)
         else:
             targets.append(canonical_name(hs) or h)
     for k in table:

@@ -183,6 +183,15 @@ def _text_to_number(text: str) -> float | None:
     return x if np.isfinite(x) else None  # "inf" / "nan" text is not a measurement
 
 
+def _factorize_numbers(s: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """Each cell's code (−1 when missing), the distinct values, and each distinct value as a
+    float (NaN when it is not a plain number): each distinct text is parsed once."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    return codes, uniq, parsed
+
+
 def _parse_numeric(
     s: pd.Series, spec: ColumnSpec
 ) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[int, int]]]:
@@ -196,9 +205,7 @@ def _parse_numeric(
         infinite = np.isinf(values)
         return np.where(infinite, np.nan, values), infinite, {}
     # Each distinct text is parsed once: numbers first, then the text rules for the rest.
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
-    parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    codes, uniq, parsed = _factorize_numbers(s)
     bad_u = np.zeros(len(uniq), dtype=bool)
     used: dict[str, tuple[int, int]] = {}
     todo = np.flatnonzero(~np.isfinite(parsed))
@@ -245,7 +252,8 @@ def _as_text(s: pd.Series) -> pd.Series:
 _STR: Any = pd.Series(["a"]).dtype  # the default string dtype: ``str`` in pandas 3, else object
 
 
-_FOLLOW = "_follow"
+FOLLOW_SUFFIX = "_follow"
+"""Suffix of follow-up copies of vocabulary columns (``egfr_follow``), as made by ``link_years``."""
 _LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
 
 
@@ -255,8 +263,8 @@ def _spec_for(col: object) -> ColumnSpec | None:
         return None
     if col in VOCABULARY:
         return VOCABULARY[col]
-    if col.endswith(_FOLLOW) and col[: -len(_FOLLOW)] in VOCABULARY:
-        base = VOCABULARY[col[: -len(_FOLLOW)]]
+    if col.endswith(FOLLOW_SUFFIX) and col[: -len(FOLLOW_SUFFIX)] in VOCABULARY:
+        base = VOCABULARY[col[: -len(FOLLOW_SUFFIX)]]
         return None if base.required else base
     return None
 
@@ -268,11 +276,9 @@ def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
         pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
     ):
         return s, False
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    codes, uniq, parsed = _factorize_numbers(s)
     if len(uniq) == 0:
         return s, False
-    parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if not np.all(np.isfinite(parsed)):
         return s, False
     if any(isinstance(u, str) and _LEADING_ZERO.match(u) for u in uniq):

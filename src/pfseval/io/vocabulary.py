@@ -171,8 +171,7 @@ def normalise_value(text: str) -> str:
     >>> normalise_value(" − ")
     '-'
     """
-    s = unicodedata.normalize("NFKC", str(text)).translate(_MINUS_LIKE)
-    s = re.sub(r"\s+", "", s).casefold()
+    s = normalise_header(text)
     if len(s) >= 2 and s[0] == "(" and s[-1] == ")":
         s = s[1:-1]
     return s

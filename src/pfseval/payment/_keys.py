@@ -104,6 +104,16 @@ class Reader:
             )
         return value
 
+    def opt_number(self, t: Mapping[str, Any], key: str, **kw: Any) -> float | None:
+        """``t[key]`` checked by :meth:`number` (named ``key`` in messages); None when absent."""
+        return self.at(key).number(t[key], what=key, **kw) if key in t else None
+
+    def opt_string(
+        self, t: Mapping[str, Any], key: str, *, choices: Collection[str] | None = None
+    ) -> str | None:
+        """``t[key]`` checked by :meth:`string`; None when absent."""
+        return self.at(key).string(t[key], choices=choices) if key in t else None
+
     def boolean(self, value: Any) -> bool:
         if not isinstance(value, bool):
             self.fail(f"expected true or false, got {_kind(value)}.")

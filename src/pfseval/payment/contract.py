@@ -100,8 +100,7 @@ class Component:
     @property
     def upper(self) -> float | None:
         """The highest amount the component may pay: the smaller of cap and allocation."""
-        lims = [v for v in (self.cap, self.allocation) if v is not None]
-        return min(lims) if lims else None
+        return _upper_limit(self.cap, self.allocation)
 
     def amounts(
         self, x: NDArray[np.float64], *, rounding: str, rounding_unit: float
@@ -156,6 +155,7 @@ class Component:
 class Payments:
     """Vectorised payments for ``n`` sets of indicator values (one row each)."""
 
+    values: NDArray[np.float64]  # (n, k) values the schedules used (after value_decimals)
     raw: NDArray[np.float64]  # (n, k) per component
     capped: NDArray[np.float64]
     rounded: NDArray[np.float64]
@@ -235,13 +235,9 @@ class Contract:
         name = r.at("name").string(c["name"])
         unit = r.at("unit").string(c["unit"], choices=tuple(UNITS))
         rounding = r.at("rounding").string(c["rounding"], choices=ROUNDING_RULES)
-        runit = (
-            r.at("rounding_unit").number(c["rounding_unit"], positive=True, what="rounding_unit")
-            if "rounding_unit" in c
-            else 1
-        )
-        cap = r.at("cap").number(c["cap"], minimum=0, what="cap") if "cap" in c else None
-        desc = r.at("description").string(c["description"]) if "description" in c else None
+        runit = r.opt_number(c, "rounding_unit", positive=True)
+        cap = r.opt_number(c, "cap", minimum=0)
+        desc = r.opt_string(c, "description")
         vdec = (
             _decimals(r.at("value_decimals"), c["value_decimals"])
             if "value_decimals" in c
@@ -269,7 +265,7 @@ class Contract:
             name=name,
             unit=unit,
             rounding=rounding,
-            rounding_unit=runit,
+            rounding_unit=1 if runit is None else runit,
             cap=cap,
             fixed=fixed,
             components=comps,
@@ -407,6 +403,7 @@ class Contract:
         hi = np.inf if self.cap is None else self.cap
         total = np.clip(subtotal, 0.0, hi)
         return Payments(
+            values=v,
             raw=raw,
             capped=capped,
             rounded=rounded,
@@ -488,11 +485,17 @@ class Contract:
             raise ValueError(f"basis must be one of {BASES}, got {basis!r}")
         values, notes = self.indicator_values(indicators, basis=basis)
         pay = self.payments(np.array([values]))
-        used = [float(x) for x in self.values_used(np.array([values]))[0]]
+        used = [float(x) for x in pay.values[0]]
         return build_result(self, used, pay, basis=basis, notes=notes, estimates=values)
 
 
 # ---------------------------------------------------------------- parsing helpers
+
+
+def _upper_limit(cap: float | None, allocation: float | None) -> float | None:
+    """The smaller of a component's cap and allocation (None when it has neither)."""
+    lims = [v for v in (cap, allocation) if v is not None]
+    return min(lims) if lims else None
 
 
 def _fixed_from(r: Reader, d: Any) -> FixedPayment:
@@ -501,8 +504,8 @@ def _fixed_from(r: Reader, d: Any) -> FixedPayment:
     return FixedPayment(
         label=r.at("label").string(t["label"]),
         amount=r.at("amount").number(t["amount"], minimum=0, what="amount"),
-        timing=r.at("timing").string(t["timing"]) if "timing" in t else None,
-        description=r.at("description").string(t["description"]) if "description" in t else None,
+        timing=r.opt_string(t, "timing"),
+        description=r.opt_string(t, "description"),
     )
 
 
@@ -524,22 +527,18 @@ def _component_from(r: Reader, d: Any) -> Component:
         ),
     )
     schedule = schedule_from_dict(t["schedule"], path=f"{r.path}.schedule", file=r.file)
-
-    def opt_num(key: str, **kw: Any) -> float | None:
-        return r.at(key).number(t[key], what=key, **kw) if key in t else None
-
-    allocation = opt_num("allocation", minimum=0)
+    allocation = r.opt_number(t, "allocation", minimum=0)
     if allocation is None and schedule.needs_allocation:
         r.at("allocation").fail(
             f"schedule type {schedule.type!r} pays a share of the allocation, but no allocation "
             "is given. Fix: add `allocation = <amount>`."
         )
-    cap = opt_num("cap", minimum=0)
-    floor = opt_num("floor")
-    uppers = [v for v in (cap, allocation) if v is not None]
-    if floor is not None and uppers and floor > min(uppers):
+    cap = r.opt_number(t, "cap", minimum=0)
+    floor = r.opt_number(t, "floor")
+    upper = _upper_limit(cap, allocation)
+    if floor is not None and upper is not None and floor > upper:
         r.at("floor").fail(
-            f"floor {floor:g} is above the component's upper limit {min(uppers):g} (its cap or "
+            f"floor {floor:g} is above the component's upper limit {upper:g} (its cap or "
             "allocation). Fix: lower the floor or raise the cap."
         )
     return Component(
@@ -547,22 +546,18 @@ def _component_from(r: Reader, d: Any) -> Component:
         label=r.at("label").string(t["label"]),
         schedule=schedule,
         allocation=allocation,
-        basis=r.at("basis").string(t["basis"], choices=BASES) if "basis" in t else "point",  # type: ignore[arg-type]
+        basis=r.opt_string(t, "basis", choices=BASES) or "point",  # type: ignore[arg-type]
         cap=cap,
         floor=floor,
-        rounding=(
-            r.at("rounding").string(t["rounding"], choices=ROUNDING_RULES)
-            if "rounding" in t
-            else None
-        ),
-        rounding_unit=opt_num("rounding_unit", positive=True),
+        rounding=r.opt_string(t, "rounding", choices=ROUNDING_RULES),
+        rounding_unit=r.opt_number(t, "rounding_unit", positive=True),
         value_decimals=(
             _decimals(r.at("value_decimals"), t["value_decimals"])
             if "value_decimals" in t
             else None
         ),
-        timing=r.at("timing").string(t["timing"]) if "timing" in t else None,
-        description=r.at("description").string(t["description"]) if "description" in t else None,
+        timing=r.opt_string(t, "timing"),
+        description=r.opt_string(t, "description"),
     )
 
 

@@ -13,7 +13,7 @@ from pfseval.payment.schedules import ROUNDING_WORDS, Lang, fmt_amount
 from pfseval.result import emit_warnings, provenance, to_jsonable
 
 if TYPE_CHECKING:
-    from pfseval.payment.contract import Contract, Payments
+    from pfseval.payment.contract import Component, Contract, Payments
 
 __all__ = ["BREAKDOWN_COLUMNS", "PaymentResult", "build_result"]
 
@@ -32,10 +32,7 @@ BREAKDOWN_COLUMNS = (
     "amount_rounded",
     "component_cap_applied",
 )
-_CAP_WORDS: tuple[tuple[Lang, tuple[str, str]], ...] = (
-    ("ja", ("上限", "下限")),
-    ("en", ("capped at", "floor")),
-)
+_CAP_WORDS: dict[Lang, tuple[str, str]] = {"ja": ("上限", "下限"), "en": ("capped at", "floor")}
 _BASIS_WORDS = {
     "ja": {"point": "点推定値", "conf_low": "信頼区間下限", "conf_high": "信頼区間上限"},
     "en": {"point": "point estimate", "conf_low": "lower CI limit", "conf_high": "upper CI limit"},
@@ -237,24 +234,20 @@ class PaymentResult:
             )
         out = list(self.formulas[lang])
         comps = iter(self.contract.components)
-        words = dict(_CAP_WORDS)[lang]
         for i, r in enumerate(self.rows):
             if r["kind"] != "outcome":
                 continue
-            comp = next(comps)
             d = decimals if isinstance(decimals, int) else decimals.get(str(r["indicator"]))
-            _, formula = comp.schedule.describe(
-                float(r["value"]), comp.allocation, lang, decimals=d
-            )
             out[i] = _component_formula(
-                formula,
+                next(comps),
+                float(r["value"]),
                 float(r["amount_raw"]),
                 float(r["amount_after_component_caps"]),
                 float(r["amount_rounded"]),
-                comp.rounding or self.contract.rounding,
+                self.contract.rounding,
                 self.unit,
                 lang,
-                words,
+                decimals=d,
             )
         return tuple(out)
 
@@ -268,21 +261,26 @@ class PaymentResult:
 
 
 def _component_formula(
-    formula: str,
+    comp: Component,
+    x: float,
     raw: float,
     capped: float,
     rounded: float,
-    rule: str,
+    contract_rounding: str,
     unit: str,
     lang: Lang,
-    cap_words: tuple[str, str],
+    *,
+    decimals: int | None = None,
 ) -> str:
+    """The audit-trail formula of one component: schedule, caps, rounding."""
     ja = lang == "ja"
-    text = formula
+    _, text = comp.schedule.describe(x, comp.allocation, lang, decimals=decimals)
+    cap_word, floor_word = _CAP_WORDS[lang]
     if capped < raw:
-        text += f" → {cap_words[0]} {fmt_amount(capped)}"
+        text += f" → {cap_word} {fmt_amount(capped)}"
     elif capped > raw:
-        text += f" → {cap_words[1]} {fmt_amount(capped)}"
+        text += f" → {floor_word} {fmt_amount(capped)}"
+    rule = comp.rounding or contract_rounding
     word = ROUNDING_WORDS[lang][rule]
     if rule == "none":
         return f"{text} → {fmt_amount(rounded)}{unit}"
@@ -333,7 +331,6 @@ def build_result(
     for j, comp in enumerate(contract.components):
         x = float(values[j])
         raw, capped, rounded = (float(a[0, j]) for a in (pay.raw, pay.capped, pay.rounded))
-        rule = comp.rounding or contract.rounding
         step_en, _ = comp.schedule.describe(x, comp.allocation, "en")
         rows.append(
             {
@@ -352,10 +349,11 @@ def build_result(
                 "component_cap_applied": capped != raw,
             }
         )
-        for lang, words in _CAP_WORDS:
-            _, formula = comp.schedule.describe(x, comp.allocation, lang)
+        for lang in _CAP_WORDS:
             formulas[lang].append(
-                _component_formula(formula, raw, capped, rounded, rule, contract.unit, lang, words)
+                _component_formula(
+                    comp, x, raw, capped, rounded, contract.rounding, contract.unit, lang
+                )
             )
     warnings = tuple(notes)
     if float(pay.subtotal[0]) < 0:

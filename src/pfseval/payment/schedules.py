@@ -142,8 +142,7 @@ def round_values(values: ArrayLike, *, decimals: int) -> NDArray[np.float64]:
     return np.round(np.sign(a) * r / scale, decimals) + 0.0
 
 
-def _f(x: float) -> str:
-    return fmt_amount(x)
+_f = fmt_amount
 
 
 def _sig(x: float, digits: int) -> str:
@@ -609,14 +608,12 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
     if kind == "proportional":
         r.keys(t, required=("type", "target"), optional=("lower",))
         target = r.at("target").number(t["target"], positive=True, what="target")
-        lower = None
-        if "lower" in t:
-            lower = r.at("lower").number(t["lower"], what="lower")
-            if lower >= target:
-                r.at("lower").fail(
-                    f"lower limit {lower:g} must be below the target {target:g}. "
-                    "Fix: lower the lower limit or raise the target."
-                )
+        lower = r.opt_number(t, "lower")
+        if lower is not None and lower >= target:
+            r.at("lower").fail(
+                f"lower limit {lower:g} must be below the target {target:g}. "
+                "Fix: lower the lower limit or raise the target."
+            )
         return Proportional(target=target, lower=lower)
     if kind == "per_unit":
         r.keys(
@@ -625,16 +622,8 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
         ua = r.at("unit_amount").number(t["unit_amount"], what="unit_amount")
         if ua == 0:
             r.at("unit_amount").fail("unit_amount must not be 0. Fix: give the amount per unit.")
-        mx = (
-            r.at("max_units").number(t["max_units"], minimum=0, what="max_units")
-            if "max_units" in t
-            else None
-        )
-        mn = (
-            r.at("min_units").number(t["min_units"], minimum=0, what="min_units")
-            if "min_units" in t
-            else None
-        )
+        mx = r.opt_number(t, "max_units", minimum=0)
+        mn = r.opt_number(t, "min_units", minimum=0)
         if mx is not None and mn is not None and mn > mx:
             r.at("min_units").fail(
                 f"min_units {mn:g} is greater than max_units {mx:g}. Fix: swap or correct them."
@@ -659,7 +648,7 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
         pts = r.at("points").pairs(t["points"], second="amount")
         if len(pts) < 2:
             r.at("points").fail("interpolate needs at least 2 points. Fix: add a second point.")
-        below = r.at("below").number(t["below"], what="below") if "below" in t else None
+        below = r.opt_number(t, "below")
         return Interpolate(points=tuple(pts), below=below)
     # pass_fail
     r.keys(t, required=("type", "threshold"), optional=())

@@ -47,13 +47,10 @@ def payment_at_bounds(contract: Contract, indicators: Indicators) -> pd.DataFram
     for scenario in SCENARIOS:
         res = contract.evaluate(indicators, basis=scenario)  # type: ignore[arg-type]
         row: dict[str, Any] = {"scenario": scenario}
-        bd = res.breakdown
-        comp = bd[bd["kind"] == "outcome"]
-        for label, value, amount in zip(
-            comp["label"], comp["value"], comp["amount_rounded"], strict=True
-        ):
-            row[f"{label}: value"] = value
-            row[label] = amount
+        for r in res.rows:
+            if r["kind"] == "outcome":
+                row[f"{r['label']}: value"] = r["value"]
+                row[r["label"]] = r["amount_rounded"]
         row.update(
             fixed=res.fixed,
             subtotal=res.subtotal,

@@ -140,6 +140,21 @@ def format_count(count: float | None, *, suppressed: bool = False, min_cell: int
     return f"{round(float(count)):,}"
 
 
+def _small(v: NDArray[np.float64], min_cell: int) -> NDArray[np.bool_]:
+    """:func:`is_small` of every cell at once."""
+    return (v > 0) & (v < min_cell)
+
+
+def _relation_matrix(relations: Sequence[Relation], n: int) -> NDArray[np.float64]:
+    """One row per relation: ``+1`` at the total, ``-1`` at each part (``A @ v == 0``)."""
+    A = np.zeros((len(relations), n))
+    for r, (tot, parts) in enumerate(relations):
+        A[r, tot] += 1.0
+        for p in parts:
+            A[r, p] -= 1.0
+    return A
+
+
 def _bounds(v: NDArray[np.float64], hidden: NDArray[np.bool_], m: int) -> list[tuple[float, Any]]:
     """What a reader knows about each cell: its value, ``[1, m-1]`` for ``<m``, and for a
     ``*`` cell at least ``m`` (at least 0 when it is a hidden zero)."""
@@ -246,14 +261,10 @@ def suppress_linked(
     v = np.asarray(values, dtype=float)
     n = v.size
     free = np.zeros(n, dtype=bool) if exempt is None else np.asarray(exempt, dtype=bool)
-    hidden = np.array([is_small(x, min_cell=min_cell) for x in v], dtype=bool) & ~free
+    hidden = _small(v, min_cell) & ~free
     if force is not None:
         hidden |= np.asarray(force, dtype=bool) & ~free
-    A = np.zeros((len(relations), n))
-    for r, (tot, parts) in enumerate(relations):
-        A[r, tot] += 1.0
-        for p in parts:
-            A[r, p] -= 1.0
+    A = _relation_matrix(relations, n)
     members = [[tot, *parts] for tot, parts in relations]
 
     def cost(c: int) -> tuple[bool, bool, float, int]:
@@ -366,68 +377,57 @@ class CountLedger:
         exempt = np.asarray(self._exempt, dtype=bool)
         # first what the small counts force whatever the complements chosen (a rate's other
         # counts, the same count shown elsewhere), so complements are chosen knowing it
-        force = self._closure(
-            np.array([is_small(x, min_cell=self.min_cell) for x in self._values], dtype=bool)
-            & ~exempt,
-            exempt,
-        )
+        small = _small(np.asarray(self._values, dtype=float), self.min_cell) & ~exempt
+        force = self._closure(small, exempt)
         for _ in range(len(self._values) + 1):
             hidden = suppress_linked(
                 self._values, self._relations, min_cell=self.min_cell, force=force, exempt=exempt
             )
-            changed = False
-            # a count of people equal to a hidden one is hidden too: the same number shown
-            # elsewhere (e.g. a domain denominator equal to the indicator's n) would reveal it
-            vals = np.asarray(self._values)
-            same = np.isin(vals, vals[hidden & (vals > 0)]) & (vals > 0) & ~hidden & ~exempt
-            if same.any():
-                force |= same
-                changed = True
-            for any_of, then in self._implications:
-                j = self._keys[then]
-                if not hidden[j] and not exempt[j] and any(hidden[self._keys[k]] for k in any_of):
-                    force[j] = True
-                    changed = True
-            if not changed:
+            more = self._unmet(hidden, exempt)
+            if not more.any():
                 break
+            force |= more
         self._hidden = self._prune(hidden, exempt)
+
+    def _unmet(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Published counts of people that the rules say must be hidden as well, given
+        ``hidden``: a count equal to a hidden one (the same number shown elsewhere, e.g. a
+        domain denominator equal to the indicator's n, would reveal it) and the ``then`` of
+        every implication (:meth:`hide_if`) with a hidden ``any_of``."""
+        v = np.asarray(self._values, dtype=float)
+        out = np.isin(v, v[hidden & (v > 0)]) & (v > 0)
+        for any_of, then in self._implications:
+            if any(hidden[self._keys[k]] for k in any_of):
+                out[self._keys[then]] = True
+        return out & ~hidden & ~exempt
 
     def _closure(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """``hidden`` with every count the same-value and rate rules then hide."""
-        v = np.asarray(self._values, dtype=float)
         out = hidden.copy()
         for _ in range(len(self._values) + 1):
-            new = out | (np.isin(v, v[out & (v > 0)]) & (v > 0) & ~exempt)
-            for any_of, then in self._implications:
-                j = self._keys[then]
-                if not exempt[j] and any(new[self._keys[k]] for k in any_of):
-                    new[j] = True
-            if (new == out).all():
+            more = self._unmet(out, exempt)
+            if not more.any():
                 break
-            out = new
+            out |= more
         return out
 
     def _matrix(self) -> NDArray[np.float64]:
-        A = np.zeros((len(self._relations), len(self._values)))
-        for r, (tot, parts) in enumerate(self._relations):
-            A[r, tot] += 1.0
-            for p in parts:
-                A[r, p] -= 1.0
-        return A
+        return _relation_matrix(self._relations, len(self._values))
 
-    def _safe(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> bool:
+    def _safe(
+        self,
+        hidden: NDArray[np.bool_],
+        exempt: NDArray[np.bool_],
+        A: NDArray[np.float64] | None = None,
+    ) -> bool:
         """Whether a suppression pattern meets every rule: no hidden cell pinned down by the
-        relations, no published count of people equal to a hidden one, every implication."""
+        relations (matrix ``A``, :meth:`_matrix` when not given), no published count of
+        people equal to a hidden one, every implication."""
         v = np.asarray(self._values, dtype=float)
-        if _pinned(v, self._relations, self._matrix(), hidden, self.min_cell).any():
+        A = self._matrix() if A is None else A
+        if _pinned(v, self._relations, A, hidden, self.min_cell).any():
             return False
-        if (np.isin(v, v[hidden & (v > 0)]) & (v > 0) & ~hidden & ~exempt).any():
-            return False
-        for any_of, then in self._implications:
-            j = self._keys[then]
-            if not hidden[j] and not exempt[j] and any(hidden[self._keys[k]] for k in any_of):
-                return False
-        return True
+        return not self._unmet(hidden, exempt).any()
 
     def _prune(self, hidden: NDArray[np.bool_], exempt: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Publish again the complementary cells that turned out not to be needed.
@@ -438,13 +438,14 @@ class CountLedger:
         once, largest first) is shown again when the whole pattern stays safe.
         """
         v = np.asarray(self._values, dtype=float)
-        primary = np.array([is_small(x, min_cell=self.min_cell) for x in v], dtype=bool)
-        if not self._safe(hidden, exempt):  # keep the pattern found if it cannot be checked
+        A = self._matrix()
+        primary = _small(v, self.min_cell)
+        if not self._safe(hidden, exempt, A):  # keep the pattern found if it cannot be checked
             return hidden
         out = hidden.copy()
         for value in sorted(set(v[out & ~primary & ~exempt].tolist()), reverse=True):
             trial = out & ~((v == value) & ~primary)
-            if self._safe(trial, exempt):
+            if self._safe(trial, exempt, A):
                 out = trial
         return out
 

@@ -129,6 +129,11 @@ class Document:
 _PERCENT_WORDS = ("rate", "proportion", "share")
 
 
+def _is_percent(estimand: str) -> bool:
+    """Whether an estimand is a rate or share (shown as a percentage)."""
+    return any(w in estimand.lower() for w in _PERCENT_WORDS)
+
+
 def fmt_value(x: Any, estimand: str = "") -> str:
     """An estimate for display: percent for rates and shares, else 4 significant digits.
 
@@ -140,7 +145,7 @@ def fmt_value(x: Any, estimand: str = "") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     x = float(x)
-    if any(w in estimand.lower() for w in _PERCENT_WORDS):
+    if _is_percent(estimand):
         return f"{100 * x:.1f}%"
     if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
         return f"{x:.3e}"
@@ -160,7 +165,7 @@ def display_decimals(estimand: str, value: Any) -> int:
     >>> display_decimals("additional_screened", 1234.5)
     0
     """
-    if any(w in estimand.lower() for w in _PERCENT_WORDS):
+    if _is_percent(estimand):
         return 3
     try:
         big = abs(float(value)) >= 1000
@@ -206,10 +211,9 @@ def _flow_frame(
 ) -> pd.DataFrame:
     words = {
         "input": t("input", lang),
-        "excluded_word": t("excluded_word", lang),
+        "excluded": t("excluded_word", lang),
         "analysed": t(analysed, lang),
     }
-    words["excluded"] = words.pop("excluded_word")
 
     def text(x: str) -> str:
         return group_label(reason_text(x, lang), lang)
@@ -264,11 +268,15 @@ def _input_is_people(run: EvaluationRun, key: str) -> bool:
     return src.id_col is not None
 
 
+def _input_key(name: str, group: str) -> str:
+    """The ``inputs`` entry of a group of a data source's flow (``name`` for ``"all"``,
+    else ``name.group``, e.g. ``name.merge[0]``)."""
+    return name if group == "all" else f"{name}.{group}"
+
+
 def _merge_people(run: EvaluationRun, name: str, flow: Mapping[str, Any]) -> dict[str, bool]:
     """Per group of a data source's flow, whether it counts people."""
-    return {
-        g: _input_is_people(run, name if g == "all" else f"{name}.{g}") for g in flow["n_input"]
-    }
+    return {g: _input_is_people(run, _input_key(name, g)) for g in flow["n_input"]}
 
 
 def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> str:
@@ -347,9 +355,7 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
     # linked / merged data sources: baseline records -> linked; each merged file's records
     for name, flow in (res["sample_flow"].get("sources") or {}).items():
         inputs = {
-            g: final[name if g == "all" else f"{name}.{g}"]
-            for g in flow["n_input"]
-            if (name if g == "all" else f"{name}.{g}") in final
+            g: final[_input_key(name, g)] for g in flow["n_input"] if _input_key(name, g) in final
         }
         c.source_flows[name] = register_flow(
             led, flow, f"srcflow:{name}", input_keys=inputs, people=_merge_people(run, name, flow)
@@ -575,6 +581,8 @@ def build_document(run: EvaluationRun) -> Document:
     lang = sp.report.lang
     m = sp.report.min_cell
     counts = _register_counts(run, res)
+    # counts hidden by complementary suppression, to redact from free text
+    hidden = counts.led.hidden_values()
     targets = _targets(sp.contract)
     meta = []
     if sp.report.period:
@@ -649,9 +657,7 @@ def build_document(run: EvaluationRun) -> Document:
         if entry is not None:
             blocks.append(Paragraph(f"{t('design', lang)}: {entry.title[lang]}"))
             blocks.append(Paragraph(entry.assumptions[lang]))
-        method = redact_text(
-            d["method"], min_cell=m, counts="people", hidden=counts.led.hidden_values()
-        )
+        method = redact_text(d["method"], min_cell=m, counts="people", hidden=hidden)
         people = _rows_are_people(run, ind.data)
         # the method is free text written by the design (English): labelled as such in ja
         blocks.append(Paragraph(f"{t('method_raw', lang)}: {method}"))
@@ -720,7 +726,7 @@ def build_document(run: EvaluationRun) -> Document:
                             r.get("method", ""),
                             min_cell=m,
                             counts="people",
-                            hidden=counts.led.hidden_values(),
+                            hidden=hidden,
                         ),
                     }
                 )
@@ -790,7 +796,6 @@ def build_document(run: EvaluationRun) -> Document:
                     ),
                 )
             )
-        hidden = counts.led.hidden_values()
         # on aggregated data, only numbers followed by a word for people are counts of people
         mode = "all" if people else "people"
         warns = [
@@ -874,7 +879,6 @@ def build_document(run: EvaluationRun) -> Document:
     sections.append(Section(t("payment", lang), 2, tuple(blocks)))
 
     # 4. warnings of the run ----------------------------------------------------
-    hidden = counts.led.hidden_values()
     run_warns = []
     ind_people = {ind.id: _rows_are_people(run, ind.data) for ind in sp.indicators}
     for w in res.get("warnings") or []:

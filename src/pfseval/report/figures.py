@@ -62,10 +62,6 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _font(fig: Figure) -> dict[str, Any]:
-    return {"family": register_font()}
-
-
 def render(fig: Figure) -> tuple[bytes, bytes]:
     """PNG (150 dpi) and SVG bytes of a figure, byte-for-byte reproducible.
 
@@ -84,26 +80,16 @@ def render(fig: Figure) -> tuple[bytes, bytes]:
     return png.getvalue(), svg.getvalue()
 
 
-def _style(ax: Any, fig: Figure) -> None:
-    f = _font(fig)
-    for t in [*ax.get_xticklabels(), *ax.get_yticklabels()]:
-        t.set_fontfamily(f["family"])
-    ax.spines["top"].set_visible(False)
-    ax.spines["right"].set_visible(False)
-
-
 @_with_rc
 def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1) -> Figure:
     """Absolute standardised mean differences before and after matching, per covariate."""
-    b = balance.copy()
-    var = b["variable"].astype(str).tolist()
-    before = np.abs(pd.to_numeric(b["smd_before"], errors="coerce").to_numpy(dtype=float))
-    after = np.abs(pd.to_numeric(b["smd_after"], errors="coerce").to_numpy(dtype=float))
+    var = balance["variable"].astype(str).tolist()
+    before = np.abs(pd.to_numeric(balance["smd_before"], errors="coerce").to_numpy(dtype=float))
+    after = np.abs(pd.to_numeric(balance["smd_after"], errors="coerce").to_numpy(dtype=float))
     fig = _figure(6.0, 0.35 * len(var) + 1.2)
     ax = fig.subplots()
     y = np.arange(len(var))[::-1]
     ja = lang == "ja"
-    f = _font(fig)
     ax.scatter(
         before,
         y,
@@ -117,12 +103,8 @@ def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1
     )
     ax.axvline(threshold, color="#c00000", linestyle="--", linewidth=0.8)
     ax.set_yticks(y, var)
-    ax.set_xlabel(
-        "標準化平均差の絶対値" if ja else "absolute standardised mean difference",
-        fontfamily=f["family"],
-    )
-    ax.legend(prop=f, frameon=False, loc="lower right")
-    _style(ax, fig)
+    ax.set_xlabel("標準化平均差の絶対値" if ja else "absolute standardised mean difference")
+    ax.legend(frameon=False, loc="lower right")
     return fig
 
 
@@ -156,7 +138,6 @@ def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja", link: str = "l
     ja = lang == "ja"
     fig = _figure(6.0, 2.8)
     ax = fig.subplots()
-    f = _font(fig)
     x = np.asarray(overlap["x"], dtype=float)
     for key, colour, words in (
         ("treated", "#1f4e79", ("参加者", "participants")),
@@ -165,10 +146,9 @@ def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja", link: str = "l
         y = overlap.get(key)
         if y is not None:
             ax.plot(x, np.asarray(y, dtype=float), color=colour, label=words[0] if ja else words[1])
-    ax.set_xlabel(overlap_axis_label(link, lang=lang), fontfamily=f["family"])
-    ax.set_ylabel("密度" if ja else "density", fontfamily=f["family"])
-    ax.legend(prop=f, frameon=False)
-    _style(ax, fig)
+    ax.set_xlabel(overlap_axis_label(link, lang=lang))
+    ax.set_ylabel("密度" if ja else "density")
+    ax.legend(frameon=False)
     return fig
 
 
@@ -182,7 +162,6 @@ def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Fi
     ja = lang == "ja"
     fig = _figure(6.5, 0.6 * len(rows) + 1.2)
     ax = fig.subplots()
-    f = _font(fig)
     y = np.arange(len(rows))[::-1]
     for yi, r in zip(y, rows, strict=True):
         ax.errorbar(
@@ -208,9 +187,7 @@ def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Fi
         "推定値と信頼区間（赤: 目標値、灰点線: 効果なしの参照値）"
         if ja
         else "estimate and CI (red: target, grey dotted: no-effect reference)",
-        fontfamily=f["family"],
     )
-    _style(ax, fig)
     return fig
 
 
@@ -226,7 +203,6 @@ def payment_plot(
     ja = lang == "ja"
     fig = _figure(6.5, 0.5 * len(components) + 1.5)
     ax = fig.subplots()
-    f = _font(fig)
     names = {
         "point": ("点推定値", "point estimate"),
         "conf_low": ("信頼区間下限", "lower CI limit"),
@@ -244,9 +220,8 @@ def payment_plot(
             label=names.get(basis, (basis, basis))[0 if ja else 1],
         )
     ax.set_yticks(y, list(components))
-    ax.set_xlabel(f"支払額（{unit}）" if ja else f"payment ({unit})", fontfamily=f["family"])
-    ax.legend(prop=f, frameon=False, loc="lower right")
-    _style(ax, fig)
+    ax.set_xlabel(f"支払額（{unit}）" if ja else f"payment ({unit})")
+    ax.legend(frameon=False, loc="lower right")
     return fig
 
 
@@ -264,7 +239,6 @@ def trend_plot(
     ja = lang == "ja"
     fig = _figure(6.0, 2.8)
     ax = fig.subplots()
-    f = _font(fig)
     ax.plot(
         list(years), list(values), marker="o", color="#1f4e79", label="実績" if ja else "observed"
     )
@@ -279,9 +253,8 @@ def trend_plot(
             capsize=3,
             label="見込み値（事業なし）" if ja else "expected without programme",
         )
-    ax.set_xlabel("年度" if ja else "fiscal year", fontfamily=f["family"])
+    ax.set_xlabel("年度" if ja else "fiscal year")
     if ylabel:
-        ax.set_ylabel(ylabel, fontfamily=f["family"])
-    ax.legend(prop=f, frameon=False)
-    _style(ax, fig)
+        ax.set_ylabel(ylabel)
+    ax.legend(frameon=False)
     return fig

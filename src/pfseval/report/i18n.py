@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 __all__ = [
     "DIAGNOSTICS",
@@ -375,6 +376,18 @@ def _lookup(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
     return table[key][lang] if key in table else key
 
 
+def _by_pattern(
+    patterns: tuple[tuple[re.Pattern[str], str], ...], text: str, group: Callable[[str], str]
+) -> str:
+    """The Japanese of the first pattern matching the whole ``text``, its ``{0}``, ``{1}``…
+    filled with ``group`` of the matched groups (``text`` itself when none matches)."""
+    for pat, ja in patterns:
+        m = pat.fullmatch(text)
+        if m:
+            return ja.format(*map(group, m.groups()))
+    return text
+
+
 def diag_label(key: str, lang: str) -> str:
     """A diagnostics key in plain words (the key itself when unknown).
 
@@ -438,11 +451,7 @@ def reason_text(reason: str, lang: str) -> str:
     """
     if lang != "ja":
         return reason
-    for pat, ja in _REASONS:
-        m = pat.fullmatch(reason)
-        if m:
-            return ja.format(*(reason_text(g, lang) for g in m.groups()))
-    return reason
+    return _by_pattern(_REASONS, reason, lambda g: reason_text(g, lang))
 
 
 def value_text(value: str, lang: str) -> str:
@@ -508,8 +517,4 @@ def step_text(step: str, lang: str) -> str:
     """
     if lang != "ja":
         return step
-    for pat, ja in _STEPS:
-        m = pat.fullmatch(step)
-        if m:
-            return ja.format(*m.groups())
-    return step
+    return _by_pattern(_STEPS, step, str)

@@ -35,6 +35,13 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def _cells(b: TableBlock) -> tuple[list[str], list[list[str]]]:
+    """A table's column names and rows, every cell as text (the same in every output)."""
+    # astype(str) can leave missing values as NaN: str() each cell as well
+    rows = [[str(c) for c in r] for r in b.frame.astype(str).to_numpy().tolist()]
+    return [str(c) for c in b.frame.columns], rows
+
+
 def _numbered(doc: Document) -> tuple[dict[str, str], dict[str, str]]:
     """Captions with table and figure numbers (表1 / Table 1, 図1 / Figure 1)."""
     sep = "" if doc.lang == "ja" else " "
@@ -63,16 +70,14 @@ def html_text(doc: Document) -> str:
             elif isinstance(b, Bullets):
                 blocks.append({"kind": "ul", "entries": b.items})
             elif isinstance(b, TableBlock):
-                rows = [
-                    [(str(c), bool(_NUM.match(str(c))) and str(c) != "") for c in r]
-                    for r in b.frame.astype(str).to_numpy().tolist()
-                ]
+                columns, cells = _cells(b)
+                rows = [[(c, bool(_NUM.match(c)) and c != "") for c in r] for r in cells]
                 blocks.append(
                     {
                         "kind": "table",
                         "id": b.id,
                         "caption": tabs[b.id],
-                        "columns": [str(c) for c in b.frame.columns],
+                        "columns": columns,
                         "rows": rows,
                         "note": b.note,
                     }
@@ -158,22 +163,19 @@ def write_docx(doc: Document, path: str | Path) -> Path:
             elif isinstance(b, TableBlock):
                 cap = d.add_paragraph()
                 cap.add_run(tabs[b.id]).bold = True
-                frame = b.frame.astype(str)
-                table = d.add_table(rows=1, cols=len(frame.columns))
+                columns, rows = _cells(b)
+                table = d.add_table(rows=1, cols=len(columns))
                 table.style = "Table Grid"
-                for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
-                    cell.text = str(name)
+                for cell, name in zip(table.rows[0].cells, columns, strict=True):
+                    cell.text = name
                     for r in cell.paragraphs[0].runs:
                         r.bold = True
-                for row in frame.to_numpy().tolist():
-                    cells = table.add_row().cells
-                    for cell, val in zip(cells, row, strict=True):
-                        cell.text = str(val)
-                for row in table.rows:
-                    for cell in row.cells:
-                        for para in cell.paragraphs:
-                            for r in para.runs:
-                                r.font.size = Pt(8)
+                        r.font.size = Pt(8)
+                for row in rows:
+                    for cell, val in zip(table.add_row().cells, row, strict=True):
+                        cell.text = val
+                        for r in cell.paragraphs[0].runs:
+                            r.font.size = Pt(8)
                 if b.note:
                     d.add_paragraph(b.note)
             elif isinstance(b, FigureBlock):
@@ -215,11 +217,12 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
         ws = wb.create_sheet(name)
         ws.append([tabs[b.id]])
         ws["A1"].font = Font(bold=True)
-        ws.append([str(c) for c in b.frame.columns])
+        columns, rows = _cells(b)
+        ws.append(columns)
         for cell in ws[2]:
             cell.font = Font(bold=True)
-        for row in b.frame.astype(str).to_numpy().tolist():
-            ws.append([str(v) for v in row])
+        for row in rows:
+            ws.append(row)
         if b.note:
             ws.append([])
             ws.append([b.note])

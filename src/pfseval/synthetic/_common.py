@@ -118,11 +118,6 @@ def dipstick_from_latent(z: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
     return np.searchsorted(np.asarray(cuts), z, side="right").astype(np.int64)
 
 
-def float_round(x: np.ndarray, digits: int) -> np.ndarray:
-    """Round to ``digits`` decimals (lab reporting)."""
-    return np.round(x, digits)
-
-
 def nan_where(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Float copy of ``x`` with NaN where ``mask`` is true."""
     out = np.asarray(x, dtype=float).copy()

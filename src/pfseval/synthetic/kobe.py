@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from pfseval.errors import ColumnMissingError
+from pfseval.designs._checks import require_columns
 from pfseval.synthetic._common import (
     SyntheticDataset,
     SyntheticOptionError,
@@ -436,9 +436,7 @@ def kobe_from_population(
             f"followup_year ({followup_year}) must be after baseline_year ({baseline_year})"
         )
     needed = ("person_id", "fiscal_year", "creatinine", *_BASELINE_COVARIATES)
-    for col in needed:
-        if col not in pop.columns:
-            raise ColumnMissingError(col, list(pop.columns), context="kobe_from_population")
+    require_columns(pop, needed, context="kobe_from_population")
     years = set(pop["fiscal_year"].unique().tolist())
     for y in (baseline_year, followup_year):
         if y not in years:
@@ -499,18 +497,7 @@ def kobe_from_population(
             **prog,
         }
     )
-    participants = data.loc[
-        data["treated"] == 1,
-        [
-            "person_id",
-            "completed",
-            "lifestyle_diet",
-            "lifestyle_exercise",
-            "lifestyle_monitoring",
-            "lifestyle_medication",
-            "lifestyle_improved",
-        ],
-    ].reset_index(drop=True)
+    participants = data.loc[data["treated"] == 1, ["person_id", *prog]].reset_index(drop=True)
     has_f = ~np.isnan(egfr_follow)
     is_t = treated == 1
     change0 = (egfr_follow0 - data["egfr"].to_numpy(dtype=float)) / fy

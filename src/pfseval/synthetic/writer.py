@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pfseval.result import to_jsonable
+from pfseval.io.vocabulary import VOCABULARY
+from pfseval.result import data_hash, to_jsonable
 from pfseval.synthetic._common import GENERATOR_VERSION, SyntheticDataset
 from pfseval.synthetic.kobe import kobe_from_population
 from pfseval.synthetic.population import POPULATION_COLUMNS, POPULATION_PARAMETERS, population
@@ -36,8 +36,6 @@ def japanese_headers() -> dict[str, str]:
     >>> japanese_headers()["sbp"]
     '収縮期血圧'
     """
-    from pfseval.io.vocabulary import VOCABULARY
-
     heads = {c: VOCABULARY[c].label_ja for c in POPULATION_COLUMNS}
     heads["hba1c"] = "ＨｂＡ１ｃ"  # full-width, as exported by many systems
     heads["bmi"] = "ＢＭＩ"
@@ -96,7 +94,7 @@ def write_all(out: str | Path, *, seed: int, persons: int) -> dict[str, Path]:
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    seeds = [int(s.generate_state(1)[0]) for s in _spawn(seed, 7)]
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(7)]
     pop0 = population(persons=persons, seed=seeds[0])
     kobe = kobe_from_population(
         pop0,
@@ -155,10 +153,7 @@ def write_all(out: str | Path, *, seed: int, persons: int) -> dict[str, Path]:
                 for key, ds in datasets.items()
             },
         },
-        "files": {
-            key: {"path": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
-            for key, p in written.items()
-        },
+        "files": {key: {"path": p.name, "sha256": data_hash(str(p))} for key, p in written.items()},
     }
     meta_path = out / "metadata.json"
     meta_path.write_text(
@@ -167,10 +162,6 @@ def write_all(out: str | Path, *, seed: int, persons: int) -> dict[str, Path]:
     )
     written["metadata"] = meta_path
     return written
-
-
-def _spawn(seed: int, n: int) -> list[np.random.SeedSequence]:
-    return list(np.random.SeedSequence(seed).spawn(n))
 
 
 def _meta(ds: SyntheticDataset, files: list[str]) -> dict[str, Any]:

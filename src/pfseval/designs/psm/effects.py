@@ -28,10 +28,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from pfseval.designs._checks import fresh_seed
+from pfseval.designs._checks import fresh_seed, require_columns
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
-from pfseval.errors import AttritionWarning, ColumnMissingError, MatchingError
+from pfseval.errors import AttritionWarning, MatchingError
 from pfseval.inference import (
     bootstrap_draws,
     cluster_robust_vcov,
@@ -152,12 +152,9 @@ def att(
     if vcov not in ("cluster", "HC0", "HC1", "HC2", "HC3"):
         raise MatchingError(f"vcov must be 'cluster' or 'HC0'–'HC3', got {vcov!r}")
     data = matched.data
-    if outcome not in data.columns:
-        raise ColumnMissingError(outcome, list(map(str, data.columns)), context="psm.att()")
+    require_columns(data, [outcome], context="psm.att()")
     adj = tuple(adjust or ())
-    for c in adj:
-        if c not in data.columns:
-            raise ColumnMissingError(c, list(map(str, data.columns)), context="psm.att(adjust)")
+    require_columns(data, adj, context="psm.att(adjust)")
     w_all = matched.weights.to_numpy()
     t_all = data[matched.treatment].to_numpy() == 1
     y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)

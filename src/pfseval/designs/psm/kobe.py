@@ -19,23 +19,29 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from pfseval.designs._checks import fresh_seed
+from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
 from pfseval.errors import (
     AttritionWarning,
-    ColumnMissingError,
+    DataProblem,
     DesignError,
     ExtrapolationWarning,
     SmallSampleWarning,
     format_rows,
 )
-from pfseval.inference import bootstrap_draws, clopper_pearson, newcombe_diff, wilson
+from pfseval.inference import (
+    bootstrap_draws,
+    clopper_pearson,
+    newcombe_diff,
+    percentile_interval,
+    wilson,
+)
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 if TYPE_CHECKING:
@@ -55,14 +61,7 @@ CiKind = Literal[
     "wilson",
     "clopper_pearson",
 ]
-_CI_CHOICES = (
-    "bootstrap",
-    "bootstrap_percentile",
-    "bootstrap_basic",
-    "bootstrap_normal",
-    "wilson",
-    "clopper_pearson",
-)
+_CI_CHOICES: tuple[str, ...] = get_args(CiKind)
 #: The construction ``ci="bootstrap"`` stands for (chosen by the coverage study, docs/kobe.md).
 RECOMMENDED_BOOTSTRAP = "bootstrap_normal"
 
@@ -187,23 +186,17 @@ def _solve_stack(lhs: NDArray[np.float64], rhs: NDArray[np.float64]) -> NDArray[
 # ---------------------------------------------------------------- input handling
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    for c in columns:
-        if c not in frame.columns:
-            raise ColumnMissingError(c, list(map(str, frame.columns)), context=_CONTEXT)
-
-
 def _numeric(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
-    s = frame[col]
-    if s.dtype == bool or str(s.dtype) == "boolean":
-        s = s.astype("Float64")
-    try:
-        return np.asarray(pd.to_numeric(s).astype("Float64").to_numpy(na_value=np.nan), dtype=float)
-    except (TypeError, ValueError) as exc:
+    """The column as float64 (:func:`numeric_column`); text that is not a number raises
+    :class:`DesignError`. Infinite values pass through."""
+    problems: list[DataProblem] = []
+    out = numeric_column(frame, col, context=_CONTEXT, problems=problems)
+    if any(p.kind == "wrong_type" for p in problems):
         raise DesignError(
-            f"column {col!r} must be numeric for {_CONTEXT}; got dtype {s.dtype}. "
+            f"column {col!r} must be numeric for {_CONTEXT}; got dtype {frame[col].dtype}. "
             "Fix: convert it to numbers (or to 0/1 indicator columns)."
-        ) from exc
+        )
+    return out
 
 
 def _change(
@@ -254,7 +247,7 @@ def _change(
             "years). Fix: pass followup_years=..., or use change='absolute'."
         )
     if isinstance(followup_years, str):
-        _require(frame, [followup_years])
+        require_columns(frame, [followup_years], context=_CONTEXT)
         years = _numeric(frame, followup_years)
         name = f"column {followup_years!r}"
     else:
@@ -279,7 +272,7 @@ def _denominator_mask(
     if denominator is None:
         return np.ones(len(data), dtype=bool), "all participants with follow-up"
     if isinstance(denominator, str):
-        _require(data, [denominator])
+        require_columns(data, [denominator], context=_CONTEXT)
         vals = _numeric(data, denominator)
         where = f"column {denominator!r}"
         label = f"{denominator} = 1"
@@ -469,7 +462,7 @@ def suppression_rate(
     if not regs:
         raise DesignError("no regressors: pass regressors=[...] (baseline covariates).")
     needed = [id_col, treat, outcome, *regs] + ([baseline] if baseline else [])
-    _require(data, needed)
+    require_columns(data, needed, context=_CONTEXT)
     if outcome in regs:
         raise DesignError(
             f"the follow-up outcome {outcome!r} is also a regressor; the prediction model may "
@@ -606,8 +599,7 @@ def suppression_rate(
     den_all = in_den[fu_part_pos]
     numer = int((supp_all & den_all).sum())
     rate = numer / n_den
-    tol = _TIE_TOL * np.maximum(1.0, np.abs(pred_all))
-    n_ties = int((den_all & (np.abs(actual_all - pred_all) <= tol)).sum())
+    n_ties = int((den_all & (np.abs(actual_all - pred_all) <= _tie_tolerance(pred_all))).sum())
 
     # no-effect reference: cross-fitted predictions of the controls (lstsq, independent of
     # the engine's normal equations; the tests check that both agree)
@@ -873,10 +865,14 @@ def suppression_rate(
     )
 
 
+def _tie_tolerance(predicted: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How close to the prediction a change is a tie: ``1e-9 × max(1, |predicted|)``."""
+    return _TIE_TOL * np.maximum(1.0, np.abs(predicted))
+
+
 def _suppressed(actual: NDArray[np.float64], predicted: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Actual change above predicted (decline smaller), beyond rounding: ties are not."""
-    tol = _TIE_TOL * np.maximum(1.0, np.abs(predicted))
-    return np.asarray(actual - predicted > tol, dtype=bool)
+    return np.asarray(actual - predicted > _tie_tolerance(predicted), dtype=bool)
 
 
 def _ci_words(kind: str) -> str:
@@ -901,9 +897,8 @@ def _bootstrap_intervals(
     if d.size < 2:
         nan = (math.nan, math.nan)
         return {"bootstrap_percentile": nan, "bootstrap_basic": nan, "bootstrap_normal": nan}
-    a = (1 - level) / 2
-    lo, hi = (float(v) for v in np.quantile(d, [a, 1 - a]))
-    half = float(ndtri(1 - a)) * float(np.std(d, ddof=1))
+    lo, hi = percentile_interval(d, level=level)
+    half = float(ndtri(1 - (1 - level) / 2)) * float(np.std(d, ddof=1))
     a_, b_ = bounds
 
     def clip(lo_: float, hi_: float) -> tuple[float, float]:

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from pfseval.designs._checks import require_columns
 from pfseval.designs.psm.balance import balance_table
 from pfseval.designs.psm.score import PropensityModel, covariate_design, fit_propensity
 from pfseval.errors import (
     BalanceWarning,
-    ColumnMissingError,
     DataProblem,
     DataValidationError,
     MatchingError,
@@ -445,10 +445,7 @@ def _validate(
 ) -> tuple[pd.DataFrame, NDArray[np.bool_], list[str]]:
     """Check the input; return the frame (index reset), rows with missing values, and the
     names of columns with missing values."""
-    cols = [treatment, id_col, *covariates, *exact]
-    for c in cols:
-        if c not in data.columns:
-            raise ColumnMissingError(c, list(map(str, data.columns)), context="psm.match()")
+    require_columns(data, [treatment, id_col, *covariates, *exact], context="psm.match()")
     if not covariates:
         raise MatchingError("no covariates given. Fix: pass covariates=[...] to match().")
     if treatment in covariates or id_col in covariates:
@@ -786,7 +783,7 @@ def _unmatched_reasons(
             )
             continue
         j = lo + int(np.searchsorted(d_s[lo:hi], dist[r]))
-        near = [abs(d_s[i] - dist[r]) for i in (j - 1, j) if lo <= i < hi]
+        near = [_gap(d_s[i], dist[r]) for i in (j - 1, j) if lo <= i < hi]
         if caliper_width is not None and min(near) > caliper_width:
             reasons.append("no control within the caliper")
         else:
@@ -837,11 +834,8 @@ def _assemble(
     sub[t_pos[matched_t]] = set_no[matched_t]
     if not replace:
         sub[mm[rows_m, cols_m]] = set_no[rows_m]
-    subclass = pd.Series(
-        pd.array(np.where(sub > 0, sub, 0), dtype="Int64"), index=pd.Index(ids, name=id_col)
-    ).where(pd.Series(sub > 0, index=pd.Index(ids, name=id_col)), other=pd.NA)
-    subclass.name = "subclass"
     index = pd.Index(ids, name=id_col)
+    subclass = pd.Series(sub, index=index, dtype="Int64", name="subclass").mask(sub <= 0)
     pairs = pd.DataFrame({"treated_id": ids.to_numpy()[t_pos]})
     for j in range(ratio):
         pairs[f"control_id_{j + 1}"] = _take_ids(ids, mm[:, j])
@@ -890,6 +884,7 @@ def _assemble(
         names=["distance", *design.balance_names],
     )
     # warnings
+    by_reason = pd.Series(reasons).value_counts()
     msgs: list[tuple[str, type[Warning]]] = []
     covbal = bal.iloc[1:]
     high = covbal.loc[covbal["smd_after"].abs() > SMD_THRESHOLD, "variable"].tolist()
@@ -911,8 +906,7 @@ def _assemble(
             )
         )
     if un_rows.size:
-        counts = pd.Series(reasons).value_counts()
-        detail = "; ".join(f"{c} {r}" for r, c in counts.items())
+        detail = "; ".join(f"{c} {r}" for r, c in by_reason.items())
         msgs.append(
             (
                 f"{un_rows.size} of {t_pos.size} treated units were not matched ({detail}); "
@@ -939,9 +933,7 @@ def _assemble(
         "n_partially_matched_treated": partial,
         "n_discarded": int(discarded.sum()),
         "caliper_width": caliper_width,
-        "unmatched_by_reason": {
-            str(k): int(v) for k, v in pd.Series(reasons).value_counts().items()
-        },
+        "unmatched_by_reason": {str(k): int(v) for k, v in by_reason.items()},
         "max_abs_smd_after": float(covbal["smd_after"].abs().max()),
     }
     return MatchedSample(

@@ -17,8 +17,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from pfseval.designs._checks import require_columns
 from pfseval.errors import (
-    ColumnMissingError,
     ConvergenceError,
     MatchingError,
     SeparationError,
@@ -116,8 +116,7 @@ def covariate_design(data: pd.DataFrame, covariates: Sequence[str]) -> Covariate
     bsrc: list[str] = []
     all_numeric = True
     for c in covariates:
-        if c not in data.columns:
-            raise ColumnMissingError(c, list(map(str, data.columns)), context="covariates")
+        require_columns(data, [c], context="covariates")
         s = data[c]
         if _is_categorical(s):
             all_numeric = False
@@ -342,8 +341,7 @@ def fit_propensity(
     """
     if link not in ("logit", "probit"):
         raise MatchingError(f"link must be 'logit' or 'probit', got {link!r}")
-    if treatment not in data.columns:
-        raise ColumnMissingError(treatment, list(map(str, data.columns)), context="treatment")
+    require_columns(data, [treatment], context="treatment")
     y = pd.to_numeric(data[treatment]).to_numpy(dtype=float)
     if not np.isin(y, (0.0, 1.0)).all():
         bad = np.flatnonzero(~np.isin(y, (0.0, 1.0)))
