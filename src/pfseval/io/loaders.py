@@ -332,8 +332,6 @@ def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int]:
 
 
 def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     try:
         raw = path.read_bytes()
@@ -361,64 +359,78 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
     ]
     body = table.slice(1)
     n = body.num_rows
-    na_values = pa.array(NA_SPELLINGS, type=pa.string())
-    columns: list[pd.Series] = []
-    texts: dict[int, Any] = {}
-    notes: list[DataProblem] = []
-    for j in range(width):
-        col = body.column(j).combine_chunks()
-        is_na = pc.is_in(col, value_set=na_values)
-        n_na = pc.sum(is_na).as_py() or 0
-        if n_na:
-            spelled = pc.value_counts(col.filter(is_na)).to_pylist()
-            desc = ", ".join(f"{d['values']!r} ({d['counts']})" for d in spelled)
-            notes.append(
-                DataProblem(
-                    column=headers[j],
-                    kind="na_spelling",
-                    message=f"{n_na} cell(s) read as missing values: {desc}",
-                    severity="info",
-                )
-            )
-            col = pc.if_else(is_na, pa.scalar(None, pa.string()), col)
-        texts[j] = col
-        columns.append(col.to_pandas())
-    unix = raw.replace(b"\r\n", b"\n") if b"\r" in raw else raw
-    simple = used != "utf-16" and b'"' not in raw and b"\r" not in unix
-    simple = simple and b"\n\n" not in unix.rstrip(b"\n")
+    texts = {j: body.column(j) for j in range(width)}  # chunked: no copy
+    # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it.
+    blank = raw.find(b"\n\n")
+    simple = used != "utf-16" and b'"' not in raw and b"\r" not in raw
+    simple = simple and (blank < 0 or not raw[blank:].strip(b"\n"))
     lines = None if simple else (lambda: _record_lines(raw.decode(used), sep))
     return _Raw(
         headers=headers,
-        columns=columns,
+        columns=[],
         rows=np.arange(2, n + 2, dtype=np.int64),
         numbering=_FILE_LINES,
         encoding=used,
-        notes=notes,
         text=texts,
         lines=lines,
     )
 
 
-def _to_numbers(raw: _Raw, names: Sequence[object]) -> None:
-    """Numeric vocabulary columns that Arrow parses cleanly become float64 (the slow text
-    rules of :mod:`pfseval.io.validation` then run only on columns with text in them)."""
+def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
+    """The column with pandas' missing-value spellings as nulls; a note counts them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    is_na = pc.is_in(col, value_set=pa.array(NA_SPELLINGS, type=pa.string()))
+    n_na = pc.sum(is_na).as_py() or 0
+    if not n_na:
+        return col
+    spelled = pc.value_counts(col.filter(is_na)).to_pylist()
+    desc = ", ".join(f"{d['values']!r} ({d['counts']})" for d in spelled)
+    notes.append(
+        DataProblem(
+            column=header,
+            kind="na_spelling",
+            message=f"{n_na} cell(s) read as missing values: {desc}",
+            severity="info",
+        )
+    )
+    return pc.if_else(is_na, pa.scalar(None, pa.string()), col)
+
+
+def _as_float(col: Any) -> np.ndarray | None:
+    """The column as float64 when Arrow parses every non-empty cell as a finite number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(col, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # text in the column: the validation's text rules decide, cell by cell
+    arr = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    nan = np.isnan(arr)
+    if int(nan.sum()) != values.null_count or np.isinf(arr).any():
+        return None  # "nan" / "inf" text: missing marker or an error, decided by the text rules
+    return arr
+
+
+def _columns(raw: _Raw, names: Sequence[object]) -> None:
+    """Turn the parsed text into columns. A numeric vocabulary column that Arrow parses
+    cleanly becomes float64 at once (no missing-value spelling can be in it); the others get
+    the missing-value spellings and stay text for :mod:`pfseval.io.validation`'s rules."""
+    if not raw.text:
+        return
     for j, name in enumerate(names):
+        col = raw.text[j]
         spec = _spec_for(name)
-        if spec is None or not spec.numeric or j not in raw.text:
-            continue
-        try:
-            values = pc.cast(raw.text[j], pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue  # text in the column: the validation's text rules decide, cell by cell
-        arr = values.to_numpy(zero_copy_only=False)
-        if not np.isfinite(arr[~np.isnan(arr)] if values.null_count else arr).all() or (
-            np.isnan(arr).sum() != values.null_count
-        ):
-            continue  # "inf" / "NAN" text: reported by the text rules
-        raw.columns[j] = pd.Series(arr, dtype=np.float64)
+        if spec is not None and spec.numeric:
+            arr = _as_float(col)
+            if arr is not None:
+                raw.columns.append(pd.Series(arr, dtype=np.float64))
+                continue
+        col = _na_spellings(col, raw.headers[j], raw.notes)
+        raw.text[j] = col
+        raw.columns.append(col.to_pandas())
 
 
 def _remap_rows(report: ValidationReport, lines: np.ndarray) -> ValidationReport:
@@ -445,7 +457,7 @@ def _load(
         raw = _read_csv(p, "\t" if kind == "tsv" else ",", encoding)
     names, map_problems = resolve_columns(raw.headers, mapping=mapping)
     origin = {str(n): str(h) for n, h in zip(names, raw.headers, strict=True)}
-    _to_numbers(raw, names)
+    _columns(raw, names)
     renamed = raw.frame(names)
     converted, report = _parse_checkups(
         renamed,

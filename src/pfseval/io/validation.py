@@ -296,6 +296,13 @@ def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
     return pd.Series(values, index=s.index, dtype=float), True
 
 
+def _cells_of(df: pd.DataFrame) -> CellText:
+    def cells(position: int, mask: np.ndarray) -> np.ndarray:
+        return df.iloc[:, position].to_numpy()[mask].astype(object)
+
+    return cells
+
+
 @dataclass(frozen=True)
 class _CellView:
     """``cells[mask]`` for a column whose text the loader keeps (only problem cells are
@@ -373,10 +380,9 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray, cell_text: CellText | None
             continue
         values, bad, used = _parse_numeric(s, spec)
         finite = np.isfinite(values)
-        if cell_text is None:
-            cells: Any = s.to_numpy(dtype=object)  # problems show the cell as written, "６５"
-        else:  # the loader parsed the column already; it keeps the text of the file
-            cells = _CellView(cell_text, pos)
+        # problems show the cell as written ("６５"); only the cells of problems are made into
+        # objects. The loader keeps the file's text for the columns it parsed already.
+        cells = _CellView(cell_text or _cells_of(df), pos)
         if used:
             desc = ", ".join(f"{t!r} → {c} ({k})" for t, (c, k) in used.items())
             problems.append(
