@@ -344,6 +344,7 @@ def _keep_sql(f: CohortFilter, numeric: set[str], columns: set[str]) -> str:
         return f"({c} IS NOT NULL)"
     if op in ("in", "not_in"):
         vals = list(v)
+        items: list[Any]
         if f.column in numeric:
             items = [x for x in vals if isinstance(x, int | float) and not isinstance(x, bool)]
             lhs = c
