@@ -97,6 +97,13 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     default=None,
     help="Folder for per-person tables (for the evaluator only; never publish).",
 )
+@click.option(  # issue 15 hook: Dask cluster (pfseval.scale.distributed)
+    "--cluster",
+    default=None,
+    metavar="ADDRESS",
+    help="Run bootstraps and per-group evaluations on a Dask cluster (scheduler address, or "
+    "'local' for a local cluster of 2 processes). Results equal a local run.",
+)
 def run_cmd(
     specs: tuple[Path, ...],
     out: Path,
@@ -106,20 +113,29 @@ def run_cmd(
     quiet: bool,
     data_dir: Path | None,
     private_out: Path | None,
+    cluster: str | None,
 ) -> None:
     """Run evaluation specs: results.json, appendix.html/.docx, tables.xlsx, figures."""
+    from contextlib import nullcontext
+
     from pfseval.batch import run_many
 
-    outcomes = run_many(
-        list(specs),
-        out,
-        seed=seed,
-        lang=lang,
-        n_jobs=workers,
-        progress=not quiet,
-        data_dir=data_dir,
-        private_out=private_out,
-    )
+    session: Any = nullcontext()
+    if cluster is not None:  # issue 15 hook: every worker of the cluster takes bootstrap chunks
+        from pfseval.scale.distributed import cluster_session
+
+        session, workers = cluster_session(cluster), -1
+    with session:
+        outcomes = run_many(
+            list(specs),
+            out,
+            seed=seed,
+            lang=lang,
+            n_jobs=workers,
+            progress=not quiet,
+            data_dir=data_dir,
+            private_out=private_out,
+        )
     _print_outcomes(outcomes, quiet=quiet)
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 

@@ -463,6 +463,10 @@ def run_indicator(
     progress: bool = False,
 ) -> tuple[Estimate, dict[str, Any]]:
     """Run one indicator on its (cohort-filtered) data; return the estimate and figure data."""
+    if ind.by is not None:  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
+        from pfseval.scale.groups import run_indicator_by
+
+        return run_indicator_by(spec, ind, data, n_jobs=n_jobs, progress=progress)
     entry = ind.entry
     fn = entry.function()
     extra = {

@@ -86,6 +86,7 @@ _IND_KEYS = {
     "match",
     "use",
     "description",
+    "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
 _REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary"}
 
@@ -262,6 +263,7 @@ class IndicatorSpec:
     key_path: str
     description: str = ""
     use: str | None = None
+    by: str | None = None  # issue 15 hook: grouping column (pfseval.scale.groups)
 
     @property
     def entry(self) -> DesignEntry:
@@ -1064,11 +1066,16 @@ def load_spec(
                     f"design {dname!r} has no related estimate {use!r} to use as the "
                     f"indicator value; it has: {allowed}",
                 )
+        by = ind.get("by")  # issue 15 hook: per-group evaluation
+        if by is not None and (not isinstance(by, str) or not by):
+            raise ck.fail(f"{key}.by", f"must be a column name (string), got {by!r}")
         if check_data:
             root = _root(cohorts, dsrc)
             for table, opts in (("options", options), ("match", match)):
                 for k, col in _column_refs(opts):
                     ck.column(f"{key}.{table}.{k}", col, columns[root], f"data source {root!r}")
+            if by is not None:
+                ck.column(f"{key}.by", by, columns[root], f"data source {root!r}")
         indicators.append(
             IndicatorSpec(
                 id=iid,
@@ -1082,6 +1089,7 @@ def load_spec(
                 key_path=key,
                 description=ck.string(ind, "description", key, default=""),
                 use=use,
+                by=by,
             )
         )
 
