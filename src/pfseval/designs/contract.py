@@ -514,6 +514,11 @@ def validated(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            # Unknown keywords are reported like unknown spec options (a DesignError naming
+            # them), not as Python's TypeError, so the function and a spec file agree.
+            unknown = {k: v for k, v in kwargs.items() if k not in sig.parameters}
+            if unknown:
+                check_options(get(name), unknown)
             bound = sig.bind_partial(*args, **kwargs)
             given = {k: v for k, v in bound.arguments.items() if k != first}
             check_options(get(name), given)
