@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import string
 import warnings as _warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -248,12 +248,13 @@ class Message:
         """Rebuild a message from its :meth:`to_dict` record (reports read ``results.json``)."""
         if record["code"] == PLAIN:
             return cls(PLAIN, texts=record["text"])
-        return cls(record["code"], params=record.get("params") or {},
-                   counts=record.get("counts") or {})
+        return cls(
+            record["code"], params=record.get("params") or {}, counts=record.get("counts") or {}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record: code, counts, params and the text in both languages."""
-        from pfseval.result import to_jsonable
+        from pfseval.jsonable import to_jsonable
 
         return {
             "code": self.code,
@@ -284,8 +285,9 @@ class Notice(Message):
         msg = Message.from_dict(record)
         cat = getattr(errors, str(record.get("category", "")), None)
         category = cat if isinstance(cat, type) and issubclass(cat, Warning) else UserWarning
-        return cls(msg.code, params=msg.params, counts=msg.counts, texts=msg.texts,
-                   category=category)
+        return cls(
+            msg.code, params=msg.params, counts=msg.counts, texts=msg.texts, category=category
+        )
 
     def __str__(self) -> str:
         return self.text("en")

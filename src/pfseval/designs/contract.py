@@ -36,8 +36,8 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from pfseval.errors import DesignError
 
 __all__ = [
-    "DIAGNOSTICS",
     "COMMON_OPTIONS",
+    "DIAGNOSTICS",
     "DesignSpec",
     "Diagnostic",
     "Option",
@@ -188,9 +188,9 @@ _KIND_CHECKS: dict[str, Callable[[Option, Any], bool]] = {
     "float": lambda o, v: _is_number(v) and _in_range(o, v),
     "bool": lambda o, v: isinstance(v, bool),
     "choice": lambda o, v: any(v == c and type(v) is type(c) for c in o.choices),
-    "choices": lambda o, v: isinstance(v, Sequence)
-    and not isinstance(v, str)
-    and all(x in o.choices for x in v),
+    "choices": lambda o, v: (
+        isinstance(v, Sequence) and not isinstance(v, str) and all(x in o.choices for x in v)
+    ),
     "str": lambda o, v: isinstance(v, str),
     "mapping": lambda o, v: isinstance(v, Mapping),
     "any": lambda o, v: True,
@@ -478,17 +478,13 @@ def check_options(
         Naming the first option that is unknown or has a value outside what it allows.
     """
     spec = get(spec) if isinstance(spec, str) else spec
-    declared = {
-        o.name: o for o in spec.options if stage is None or o.stage == stage
-    }
+    declared = {o.name: o for o in spec.options if stage is None or o.stage == stage}
     head = f"{where}: " if where else f"{spec.name}: "
     for name, value in options.items():
         opt = declared.get(name)
         if opt is None:
             allowed = ", ".join(sorted(declared))
-            raise DesignError(
-                f"{head}unknown option {name!r}. Fix: use one of {allowed}."
-            )
+            raise DesignError(f"{head}unknown option {name!r}. Fix: use one of {allowed}.")
         why = opt.problem(value)
         if why is not None:
             fix = _FIX.get(name, f"give {opt.allowed()}.")
