@@ -184,15 +184,14 @@ CODES = sorted(catalogue())
 
 #: Words a Japanese text may contain in Latin letters: proper names (with a Japanese gloss in
 #: the glossary), standard abbreviations and units.
-ALLOWED_LATIN = set(
-    """
+_ALLOWED = """
     Wilson Clopper Pearson Newcombe Welch Wilcoxon McNemar Hodges Lehmann Lin Love Bonferroni
     Poisson Fisher Wald Hamilton HC CR OLS GLM SMD ATT ATC CI SE BMI HbA1c eGFR SBP DBP LDL HDL
     TG FPG ALT AST GT ID CSV TOML PFS SIB NDB mL min m kg mmHg mg dL cm t p z n k d E logit
     probit x B Excel Parquet UTF JSON MatchIt R sd SD DuckDB Dask IPW AIPW HTML PDF DOCX XLSX RD
     RR OR CKD G A JST UTC Gamma NA CR2 HC2 HC3 HC0 HC1 CR1 Rosenbaum VanderWeele BCa
-    """.split()
-)
+"""
+ALLOWED_LATIN = set(_ALLOWED.split())
 
 
 def _render_all(code: str, lang: str) -> str:
