@@ -7,7 +7,10 @@ of people, so disclosure control sees it); the rows and values stay in the valid
 
 Examples
 --------
->>> from pfseval.errors import DataProblem
+>>> import warnings as _warnings
+from collections.abc import Iterable
+
+from pfseval.errors import DataProblem
 >>> p = DataProblem(column="bmi", kind="inconsistent", message="...", rows=(2, 5),
 ...                 severity="warning")
 >>> n = problem_notice(p, source="kenshin.csv")
@@ -19,11 +22,14 @@ Examples
 
 from __future__ import annotations
 
+import warnings as _warnings
+from collections.abc import Iterable
+
 from pfseval.errors import DataProblem
 from pfseval.io.validation import _BMI_TOLERANCE, DataQualityWarning
 from pfseval.messages import Message, Notice, declare_messages
 
-__all__ = ["NO_FOLLOWUP", "followup_missing", "problem_notice"]
+__all__ = ["NO_FOLLOWUP", "followup_missing", "notice_of", "problem_notice", "warn"]
 
 declare_messages(
     {
@@ -46,8 +52,7 @@ declare_messages(
             "{tolerance} kg/m²を超えて異なります。",
         },
         "io.data_warning": {
-            "en": "{n_records} records of {source} have values in {column!v} that need "
-            "checking.",
+            "en": "{n_records} records of {source} have values in {column!v} that need checking.",
             "ja": "{source}の{n_records}件のレコードで、{column!v}の値に確認が必要です。",
         },
         "io.no_followup": {
@@ -85,3 +90,21 @@ NO_FOLLOWUP = Message("io.no_followup")
 def followup_missing(column: str) -> Message:
     """Flow reason: the follow-up record lacks ``column``."""
     return Message("io.followup_missing", params={"column": column})
+
+
+def warn(notices: Iterable[Notice], *, stacklevel: int = 3) -> None:
+    """Issue notices as Python warnings that carry their record (see :func:`notice_of`).
+
+    A loader returns a data frame, so its notices travel as warnings; a caller recording
+    warnings (a batch run) gets the structured notice back instead of parsing the text.
+    """
+    for n in notices:
+        w = n.category(n.text("en"))
+        w.notice = n  # type: ignore[attr-defined]
+        _warnings.warn(w, stacklevel=stacklevel)
+
+
+def notice_of(w: _warnings.WarningMessage) -> Notice | None:
+    """The notice a recorded warning carries (issued by :func:`warn`), or ``None``."""
+    n = getattr(w.message, "notice", None)
+    return n if isinstance(n, Notice) else None

@@ -12,28 +12,48 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-from pfseval.batch.designs import resolve
+from pfseval.designs.contract import get
 from pfseval.report import figures as F
-from pfseval.report.disclosure import CountLedger, redact_text, register_flow, render_flow
+from pfseval.report.disclosure import CountLedger, register_flow, render_flow
 from pfseval.report.i18n import (
     RELATED,
-    diag_label,
     group_label,
     interval_label,
-    reason_text,
     related_label,
     schedule_label,
     step_text,
     t,
     value_text,
 )
+from pfseval.report.texts import diagnostic_label, render
 
-if TYPE_CHECKING:
-    from pfseval.batch.runner import EvaluationRun
+
+class EvaluationRun(Protocol):
+    """What the report reads of a run (``pfseval.batch.EvaluationRun`` has it).
+
+    The report does not import ``pfseval.batch``: batch runs call the report, never the
+    other way round. Designs are known only through the registry
+    (:mod:`pfseval.designs.contract`) and the ``results.json`` records.
+    """
+
+    @property
+    def spec(self) -> Any: ...
+
+    @property
+    def payment(self) -> Any: ...
+
+    @property
+    def figure_data(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+    @property
+    def finished_at(self) -> str: ...
+
+    def results(self) -> dict[str, Any]: ...
+
 
 __all__ = [
     "Document",
@@ -215,10 +235,14 @@ def _flow_frame(
         "analysed": t(analysed, lang),
     }
 
-    def text(x: str) -> str:
-        return group_label(reason_text(x, lang), lang)
+    def reason(r: Any) -> str:
+        # a flow reason is a message record; the counts of the flow itself are the cells
+        return render(r, lang, min_cell=0, labels=None)
 
-    df = render_flow(led, flow, keys, labels=words, text=text)
+    def group(label: str) -> str:
+        return group_label(label, lang)
+
+    df = render_flow(led, flow, keys, labels=words, text=group, reason=reason)
     return df.rename(
         columns={
             "group": t("group", lang),
@@ -469,10 +493,10 @@ def _scale_key(link: str) -> str:
 def _match_options(ind: Any) -> dict[str, Any] | None:
     """The matching options of a psm indicator, with the matching function's defaults
     filled in (``None`` for an indicator without a matching step)."""
-    entry = resolve(ind.design)
-    mfn = entry.match_function() if entry is not None else None
-    if mfn is None:
+    design = get(ind.design)
+    if design.matching is None:
         return None
+    mfn = get(design.matching).load()
     opts: dict[str, Any] = {
         k: p.default
         for k, p in inspect.signature(mfn).parameters.items()
@@ -581,7 +605,7 @@ def build_document(run: EvaluationRun) -> Document:
     lang = sp.report.lang
     m = sp.report.min_cell
     counts = _register_counts(run, res)
-    # counts hidden by complementary suppression, to redact from free text
+    # counts hidden by complementary suppression: a notice's count equal to one is hidden too
     hidden = counts.led.hidden_values()
     targets = _targets(sp.contract)
     meta = []
@@ -604,11 +628,10 @@ def build_document(run: EvaluationRun) -> Document:
         d = res["indicators"][ind.id]
         est = d["estimand"]
         ref = (d.get("related") or {}).get("reference_rate")
-        entry = resolve(ind.design)
         glance_rows.append(
             {
                 t("indicator", lang): ind.label_in(lang),
-                t("design", lang): entry.title[lang] if entry else ind.design,
+                t("design", lang): get(ind.design).title[lang],
                 t("value", lang): fmt_value(d["value"], est),
                 f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
                 t("target", lang): fmt_value(targets.get(ind.id), est),
@@ -652,15 +675,16 @@ def build_document(run: EvaluationRun) -> Document:
     for k, ind in enumerate(sp.indicators, start=1):
         d = res["indicators"][ind.id]
         estimand = d["estimand"]
-        entry = resolve(ind.design)
-        blocks = []
-        if entry is not None:
-            blocks.append(Paragraph(f"{t('design', lang)}: {entry.title[lang]}"))
-            blocks.append(Paragraph(entry.assumptions[lang]))
-        method = redact_text(d["method"], min_cell=m, counts="people", hidden=hidden)
+        design = get(ind.design)
         people = _rows_are_people(run, ind.data)
-        # the method is free text written by the design (English): labelled as such in ja
-        blocks.append(Paragraph(f"{t('method_raw', lang)}: {method}"))
+        blocks = [
+            Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
+            Paragraph(design.description[lang]),
+            Paragraph(design.assumptions[lang]),
+            Paragraph(
+                f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"
+            ),
+        ]
         match_block = _match_table(ind, lang)
         if match_block is not None:
             blocks.append(match_block)
@@ -722,11 +746,8 @@ def build_document(run: EvaluationRun) -> Document:
                         t("n", lang): counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                         if r.get("n") is not None
                         else "–",
-                        t("method_raw", lang): redact_text(
-                            r.get("method", ""),
-                            min_cell=m,
-                            counts="people",
-                            hidden=hidden,
+                        t("method", lang): render(
+                            r.get("method", ""), lang, min_cell=m, hidden=hidden
                         ),
                     }
                 )
@@ -735,7 +756,7 @@ def build_document(run: EvaluationRun) -> Document:
         for key, v in (d.get("diagnostics") or {}).items():
             if "id" in key.lower().split("_") or isinstance(v, dict | list):
                 continue
-            label = diag_label(key, lang)
+            label = diagnostic_label(key, lang)
             if isinstance(v, bool):
                 diag_rows.append((label, t("yes" if v else "no", lang)))
             elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
@@ -796,13 +817,9 @@ def build_document(run: EvaluationRun) -> Document:
                     ),
                 )
             )
-        # on aggregated data, only numbers followed by a word for people are counts of people
-        mode = "all" if people else "people"
-        warns = [
-            redact_text(w, min_cell=m, counts=mode, hidden=hidden) for w in d.get("warnings") or []
-        ]
-        blocks.append(Paragraph(t("warnings_raw" if warns else "warnings", lang) + ":"))
-        blocks.append(Bullets(tuple(warns)) if warns else Paragraph(t("no_warnings", lang)))
+        notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
+        blocks.append(Paragraph(t("warnings", lang) + ":"))
+        blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
         sections.append(Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks)))
 
     # 3. payment --------------------------------------------------------------
@@ -879,13 +896,7 @@ def build_document(run: EvaluationRun) -> Document:
     sections.append(Section(t("payment", lang), 2, tuple(blocks)))
 
     # 4. warnings of the run ----------------------------------------------------
-    run_warns = []
-    ind_people = {ind.id: _rows_are_people(run, ind.data) for ind in sp.indicators}
-    for w in res.get("warnings") or []:
-        head, sep, _ = str(w).partition(": ")
-        # an indicator on aggregated data: only numbers followed by a word for people
-        mode = "people" if sep and ind_people.get(head) is False else "all"
-        run_warns.append(redact_text(str(w), min_cell=m, counts=mode, hidden=hidden))
+    run_warns = [render(n, lang, min_cell=m, hidden=hidden) for n in res.get("notices") or []]
     blocks = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
     sections.append(Section(t("run_warnings", lang), 2, tuple(blocks)))
