@@ -111,9 +111,9 @@ class EvaluationRun:
         Aggregated, publishable data behind the diagnostic figures (indicator id →
         ``{"balance": DataFrame, "overlap": {...}}``); never individual values.
     notices
-        Every notice of the run as :class:`~pfseval.messages.Notice` records: of the data
-        sources (loaders, linkage, merges), of the cohorts, of the estimates and of the payment
-        (each once).
+        The run's own notices (:class:`~pfseval.messages.Notice` records): of the data
+        sources (loaders, linkage, merges) and of the cohorts. The estimates and the payment
+        carry theirs; :meth:`all_notices` lists every one with where it comes from.
     started_at, finished_at
         UTC timestamps (ISO 8601).
     """
@@ -129,6 +129,21 @@ class EvaluationRun:
     started_at: str = ""
     finished_at: str = ""
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
+
+    def all_notices(self) -> list[tuple[str | None, Notice]]:
+        """Every notice of the run, each once, with the indicator id it belongs to (``None``
+        for the data sources, cohorts and payment)."""
+        out: list[tuple[str | None, Notice]] = [(None, n) for n in self.notices]
+        for iid, est in self.estimates.items():
+            out += [(iid, n) for n in est.notices]
+        if self.payment is not None:
+            out += [(None, n) for n in getattr(self.payment, "notices", ())]
+        return out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice (the command line prints these)."""
+        return tuple(f"{i}: {n.text('en')}" if i else n.text("en") for i, n in self.all_notices())
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` document (see ``docs/results_schema.md``)."""
@@ -180,7 +195,7 @@ class EvaluationRun:
                         for k, e in self.estimates.items()
                     },
                 },
-                "notices": [n.to_dict() for n in self.notices],
+                "notices": [{**n.to_dict(), "indicator": i} for i, n in self.all_notices()],
                 "designs": _design_records(sp),
                 "diagnostics": _diagnostic_records(inds),
                 "provenance": {
@@ -675,11 +690,6 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
             spec, ind, cohorts, sources.frames, n_jobs=n_jobs, progress=progress
         )
     payment, bounds = _pay(spec, estimates)
-    notices = [*sources.notices, *cohorts.notices]
-    for est in estimates.values():
-        notices += est.notices
-    if payment is not None:
-        notices += getattr(payment, "notices", ())
     return EvaluationRun(
         spec=spec,
         estimates=estimates,
@@ -688,7 +698,7 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         payment_bounds=bounds,
         inputs=sources.inputs,
         figure_data=figure_data,
-        notices=_unique(notices),
+        notices=_unique([*sources.notices, *cohorts.notices]),
         started_at=started,
         finished_at=_now(),
         source_flows=sources.flows,

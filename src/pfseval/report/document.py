@@ -896,7 +896,12 @@ def build_document(run: EvaluationRun) -> Document:
     sections.append(Section(t("payment", lang), 2, tuple(blocks)))
 
     # 4. warnings of the run ----------------------------------------------------
-    run_warns = [render(n, lang, min_cell=m, hidden=hidden) for n in res.get("notices") or []]
+    labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
+    run_warns = []
+    for n in res.get("notices") or []:
+        text = render(n, lang, min_cell=m, hidden=hidden)
+        sep = "：" if lang == "ja" else ": "
+        run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
     blocks = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
     sections.append(Section(t("run_warnings", lang), 2, tuple(blocks)))
