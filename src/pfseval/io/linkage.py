@@ -18,8 +18,8 @@ import pandas as pd
 
 from pfseval.checks import require_columns
 from pfseval.errors import DataProblem, DataValidationError
-from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing
+from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
 from pfseval.result import SampleFlow
 
 __all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
