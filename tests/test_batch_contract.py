@@ -49,6 +49,13 @@ declare_messages(
 declare_diagnostics(
     Diagnostic("toy_positive", "people", {"ja": "該当者数（テスト）", "en": "Positives (toy)"}),
     Diagnostic("toy_ratio", "setting", {"ja": "比（テスト）", "en": "Ratio (toy)"}),
+    Diagnostic(
+        "toy_df",
+        "statistic",
+        {"ja": "自由度（テスト）", "en": "Degrees of freedom (toy)"},
+        derived_from=("toy_positive",),
+        relation="toy_positive - 1",
+    ),
 )
 
 TOY = DesignSpec(
@@ -64,7 +71,7 @@ TOY = DesignSpec(
     title={"ja": "テスト用の割合", "en": "Toy share"},
     description={"ja": "該当者の割合を数えます。", "en": "Counts the share of positives."},
     assumptions={"ja": "テスト用です。", "en": "For tests only."},
-    diagnostics=("toy_positive", "toy_ratio"),
+    diagnostics=("toy_positive", "toy_ratio", "toy_df"),
 )
 
 
@@ -100,7 +107,7 @@ def toy_share(
         level=level,
         method=Message("toy.method", params={"outcome": outcome, "decimals": 3}),
         n=n,
-        diagnostics={"toy_positive": n_pos, "toy_ratio": ratio},
+        diagnostics={"toy_positive": n_pos, "toy_ratio": ratio, "toy_df": n_pos - 1},
         notices=notices,
         sample_flow=flow,
         provenance=provenance(data=data),
@@ -206,3 +213,18 @@ def test_english_appendix_renders_records_in_english(toy: DesignSpec, tmp_path: 
     html = write_outputs(run, tmp_path / "out")["html"].read_text(encoding="utf-8")
     assert "only &lt;10 people have" in html and "(ratio 3)" in html
     assert "Toy share" in html and "Positives (toy)" in html
+
+
+def test_diagnostics_suppressed_by_their_declared_kind(toy: DesignSpec, tmp_path: Path) -> None:
+    """A count of people under the minimum is hidden, and so is a value derived from it (the
+    degrees of freedom would give it back); a setting is shown as it is."""
+    from pfseval.report import build_document
+
+    with pytest.warns(SmallSampleWarning):
+        run = run_spec(load_spec(_spec(tmp_path, 'outcome = "sbp_high", ratio = 3', lang="en")))
+    doc = build_document(run)
+    table = next(tb for tb in doc.tables() if tb.id == "toy_diagnostics")
+    cells = dict(zip(table.frame.iloc[:, 0], table.frame.iloc[:, 1], strict=True))
+    assert cells["Positives (toy)"] == "<10"
+    assert cells["Degrees of freedom (toy)"] == "*"
+    assert cells["Ratio (toy)"] == "3"

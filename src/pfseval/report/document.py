@@ -16,9 +16,10 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from pfseval.designs.contract import DIAGNOSTICS as DECLARED
 from pfseval.designs.contract import get
 from pfseval.report import figures as F
-from pfseval.report.disclosure import CountLedger, register_flow, render_flow
+from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
 from pfseval.report.i18n import (
     RELATED,
     group_label,
@@ -312,6 +313,31 @@ def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> 
     return "rows"
 
 
+def _diag_kind(key: str, v: Any, *, people: bool, options: Mapping[str, Any]) -> str:
+    """What a diagnostic counts: its declared kind (the design contract); for a name no
+    design has declared, the report's former reading of the name (the safe side)."""
+    declared = DECLARED.get(key)
+    if declared is not None:
+        return declared.kind
+    person = _is_count_key(key) if people else _person_diag(key, options)
+    if person:
+        return "people"
+    return "count" if _is_count_key(key) else "other"
+
+
+def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
+    """Whether a diagnostic derived from counts of people (degrees of freedom, a rate) would
+    give back a count the tables hide: any count it derives from is suppressed."""
+    declared = DECLARED.get(key)
+    if declared is None:
+        return False
+    cells = [
+        c.keys.get(f"ind:{ind_id}:n" if src == "n" else f"ind:{ind_id}:diag:{src}")
+        for src in declared.derived_from
+    ]
+    return any(cell is not None and c.led.hidden(cell) for cell in cells)
+
+
 def _person_diag(key: str, options: Mapping[str, Any]) -> bool:
     """For an indicator on aggregated data: whether a diagnostic counts people (its name is
     that of the numerator or denominator, or contains the column they come from, such as
@@ -429,10 +455,10 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
             key = f"{p}:diag:{k}"
             if not _is_number(v) or key in c.keys:
                 continue
-            person = _is_count_key(k) if people else _person_diag(k, ind.options)
-            if person:
+            kind = _diag_kind(k, v, people=people, options=ind.options)
+            if kind == "people":
                 c.keys[key] = led.add(key, v)
-            elif _is_count_key(k):  # on aggregated data: a count of rows or years
+            elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
                 c.keys[key] = led.add(key, v, people=False)
         for name, r in (d.get("related") or {}).items():
             rp = f"{p}:rel:{name}"
@@ -761,6 +787,8 @@ def build_document(run: EvaluationRun) -> Document:
                 diag_rows.append((label, t("yes" if v else "no", lang)))
             elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
                 diag_rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
+            elif _derived_hidden(counts, ind.id, key):
+                diag_rows.append((label, SECONDARY))
             elif isinstance(v, int | float):
                 diag_rows.append((label, fmt_value(v)))
             elif isinstance(v, str) and len(v) <= 200:
