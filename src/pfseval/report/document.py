@@ -18,6 +18,7 @@ import pandas as pd
 
 from pfseval.designs.contract import DIAGNOSTICS as DECLARED
 from pfseval.designs.contract import get
+from pfseval.messages import Lang
 from pfseval.report import figures as F
 from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
 from pfseval.report.i18n import (
@@ -614,8 +615,25 @@ def _linkage_blocks(
     return out
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every step of :func:`build_document` reads."""
+
+    run: EvaluationRun
+    res: Mapping[str, Any]  # the results.json document
+    spec: Any
+    lang: Lang
+    min_cell: int
+    counts: _Counts
+    hidden: set[int]  # counts hidden by complementary suppression (a notice's too)
+    targets: Mapping[str, float]
+
+
 def build_document(run: EvaluationRun) -> Document:
     """Build the appendix content of a run (see the module docstring).
+
+    The steps: register every published count with the disclosure ledger, then one section
+    each — summary, indicators, payment, notices of the run, reproducibility, disclosure.
 
     Parameters
     ----------
@@ -628,21 +646,45 @@ def build_document(run: EvaluationRun) -> Document:
     """
     res = run.results()
     sp = run.spec
-    lang = sp.report.lang
-    m = sp.report.min_cell
     counts = _register_counts(run, res)
-    # counts hidden by complementary suppression: a notice's count equal to one is hidden too
-    hidden = counts.led.hidden_values()
-    targets = _targets(sp.contract)
-    meta = []
-    if sp.report.period:
-        meta.append((t("period", lang), sp.report.period))
-    if sp.report.evaluator:
-        meta.append((t("evaluator", lang), sp.report.evaluator))
-    meta.append((t("generated", lang), run.finished_at))
-    sections: list[Section] = []
+    c = _Context(
+        run=run,
+        res=res,
+        spec=sp,
+        lang=sp.report.lang,
+        min_cell=sp.report.min_cell,
+        counts=counts,
+        hidden=counts.led.hidden_values(),
+        targets=_targets(sp.contract),
+    )
+    sections = [
+        _summary_section(c),
+        Section(t("indicators", c.lang), 2),
+        *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
+        _payment_section(c),
+        _run_notices_section(c),
+        _repro_section(c),
+        _disclosure_section(c),
+    ]
+    title = sp.report.title or sp.title or t("appendix", c.lang)
+    return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
 
-    # 1. summary --------------------------------------------------------------
+
+def _meta(c: _Context) -> tuple[tuple[str, str], ...]:
+    """Period, evaluator and the time the run finished."""
+    rep, lang = c.spec.report, c.lang
+    meta = []
+    if rep.period:
+        meta.append((t("period", lang), rep.period))
+    if rep.evaluator:
+        meta.append((t("evaluator", lang), rep.evaluator))
+    meta.append((t("generated", lang), c.run.finished_at))
+    return tuple(meta)
+
+
+def _summary_section(c: _Context) -> Section:
+    """1. The indicators at a glance, linked sources, the estimates figure, the payment."""
+    run, res, sp, lang, counts, targets = c.run, c.res, c.spec, c.lang, c.counts, c.targets
     blocks: list[Block] = []
     if sp.programme:
         blocks.append(Paragraph(f"{t('programme', lang)}: {sp.programme}"))
@@ -694,163 +736,202 @@ def build_document(run: EvaluationRun) -> Document:
                 + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
             )
         )
-    sections.append(Section(t("summary", lang), 2, tuple(blocks)))
+    return Section(t("summary", lang), 2, tuple(blocks))
 
-    # 2. indicators -----------------------------------------------------------
-    sections.append(Section(t("indicators", lang), 2))
-    for k, ind in enumerate(sp.indicators, start=1):
-        d = res["indicators"][ind.id]
-        estimand = d["estimand"]
-        design = get(ind.design)
-        people = _rows_are_people(run, ind.data)
-        blocks = [
-            Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
-            Paragraph(design.description[lang]),
-            Paragraph(design.assumptions[lang]),
-            Paragraph(
-                f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"
-            ),
-        ]
-        match_block = _match_table(ind, lang)
-        if match_block is not None:
-            blocks.append(match_block)
-        # flows: cohort filters, then the design's own accounting
-        for cname in _cohort_chain(run, ind.data):
-            flow = res["sample_flow"]["cohorts"][cname]
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_cohort_{cname}",
-                    f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
-                    _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
-                    note="" if people else t("not_people_note", lang),
-                )
-            )
-        if d.get("sample_flow"):
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_flow",
-                    f"{t('flow', lang)} — {t('design_flow', lang)}",
-                    _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
-                    note="" if people else t("not_people_note", lang),
-                )
-            )
-        # estimate
-        rows = [
-            (t("value", lang), fmt_value(d["value"], estimand)),
-            (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
-            (t("n", lang), counts.show_n(f"ind:{ind.id}:n", lang)),
-        ]
-        if d.get("std_error") is not None:
-            rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
-        if d.get("p_value") is not None:
-            rows.append((t("p_value", lang), fmt_value(d["p_value"])))
-        for name, (lo, hi) in (d.get("intervals") or {}).items():
-            rows.append(
-                (
-                    f"{t('ci', lang)} ({interval_label(name, lang)})",
-                    f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
-                )
-            )
-        if ind.id in targets:
-            rows.append((t("target", lang), fmt_value(targets[ind.id], estimand)))
-        blocks.append(
+
+def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
+    """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
+    notices."""
+    lang, m, hidden = c.lang, c.min_cell, c.hidden
+    d = c.res["indicators"][ind.id]
+    design = get(ind.design)
+    blocks: list[Block] = [
+        Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
+        Paragraph(design.description[lang]),
+        Paragraph(design.assumptions[lang]),
+        Paragraph(f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"),
+    ]
+    match_block = _match_table(ind, lang)
+    if match_block is not None:
+        blocks.append(match_block)
+    blocks += _flow_blocks(c, ind, d)
+    blocks.append(_estimate_table(c, ind, d))
+    if d.get("related"):
+        blocks.append(_related_table(c, ind, d))
+    diag = _diagnostics_table(c, ind, d)
+    if diag is not None:
+        blocks.append(diag)
+    blocks += _figure_blocks(c, ind)
+    notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
+    blocks.append(Paragraph(t("warnings", lang) + ":"))
+    blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
+    return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
+
+
+def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
+    """The cohort filters' flows, then the design's own accounting."""
+    lang, counts = c.lang, c.counts
+    note = "" if _rows_are_people(c.run, ind.data) else t("not_people_note", lang)
+    out: list[Block] = []
+    for cname in _cohort_chain(c.run, ind.data):
+        flow = c.res["sample_flow"]["cohorts"][cname]
+        out.append(
             TableBlock(
-                f"{ind.id}_estimate",
-                f"{t('estimate', lang)}: {ind.label_in(lang)}",
-                pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+                f"{ind.id}_cohort_{cname}",
+                f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
+                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
+                note=note,
             )
         )
-        related = d.get("related") or {}
-        if related:
-            rrows = []
-            for name, r in related.items():
-                rrows.append(
-                    {
-                        t("name", lang): _related_name(name, r, lang),
-                        t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
-                        t("ci", lang): _ci(r, r.get("estimand", "")),
-                        t("n", lang): counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
-                        if r.get("n") is not None
-                        else "–",
-                        t("method", lang): render(
-                            r.get("method", ""), lang, min_cell=m, hidden=hidden
-                        ),
-                    }
-                )
-            blocks.append(TableBlock(f"{ind.id}_related", t("related", lang), pd.DataFrame(rrows)))
-        diag_rows = []
-        for key, v in (d.get("diagnostics") or {}).items():
-            if "id" in key.lower().split("_") or isinstance(v, dict | list):
-                continue
-            label = diagnostic_label(key, lang)
-            if isinstance(v, bool):
-                diag_rows.append((label, t("yes" if v else "no", lang)))
-            elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
-                diag_rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
-            elif _derived_hidden(counts, ind.id, key):
-                diag_rows.append((label, SECONDARY))
-            elif isinstance(v, int | float):
-                diag_rows.append((label, fmt_value(v)))
-            elif isinstance(v, str) and len(v) <= 200:
-                diag_rows.append((label, value_text(v, lang)))
-        if diag_rows:
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_diagnostics",
-                    f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
-                    pd.DataFrame(diag_rows, columns=[t("item", lang), t("value", lang)]),
-                )
+    if d.get("sample_flow"):
+        out.append(
+            TableBlock(
+                f"{ind.id}_flow",
+                f"{t('flow', lang)} — {t('design_flow', lang)}",
+                _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                note=note,
             )
-        figs = run.figure_data.get(ind.id, {})
-        bal = figs.get("balance")
-        if isinstance(bal, pd.DataFrame) and not bal.empty:
-            cols = [
-                c
-                for c in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
-                if c in bal.columns
-            ]
-            shown = bal[cols].copy()
-            for c in cols[1:]:
-                shown[c] = [fmt_value(x) for x in pd.to_numeric(shown[c], errors="coerce")]
-            if "variable" in shown.columns:  # the matching score's own row
-                shown["variable"] = [
-                    t("distance", lang) if str(x) == "distance" else str(x)
-                    for x in shown["variable"]
-                ]
-            shown = shown.rename(columns={c: t(c, lang) for c in cols})
-            blocks.append(TableBlock(f"{ind.id}_balance", t("balance", lang), shown))
-            if {"smd_before", "smd_after"} <= set(bal.columns):
-                blocks.append(_fig(f"{ind.id}_love", t("love", lang), F.love_plot(bal, lang=lang)))
-        ov = figs.get("overlap")
-        if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
-            blocks.append(
-                _fig(
-                    f"{ind.id}_overlap",
-                    t("overlap", lang),
-                    F.overlap_plot(ov, lang=lang, link=str(ind.match.get("link", "logit"))),
-                )
-            )
-        tr = figs.get("trend")
-        if tr is not None:
-            blocks.append(
-                _fig(
-                    f"{ind.id}_trend",
-                    t("trend", lang),
-                    F.trend_plot(
-                        tr["years"],
-                        tr["values"],
-                        evaluation_year=tr.get("evaluation_year"),
-                        expected=tr.get("expected"),
-                        lang=lang,
-                    ),
-                )
-            )
-        notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
-        blocks.append(Paragraph(t("warnings", lang) + ":"))
-        blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
-        sections.append(Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks)))
+        )
+    return out
 
-    # 3. payment --------------------------------------------------------------
+
+def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
+    """Value, interval, n, standard error, p value, other intervals, target."""
+    lang, estimand = c.lang, d["estimand"]
+    rows = [
+        (t("value", lang), fmt_value(d["value"], estimand)),
+        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
+        (t("n", lang), c.counts.show_n(f"ind:{ind.id}:n", lang)),
+    ]
+    if d.get("std_error") is not None:
+        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
+    if d.get("p_value") is not None:
+        rows.append((t("p_value", lang), fmt_value(d["p_value"])))
+    for name, (lo, hi) in (d.get("intervals") or {}).items():
+        rows.append(
+            (
+                f"{t('ci', lang)} ({interval_label(name, lang)})",
+                f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+            )
+        )
+    if ind.id in c.targets:
+        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand)))
+    return TableBlock(
+        f"{ind.id}_estimate",
+        f"{t('estimate', lang)}: {ind.label_in(lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+    )
+
+
+def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
+    """The related estimates (the no-effect reference, the difference, the main estimate of
+    an indicator that pays on a related one)."""
+    lang = c.lang
+    rows = []
+    for name, r in d["related"].items():
+        rows.append(
+            {
+                t("name", lang): _related_name(name, r, lang),
+                t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
+                t("ci", lang): _ci(r, r.get("estimand", "")),
+                t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
+                if r.get("n") is not None
+                else "–",
+                t("method", lang): render(
+                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden
+                ),
+            }
+        )
+    return TableBlock(f"{ind.id}_related", t("related", lang), pd.DataFrame(rows))
+
+
+def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock | None:
+    """The diagnostics with their declared labels; counts of people through the ledger and
+    values derived from a hidden count hidden too."""
+    lang, counts = c.lang, c.counts
+    rows = []
+    for key, v in (d.get("diagnostics") or {}).items():
+        if "id" in key.lower().split("_") or isinstance(v, dict | list):
+            continue
+        label = diagnostic_label(key, lang)
+        if isinstance(v, bool):
+            rows.append((label, t("yes" if v else "no", lang)))
+        elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
+            rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
+        elif _derived_hidden(counts, ind.id, key):
+            rows.append((label, SECONDARY))
+        elif isinstance(v, int | float):
+            rows.append((label, fmt_value(v)))
+        elif isinstance(v, str) and len(v) <= 200:
+            rows.append((label, value_text(v, lang)))
+    if not rows:
+        return None
+    return TableBlock(
+        f"{ind.id}_diagnostics",
+        f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+    )
+
+
+def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
+    """The covariate balance table (variables by their labels) and the Love plot."""
+    cols = [
+        col
+        for col in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
+        if col in bal.columns
+    ]
+    shown = bal[cols].copy()
+    for col in cols[1:]:
+        shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
+    if "variable" in shown.columns:  # the matching score's own row
+        shown["variable"] = [
+            t("distance", lang) if str(x) == "distance" else str(x) for x in shown["variable"]
+        ]
+    shown = shown.rename(columns={col: t(col, lang) for col in cols})
+    out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
+    if {"smd_before", "smd_after"} <= set(bal.columns):
+        out.append(_fig(f"{ind.id}_love", t("love", lang), F.love_plot(bal, lang=lang)))
+    return out
+
+
+def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
+    """The figures the run prepared data for (balance, score overlap, yearly trend)."""
+    lang = c.lang
+    figs = c.run.figure_data.get(ind.id, {})
+    out: list[Block] = []
+    bal = figs.get("balance")
+    if isinstance(bal, pd.DataFrame) and not bal.empty:
+        out += _balance_blocks(ind, bal, lang)
+    ov = figs.get("overlap")
+    if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
+        out.append(
+            _fig(
+                f"{ind.id}_overlap",
+                t("overlap", lang),
+                F.overlap_plot(ov, lang=lang, link=str(ind.match.get("link", "logit"))),
+            )
+        )
+    tr = figs.get("trend")
+    if tr is not None:
+        out.append(
+            _fig(
+                f"{ind.id}_trend",
+                t("trend", lang),
+                F.trend_plot(
+                    tr["years"],
+                    tr["values"],
+                    evaluation_year=tr.get("evaluation_year"),
+                    expected=tr.get("expected"),
+                    lang=lang,
+                ),
+            )
+        )
+    return out
+
+
+def _payment_section(c: _Context) -> Section:
+    """3. The payment: breakdown, published audit trail, payment at the interval bounds."""
+    run, res, lang = c.run, c.res, c.lang
     blocks = []
     if run.payment is None:
         blocks.append(Paragraph(t("no_contract", lang)))
@@ -921,9 +1002,12 @@ def build_document(run: EvaluationRun) -> Document:
                 F.payment_plot(labels, amounts, unit=unit, lang=lang),
             )
         )
-    sections.append(Section(t("payment", lang), 2, tuple(blocks)))
+    return Section(t("payment", lang), 2, tuple(blocks))
 
-    # 4. warnings of the run ----------------------------------------------------
+
+def _run_notices_section(c: _Context) -> Section:
+    """4. Every notice of the run (data sources, cohorts, indicators, payment)."""
+    res, sp, lang, m, hidden = c.res, c.spec, c.lang, c.min_cell, c.hidden
     labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
     run_warns = []
     for n in res.get("notices") or []:
@@ -932,9 +1016,12 @@ def build_document(run: EvaluationRun) -> Document:
         run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
     blocks = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
-    sections.append(Section(t("run_warnings", lang), 2, tuple(blocks)))
+    return Section(t("run_warnings", lang), 2, tuple(blocks))
 
-    # 5. reproducibility ------------------------------------------------------
+
+def _repro_section(c: _Context) -> Section:
+    """5. Reproducibility: spec hash, seed, times, input files, package versions."""
+    res, lang = c.res, c.lang
     prov = res["provenance"]
     blocks = [Paragraph(t("repro_text", lang))]
     blocks.append(
@@ -971,13 +1058,11 @@ def build_document(run: EvaluationRun) -> Document:
             ),
         )
     )
-    sections.append(Section(t("repro", lang), 2, tuple(blocks)))
-    sections.append(
-        Section(
-            t("disclosure", lang),
-            2,
-            (Paragraph(t("disclosure_text", lang).format(m=m, m_1=m - 1)),),
-        )
-    )
-    title = sp.report.title or sp.title or t("appendix", lang)
-    return Document(lang=lang, title=title, meta=tuple(meta), sections=tuple(sections))
+    return Section(t("repro", lang), 2, tuple(blocks))
+
+
+def _disclosure_section(c: _Context) -> Section:
+    """6. The disclosure rules applied."""
+    m = c.min_cell
+    text = t("disclosure_text", c.lang).format(m=m, m_1=m - 1)
+    return Section(t("disclosure", c.lang), 2, (Paragraph(text),))
