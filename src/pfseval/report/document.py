@@ -227,7 +227,7 @@ def _flow_frame(
     led: CountLedger,
     flow: Mapping[str, Any],
     keys: Mapping[str, Any],
-    lang: str,
+    lang: Lang,
     *,
     analysed: str = "analysed",
 ) -> pd.DataFrame:
@@ -592,7 +592,7 @@ def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
 
 
 def _linkage_blocks(
-    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: str
+    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: Lang
 ) -> list[Block]:
     """CONSORT-style tables of the linked / merged data sources (``sample_flow.sources``)."""
     flows = res["sample_flow"].get("sources") or {}
@@ -932,7 +932,7 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
 def _payment_section(c: _Context) -> Section:
     """3. The payment: breakdown, published audit trail, payment at the interval bounds."""
     run, res, lang = c.run, c.res, c.lang
-    blocks = []
+    blocks: list[Block] = []
     if run.payment is None:
         blocks.append(Paragraph(t("no_contract", lang)))
     else:
@@ -1014,7 +1014,7 @@ def _run_notices_section(c: _Context) -> Section:
         text = render(n, lang, min_cell=m, hidden=hidden)
         sep = "：" if lang == "ja" else ": "
         run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
-    blocks = [Paragraph(t("run_warnings_text", lang))]
+    blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
     return Section(t("run_warnings", lang), 2, tuple(blocks))
 
@@ -1023,7 +1023,7 @@ def _repro_section(c: _Context) -> Section:
     """5. Reproducibility: spec hash, seed, times, input files, package versions."""
     res, lang = c.res, c.lang
     prov = res["provenance"]
-    blocks = [Paragraph(t("repro_text", lang))]
+    blocks: list[Block] = [Paragraph(t("repro_text", lang))]
     blocks.append(
         TableBlock(
             "reproducibility",
