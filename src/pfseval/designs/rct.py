@@ -1093,7 +1093,7 @@ def compare(
             extra_diag=common,
             extra_notices=prep.notices,
         )
-        emit_warnings(est.notices, stacklevel=3)
+        emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
         return est
     if measure != "difference":
         raise DesignError(
@@ -1102,7 +1102,7 @@ def compare(
     est = _combine_periods(
         prep, cov_names, binary, level, cluster_se, prov, label, common, strata_col=strata
     )
-    emit_warnings(est.notices, stacklevel=3)
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
     return est
 
 
@@ -1360,7 +1360,7 @@ def permutation_test(
         provenance=provenance(seed=seed, data=data),
         label=label,
     )
-    emit_warnings(est.notices, stacklevel=3)
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
     return est
 
 
