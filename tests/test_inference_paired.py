@@ -79,3 +79,14 @@ def test_paired_proportions_uses_uncorrected_mcnemar_on_request() -> None:
     assert est.diagnostics["mcnemar_correct"] is False
     default = paired_proportions(df, before="b", after="a", mcnemar="asymptotic")
     assert default.p_value == pytest.approx(case["corrected"]["p_value"], rel=1e-10)
+
+
+def test_newcombe_limits_stay_within_minus_one_and_one() -> None:
+    from pfseval.inference import newcombe_diff, newcombe_paired
+
+    # 0/3 against 25/25: a Wilson limit rounded just below 1 used to give -1.0000000000000002
+    lo, hi = newcombe_diff(0, 3, 25, 25)
+    assert lo == -1.0 and hi < 0
+    for cells in [(0, 25, 0, 0), (0, 0, 25, 0), (3, 0, 0, 0)]:
+        lo, hi = newcombe_paired(*cells)
+        assert -1.0 <= lo <= hi <= 1.0

@@ -109,6 +109,8 @@ RATE_DIAGNOSTICS = (
 
 MEAN_OF_RATES_DIAGNOSTICS = (
     *_COMMON,
+    "n_numerator",  # of each domain's related estimate
+    "n_denominator",
     *declare_diagnostics(
         Diagnostic("domains", "setting", {"ja": "領域", "en": "domains"}),
         Diagnostic("numerators", "table", {"ja": "領域ごとの分子", "en": "numerators by domain"}),
