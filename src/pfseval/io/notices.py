@@ -57,7 +57,7 @@ declare_messages(
         },
         "io.no_followup": {
             "en": "no follow-up health-check record",
-            "ja": "追跡年度の健診記録なし",
+            "ja": "追跡年度の健診レコードなし",
         },
         "io.followup_missing": {
             "en": "follow-up record without {column!v}",

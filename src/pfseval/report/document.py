@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from pfseval.designs.contract import DIAGNOSTICS as DECLARED
-from pfseval.designs.contract import get
+from pfseval.designs.contract import DesignSpec, get
 from pfseval.messages import Lang
 from pfseval.report import figures as F
 from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
@@ -305,12 +305,14 @@ def _merge_people(run: EvaluationRun, name: str, flow: Mapping[str, Any]) -> dic
     return {g: _input_is_people(run, _input_key(name, g)) for g in flow["n_input"]}
 
 
-def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> str:
+def _unit(
+    run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None, design: DesignSpec
+) -> str:
     """What an indicator's ``n`` counts: ``"people"``, ``"years"`` or ``"rows"``."""
     if _rows_are_people(run, ind_data):
         return "people"
-    if flow and list(flow["n_input"]) == ["years"]:
-        return "years"
+    if design.input == "series" or (flow and list(flow["n_input"]) == ["years"]):
+        return "years"  # a design declared to read a yearly series counts years
     return "rows"
 
 
@@ -372,7 +374,11 @@ class _Counts:
 
 
 #: Diagnostics that are the numerator and denominator of a published rate.
-_RATE_PAIRS = (("numerator", "denominator"), ("n_suppressed", "n_denominator"))
+_RATE_PAIRS = (
+    ("n_numerator", "n_denominator"),
+    ("n_suppressed", "n_denominator"),
+    ("numerator", "denominator"),
+)
 
 
 def _is_number(v: Any) -> bool:
@@ -427,7 +433,7 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
         p = f"ind:{ind.id}"
         flow = d.get("sample_flow")
         people = _rows_are_people(run, ind.data)
-        unit = _unit(run, ind.data, flow)
+        unit = _unit(run, ind.data, flow, get(ind.design))
         n_key = None
         if flow:
             groups = list(flow["n_input"])
