@@ -47,7 +47,7 @@ def _pandas_path(b: Path, f: Path) -> tuple[pd.DataFrame, SampleFlow, SampleFlow
     flow = SampleFlow.start(len(df))
     for flt in FILTERS:
         keep = flt.keep_mask(df)
-        flow = flow.exclude(flt.reason_in("en"), int((~keep).sum()))
+        flow = flow.exclude(flt.reason_message(), int((~keep).sum()))
         df = df.loc[keep]
     return df.reset_index(drop=True), flow, linked.sample_flow, linked.n_followup_only
 

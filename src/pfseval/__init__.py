@@ -12,9 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time they load on first use
     from pfseval.errors import PfsevalError, PfsevalWarning
+    from pfseval.messages import Message, Notice
     from pfseval.result import Estimate, SampleFlow
 
-__all__ = ["Estimate", "PfsevalError", "PfsevalWarning", "SampleFlow", "__version__"]
+__all__ = [
+    "Estimate",
+    "Message",
+    "Notice",
+    "PfsevalError",
+    "PfsevalWarning",
+    "SampleFlow",
+    "__version__",
+]
 
 # Lazy: `import pfseval` and `pfseval --help` stay well under 0.5 s because numpy, pandas and
 # the statistics stack load only when a name that needs them is first used (PEP 562).
@@ -23,6 +32,8 @@ _LAZY = {
     "SampleFlow": "pfseval.result",
     "PfsevalError": "pfseval.errors",
     "PfsevalWarning": "pfseval.errors",
+    "Message": "pfseval.messages",
+    "Notice": "pfseval.messages",
 }
 
 

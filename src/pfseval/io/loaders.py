@@ -40,14 +40,9 @@ import pandas as pd
 
 from pfseval.errors import DataProblem, PfsevalError
 from pfseval.io.mapping import ColumnMapping, MappingError, resolve_columns
-from pfseval.io.validation import (
-    DataQualityWarning,
-    ValidationReport,
-    _parse_checkups,
-    _spec_for,
-)
+from pfseval.io.notices import problem_notice, warn
+from pfseval.io.validation import ValidationReport, _parse_checkups, _spec_for
 from pfseval.io.vocabulary import REQUIRED_COLUMNS
-from pfseval.result import emit_warnings
 
 __all__ = [
     "FORMATS",
@@ -554,7 +549,7 @@ def read_checkups(
     renamed, converted, report = _load(path, mapping, encoding, required, format)
     if validate:
         report.raise_for_errors()
-        emit_warnings([str(w) for w in report.warnings], DataQualityWarning)
+        warn([problem_notice(w, source=Path(path).name) for w in report.warnings])
         return converted
     out = converted.copy()
     bad_cols = {p.column for p in report.problems if p.kind in ("wrong_type", "unknown_code")}

@@ -42,10 +42,12 @@ import numpy as np
 import pandas as pd
 
 from pfseval.errors import DataProblem, DataValidationError
-from pfseval.io.linkage import FOLLOW_SUFFIX, NO_RECORD
+from pfseval.io.linkage import FOLLOW_SUFFIX
 from pfseval.io.loaders import FileFormatError, detect_encoding
 from pfseval.io.mapping import ColumnMapping, resolve_columns
+from pfseval.io.notices import NO_FOLLOWUP, followup_missing
 from pfseval.io.validation import _spec_for
+from pfseval.messages import Message
 from pfseval.result import SampleFlow
 
 __all__ = ["CohortExtract", "CohortFilter", "extract_cohort"]
@@ -61,7 +63,7 @@ class CohortFilter(Protocol):
     value: Any
     any_of: tuple[Any, ...]
 
-    def reason_in(self, lang: str) -> str: ...
+    def reason_message(self) -> Message: ...
 
 
 @dataclass(frozen=True)
@@ -393,7 +395,6 @@ def extract_cohort(
     columns: Sequence[str] | None = None,
     mapping: ColumnMapping | None = None,
     format: str | None = None,
-    lang: str = "en",
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike[str] | None = None,
@@ -421,8 +422,6 @@ def extract_cohort(
         Source header → canonical name (as for :func:`pfseval.io.read_checkups`).
     format
         ``"parquet"`` or ``"csv"``; ``None`` decides by the suffix.
-    lang
-        Language of the filters' exclusion reasons.
     memory_limit, threads, temp_directory
         DuckDB settings (e.g. ``"8GB"``, ``2``, a scratch folder for spilling); ``None`` keeps
         DuckDB's defaults (80% of the memory, every core).
@@ -527,9 +526,9 @@ def extract_cohort(
                 cond += f" AND {_q(r + FOLLOW_SUFFIX)} IS NOT NULL"
             got = _one(con, f"SELECT {', '.join(steps)} FROM ({linked_sql})")
             link_flow = SampleFlow.start(int(got[0]), labels={"all": "baseline records"})
-            link_flow = link_flow.exclude(NO_RECORD, int(got[1]))
+            link_flow = link_flow.exclude(NO_FOLLOWUP, int(got[1]))
             for r, k in zip(require, got[2:], strict=True):
-                link_flow = link_flow.exclude(f"follow-up record without {r}", int(k))
+                link_flow = link_flow.exclude(followup_missing(r), int(k))
             n_followup_only = fol.n - (int(got[0]) - int(got[1]))
         _run(con, f"CREATE OR REPLACE TEMP VIEW linked AS {linked_sql}")
         have = set(available)
@@ -556,7 +555,7 @@ def extract_cohort(
         got = _one(con, f"SELECT {', '.join(counts)} FROM linked")
         flow = SampleFlow.start(int(got[0]))
         for f, k in zip(where, got[1:], strict=True):
-            flow = flow.exclude(f.reason_in(lang), int(k))
+            flow = flow.exclude(f.reason_message(), int(k))
         order = ", ".join(o.strip() for o in base.order.split(","))
         sql = (
             f"SELECT {', '.join(_q(c) for c in wanted)} FROM linked "

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pfseval.errors import ColumnMissingError, DesignError
+from pfseval.messages import Message, declare_messages
 from pfseval.result import Estimate, SampleFlow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,6 +35,19 @@ __all__ = ["GroupedEvaluation", "evaluate_by", "group_seed", "plot_groups"]
 Evaluation = Callable[[pd.DataFrame, int | None], Estimate]
 """An evaluation of one group's rows with a seed; a top-level function or a
 ``functools.partial`` of one, so that it can be sent to cluster workers."""
+
+declare_messages(
+    {
+        "scale.no_group": {
+            "en": "no value of {by!v}",
+            "ja": "{by!v}の値なし",
+        },
+        "scale.small_group": {
+            "en": "in a group of {by!v} with fewer than {min_cell} records (not evaluated)",
+            "ja": "{by!v}の記録が{min_cell}件未満の区分（評価せず）",
+        },
+    }
+)
 
 SUMMARY_COLUMNS = ["group", "n", "value", "conf_low", "conf_high", "suppressed"]
 
@@ -190,9 +204,10 @@ def evaluate_by(
     for c in ("value", "conf_low", "conf_high"):
         table[c] = table[c].astype(float)
     flow = SampleFlow.start(len(data))
-    flow = flow.exclude(f"no {by} value", n_missing)
+    flow = flow.exclude(Message("scale.no_group", params={"by": by}), n_missing)
     flow = flow.exclude(
-        f"in a {by} with fewer than {min_cell} records", int(sum(len(groups[g]) for g in small))
+        Message("scale.small_group", params={"by": by, "min_cell": min_cell}),
+        int(sum(len(groups[g]) for g in small)),
     )
     return GroupedEvaluation(
         by=by,
