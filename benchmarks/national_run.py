@@ -178,13 +178,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=2000)
     ap.add_argument("--skip-generate", action="store_true")
+    ap.add_argument(
+        "--generated", default="", help="the generation figures (JSON) of an earlier call"
+    )
     ap.add_argument("--step", choices=["generate", "all"], default="all")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "national_run.md")
     args = ap.parse_args()
     if args.step == "generate":
         print(json.dumps(generate(args.data, args.persons, args.chunk, args.seed)))
         return
-    gen: dict[str, float] = {}
+    gen: dict[str, float] = json.loads(args.generated) if args.generated else {}
     if not args.skip_generate:
         out = subprocess.run(
             [sys.executable, __file__, "--step", "generate", "--data", str(args.data),

@@ -88,17 +88,20 @@ def test_chunked_files_read_in_order(tmp_path: Path) -> None:
 def test_vocabulary_errors_are_counted_with_record_numbers(tmp_path: Path) -> None:
     base = extract(200, 9)
     base["age"] = base["age"].astype(float)
-    base.loc[[4, 150], "age"] = 300.0
+    base.loc[[4, 150], "age"] = 333.0
     base.loc[7, "sex"] = 3
     base.loc[9, "person_id"] = base.loc[8, "person_id"]
+    base.loc[11, "sbp"] = np.inf  # typed Parquet: inf is not a measurement, NaN is missing
+    base.loc[12, "sbp"] = np.nan
     base.to_parquet(tmp_path / "b.parquet")
     with pytest.raises(DataValidationError) as info:
         extract_cohort(tmp_path / "b.parquet")
     probs = {(p.column, p.kind): p for p in info.value.problems}
     assert probs[("age", "out_of_range")].rows == (5, 151)
     assert probs[("sex", "unknown_code")].rows == (8,)
+    assert probs[("sbp", "wrong_type")].rows == (12,)
     assert ("person_id", "duplicate") in probs
-    assert "300" not in str(info.value)  # counts and record numbers, never values of persons
+    assert "333" not in str(info.value)  # counts and record numbers, never values of persons
 
 
 def test_refusals(tmp_path: Path) -> None:

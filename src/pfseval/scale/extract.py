@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ from pfseval.result import SampleFlow
 
 __all__ = ["CohortExtract", "CohortFilter", "extract_cohort"]
 
+_NUMERIC_TYPE = re.compile(r"^(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL.*)$")
 _MAX_ROWS_SHOWN = 50  # record numbers listed per problem (the count is always exact)
 
 
@@ -222,14 +224,18 @@ def _typed_view(
         spec = _spec_for(name)
         src = _q(h)
         if spec is not None and spec.numeric:
-            text = f"NULLIF(TRIM(CAST({src} AS VARCHAR)), '')"
-            val = f"TRY_CAST({text} AS DOUBLE)"
+            if _NUMERIC_TYPE.match(types[h]):
+                # typed Parquet: no text round trip; NaN is missing and ±inf is not a
+                # measurement, as the pandas loader reads them
+                val = f"CAST({src} AS DOUBLE)"
+                bad = f"isinf({val})"
+            else:
+                text = f"NULLIF(TRIM(CAST({src} AS VARCHAR)), '')"
+                val = f"TRY_CAST({text} AS DOUBLE)"
+                bad = f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)"
             select.append(f"CASE WHEN isfinite({val}) THEN {val} END AS {_q(name)}")
             numeric.add(name)
-            checks.append(
-                (name, "wrong_type", f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)",
-                 f"a number ({spec.expected()})")
-            )  # fmt: skip
+            checks.append((name, "wrong_type", bad, f"a number ({spec.expected()})"))
             if spec.codes is not None:
                 allowed = ", ".join(str(int(c)) for c in spec.codes)
                 checks.append(
@@ -272,16 +278,15 @@ def _typed_view(
         f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(select)}, {extra}{rowcol} "
         f"FROM {scan}",
     )
-    idq = _q(id_col)
+    ident = f"NULLIF(TRIM(CAST({_q(headers[names.index(id_col)])} AS VARCHAR)), '')"
+    # one pass over the files counts records, ids and every check
     agg = [
         "count(*)",
-        f"count(*) FILTER (WHERE {idq} IS NULL)",
-        f"count({idq}) - count(DISTINCT {idq})",
+        f"count(*) FILTER (WHERE {ident} IS NULL)",
+        f"count({ident}) - count(DISTINCT {ident})",
+        *(f"count(*) FILTER (WHERE {cond})" for _, _, cond, _ in checks),
     ]
-    # each check counted over the raw scan in the same pass
-    raw_agg = [f"count(*) FILTER (WHERE {cond})" for _, _, cond, _ in checks]
-    n, n_noid, n_dup = _one(con, f"SELECT {', '.join(agg)} FROM {view}")
-    counts = _one(con, f"SELECT {', '.join(raw_agg)} FROM {scan}") if checks else ()
+    n, n_noid, n_dup, *counts = _one(con, f"SELECT {', '.join(agg)} FROM {scan}")
     found: list[DataProblem] = []
     for (col, kind, cond, expected), k in zip(checks, counts, strict=True):
         if k:
