@@ -128,7 +128,7 @@ def test_local_cluster_run_equals_local_run(tmp_path: Path, client: Any) -> None
 
     local = run_spec(spec, n_jobs=1)
     with on_cluster(client), get_task_stream(client) as stream:
-        remote = run_spec(spec, n_jobs=-1)  # bootstrap chunks and groups on the workers
+        remote = run_spec(spec, n_jobs=2)  # bootstrap chunks and groups on the workers
     assert _summary(remote) == _summary(local)
     assert len(client.scheduler_info()["workers"]) == 2
     # the groups really ran on the workers (one task per group of each indicator)
@@ -140,5 +140,28 @@ def test_bootstrap_on_cluster_equals_local(client: Any) -> None:
     stat = operator.methodcaller("standard_normal")
     local = bootstrap_draws(stat, n_boot=700, seed=3, n_jobs=1)
     with on_cluster(client):
-        remote = bootstrap_draws(stat, n_boot=700, seed=3, n_jobs=-1)
+        remote = bootstrap_draws(stat, n_boot=700, seed=3, n_jobs=2)
     np.testing.assert_array_equal(remote, local)
+
+
+def test_cli_run_on_a_cluster(tmp_path: Path, client: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from pfseval.cli import cli
+
+    spec_path = _spec(tmp_path)
+    address = client.scheduler.address
+    res = CliRunner().invoke(
+        cli,
+        ["run", str(spec_path), "--out", str(tmp_path / "out"), "--cluster", address, "--quiet"],
+    )
+    assert res.exit_code == 0, res.output
+    (results,) = (tmp_path / "out").rglob("results.json")
+    got = json.loads(results.read_text(encoding="utf-8"))["indicators"]
+    want = run_spec(load_spec(spec_path)).results()["indicators"]
+    for k in ("lifestyle", "completion"):
+        assert got[k]["value"] == want[k]["value"]
+        assert got[k]["diagnostics"]["by_group"] == want[k]["diagnostics"]["by_group"]
+    assert client.status == "running"  # the CLI closed only its own connection

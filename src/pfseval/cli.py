@@ -121,11 +121,13 @@ def run_cmd(
     from pfseval.batch import run_many
 
     session: Any = nullcontext()
-    if cluster is not None:  # issue 15 hook: every worker of the cluster takes bootstrap chunks
+    if cluster is not None:  # issue 15 hook: bootstrap chunks and groups go to the cluster
         from pfseval.scale.distributed import cluster_session
 
-        session, workers = cluster_session(cluster), -1
-    with session:
+        session = cluster_session(cluster)
+    with session as client:
+        if client is not None:  # as many bootstrap jobs as the cluster has worker threads
+            workers = max(1, min(1024, sum(client.nthreads().values())))
         outcomes = run_many(
             list(specs),
             out,

@@ -70,8 +70,9 @@ def current_client() -> Any:
 def on_cluster(client: Any) -> Iterator[Any]:
     """Run pfseval's parallel work on ``client``'s cluster within the block.
 
-    Per-group evaluations of specs and bootstraps called with ``n_jobs`` other than 1 go to the
-    workers (joblib's Dask backend); everything else runs here.
+    Per-group evaluations of specs, and bootstraps called with ``n_jobs`` above 1 (e.g. the
+    cluster's number of worker threads), go to the workers (joblib's Dask backend); everything
+    else runs here.
     """
     import joblib
 
