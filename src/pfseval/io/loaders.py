@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from os import PathLike
@@ -210,6 +211,7 @@ class _Raw:
     encoding: str = ""
     notes: list[DataProblem] = field(default_factory=list)
     text: dict[int, Any] = field(default_factory=dict)  # position -> pyarrow string array
+    numbers: dict[int, np.ndarray] = field(default_factory=dict)  # position -> float64 parsed
     lines: Callable[[], np.ndarray] | None = None  # record -> file line, when not row + 2
 
     def frame(self, names: Sequence[object]) -> pd.DataFrame:
@@ -220,6 +222,7 @@ class _Raw:
         return df
 
     def cell_text(self, position: int, mask: np.ndarray) -> np.ndarray:
+        """The cells where ``mask`` is true as written (numbers Arrow parsed: as numbers)."""
         if position not in self.text:
             return self.columns[position].to_numpy(dtype=object)[mask]
         import pyarrow as pa
@@ -280,9 +283,17 @@ def _read_parquet(path: Path) -> _Raw:
     )
 
 
-def _arrow_csv(raw: bytes, enc: str, sep: str, width: int) -> tuple[Any, int]:
-    """All cells as Arrow strings (header as record 0) and the number of records whose field
-    count differs from the header's."""
+_COLUMN_NO = re.compile(r"CSV column #(\d+)")
+
+
+def _arrow_csv(
+    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+) -> tuple[Any, int]:
+    """Parse with Arrow: the ``typed`` columns as float64, the others as strings; ``skip``
+    header lines (0: the header is record 0). Returns the table and the number of records
+    whose field count differs from the header's. A typed column holding something other than a
+    plain number raises ``pyarrow.ArrowInvalid`` naming the column (the caller retries it as
+    text)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -295,39 +306,68 @@ def _arrow_csv(raw: bytes, enc: str, sep: str, width: int) -> tuple[Any, int]:
 
     names = [f"f{j}" for j in range(width)]
     arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(raw),
-            read_options=pacsv.ReadOptions(column_names=names, encoding=arrow_enc),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep,
-                newlines_in_values=b'"' in raw,
-                invalid_row_handler=invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        # Arrow's message quotes the offending row: report only its type
-        raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
+    types = {n: (pa.float64() if j in typed else pa.string()) for j, n in enumerate(names)}
+    table = pacsv.read_csv(
+        pa.py_buffer(raw),
+        read_options=pacsv.ReadOptions(column_names=names, encoding=arrow_enc, skip_rows=skip),
+        parse_options=pacsv.ParseOptions(
+            delimiter=sep,
+            newlines_in_values=b'"' in raw,
+            invalid_row_handler=invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
     return table, n_bad
 
 
-def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int]:
+def _parse_typed(
+    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+) -> tuple[Any, int, set[int]]:
+    """:func:`_arrow_csv`, retrying as text every typed column that is not all plain
+    numbers (text codes, ``1_30``, ``NA``, ``nan`` or ``inf``): those go through the
+    validation's text rules and the missing-value note."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typed = set(typed)
+    for _ in range(width + 2):
+        try:
+            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            m = _COLUMN_NO.search(str(exc))
+            if m is None or int(m.group(1)) not in typed:
+                # Arrow's message quotes the offending row: report only its type
+                raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
+            typed.discard(int(m.group(1)))
+            continue
+        spelled = {
+            j
+            for j in typed
+            if pc.any(pc.or_(pc.is_nan(table.column(j)), pc.is_inf(table.column(j)))).as_py()
+        }
+        if not spelled:
+            return table, n_bad, typed
+        typed -= spelled
+    raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
+
+
+def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int, int]:
+    """The header's cells, its width and the physical line it ends on."""
     head = bytes(raw[: 1 << 20])
     text = head.decode(enc, errors="replace")
-    rec = next((r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r), None)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rec = next((r for r in reader if r), None)
     if rec is None:
         raise FileFormatError("the file is empty (no header line). Fix: export the header too")
-    return rec, len(rec)
+    return rec, len(rec), reader.line_num
 
 
-def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
-
+def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping | None) -> _Raw:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -337,8 +377,20 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
         ) from exc
     try:
         used = detect_encoding(raw, encoding=encoding)
-        _, width = _header_width(raw, used, sep)
-        table, n_bad = _arrow_csv(raw, used, sep, width)
+        header, width, header_lines = _header_width(raw, used, sep)
+        typed: set[int] = set()
+        if header_lines == 1:  # header on line 1: Arrow skips it and types the measurements
+            try:
+                names, _ = resolve_columns([h.strip() for h in header], mapping=mapping)
+            except MappingError:
+                names = []  # reported by _load, which resolves the headers again
+            for j, name in enumerate(names):
+                spec = _spec_for(name)
+                if spec is not None and spec.numeric and spec.codes is None:
+                    typed.add(j)
+        table, n_bad, typed = _parse_typed(
+            raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
+        )
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
     if n_bad:
@@ -349,17 +401,23 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
             f"(file lines {shown}). A short row is a truncated record, not missing values. "
             "Fix: repair those lines (quote cells that contain the separator) and export again"
         )
-    headers = [
-        "" if h is None else str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()
-    ]
-    body = table.slice(1)
+    if header_lines == 1:
+        headers = [h.strip() for h in header]
+        body = table
+    else:
+        headers = [
+            "" if h is None else str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()
+        ]
+        body = table.slice(1)
     n = body.num_rows
-    texts = {j: body.column(j) for j in range(width)}  # chunked: no copy
+    numbers = {j: np.asarray(body.column(j).to_numpy(), dtype=np.float64) for j in sorted(typed)}
+    texts = {j: body.column(j) for j in range(width) if j not in typed}  # chunked: no copy
     # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it.
     blank = raw.find(b"\n\n")
     simple = used != "utf-16" and b'"' not in raw and b"\r" not in raw
     simple = simple and (blank < 0 or not raw[blank:].strip(b"\n"))
-    lines = None if simple else (lambda: _record_lines(raw.decode(used), sep))
+    # the file is read again only if a problem must be shown by its line
+    lines = None if simple else (lambda: _record_lines(path.read_bytes().decode(used), sep))
     return _Raw(
         headers=headers,
         columns=[],
@@ -367,6 +425,7 @@ def _read_csv(path: Path, sep: str, encoding: str | None) -> _Raw:
         numbering=_FILE_LINES,
         encoding=used,
         text=texts,
+        numbers=numbers,
         lines=lines,
     )
 
@@ -413,9 +472,12 @@ def _columns(raw: _Raw, names: Sequence[object]) -> None:
     """Turn the parsed text into columns. A numeric vocabulary column that Arrow parses
     cleanly becomes float64 at once (no missing-value spelling can be in it); the others get
     the missing-value spellings and stay text for :mod:`pfseval.io.validation`'s rules."""
-    if not raw.text:
+    if not raw.text and not raw.numbers:
         return
     for j, name in enumerate(names):
+        if j in raw.numbers:  # parsed by Arrow as it read the file
+            raw.columns.append(pd.Series(raw.numbers[j], dtype=np.float64))
+            continue
         col = raw.text[j]
         spec = _spec_for(name)
         if spec is not None and spec.numeric:
@@ -449,7 +511,7 @@ def _load(
     if kind == "parquet":
         raw = _read_parquet(p)
     else:
-        raw = _read_csv(p, "\t" if kind == "tsv" else ",", encoding)
+        raw = _read_csv(p, "\t" if kind == "tsv" else ",", encoding, mapping)
     names, map_problems = resolve_columns(raw.headers, mapping=mapping)
     origin = {str(n): str(h) for n, h in zip(names, raw.headers, strict=True)}
     _columns(raw, names)
@@ -460,7 +522,7 @@ def _load(
         row_numbers=raw.rows,
         row_numbering=raw.numbering,
         required=required,
-        cell_text=raw.cell_text if raw.text else None,
+        cell_text=raw.cell_text if raw.text or raw.numbers else None,
     )
     if raw.lines is not None and any(q.rows for q in report.problems):
         report = _remap_rows(report, raw.lines())
