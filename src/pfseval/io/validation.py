@@ -208,7 +208,9 @@ def _parse_numeric(
     if _is_numeric_dtype(s):
         values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         infinite = np.isinf(values)
-        return np.where(infinite, np.nan, values), infinite, {}
+        if infinite.any():  # copy only when there is something to blank
+            values = np.where(infinite, np.nan, values)
+        return values, infinite, {}
     # Each distinct text is parsed once: numbers first, then the text rules for the rest.
     codes, uniq, parsed = _factorize_numbers(s)
     bad_u = np.zeros(len(uniq), dtype=bool)
@@ -457,8 +459,9 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray, cell_text: CellText | None
                     )
         bad_masks[col] = bad
         if spec.integer:
-            whole = np.where(finite & (values == np.round(values)), values, np.nan)
-            out[col] = pd.Series(whole, index=s.index).astype("Int64")
+            ok = finite & (values == np.round(values))
+            ints = pd.arrays.IntegerArray(np.where(ok, values, 0).astype(np.int64), ~ok)
+            out[col] = pd.Series(ints, index=s.index)
         else:
             out[col] = pd.Series(values, index=s.index, dtype=float)
     frame = pd.DataFrame(out, index=df.index)
@@ -501,7 +504,10 @@ def _row_checks(
                     expected=spec.expected() if spec else "a value",
                 )
             )
-    if "person_id" in cols:
+    pid = parsed["person_id"] if "person_id" in cols else None
+    # Unique person ids cannot make a duplicate (person, year) pair: one hash pass settles
+    # the usual case; the full check runs only when some id repeats.
+    if pid is not None and not pd.Index(pid[pid.notna()]).is_unique:
         # one record per person and year; per person when the data have no fiscal_year
         key_cols = ["person_id", "fiscal_year"] if "fiscal_year" in cols else ["person_id"]
         what = "(person_id, fiscal_year) pair(s)" if len(key_cols) == 2 else "person id(s)"
