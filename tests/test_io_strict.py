@@ -150,3 +150,17 @@ def test_import_pfseval_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_encoding_found_past_the_first_megabyte(tmp_path: Path) -> None:
+    # ASCII for the first 1.2 MB, then a CP932 remark: the file is CP932 after all
+    rows = [f"{i:06d},2019,50,1,120,5.5," for i in range(60_000)]
+    lines = ["person_id,fiscal_year,age,sex,sbp,hba1c,memo", *rows, "999999,2019,60,2,130,6.0,再検"]
+    path = _csv(tmp_path / "late.csv", lines, encoding="cp932")
+    assert path.stat().st_size > 1 << 20
+    df = read_checkups(path)
+    assert df["memo"].iloc[-1] == "再検" and len(df) == 60_001
+    # a byte that is neither UTF-8 nor CP932 late in the file: named by its line
+    path.write_bytes(path.read_bytes().replace("再検".encode("cp932"), b"\x81 "))
+    with pytest.raises(FileFormatError, match="line 60002"):
+        read_checkups(path)

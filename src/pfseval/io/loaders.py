@@ -171,6 +171,16 @@ def detect_encoding(raw: bytes | memoryview, *, encoding: str | None = None) -> 
     )
 
 
+def _sniff(raw: bytes, encoding: str | None) -> str:
+    """:func:`detect_encoding` on the first megabyte (cut at a line end): the parser then
+    decodes the rest, and a byte that does not decode there sends the caller back to the full
+    check (:func:`_read_csv`), which names the line or finds the right encoding."""
+    if len(raw) <= 1 << 20:
+        return detect_encoding(raw, encoding=encoding)
+    cut = raw.rfind(b"\n", 0, 1 << 20)
+    return detect_encoding(raw[: cut + 1 if cut > 0 else 1 << 20], encoding=encoding)
+
+
 def _record_lines(text: str, sep: str) -> np.ndarray:
     """1-based line on which each data record starts (blank lines skipped, as pandas does)."""
     starts: list[int] = []
@@ -376,7 +386,23 @@ def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping
             "the path and its permissions"
         ) from exc
     try:
-        used = detect_encoding(raw, encoding=encoding)
+        used = _sniff(raw, encoding)
+    except FileFormatError as exc:
+        raise FileFormatError(f"{path}: {exc}") from exc
+    try:
+        return _parse_csv(path, raw, used, sep, mapping)
+    except FileFormatError as exc:
+        try:  # the whole file, checked: an undecodable byte is reported by its line ...
+            full = detect_encoding(raw, encoding=encoding)
+        except FileFormatError as enc_exc:
+            raise FileFormatError(f"{path}: {enc_exc}") from exc
+        if full == used:
+            raise
+    return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
+
+
+def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMapping | None) -> _Raw:
+    try:
         header, width, header_lines = _header_width(raw, used, sep)
         typed: set[int] = set()
         if header_lines == 1:  # header on line 1: Arrow skips it and types the measurements
