@@ -475,6 +475,6 @@ def test_options_are_checked_by_the_contract() -> None:
     with pytest.raises(DesignError, match="'level'"):
         compare(df, **kw, level=1.5)
     with pytest.raises(DesignError, match=r"'method'.*'loess'"):
-        compare(df, **kw, method="loess")
+        compare(df, **kw, method="loess")  # type: ignore[arg-type]
     with pytest.raises(DesignError, match="'window'"):
-        compare(df, **kw, window=3)
+        compare(df, **kw, window=3)  # type: ignore[call-arg]

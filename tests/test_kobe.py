@@ -479,10 +479,13 @@ def test_matched_sample_notices_reach_the_result_once() -> None:
 
 
 def test_notices_and_flow_render_in_both_languages() -> None:
+    from pfseval.messages import Message
+
     est = _run_small("kobe_small_pairs.csv", n_boot=0, ci="wilson")
-    assert est.method.code == "kobe.method_no_bootstrap"
-    assert est.method.params["ci"] == "wilson" and est.method.params["n_controls"] > 0
-    assert "OLS" in est.method.text("ja") and "神戸市方式" in est.method.text("ja")
+    method = est.method
+    assert isinstance(method, Message) and method.code == "kobe.method_no_bootstrap"
+    assert method.params["ci"] == "wilson" and method.params["n_controls"] > 0
+    assert "OLS" in method.text("ja") and "神戸市方式" in method.text("ja")
     frame = est.sample_flow.to_frame("ja")  # type: ignore[union-attr]
     assert "追跡値がない" in " ".join(frame["description"])
     for n in est.notices:
