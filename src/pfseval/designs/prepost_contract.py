@@ -274,7 +274,11 @@ PAIRED_PROPORTIONS_DIAGNOSTICS = declare_diagnostics(
 
 SHARE_DIAGNOSTICS = declare_diagnostics(
     Diagnostic("n_improved", "people", {"ja": "改善した人数", "en": "improved"}),
-    Diagnostic("rule", "setting", {"ja": "改善の基準", "en": "improvement rule"}),
+    Diagnostic(
+        "rule",
+        "setting",
+        {"ja": "改善の基準（Δ = 事後 − 事前）", "en": "improvement rule (Δ = after − before)"},
+    ),
 )
 
 TOTAL_DIAGNOSTICS = declare_diagnostics(
