@@ -32,14 +32,23 @@ from pfseval.report.disclosure import SECONDARY
 __all__ = ["diagnostic_label", "published_counts", "render", "variable_labels"]
 
 
+_FOLLOW_WORD = {"ja": "{label}（追跡時）", "en": "{label} (follow-up)"}
+
+
 @cache
 def _vocabulary_labels(lang: str) -> dict[str, str]:
-    from pfseval.io import VOCABULARY
+    """The vocabulary's labels, and those of the follow-up columns a linked source adds."""
+    from pfseval.io import FOLLOW_SUFFIX, VOCABULARY
 
-    return {
+    base = {
         name: (spec.label_ja if lang == "ja" else spec.label_en)
         for name, spec in VOCABULARY.items()
     }
+    follow = {
+        f"{name}{FOLLOW_SUFFIX}": _FOLLOW_WORD[lang].format(label=label)
+        for name, label in base.items()
+    }
+    return {**follow, **base}
 
 
 def variable_labels(lang: Lang, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -47,8 +56,8 @@ def variable_labels(lang: Lang, extra: Mapping[str, str] | None = None) -> dict[
 
     Examples
     --------
-    >>> variable_labels("ja")["sbp"]
-    '収縮期血圧'
+    >>> variable_labels("ja")["sbp"], variable_labels("ja")["egfr_follow"]
+    ('収縮期血圧', 'eGFR（追跡時）')
     """
     return {**_vocabulary_labels(lang), **dict(extra or {})}
 
