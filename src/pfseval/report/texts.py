@@ -52,14 +52,19 @@ def _vocabulary_labels(lang: str) -> dict[str, str]:
 
 
 def variable_labels(lang: Lang, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Display names of variables: the io vocabulary's labels, then ``extra`` (a spec's own).
+    """Display names for ``{x!v}`` placeholders: the io vocabulary's labels (and the names of
+    intervals, e.g. ``bootstrap_normal``, for a method naming its interval), then ``extra``
+    (a spec's own).
 
     Examples
     --------
     >>> variable_labels("ja")["sbp"], variable_labels("ja")["egfr_follow"]
     ('収縮期血圧', 'eGFR（追跡時）')
     """
-    return {**_vocabulary_labels(lang), **dict(extra or {})}
+    from pfseval.report.i18n import INTERVALS
+
+    intervals = {name: words[lang] for name, words in INTERVALS.items()}
+    return {**intervals, **_vocabulary_labels(lang), **dict(extra or {})}
 
 
 def published_counts(
