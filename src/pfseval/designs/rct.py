@@ -67,7 +67,7 @@ from pfseval.inference import (
     t_interval,
     wilson,
 )
-from pfseval.messages import Message, Notice
+from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = [
@@ -209,13 +209,38 @@ def _read_columns(
     )
 
 
+_PERIOD_GROUP = {
+    "treated": {"en": "period {period}: treated", "ja": "期間{period}：介入群"},
+    "control": {"en": "period {period}: control", "ja": "期間{period}：対照群"},
+}
+
+
+def _period_group(period: Hashable, arm: str) -> str:
+    """The flow group of one arm in one period, with its display name declared in ja and en.
+
+    Flow groups are named ``treated`` / ``control``; in a waitlist design each period has its
+    own pair, ``"period 2: treated"``, whose name the report renders in Japanese as
+    ``期間2：介入群`` through the ``flow.group.<name>`` catalogue entry declared here.
+    """
+    name = f"period {period}: {arm}"
+    label = str(period).replace("{", "{{").replace("}", "}}")
+    declare_messages(
+        {
+            f"flow.group.{name}": {
+                lang: tmpl.replace("{period}", label) for lang, tmpl in _PERIOD_GROUP[arm].items()
+            }
+        }
+    )
+    return name
+
+
 def _groups(
     z: NDArray[np.int64], per: NDArray[Any] | None
 ) -> tuple[list[tuple[Hashable, str]], NDArray[Any]]:
     """Flow groups as (period, name) pairs, treated before control, and each row's group."""
     if per is None:
         return [(None, "treated"), (None, "control")], np.where(z == 1, "treated", "control")
-    keys = [(p, f"period {p}: {lab}") for p in _period_levels(per) for lab in _ARMS]
+    keys = [(p, _period_group(p, lab)) for p in _period_levels(per) for lab in _ARMS]
     arm_lab = np.where(z == 1, ": treated", ": control").astype(object)
     prefix = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(dtype=object)
     return keys, prefix + arm_lab
@@ -275,7 +300,7 @@ def _exclude_periods_without_comparison(
             flow = flow.exclude(
                 Message(f"rct.flow.period_without_{lacking}", params={"period": p}),
                 cols.ids[sel].tolist(),
-                group=f"period {p}: {lab}",
+                group=_period_group(p, lab),
             )
         keep = keep & (per != p)
         notices.append(
