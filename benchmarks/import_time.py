@@ -24,6 +24,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _report import write_report  # noqa: E402  (a script folder, not a package)
+
 HEAVY = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2", "duckdb", "dask")
 
 
@@ -79,9 +83,7 @@ def main() -> None:
         "Target (issue 15): `import pfseval` and `pfseval --help` under 0.5 s.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

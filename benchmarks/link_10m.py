@@ -29,7 +29,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from loading_speed import extract  # noqa: E402  (a script folder, not a package)
+from _report import write_report  # noqa: E402  (a script folder, not a package)
+from loading_speed import extract  # noqa: E402
 
 
 def generate(folder: Path, rows: int, fmt: str, chunk: int = 1_000_000) -> float:
@@ -116,9 +117,7 @@ def main() -> None:
         "Target (issue 15): 10 M rows read, validated and linked in ≤ 6 GB.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _report import write_report  # noqa: E402  (a script folder, not a package)
+
 JA = {
     "person_id": "受診者ID",
     "fiscal_year": "年度",
@@ -212,9 +216,7 @@ def main() -> None:
         "`read_parquet`.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _report import write_report  # noqa: E402  (a script folder, not a package)
+
 N_MUNICIPALITIES = 1700
 COVARIATES = ["age", "sex", "bmi", "sbp", "hba1c", "egfr", "urine_protein"]
 
@@ -255,9 +259,7 @@ def main() -> None:
         "Target (issue 15): time and peak memory recorded, under 24 GB.",
         "",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_report(args.out, lines)
 
 
 if __name__ == "__main__":
