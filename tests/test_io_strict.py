@@ -164,3 +164,28 @@ def test_encoding_found_past_the_first_megabyte(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes().replace("再検".encode("cp932"), b"\x81 "))
     with pytest.raises(FileFormatError, match="line 60002"):
         read_checkups(path)
+
+
+def test_a_spec_honours_the_declared_format(tmp_path: Path) -> None:
+    from pfseval.batch import load_spec, run_spec
+
+    rows = "".join(f"p{i},{int(i % 4 > 0)}\n" for i in range(40))
+    (tmp_path / "people.dat").write_text("person_id,completed\n" + rows, encoding="utf-8")
+    pd.DataFrame({"person_id": ["a", "b"], "completed": [1, 1]}).to_parquet(
+        tmp_path / "more.csv"  # Parquet despite its name
+    )
+    spec = """
+[data.people]
+path = "{path}"
+format = "{fmt}"
+
+[[indicators]]
+id = "completion_rate"
+design = "proportion.rate"
+data = "people"
+options = {{ outcome = "completed" }}
+"""
+    for path, fmt, want in (("people.dat", "csv", 0.75), ("more.csv", "parquet", 1.0)):
+        (tmp_path / "s.toml").write_text(spec.format(path=path, fmt=fmt), encoding="utf-8")
+        run = run_spec(load_spec(tmp_path / "s.toml"))
+        assert run.estimates["completion_rate"].value == want

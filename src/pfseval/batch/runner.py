@@ -268,6 +268,7 @@ def _read(
     encoding: str | None,
     validate: bool,
     id_col: str | None,
+    format: str | None = None,  # issue 15 hook: the source's declared format
 ) -> pd.DataFrame:
     """One file through :func:`pfseval.io.read_checkups`; ids unique and present."""
     from pfseval.io import read_checkups
@@ -278,6 +279,7 @@ def _read(
         encoding=encoding,
         validate=validate,
         required=() if id_col is None else (id_col,),
+        format=format,
     )
     if id_col is None:
         return df
@@ -376,6 +378,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
             encoding=src.encoding,
             validate=src.validate,
             id_col=src.id_col,
+            format=src.format,  # issue 15 hook
         )
 
     df = read(src.path)

@@ -384,7 +384,13 @@ def _root(cohorts: Mapping[str, CohortSpec], name: str) -> str:
 
 
 def _format_of(path: Path) -> str:
-    return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return "parquet"
+    try:  # issue 15 hook: a declared `format` may name a file whose suffix says otherwise
+        with path.open("rb") as fh:
+            return "parquet" if fh.read(4) == b"PAR1" else "csv"
+    except OSError:
+        return "csv"
 
 
 def _sep_of(path: Path) -> str:

@@ -537,7 +537,8 @@ def _load(
     if kind == "parquet":
         raw = _read_parquet(p)
     else:
-        raw = _read_csv(p, "\t" if kind == "tsv" else ",", encoding, mapping)
+        tab = kind == "tsv" or p.suffix.lower() == ".tsv"  # "csv": the suffix's separator
+        raw = _read_csv(p, "\t" if tab else ",", encoding, mapping)
     names, map_problems = resolve_columns(raw.headers, mapping=mapping)
     origin = {str(n): str(h) for n, h in zip(names, raw.headers, strict=True)}
     _columns(raw, names)
@@ -602,8 +603,9 @@ def read_checkups(
         Columns that must be present and complete (default: person_id, fiscal_year, age,
         sex); e.g. ``("person_id",)`` for a wide programme table without fiscal_year.
     format
-        ``"csv"``, ``"tsv"`` or ``"parquet"``; ``None`` (default) decides by the suffix. A
-        declared format wins over the suffix (a ``.dat`` export read as CSV).
+        ``"csv"`` (delimited text: tab-separated for a ``.tsv`` file, else comma), ``"tsv"``
+        or ``"parquet"``; ``None`` (default) decides by the suffix. A declared format wins over
+        the suffix (a ``.dat`` export read as CSV).
 
     Returns
     -------
