@@ -165,3 +165,17 @@ def test_cli_run_on_a_cluster(tmp_path: Path, client: Any) -> None:
         assert got[k]["value"] == want[k]["value"]
         assert got[k]["diagnostics"]["by_group"] == want[k]["diagnostics"]["by_group"]
     assert client.status == "running"  # the CLI closed only its own connection
+
+
+def test_group_figure(tmp_path: Path) -> None:
+    df = pd.DataFrame({"g": ["b"] * 12 + ["a"] * 15 + ["c"] * 3, "completed": [1, 0, 1] * 10})
+    res = evaluate_by(df, by="g", evaluate=_completion, seed=None)
+    fig = res.figure(title="completion")
+    ticks = {t.get_text(): t.get_position()[1] for t in fig.axes[0].get_yticklabels()}
+    assert set(ticks) == {"a", "b", "c (suppressed)"}
+    assert ticks["a"] > ticks["b"] > ticks["c (suppressed)"]  # first group on top
+    assert res.sample_flow.n_analysed() == 27
+
+
+def _completion(frame: pd.DataFrame, seed: int | None) -> Any:
+    return rate(frame, outcome="completed")

@@ -584,7 +584,9 @@ def run_indicator(
     if ind.by is not None:  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
         from pfseval.scale.groups import run_indicator_by
 
-        return run_indicator_by(spec, ind, data, n_jobs=n_jobs, progress=progress)
+        return run_indicator_by(
+            spec, ind, data, run=run_indicator, n_jobs=n_jobs, progress=progress
+        )
     design = ind.design_spec
     supplied = _supplied(spec, ind, n_jobs=n_jobs, progress=progress)
     figs: dict[str, Any] = {}

@@ -8,25 +8,22 @@
   task on the workers;
 * bootstraps run their chunks on the workers through joblib's Dask backend (chunk seeds are
   spawned from the evaluation's seed before any chunk runs, so the draws are those of a local
-  run whatever the number of workers);
-* several specs run one per task (:func:`run_specs`).
+  run whatever the number of workers).
 
-The client keeps the spec, the contract, the output folders and everything that is written;
-workers receive the data they compute on (a group's rows, a bootstrap's inputs) or read the
-spec's files themselves (:func:`run_specs`: the files must be on a file system every worker
-sees). Results are identical to a local run; ``tests/test_scale_distributed.py`` checks it on a
-two-process local cluster.
+The client keeps the spec, the data sources, the contract, the output folders and everything
+that is written; workers receive the data they compute on (a group's rows, a bootstrap's
+inputs). Results are identical to a local run; ``tests/test_scale_distributed.py`` checks it on
+a two-process local cluster.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["cluster_session", "connect", "current_client", "on_cluster", "run_specs"]
+__all__ = ["cluster_session", "connect", "current_client", "on_cluster"]
 
 _CLIENT: contextvars.ContextVar[Any] = contextvars.ContextVar("pfseval_dask_client", default=None)
 
@@ -86,40 +83,6 @@ def on_cluster(client: Any) -> Iterator[Any]:
             yield client
     finally:
         _CLIENT.reset(token)
-
-
-def _run_spec_task(spec: str, kwargs: dict[str, Any]) -> Any:
-    from pfseval.batch import load_spec, run_spec
-
-    seed = kwargs.pop("seed", None)
-    data_dir = kwargs.pop("data_dir", None)
-    loaded = load_spec(spec, seed=seed, data_dir=data_dir)
-    return run_spec(loaded, **kwargs)
-
-
-def run_specs(
-    specs: Sequence[str | Path],
-    *,
-    client: Any,
-    seed: int | None = None,
-    data_dir: str | Path | None = None,
-) -> list[Any]:
-    """Run specs on the cluster, one task each; return their
-    :class:`~pfseval.batch.EvaluationRun` objects in order (write them with
-    :func:`pfseval.batch.write_outputs` on the client).
-
-    The specs and their data files must be readable by every worker at the same paths.
-    """
-    futures = [
-        client.submit(
-            _run_spec_task,
-            str(Path(s).resolve()),
-            {"seed": seed, "data_dir": None if data_dir is None else str(data_dir)},
-            pure=False,
-        )
-        for s in specs
-    ]
-    return list(client.gather(futures))
 
 
 @contextlib.contextmanager

@@ -260,39 +260,50 @@ def plot_groups(table: pd.DataFrame, *, by: str = "group", title: str = "") -> F
     return fig
 
 
-def _indicator_task(spec: Any, ind: Any, frame: pd.DataFrame, seed: int | None) -> Estimate:
+def _indicator_task(
+    run: Callable[..., tuple[Estimate, Any]],
+    spec: Any,
+    ind: Any,
+    frame: pd.DataFrame,
+    seed: int | None,
+) -> Estimate:
     """One group of a spec's indicator (runs on a worker when there is a cluster)."""
     from dataclasses import replace
 
-    from pfseval.batch.runner import run_indicator
-
-    est, _ = run_indicator(spec, replace(ind, seed=seed, by=None), frame)
+    est, _ = run(spec, replace(ind, seed=seed, by=None), frame)
     return est
 
 
 def run_indicator_by(
-    spec: Any, ind: Any, data: pd.DataFrame, *, n_jobs: int = 1, progress: bool = False
+    spec: Any,
+    ind: Any,
+    data: pd.DataFrame,
+    *,
+    run: Callable[..., tuple[Estimate, dict[str, Any]]],
+    n_jobs: int = 1,
+    progress: bool = False,
 ) -> tuple[Estimate, dict[str, Any]]:
     """A spec indicator with ``by``: the evaluation on the whole cohort (the indicator's value,
     used by the contract) and one evaluation per group.
 
-    The per-group summary goes into the estimate's diagnostics as ``by_group`` (one record per
-    group: ``group``, ``n``, ``value``, ``conf_low``, ``conf_high``, ``suppressed``), so it
-    reaches ``results.json``; the figure data carry the table under ``"groups"``. Groups run
-    on the cluster of an enclosing :func:`pfseval.scale.distributed.on_cluster` block.
+    ``run`` is the batch runner's ``run_indicator`` (passed in, so that this layer does not
+    import the batch layer). The per-group summary goes into the estimate's diagnostics as
+    ``by_group`` (one record per group: ``group``, ``n``, ``value``, ``conf_low``,
+    ``conf_high``, ``suppressed``), so it reaches ``results.json``; the figure data carry the
+    table under ``"groups"``. Groups run on the cluster of an enclosing
+    :func:`pfseval.scale.distributed.on_cluster` block.
     """
     from dataclasses import replace
     from functools import partial
 
-    from pfseval.batch.runner import run_indicator
     from pfseval.scale.distributed import current_client
 
     whole = replace(ind, by=None)
-    est, figs = run_indicator(spec, whole, data, n_jobs=n_jobs, progress=progress)
+    est, figs = run(spec, whole, data, n_jobs=n_jobs, progress=progress)
     grouped = evaluate_by(
         data,
         by=ind.by,
-        evaluate=partial(_indicator_task, spec, whole),
+        evaluate=partial(_indicator_task, run, spec, whole),
         seed=ind.seed,
         min_cell=spec.report.min_cell,
         client=current_client(),
