@@ -4,7 +4,7 @@ Writes a baseline (fiscal 2016) and a follow-up (fiscal 2019, 80% of the people,
 extract of ``--rows`` records each with the 16 columns of ``loading_speed.py`` (in chunks, by a
 child process), then in a fresh process: :func:`pfseval.io.read_checkups` on both (every value
 validated) and :func:`pfseval.io.link_years`. Peak memory is that process's peak resident set
-size (imports included).
+size (``VmHWM``, imports included).
 
 Usage::
 
@@ -60,6 +60,9 @@ CHILD = """
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 from pfseval.io import link_years, read_checkups
+def peak_mb():  # this process's own peak (ru_maxrss keeps the parent's at fork)
+    with open("/proc/self/status") as fh:
+        return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:")) / 1024
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -72,7 +75,7 @@ t2 = time.perf_counter()
 print(json.dumps({"read": t1 - t0, "link": t2 - t1, "cpu": cpu() - c0,
                   "rows": len(base), "follow": len(fol),
                   "linked": linked.sample_flow.n_analysed(),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 

@@ -13,7 +13,7 @@ medians of ``--repeat`` runs:
 
 Time is wall-clock seconds and CPU seconds (user + system of the child, all threads, imports
 excluded: pyarrow's modules are loaded before the clock starts, as in a process that reads
-several files); peak memory is the child's peak resident set size (``getrusage``), imports
+several files); peak memory is the child's peak resident set size (``VmHWM``), imports
 included, and "added" is that peak minus the resident size just before the read. Ratios are
 pfseval / pandas on the same file in the same run.
 
@@ -125,9 +125,10 @@ import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 what, path = sys.argv[1], sys.argv[2]
 import pandas as pd
-def rss_mb():
+def status_mb(key):
     with open("/proc/self/status") as fh:
-        return next(int(x.split()[1]) for x in fh if x.startswith("VmRSS")) / 1024
+        return next(int(x.split()[1]) for x in fh if x.startswith(key)) / 1024
+rss_mb = lambda: status_mb("VmRSS:")
 if what == "pfseval":
     from pfseval.io import read_checkups
     import pyarrow.compute, pyarrow.csv, pyarrow.parquet  # loaded once per process, not per file
@@ -144,7 +145,7 @@ df = fn()
 wall = time.perf_counter() - t0
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-peak = r1.ru_maxrss / 1024
+peak = status_mb("VmHWM:")  # this process's own peak (ru_maxrss keeps the parent's at fork)
 print(json.dumps({"wall": wall, "cpu": cpu, "rows": len(df), "peak_mb": peak,
                   "added_mb": peak - base_mb}))
 """
@@ -176,7 +177,7 @@ def main() -> None:
 
     folder = args.data or Path(tempfile.mkdtemp(prefix="pfseval-loading-"))
     t0 = time.perf_counter()
-    paths = write_files(extract(args.rows, args.seed), folder)
+    paths = write_files(extract(args.rows, args.seed), folder)  # the frame is freed here
     gen = time.perf_counter() - t0
     cases = [
         ("CSV UTF-8", paths["csv_utf8"], "pandas_csv", "pandas.read_csv"),
