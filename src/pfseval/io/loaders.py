@@ -225,10 +225,14 @@ class _Raw:
     lines: Callable[[], np.ndarray] | None = None  # record -> file line, when not row + 2
 
     def frame(self, names: Sequence[object]) -> pd.DataFrame:
+        """The columns as one frame; the separate column arrays are released (the frame's
+        own copies serve :meth:`cell_text` from then on)."""
         df = pd.concat(self.columns, axis=1, ignore_index=True) if self.columns else None
         if df is None:
             df = pd.DataFrame(index=pd.RangeIndex(0))
         df.columns = pd.Index(list(names), dtype=object)
+        self.columns = [df.iloc[:, j] for j in range(df.shape[1])]
+        self.numbers = {}
         return df
 
     def cell_text(self, position: int, mask: np.ndarray) -> np.ndarray:
@@ -438,6 +442,7 @@ def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMappi
     n = body.num_rows
     numbers = {j: np.asarray(body.column(j).to_numpy(), dtype=np.float64) for j in sorted(typed)}
     texts = {j: body.column(j) for j in range(width) if j not in typed}  # chunked: no copy
+    del table, body  # the Arrow copies of the numbers go now (peak memory)
     # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it.
     blank = raw.find(b"\n\n")
     simple = used != "utf-16" and b'"' not in raw and b"\r" not in raw
