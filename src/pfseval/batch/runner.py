@@ -406,7 +406,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
             df[m.flag] = found.astype(np.int64)
         n_unmatched = len(mdf) - int(np.unique(pos[found]).size)
         group = f"merge[{i}]"
-        mflow = SampleFlow.start({group: len(mdf)}, labels={group: f"{m.path.name} records"})
+        mflow = SampleFlow.start({group: len(mdf)}, labels={group: m.path.name})
         mflow = mflow.exclude(
             Message("batch.flow.merge_unmatched", params={"source": name, "on": m.on}),
             n_unmatched,
