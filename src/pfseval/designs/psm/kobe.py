@@ -1131,9 +1131,8 @@ def _assemble(
         "change": "given" if baseline is None else change,
         "denominator": people.den_label,
         "n_ties": point.n_ties,
-        "tie_rule": (
-            "actual decline equal to predicted (within 1e-9 relative) counts as not suppressed"
-        ),
+        # a change within this relative distance of its prediction is a tie: not suppressed
+        "tie_tolerance": _TIE_TOL,
         "reference_n_suppressed": point.x_ref,
         "k_folds": k_folds,
         "fold_sizes": [int(v) for v in np.bincount(engine.fold_of_ctrl, minlength=k_folds)],

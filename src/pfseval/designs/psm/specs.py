@@ -428,7 +428,14 @@ KOBE_DIAGNOSTICS = (
         Diagnostic(
             "n_ties", "people", {"ja": "予測と同値の人数", "en": "ties with the prediction"}
         ),
-        Diagnostic("tie_rule", "text", {"ja": "同値の扱い", "en": "tie rule"}),
+        Diagnostic(
+            "tie_tolerance",
+            "setting",
+            {
+                "ja": "予測と同値とみなす相対差（同値は抑制者に数えない）",
+                "en": "relative tie tolerance (a tie is not suppressed)",
+            },
+        ),
         Diagnostic(
             "reference_n_suppressed",
             "people",
