@@ -31,7 +31,7 @@ from pfseval.report.i18n import (
     t,
     value_text,
 )
-from pfseval.report.texts import diagnostic_label, render
+from pfseval.report.texts import diagnostic_label, render, variable_labels
 
 
 class EvaluationRun(Protocol):
@@ -897,6 +897,9 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
 
 def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     """The covariate balance table (variables by their labels) and the Love plot."""
+    if "variable" in bal.columns:  # variables by their labels (the score's own row too)
+        names = {**variable_labels(lang), "distance": t("distance", lang)}
+        bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
     cols = [
         col
         for col in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
@@ -905,10 +908,6 @@ def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     shown = bal[cols].copy()
     for col in cols[1:]:
         shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
-    if "variable" in shown.columns:  # the matching score's own row
-        shown["variable"] = [
-            t("distance", lang) if str(x) == "distance" else str(x) for x in shown["variable"]
-        ]
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):
