@@ -423,7 +423,8 @@ def suppression_rate(
     progress
         Show a progress bar for the bootstrap.
     label
-        Display name of the indicator (default ``"suppression rate"``).
+        Display name of the indicator (reports name the related estimates
+        ``reference_rate`` and ``difference`` from their fixed vocabulary).
 
     Returns
     -------
@@ -644,6 +645,7 @@ class _People:
     part_fu: NDArray[np.bool_]  # participants in a set with follow-up
     in_den: NDArray[np.bool_]
     den_label: str
+    den_name: str | None  # the subset's column or Series name; None = all with follow-up
     den_reason: Message
     analysed: NDArray[np.bool_]  # participants counted in the rate
     ctrl_used: NDArray[np.bool_]  # controls in the regression
@@ -682,6 +684,11 @@ def _people(
         part_fu=part_fu,
         in_den=in_den,
         den_label=den_label,
+        den_name=(
+            denominator
+            if denominator is None or isinstance(denominator, str)
+            else str(denominator.name or "Series")
+        ),
         den_reason=den_reason,
         analysed=analysed,
         ctrl_used=ctrl_used,
@@ -1071,16 +1078,19 @@ def _method(
     main: str,
     n_boot: int,
 ) -> Message:
+    """The method as a catalogue message: the code names the change definition, the interval
+    and whether there was a bootstrap; the other settings are parameters."""
+    kind = "given" if baseline is None else change
     params: dict[str, Any] = {
         "outcome": outcome,
-        "change": "given" if baseline is None else change,
         "covariates": list(design.names),
         "n_controls": people.n_ctrl,
-        "ci": main,
     }
+    if baseline is not None:
+        params["baseline"] = baseline
     if n_boot:
-        return Message("kobe.method", params={**params, "n_boot": n_boot})
-    return Message("kobe.method_no_bootstrap", params=params)
+        return Message(f"kobe.method.{kind}.{main}", params={**params, "n_boot": n_boot})
+    return Message(f"kobe.method.{kind}.{main}.no_bootstrap", params=params)
 
 
 def _assemble(
@@ -1126,11 +1136,10 @@ def _assemble(
         "regression_coefficients": coef,
         "regressors": list(xnames),
         "change": "given" if baseline is None else change,
-        "denominator": people.den_label,
+        "denominator": people.den_name,
         "n_ties": point.n_ties,
-        "tie_rule": (
-            "actual decline equal to predicted (within 1e-9 relative) counts as not suppressed"
-        ),
+        # a change within this relative distance of its prediction is a tie: not suppressed
+        "tie_tolerance": _TIE_TOL,
         "reference_n_suppressed": point.x_ref,
         "k_folds": k_folds,
         "fold_sizes": [int(v) for v in np.bincount(engine.fold_of_ctrl, minlength=k_folds)],
@@ -1147,14 +1156,13 @@ def _assemble(
         conf_low=ivs.ref[ivs.main_ref][0],
         conf_high=ivs.ref[ivs.main_ref][1],
         method=Message(
-            "kobe.reference_method",
-            params={"n_controls": n_ctrl, "k_folds": k_folds, "ci": ivs.main_ref},
+            f"kobe.reference_method.{ivs.main_ref}",
+            params={"n_controls": n_ctrl, "k_folds": k_folds},
         ),
         n=point.n_ref,
         intervals=ivs.ref,
         draws=None if draws is None else draws[:, 1],
         diagnostics={"n_suppressed": point.x_ref, "n_control_rows": point.n_ref},
-        label="no-effect reference rate",
         **common,
     )
     diff_est = Estimate(
@@ -1163,14 +1171,13 @@ def _assemble(
         conf_low=ivs.diff[ivs.main_diff][0],
         conf_high=ivs.diff[ivs.main_diff][1],
         method=(
-            Message("kobe.difference_method", params={"ci": ivs.main_diff})
+            Message(f"kobe.difference_method.{ivs.main_diff}")
             if ivs.main_diff.startswith("bootstrap")
             else Message("kobe.difference_method_newcombe")
         ),
         n=n_den,
         intervals=ivs.diff,
         draws=None if draws is None else draws[:, 2],
-        label="rate − reference",
         **common,
     )
     ids, id_col = sets.ids, sets.id_col
@@ -1216,7 +1223,7 @@ def _assemble(
         intervals=ivs.rate,
         related={"reference_rate": ref_est, "difference": diff_est},
         draws=None if draws is None else draws[:, 0],
-        label=label or "suppression rate",
+        label=label,
         private={"per_person": per_person, "per_control": per_control},
         **common,
     )
