@@ -817,8 +817,8 @@ def write_outputs(
     run
         From :func:`run_spec`.
     out
-        The output folder (``results.json``, ``appendix.html``, ``appendix.docx``,
-        ``tables.xlsx``, ``figures/``).
+        The output folder (``results.json``, ``appendix.html``, ``appendix.pdf``,
+        ``appendix.docx``, ``tables.xlsx``, ``figures/``).
     private_out
         Optional folder for per-person tables (``Estimate.private``): the evaluator's own
         files, never to be published. Nothing per-person is written without it.
