@@ -123,10 +123,9 @@ def run_cmd(
 ) -> None:
     """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
     from pfseval.batch import run_many
+    from pfseval.batch.design_cli import has_plan, run_locked
 
-    if design_lock is not None:
-        from pfseval.batch.design_cli import run_locked
-
+    if design_lock is not None or has_plan(specs):
         status = run_locked(
             specs,
             out,
