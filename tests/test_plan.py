@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from pfseval.batch import load_spec, run_spec
 from pfseval.batch.plan import apply_overrides, read_plan
-from pfseval.cli import cli
 from pfseval.errors import SpecError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -92,17 +90,18 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_plan_matches_single_runs(project: Path) -> None:
+    import dataclasses
     import tomllib
 
     import tomli_w
 
-    res = CliRunner().invoke(
-        cli, ["run", str(project / "spec.toml"), "--out", str(project / "out"), "--quiet"]
-    )
-    assert res.exit_code == 0, res.output
-    plan = json.loads((project / "out" / "results.json").read_text("utf-8"))["provenance"]["plan"]
-    assert len(plan["specifications"]) == 6
-    table = {(r["specification"], r["indicator"]): r for r in plan["table"]}
+    from pfseval.batch.plan import payment_range, robustness_frame, run_plan
+    from pfseval.report.document import build_document
+
+    result = run_plan(project / "spec.toml")
+    assert len(result.specifications) == 6
+    frame = robustness_frame(result)
+    table = {(r["specification"], r["indicator"]): r for r in frame.to_dict(orient="records")}
     assert table[("primary", "suppression_rate")]["primary"]
     assert table[("ratio_3_caliper_0.1", "suppression_rate")]["post_hoc"]
 
@@ -124,13 +123,20 @@ def test_plan_matches_single_runs(project: Path) -> None:
             )
             assert row["payment"] == single.payment.total
     pre = [v for k, v in payments.items() if k != "ratio_3_caliper_0.1"]
-    pr = plan["payment_range"]
+    pr = payment_range(result)
+    assert pr is not None
     assert (pr["min"], pr["max"]) == (min(pre), max(pre))
     assert (pr["min_all"], pr["max_all"]) == (min(payments.values()), max(payments.values()))
     assert pr["primary"] == payments["primary"]
     assert len(set(payments.values())) > 1  # the plan does move the payment
-    html = (project / "out" / "appendix.html").read_text("utf-8")
-    assert "仕様の頑健性" in html and "caliper_0.1" in html
+
+    run = dataclasses.replace(result.runs["primary"], plan=result.to_dict())
+    assert run.results()["provenance"]["plan"]["payment_range"] == pr
+    doc = build_document(run)
+    sec = next(s for s in doc.sections if s.title == "仕様の頑健性（事前に定めた評価計画）")
+    shown = next(b for b in sec.blocks if getattr(b, "id", "") == "plan_robustness").frame
+    assert len(shown) == 2 * 7  # two indicators under the primary and six specifications
+    assert shown.iloc[:, 0].str.contains("（事後）").sum() == 2
 
 
 def test_plan_errors_name_the_key(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import click
 
 from pfseval.errors import PfsevalError
 
-__all__ = ["design_to", "has_plan", "run_locked"]
+__all__ = ["design_to", "has_plan", "run_locked", "two_stage"]
 
 
 def design_to(
@@ -122,3 +122,29 @@ def run_locked(
     total = "" if run.payment is None else f", payment {run.payment.total:,.0f}"
     click.echo(f"ok      {specs[0]} -> {files['results'].parent}{total}")
     return 0
+
+
+def two_stage(spec: Any, design_out: Path, *, progress: bool = False) -> Any:
+    """The two-stage workflow on a loaded spec: lock the design, then run against the lock.
+
+    Specs without a matching step have no design stage and are run directly. The lock and
+    the design appendix go to ``design_out``; returns the run (with its design check).
+    """
+    from pfseval.batch import run_spec
+    from pfseval.batch.design_stage import (
+        LOCK_NAME,
+        check_lock,
+        design_columns,
+        design_record,
+        read_lock,
+        write_design,
+    )
+
+    if not design_columns(spec):
+        return run_spec(spec, progress=progress)
+    record, figures = design_record(spec)
+    files = write_design(
+        record, figures, design_out, lang=spec.report.lang, min_cell=spec.report.min_cell
+    )
+    check = check_lock(spec, read_lock(files["lock"]), lock_file=LOCK_NAME, allow_deviation=False)
+    return dataclasses.replace(run_spec(spec, progress=progress), design_check=check)
