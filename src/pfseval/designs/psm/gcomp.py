@@ -1,0 +1,391 @@
+"""Effects after matching by g-computation: marginal difference, risk ratio and odds ratio.
+
+This is MatchIt's "estimating effects after matching" workflow (Greifer, ``vignette("estimating-
+effects")``), i.e. in R::
+
+    fit <- glm(y ~ treat * (x1 + x2), data = md, weights = weights, family = quasibinomial)
+    avg_comparisons(fit, variables = "treat", vcov = ~subclass,
+                    newdata = subset(treat == 1), comparison = "lnratioavg", transform = "exp")
+
+The outcome model has the treatment, the covariates and every treatment × covariate
+interaction (a separate regression per group), fitted on the matched sample with the matching
+weights: least squares for a continuous outcome, logistic for a 0/1 outcome. Each matched
+participant's outcome is then predicted twice — as treated and as untreated — and the
+predictions are averaged over the participants (the ATT): ``μ₁`` and ``μ₀``. The effects are
+``μ₁ − μ₀`` (difference / risk difference), ``μ₁/μ₀`` (risk ratio) and
+``[μ₁/(1−μ₁)] / [μ₀/(1−μ₀)]`` (marginal odds ratio).
+
+Standard errors come from the delta method with the gradient of the effect with respect to the
+model coefficients (exact, analytic) and a cluster-robust covariance of the coefficients:
+
+- clustered on matched sets (``sandwich::vcovCL(fit, cluster = ~subclass)``; ``lm``
+  convention ``HC1`` for a continuous outcome, ``glm`` convention ``HC0`` with the ``G/(G−1)``
+  adjustment for a binary one);
+- matching with replacement: the data are in "one row per matched-set member" form (a control
+  used by several sets appears once per set with weight ``1/k`` in each, MatchIt's
+  ``get_matches()``), clustered two-way on the set and the person
+  (``vcovCL(fit, cluster = ~subclass + id)``: set + person − set∩person).
+
+Intervals are normal (z), as marginaleffects gives them: ``μ₁ − μ₀ ± z·SE``; the risk ratio and
+odds ratio are computed on the log scale and exponentiated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+from scipy.special import expit
+
+from pfseval.designs._checks import require_columns
+from pfseval.designs.psm.matching import MatchedSample
+from pfseval.designs.psm.score import covariate_design
+from pfseval.errors import AttritionWarning, DesignError
+from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
+
+__all__ = ["marginal_effect"]
+
+Effect = Literal["difference", "RD", "RR", "OR"]
+_BINARY_EFFECTS = ("RD", "RR", "OR")
+_MAX_NEWTON = 50
+
+
+# ---------------------------------------------------------------- the outcome model
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A weighted GLM with a canonical link (identity or logit) and its sandwich parts."""
+
+    beta: NDArray[np.float64]
+    bread: NDArray[np.float64]  # (Xᵀ W V X)⁻¹, V the variance function
+    scores: NDArray[np.float64]  # n × k: w_i (y_i − μ_i) x_i
+    binary: bool
+
+
+def fit_glm(
+    X: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64], *, binary: bool
+) -> _Fit:
+    """Weighted least squares (``binary=False``) or weighted logistic regression by Newton.
+
+    The logistic fit is R's ``glm(family = quasibinomial, weights = w)`` (the same
+    coefficients as binomial; non-integer weights allowed).
+    """
+    k = X.shape[1]
+    if binary:
+        beta = np.zeros(k)
+        for _ in range(_MAX_NEWTON):
+            mu = expit(X @ beta)
+            v = w * mu * (1 - mu)
+            H = X.T @ (X * v[:, None])
+            step = _solve(H, X.T @ (w * (y - mu)))
+            beta = beta + step
+            if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+                break
+        mu = expit(X @ beta)
+        v = w * mu * (1 - mu)
+        if np.any(mu < 1e-10) or np.any(mu > 1 - 1e-10):
+            raise DesignError(
+                "the outcome model separates the outcome (fitted probabilities of 0 or 1); the "
+                "risk ratio and odds ratio are not identified. Fix: use fewer covariates."
+            )
+    else:
+        v = w
+        beta = _solve(X.T @ (X * w[:, None]), X.T @ (w * y))
+        mu = X @ beta
+    bread = np.linalg.inv(X.T @ (X * v[:, None]))
+    return _Fit(beta=beta, bread=bread, scores=X * (w * (y - mu))[:, None], binary=binary)
+
+
+def _solve(A: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    try:
+        return np.asarray(np.linalg.solve(A, b), dtype=float)
+    except np.linalg.LinAlgError as err:
+        raise DesignError(
+            "the outcome model is singular (collinear covariates, or a covariate constant "
+            "within a group). Fix: drop some covariates."
+        ) from err
+
+
+def _meat(scores: NDArray[np.float64], clusters: NDArray[np.int64]) -> tuple[NDArray, int]:
+    G = int(clusters.max()) + 1
+    U = np.zeros((G, scores.shape[1]))
+    np.add.at(U, clusters, scores)
+    return U.T @ U, G
+
+
+def cluster_vcov(fit: _Fit, clusters: Sequence[NDArray[np.int64]]) -> NDArray[np.float64]:
+    """Cluster-robust covariance as ``sandwich::vcovCL``, one- or two-way.
+
+    One way: ``G/(G−1) · B M B`` (glm, HC0) and additionally ``(n−1)/(n−k)`` for least
+    squares (lm, HC1). Two-way (Cameron, Gelbach & Miller 2011): the sum of the two one-way
+    covariances minus the one clustered on their intersection, each with its own adjustment.
+    """
+    n, k = fit.scores.shape
+    lm_adj = 1.0 if fit.binary else (n - 1) / (n - k)
+
+    def one(codes: NDArray[np.int64]) -> NDArray[np.float64]:
+        M, G = _meat(fit.scores, codes)
+        return np.asarray(G / (G - 1) * lm_adj * (fit.bread @ M @ fit.bread), dtype=float)
+
+    if len(clusters) == 1:
+        return one(clusters[0])
+    a, b = clusters
+    both = pd.factorize(pd.Series(list(zip(a.tolist(), b.tolist(), strict=True))))[0]
+    return one(a) + one(b) - one(np.asarray(both, dtype=np.int64))
+
+
+# ---------------------------------------------------------------- matched sets, long form
+
+
+@dataclass(frozen=True)
+class _Long:
+    """The matched sample as one row per (matched set, member)."""
+
+    pos: NDArray[np.intp]  # row of matched.data
+    set_id: NDArray[np.int64]
+    treated: NDArray[np.bool_]
+    weight: NDArray[np.float64]
+
+
+def matched_long(matched: MatchedSample) -> _Long:
+    """One row per member of each matched set: the participant (weight 1) and its ``k``
+    controls (weight ``1/k`` each), as MatchIt's ``get_matches()``.
+
+    Without replacement every person is in one set and these are MatchIt's ``match.data()``
+    weights up to a constant factor on the controls, which does not change a model with a
+    separate regression per group.
+    """
+    pos_of = pd.Series(np.arange(len(matched.data)), index=matched.data[matched.id_col])
+    pairs = matched.pairs
+    ctrl_cols = [c for c in pairs.columns if c.startswith("control_id_")]
+    has = pairs[ctrl_cols].notna().to_numpy()
+    k = has.sum(axis=1)
+    sets = np.flatnonzero(k > 0)
+    pos_l, set_l, tr_l, w_l = [], [], [], []
+    t_pos = pos_of.loc[pairs["treated_id"].to_numpy()[sets]].to_numpy()
+    pos_l.append(t_pos)
+    set_l.append(np.arange(len(sets)))
+    tr_l.append(np.ones(len(sets), dtype=bool))
+    w_l.append(np.ones(len(sets)))
+    for j, c in enumerate(ctrl_cols):
+        ok = has[sets, j]
+        cid = pairs[c].to_numpy()[sets[ok]]
+        pos_l.append(pos_of.loc[cid].to_numpy())
+        set_l.append(np.flatnonzero(ok))
+        tr_l.append(np.zeros(int(ok.sum()), dtype=bool))
+        w_l.append(1.0 / k[sets[ok]])
+    set_id = np.concatenate(set_l).astype(np.int64)
+    order = np.lexsort((~np.concatenate(tr_l), set_id))  # set by set, participant first
+    return _Long(
+        pos=np.concatenate(pos_l)[order],
+        set_id=set_id[order],
+        treated=np.concatenate(tr_l)[order],
+        weight=np.concatenate(w_l)[order],
+    )
+
+
+# ---------------------------------------------------------------- g-computation
+
+
+def _design(
+    Z: NDArray[np.float64], a: NDArray[np.float64]
+) -> NDArray[np.float64]:  # [1, A, Z, A·Z]
+    n = len(a)
+    return np.column_stack([np.ones(n), a, Z, Z * a[:, None]])
+
+
+def _effects(
+    mu1: float, mu0: float, g1: NDArray[np.float64], g0: NDArray[np.float64], binary: bool
+) -> dict[str, tuple[float, NDArray[np.float64], bool]]:
+    """Effect → (value on the interval scale, gradient on that scale, log scale?)."""
+    out = {"difference" if not binary else "RD": (mu1 - mu0, g1 - g0, False)}
+    if binary:
+        out["RR"] = (float(np.log(mu1 / mu0)), g1 / mu1 - g0 / mu0, True)
+        out["OR"] = (
+            float(np.log(mu1 / (1 - mu1)) - np.log(mu0 / (1 - mu0))),
+            g1 / (mu1 * (1 - mu1)) - g0 / (mu0 * (1 - mu0)),
+            True,
+        )
+    return out
+
+
+_LABELS = {
+    "difference": "marginal difference in means (ATT)",
+    "RD": "marginal risk difference (ATT)",
+    "RR": "marginal risk ratio (ATT)",
+    "OR": "marginal odds ratio (ATT)",
+}
+
+
+def marginal_effect(
+    matched: MatchedSample,
+    *,
+    outcome: str,
+    covariates: Sequence[str] | None = None,
+    effect: Effect | None = None,
+    level: float = 0.95,
+) -> Estimate:
+    """Marginal effect on the treated by g-computation with treatment × covariate interactions.
+
+    Parameters
+    ----------
+    matched
+        The result of :func:`pfseval.designs.psm.match` (ATT).
+    outcome
+        Outcome column; a column holding only 0 and 1 is binary (logistic model), anything
+        else continuous (least squares).
+    covariates
+        Covariates of the outcome model (default: the matching covariates); ``[]`` gives the
+        weighted difference in means.
+    effect
+        ``"RD"``, ``"RR"`` or ``"OR"`` for a binary outcome (default ``"RD"``);
+        ``"difference"`` for a continuous one (the default there). The other scales of a
+        binary outcome are in ``related``.
+    level
+        Confidence level.
+
+    Returns
+    -------
+    Estimate
+        ``estimand`` = the effect; ``std_error`` on the interval scale (log for RR/OR);
+        ``diagnostics``: ``mu_treated``, ``mu_control`` (average predictions over the
+        participants), counts, ``n_clusters``, the covariance type; ``related``: the other
+        effect scales of a binary outcome; ``sample_flow`` continues the matching flow.
+
+    Examples
+    --------
+    >>> from pfseval.designs.psm.kobe import _example_matched
+    >>> m = _example_matched(n_treated=60, seed=3)
+    >>> est = marginal_effect(m, outcome="egfr_follow", covariates=["age", "egfr"])
+    >>> est.estimand, bool(est.conf_low < est.value < est.conf_high)
+    ('difference', True)
+    """
+    if not 0 < level < 1:
+        raise DesignError(f"level must be in (0, 1), got {level!r}.")
+    data = matched.data
+    covs = tuple(matched.covariates if covariates is None else covariates)
+    require_columns(data, [outcome, *covs], context="psm.marginal_effect()")
+    long = matched_long(matched)
+    y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    ok_row = np.isfinite(y_all)
+    if covs:
+        ok_row &= data[list(covs)].notna().all(axis=1).to_numpy()
+    flow = matched.sample_flow or SampleFlow.start({"all": len(data)})
+    in_ms = np.zeros(len(data), dtype=bool)
+    in_ms[long.pos] = True
+    msgs: list[str] = []
+    lost = in_ms & ~ok_row
+    if lost.any():
+        ids = data[matched.id_col].to_numpy()
+        t_all = data[matched.treatment].to_numpy() == 1
+        groups = set(flow.groups)
+        for g, mask in (("treated", t_all), ("control", ~t_all)):
+            if mask[lost].any():
+                flow = flow.exclude(
+                    f"matched but no {outcome} (or outcome-model covariates)",
+                    ids[lost & mask].tolist(),
+                    group=g if g in groups else "all",
+                )
+        msgs.append(
+            f"{int((lost & t_all).sum())} matched participants and {int((lost & ~t_all).sum())} "
+            f"matched controls have no {outcome!r} (or covariate) and are left out; the "
+            "remaining matched sets may no longer be balanced."
+        )
+    keep = ok_row[long.pos]
+    pos, set_id, tr, w = long.pos[keep], long.set_id[keep], long.treated[keep], long.weight[keep]
+    if tr.sum() == 0 or (~tr).sum() == 0:
+        raise DesignError(
+            f"no matched {'participant' if tr.sum() == 0 else 'control'} has the outcome "
+            f"{outcome!r}. Fix: check the outcome column."
+        )
+    y = y_all[pos]
+    binary = bool(np.isin(np.unique(y), (0.0, 1.0)).all())
+    eff = effect or ("RD" if binary else "difference")
+    if eff not in ("difference", *_BINARY_EFFECTS):
+        raise DesignError(f"effect must be 'difference', 'RD', 'RR' or 'OR', got {effect!r}.")
+    if binary != (eff in _BINARY_EFFECTS):
+        raise DesignError(
+            f"effect={eff!r} does not fit the outcome {outcome!r}, which is "
+            f"{'binary (0/1)' if binary else 'not binary'}. Fix: use "
+            f"{'RD, RR or OR' if binary else 'difference'}."
+        )
+    Z = covariate_design(data.iloc[pos], covs).model if covs else np.zeros((len(pos), 0))
+    Z = Z - Z[tr].mean(axis=0)  # centred on the participants: better conditioned, same fit
+    a = tr.astype(float)
+    fit = fit_glm(_design(Z, a), y, w, binary=binary)
+    # g-computation over the participants (each matched participant once, weight 1)
+    Zt = Z[tr]
+    X1 = _design(Zt, np.ones(len(Zt)))
+    X0 = _design(Zt, np.zeros(len(Zt)))
+    lin1, lin0 = X1 @ fit.beta, X0 @ fit.beta
+    if binary:
+        p1, p0 = expit(lin1), expit(lin0)
+        g1 = (X1 * (p1 * (1 - p1))[:, None]).mean(axis=0)
+        g0 = (X0 * (p0 * (1 - p0))[:, None]).mean(axis=0)
+    else:
+        p1, p0 = lin1, lin0
+        g1, g0 = X1.mean(axis=0), X0.mean(axis=0)
+    mu1, mu0 = float(p1.mean()), float(p0.mean())
+    person = pd.factorize(data[matched.id_col].to_numpy()[pos])[0].astype(np.int64)
+    two_way = bool(matched.replace) or len(np.unique(person)) < len(person)
+    V = cluster_vcov(fit, [set_id, person] if two_way else [set_id])
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    n_sets = int(len(np.unique(set_id)))
+    vdesc = (
+        "clustered two-way on matched set and person (sandwich::vcovCL(~subclass + id))"
+        if two_way
+        else "clustered on matched sets (sandwich::vcovCL(~subclass))"
+    )
+    model = "logistic" if binary else "least-squares"
+    covtxt = f"treatment × ({', '.join(covs)})" if covs else "treatment only"
+    base_method = (
+        f"g-computation: weighted {model} outcome model with {covtxt} on the matched sample, "
+        f"predictions averaged over {int(tr.sum())} participants; delta-method standard error "
+        f"{vdesc}, {n_sets} sets; normal interval"
+    )
+    prov = {**(matched.provenance or provenance(data=data)), "seed": matched.seed}
+    ests: dict[str, Estimate] = {}
+    for name, (val, grad, is_log) in _effects(mu1, mu0, g1, g0, binary).items():
+        se = float(np.sqrt(grad @ V @ grad))
+        lo, hi = val - z * se, val + z * se
+        p = float(2 * stats.norm.sf(abs(val / se))) if se > 0 else float("nan")
+        if is_log:
+            val, lo, hi = float(np.exp(val)), float(np.exp(lo)), float(np.exp(hi))
+        ests[name] = Estimate(
+            estimand=name,
+            value=float(val),
+            conf_low=float(lo),
+            conf_high=float(hi),
+            level=level,
+            method=base_method + (" on the log scale" if is_log else ""),
+            n=len(pos),
+            std_error=se,
+            p_value=p,
+            diagnostics={
+                "mu_treated": mu1,
+                "mu_control": mu0,
+                "se_scale": "log" if is_log else "natural",
+                "n_treated": int(tr.sum()),
+                "n_control_rows": int((~tr).sum()),
+                "n_clusters": n_sets,
+                "vcov": "cluster2" if two_way else "cluster",
+                "covariates": list(covs),
+                "outcome": outcome,
+                "coefficients": fit.beta.tolist(),
+            },
+            warnings=(*matched.warnings, *msgs),
+            sample_flow=flow,
+            provenance=prov,
+            label=f"{_LABELS[name]} on {outcome}",
+        )
+    if msgs:
+        emit_warnings(msgs, AttritionWarning)
+    main = ests.pop(eff)
+    return dataclasses.replace(main, related=ests)
