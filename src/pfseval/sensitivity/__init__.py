@@ -17,15 +17,18 @@ from pfseval.sensitivity.rosenbaum import (
     pair_differences,
     signed_rank_bounds,
 )
+from pfseval.sensitivity.tipping import TippingPoint, kobe_tipping_point
 
 __all__ = [
     "EValue",
     "RobustnessValue",
     "RosenbaumBounds",
+    "TippingPoint",
     "e_value",
     "evalue_or",
     "evalue_rr",
     "evalue_smd",
+    "kobe_tipping_point",
     "mcnemar_bounds",
     "pair_differences",
     "robustness_value",

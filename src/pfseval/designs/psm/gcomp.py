@@ -54,6 +54,7 @@ __all__ = ["marginal_effect"]
 Effect = Literal["difference", "RD", "RR", "OR"]
 _BINARY_EFFECTS = ("RD", "RR", "OR")
 _MAX_NEWTON = 50
+_GLM_EPS = 1e-8  # R's glm.control(epsilon)
 
 
 # ---------------------------------------------------------------- the outcome model
@@ -67,6 +68,7 @@ class _Fit:
     bread: NDArray[np.float64]  # (Xᵀ W V X)⁻¹, V the variance function
     scores: NDArray[np.float64]  # n × k: w_i (y_i − μ_i) x_i
     binary: bool
+    separated: bool = False  # some fitted probabilities are 0 or 1 (quasi-separation)
 
 
 def fit_glm(
@@ -78,29 +80,52 @@ def fit_glm(
     coefficients as binomial; non-integer weights allowed).
     """
     k = X.shape[1]
+    separated = False
     if binary:
+        # IRLS exactly as R's glm.fit: start at mu = (w y + 1/2) / (w + 1), stop when the
+        # deviance changes by less than 1e-8 relative. Under quasi-separation a coefficient
+        # drifts off without bound while the fitted probabilities settle; stopping where R
+        # stops gives R's numbers.
+        mu = (w * y + 0.5) / (w + 1.0)
+        eta = np.log(mu / (1 - mu))
+        dev_old = _deviance(y, mu, w)
         beta = np.zeros(k)
         for _ in range(_MAX_NEWTON):
-            mu = expit(X @ beta)
-            v = w * mu * (1 - mu)
-            H = X.T @ (X * v[:, None])
-            step = _solve(H, X.T @ (w * (y - mu)))
-            beta = beta + step
-            if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+            v = mu * (1 - mu)
+            z = eta + (y - mu) / v
+            beta = _solve(X.T @ (X * (w * v)[:, None]), X.T @ (w * v * z))
+            eta = X @ beta
+            mu = expit(eta)
+            dev = _deviance(y, mu, w)
+            if abs(dev - dev_old) / (abs(dev) + 0.1) < _GLM_EPS:
                 break
-        mu = expit(X @ beta)
-        v = w * mu * (1 - mu)
-        if np.any(mu < 1e-10) or np.any(mu > 1 - 1e-10):
+            dev_old = dev
+        else:
             raise DesignError(
-                "the outcome model separates the outcome (fitted probabilities of 0 or 1); the "
-                "risk ratio and odds ratio are not identified. Fix: use fewer covariates."
+                "the logistic outcome model did not converge. Fix: use fewer or coarser "
+                "covariates."
             )
+        v = w * mu * (1 - mu)
+        tiny = 10 * np.finfo(float).eps  # R's threshold for "fitted probabilities 0 or 1"
+        separated = bool(np.any((mu < tiny) | (mu > 1 - tiny)))
     else:
         v = w
         beta = _solve(X.T @ (X * w[:, None]), X.T @ (w * y))
         mu = X @ beta
     bread = np.linalg.inv(X.T @ (X * v[:, None]))
-    return _Fit(beta=beta, bread=bread, scores=X * (w * (y - mu))[:, None], binary=binary)
+    return _Fit(
+        beta=beta,
+        bread=bread,
+        scores=X * (w * (y - mu))[:, None],
+        binary=binary,
+        separated=separated,
+    )
+
+
+def _deviance(y: NDArray[np.float64], mu: NDArray[np.float64], w: NDArray[np.float64]) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.where(y > 0, y * np.log(mu), 0.0) + np.where(y < 1, (1 - y) * np.log1p(-mu), 0.0)
+    return float(-2 * np.sum(w * ll))
 
 
 def _solve(A: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -23,7 +23,7 @@ warning when the weighting estimate falls outside the matched estimate's confide
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,28 +40,17 @@ from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["aipw", "ipw", "weighting_check"]
 
-_JAC_STEP = 1e-6  # relative step of the central-difference Jacobian (error ~1e-11)
+
+def _sandwich(P: NDArray[np.float64], J: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``A⁻¹ B A⁻ᵀ / n`` with ``A = −J`` (``J`` the mean Jacobian of the estimating equations,
+    analytic) and ``B`` the mean outer product of the equations ``P`` (n × p)."""
+    n = P.shape[0]
+    Ainv = np.linalg.inv(-J)
+    return np.asarray(Ainv @ (P.T @ P / n) @ Ainv.T / n, dtype=float)
 
 
-def _sandwich(
-    psi: Callable[[NDArray[np.float64]], NDArray[np.float64]], theta: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``A⁻¹ B A⁻ᵀ / n`` for estimating equations ``psi(θ)`` (n × p) solved at ``theta``.
-
-    ``A`` = minus the mean Jacobian (central differences), ``B`` = mean outer product.
-    """
-    P = psi(theta)
-    n, p = P.shape
-    A = np.empty((p, p))
-    for j in range(p):
-        h = _JAC_STEP * max(1.0, abs(theta[j]))
-        up, dn = theta.copy(), theta.copy()
-        up[j] += h
-        dn[j] -= h
-        A[:, j] = -(psi(up).mean(axis=0) - psi(dn).mean(axis=0)) / (2 * h)
-    B = P.T @ P / n
-    Ainv = np.linalg.inv(A)
-    return np.asarray(Ainv @ B @ Ainv.T / n, dtype=float)
+def n_obs(X: NDArray[np.float64]) -> int:
+    return int(X.shape[0])
 
 
 def _prepare(
@@ -153,13 +142,15 @@ def ipw(
     mu1 = float(y[t == 1].mean())
     mu0 = float(np.sum((1 - t) * odds * y) / np.sum((1 - t) * odds))
 
-    def psi(th: NDArray[np.float64]) -> NDArray[np.float64]:
-        g, m1, m0 = th[:k], th[k], th[k + 1]
-        e = expit(X @ g)
-        o = np.exp(X @ g)
-        return np.column_stack([X * (t - e)[:, None], t * (y - m1), (1 - t) * o * (y - m0)])
-
-    V = _sandwich(psi, np.concatenate([gamma, [mu1, mu0]]))
+    e = expit(X @ gamma)
+    c = 1 - t
+    P = np.column_stack([X * (t - e)[:, None], t * (y - mu1), c * odds * (y - mu0)])
+    J = np.zeros((k + 2, k + 2))  # mean ∂ψ/∂θ, θ = (γ, μ₁, μ₀)
+    J[:k, :k] = -(X * (e * (1 - e))[:, None]).T @ X / n_obs(X)
+    J[k, k] = -t.mean()
+    J[k + 1, :k] = (X * (c * odds * (y - mu0))[:, None]).mean(axis=0)
+    J[k + 1, k + 1] = -(c * odds).mean()
+    V = _sandwich(P, J)
     grad = np.zeros(k + 2)
     grad[k], grad[k + 1] = 1.0, -1.0
     se = float(np.sqrt(grad @ V @ grad))
@@ -229,21 +220,23 @@ def aipw(
     eta1 = float(r[t == 1].mean())
     eta0 = float(np.sum((1 - t) * odds * r) / np.sum((1 - t) * odds))
 
-    def psi(th: NDArray[np.float64]) -> NDArray[np.float64]:
-        g, b, e1, e0 = th[:k], th[k : 2 * k], th[2 * k], th[2 * k + 1]
-        e = expit(X @ g)
-        o = np.exp(X @ g)
-        res = y - m0(b)
-        return np.column_stack(
-            [
-                X * (t - e)[:, None],
-                X * ((1 - t) * res)[:, None],
-                t * (res - e1),
-                (1 - t) * o * (res - e0),
-            ]
-        )
-
-    V = _sandwich(psi, np.concatenate([gamma, beta, [eta1, eta0]]))
+    e = expit(X @ gamma)
+    c = 1 - t
+    fitted = m0(beta)
+    slope = fitted * (1 - fitted) if binary else np.ones(len(y))  # ∂m₀/∂(x'β)
+    P = np.column_stack(
+        [X * (t - e)[:, None], X * (c * r)[:, None], t * (r - eta1), c * odds * (r - eta0)]
+    )
+    n = n_obs(X)
+    J = np.zeros((2 * k + 2, 2 * k + 2))  # mean ∂ψ/∂θ, θ = (γ, β, η₁, η₀)
+    J[:k, :k] = -(X * (e * (1 - e))[:, None]).T @ X / n
+    J[k : 2 * k, k : 2 * k] = -(X * (c * slope)[:, None]).T @ X / n
+    J[2 * k, k : 2 * k] = -(X * (t * slope)[:, None]).mean(axis=0)
+    J[2 * k, 2 * k] = -t.mean()
+    J[2 * k + 1, :k] = (X * (c * odds * (r - eta0))[:, None]).mean(axis=0)
+    J[2 * k + 1, k : 2 * k] = -(X * (c * odds * slope)[:, None]).mean(axis=0)
+    J[2 * k + 1, 2 * k + 1] = -(c * odds).mean()
+    V = _sandwich(P, J)
     grad = np.zeros(2 * k + 2)
     grad[2 * k], grad[2 * k + 1] = 1.0, -1.0
     se = float(np.sqrt(grad @ V @ grad))
