@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
 from pfseval.errors import DesignError
 
 __all__ = ["EValue", "e_value", "evalue_or", "evalue_rr", "evalue_smd"]
@@ -115,7 +116,9 @@ def _check_interval(est: float, lo: float | None, hi: float | None) -> None:
         raise DesignError(f"the estimate {est!r} is outside its interval ({lo!r}, {hi!r}).")
 
 
-def evalue_rr(rr: float, *, conf_low: float | None = None, conf_high: float | None = None) -> EValue:
+def evalue_rr(
+    rr: float, *, conf_low: float | None = None, conf_high: float | None = None
+) -> EValue:
     """E-values for a risk ratio and its confidence interval.
 
     Examples
@@ -208,4 +211,3 @@ def evalue_smd(d: float, *, std_error: float | None = None) -> EValue:
         point=e_value(rr),
         limit=_limit_evalue(rr, lo, hi),
     )
-

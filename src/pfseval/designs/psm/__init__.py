@@ -7,6 +7,7 @@ indicator :func:`suppression_rate` take it.
 
 from pfseval.designs.psm.balance import balance_table
 from pfseval.designs.psm.effects import att
+from pfseval.designs.psm.gcomp import marginal_effect
 from pfseval.designs.psm.kobe import suppression_plot, suppression_rate
 from pfseval.designs.psm.matching import (
     MatchedSample,
@@ -22,6 +23,7 @@ from pfseval.designs.psm.score import (
     covariate_design,
     fit_propensity,
 )
+from pfseval.designs.psm.weighting import aipw, ipw, weighting_check
 
 __all__ = [
     "CovariateDesign",
@@ -29,14 +31,18 @@ __all__ = [
     "MatchingDataError",
     "PropensityModel",
     "UnmatchedWarning",
+    "aipw",
     "att",
     "balance_table",
     "covariate_design",
     "fit_propensity",
     "greedy_match",
+    "ipw",
     "love_plot",
+    "marginal_effect",
     "match",
     "overlap_plot",
     "suppression_plot",
     "suppression_rate",
+    "weighting_check",
 ]

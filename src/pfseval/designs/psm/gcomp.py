@@ -102,8 +102,7 @@ def fit_glm(
             dev_old = dev
         else:
             raise DesignError(
-                "the logistic outcome model did not converge. Fix: use fewer or coarser "
-                "covariates."
+                "the logistic outcome model did not converge. Fix: use fewer or coarser covariates."
             )
         v = w * mu * (1 - mu)
         tiny = 10 * np.finfo(float).eps  # R's threshold for "fitted probabilities 0 or 1"
@@ -112,7 +111,7 @@ def fit_glm(
         v = w
         beta = _solve(X.T @ (X * w[:, None]), X.T @ (w * y))
         mu = X @ beta
-    bread = np.linalg.inv(X.T @ (X * v[:, None]))
+    bread = np.asarray(np.linalg.inv(X.T @ (X * v[:, None])), dtype=float)
     return _Fit(
         beta=beta,
         bread=bread,
@@ -345,6 +344,12 @@ def marginal_effect(
     Z = Z - Z[tr].mean(axis=0)  # centred on the participants: better conditioned, same fit
     a = tr.astype(float)
     fit = fit_glm(_design(Z, a), y, w, binary=binary)
+    if fit.separated:
+        msgs.append(
+            "the logistic outcome model predicts a probability of exactly 0 or 1 for some "
+            "people (quasi-separation: a covariate level where everyone, or no one, has the "
+            "outcome); the predictions are stable but the ratio scales rest on few people."
+        )
     # g-computation over the participants (each matched participant once, weight 1)
     Zt = Z[tr]
     X1 = _design(Zt, np.ones(len(Zt)))
@@ -362,7 +367,7 @@ def marginal_effect(
     two_way = bool(matched.replace) or len(np.unique(person)) < len(person)
     V = cluster_vcov(fit, [set_id, person] if two_way else [set_id])
     z = float(stats.norm.ppf(0.5 + level / 2))
-    n_sets = int(len(np.unique(set_id)))
+    n_sets = len(np.unique(set_id))
     vdesc = (
         "clustered two-way on matched set and person (sandwich::vcovCL(~subclass + id))"
         if two_way

@@ -61,7 +61,11 @@ def _prepare(
         raise DesignError(f"{context} needs covariates for the propensity score.")
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     t = pd.to_numeric(data[treatment], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    ok = np.isfinite(y) & np.isin(t, (0.0, 1.0)) & data[list(covariates)].notna().all(axis=1).to_numpy()
+    ok = (
+        np.isfinite(y)
+        & np.isin(t, (0.0, 1.0))
+        & data[list(covariates)].notna().all(axis=1).to_numpy()
+    )
     if t[ok].sum() == 0 or (1 - t[ok]).sum() == 0:
         raise DesignError(
             f"{context}: both groups need people with {outcome!r} and covariates. Fix: check "
@@ -102,7 +106,9 @@ def _result(
     )
 
 
-def _flow(data: pd.DataFrame, id_col: str | None, t: pd.Series, ok: NDArray[np.bool_]) -> SampleFlow:
+def _flow(
+    data: pd.DataFrame, id_col: str | None, t: pd.Series, ok: NDArray[np.bool_]
+) -> SampleFlow:
     ids = data[id_col].to_numpy() if id_col else data.index.to_numpy()
     is_t = pd.to_numeric(t, errors="coerce").to_numpy() == 1
     flow = SampleFlow.start({"treated": int(is_t.sum()), "control": int((~is_t).sum())})
