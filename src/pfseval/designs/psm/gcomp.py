@@ -43,10 +43,12 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.special import expit
 
-from pfseval.designs._checks import require_columns
+from pfseval.designs._checks import fresh_seed, require_columns
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, DesignError
+from pfseval.inference import bootstrap_draws, percentile_interval
+from pfseval.inference.bca import bca_interval
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["marginal_effect"]
@@ -255,6 +257,10 @@ def marginal_effect(
     covariates: Sequence[str] | None = None,
     effect: Effect | None = None,
     level: float = 0.95,
+    n_boot: int | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    progress: bool = False,
 ) -> Estimate:
     """Marginal effect on the treated by g-computation with treatment × covariate interactions.
 
@@ -274,6 +280,14 @@ def marginal_effect(
         binary outcome are in ``related``.
     level
         Confidence level.
+    n_boot
+        If given, also a cluster bootstrap over matched sets with this many resamples (the
+        outcome model refitted in each): ``intervals["bootstrap_bca"]`` (bias-corrected and
+        accelerated, jackknife over sets) and ``intervals["bootstrap_percentile"]``, for every
+        effect scale; ``draws`` of the main effect.
+    seed, n_jobs, progress
+        Bootstrap seed (``None``: drawn from the operating system and recorded in
+        ``provenance``), worker processes (the draws do not depend on them) and progress bar.
 
     Returns
     -------
@@ -351,18 +365,7 @@ def marginal_effect(
             "outcome); the predictions are stable but the ratio scales rest on few people."
         )
     # g-computation over the participants (each matched participant once, weight 1)
-    Zt = Z[tr]
-    X1 = _design(Zt, np.ones(len(Zt)))
-    X0 = _design(Zt, np.zeros(len(Zt)))
-    lin1, lin0 = X1 @ fit.beta, X0 @ fit.beta
-    if binary:
-        p1, p0 = expit(lin1), expit(lin0)
-        g1 = (X1 * (p1 * (1 - p1))[:, None]).mean(axis=0)
-        g0 = (X0 * (p0 * (1 - p0))[:, None]).mean(axis=0)
-    else:
-        p1, p0 = lin1, lin0
-        g1, g0 = X1.mean(axis=0), X0.mean(axis=0)
-    mu1, mu0 = float(p1.mean()), float(p0.mean())
+    mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[tr], binary)
     person = pd.factorize(data[matched.id_col].to_numpy()[pos])[0].astype(np.int64)
     two_way = bool(matched.replace) or len(np.unique(person)) < len(person)
     V = cluster_vcov(fit, [set_id, person] if two_way else [set_id])
@@ -381,8 +384,44 @@ def marginal_effect(
         f"{vdesc}, {n_sets} sets; normal interval"
     )
     prov = {**(matched.provenance or provenance(data=data)), "seed": matched.seed}
+    effects = _effects(mu1, mu0, g1, g0, binary)
+    boot: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in effects}
+    draws = None
+    if n_boot is not None:
+        if int(n_boot) != n_boot or n_boot < 2:
+            raise DesignError(f"n_boot must be an integer ≥ 2, got {n_boot!r}.")
+        seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so it can be repeated
+        sets = pd.factorize(set_id)[0]
+        draws_all, jack = _cluster_bootstrap(
+            _design(Z, a),
+            y,
+            w,
+            sets,
+            tr,
+            binary,
+            n_boot=int(n_boot),
+            seed=seed,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+        for j, (name, (val, _, _)) in enumerate(effects.items()):
+            bca = bca_interval(draws_all[:, j], val, jack[:, j], level=level)
+            pct = percentile_interval(draws_all[:, j], level=level)
+            if effects[name][2]:  # log scale → ratio scale
+                bca = (float(np.exp(bca[0])), float(np.exp(bca[1])))
+                pct = (float(np.exp(pct[0])), float(np.exp(pct[1])))
+            boot[name] = {"bootstrap_bca": bca, "bootstrap_percentile": pct}
+        main_j = list(effects).index(effect or ("RD" if binary else "difference"))
+        draws = draws_all[:, main_j]
+        if effects[list(effects)[main_j]][2]:
+            draws = np.exp(draws)
+        base_method += (
+            f"; cluster bootstrap over {n_sets} matched sets ({n_boot} resamples, outcome model "
+            "refitted; BCa and percentile intervals in intervals)"
+        )
+        prov["seed"] = seed
     ests: dict[str, Estimate] = {}
-    for name, (val, grad, is_log) in _effects(mu1, mu0, g1, g0, binary).items():
+    for name, (val, grad, is_log) in effects.items():
         se = float(np.sqrt(grad @ V @ grad))
         lo, hi = val - z * se, val + z * se
         p = float(2 * stats.norm.sf(abs(val / se))) if se > 0 else float("nan")
@@ -398,6 +437,7 @@ def marginal_effect(
             n=len(pos),
             std_error=se,
             p_value=p,
+            intervals=boot[name],
             diagnostics={
                 "mu_treated": mu1,
                 "mu_control": mu0,
@@ -418,4 +458,74 @@ def marginal_effect(
     if msgs:
         emit_warnings(msgs, AttritionWarning)
     main = ests.pop(eff)
-    return dataclasses.replace(main, related=ests)
+    return dataclasses.replace(main, related=ests, draws=draws)
+
+
+def _gcomp(
+    beta: NDArray[np.float64],
+    Zt: NDArray[np.float64],
+    binary: bool,
+    weights: NDArray[np.float64] | None = None,
+) -> tuple[float, float, NDArray[np.float64], NDArray[np.float64]]:
+    """Average predictions as treated (μ₁) and as untreated (μ₀) over the participants'
+    covariates ``Zt``, and their gradients with respect to the coefficients."""
+    X1 = _design(Zt, np.ones(len(Zt)))
+    X0 = _design(Zt, np.zeros(len(Zt)))
+    lin1, lin0 = X1 @ beta, X0 @ beta
+    wt = np.ones(len(Zt)) if weights is None else weights
+    if binary:
+        p1, p0 = expit(lin1), expit(lin0)
+        g1 = np.average(X1 * (p1 * (1 - p1))[:, None], axis=0, weights=wt)
+        g0 = np.average(X0 * (p0 * (1 - p0))[:, None], axis=0, weights=wt)
+    else:
+        p1, p0 = lin1, lin0
+        g1, g0 = np.average(X1, axis=0, weights=wt), np.average(X0, axis=0, weights=wt)
+    return float(np.average(p1, weights=wt)), float(np.average(p0, weights=wt)), g1, g0
+
+
+def _cluster_bootstrap(
+    X: NDArray[np.float64],
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    sets: NDArray[np.intp],
+    tr: NDArray[np.bool_],
+    binary: bool,
+    *,
+    n_boot: int,
+    seed: int,
+    n_jobs: int,
+    progress: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Bootstrap draws (resampling matched sets) and jackknife values (leaving one set out)
+    of every effect on its interval scale; a resample whose fit fails gives ``nan``."""
+    S = int(sets.max()) + 1
+    k_cov = (X.shape[1] - 2) // 2
+    Zt = X[tr][:, 2 : 2 + k_cov]
+
+    def effects_at(counts: NDArray[np.float64]) -> NDArray[np.float64]:
+        c = counts[sets]
+        keep = c > 0
+        try:
+            fit = fit_glm(X[keep], y[keep], (w * c)[keep], binary=binary)
+        except DesignError:
+            return np.full(3 if binary else 1, np.nan)
+        ct = c[tr]
+        m1, m0, _, _ = _gcomp(fit.beta, Zt[ct > 0], binary, ct[ct > 0])
+        if binary and not (0 < m0 < 1 and 0 < m1 < 1):
+            return np.full(3, np.nan)
+        vals = [v for v, _, _ in _effects(m1, m0, np.zeros(1), np.zeros(1), binary).values()]
+        return np.asarray(vals, dtype=float)
+
+    def stat(rng: np.random.Generator) -> NDArray[np.float64]:
+        return effects_at(np.bincount(rng.integers(0, S, S), minlength=S).astype(float))
+
+    draws = bootstrap_draws(
+        stat, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, desc="g-computation"
+    )
+    draws = draws.reshape(n_boot, -1)
+    jack = np.empty((S, draws.shape[1]))
+    for s_out in range(S):
+        counts = np.ones(S)
+        counts[s_out] = 0.0
+        jack[s_out] = effects_at(counts)
+    return draws, jack
