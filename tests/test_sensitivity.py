@@ -225,7 +225,8 @@ def test_tipping_point_is_the_first_non_significant_shift(kobe_est: object) -> N
     assert not t.loc[tp.delta_significance, "significant"]
     before = t.loc[t.index < tp.delta_significance, "significant"]
     assert before.all()
-    # the count drops by one person at each tabulated shift (no ties in the example)
+    assert np.allclose(np.diff(t.index), 0.1)  # a grid, not persons' residuals
+    # exact on a fine grid: the count at δ is the number of residuals above δ
     pp = kobe_est.private["per_person"]  # type: ignore[attr-defined]
     pp = pp[pp["in_denominator"]]
     r = pp["actual_change"] - pp["predicted_change"]

@@ -12,8 +12,10 @@ year; ``δ > 0`` = participants would have declined ``δ`` less anyway) and reco
 - optionally the payment under a :class:`~pfseval.payment.Contract`,
 
 and reports the smallest ``δ`` at which the difference is no longer significant and the
-smallest ``δ`` at which the payment changes. The rate only changes where ``δ`` crosses a
-participant's residual (actual − predicted change), so the search over those points is exact.
+smallest ``δ`` at which the payment changes. ``δ`` runs over a grid of ``step`` (default 0.1
+unit of the change) rather than over the exact points where a participant's residual (actual −
+predicted change) is crossed, so that nothing in the result is one person's value; the
+tipping points are therefore exact to within one ``step``.
 
 Interval of the difference at ``δ``: with bootstrap draws, the normal bootstrap interval
 ``d(δ) ± z·SE(δ)`` where the bootstrap variance at ``δ = 0`` keeps its regression and reference
@@ -107,6 +109,7 @@ def kobe_tipping_point(
     estimate: Estimate,
     *,
     deltas: Sequence[float] | None = None,
+    step: float = 0.1,
     contract: Contract | None = None,
     indicator: str = "suppression_rate",
     indicators: Mapping[str, float | Estimate] | None = None,
@@ -120,8 +123,10 @@ def kobe_tipping_point(
         ``private["per_person"]`` and ``related["reference_rate"]``/``["difference"]`` are
         used; nothing per person is returned).
     deltas
-        δ values to tabulate (default: 0 and every shift at which a participant stops being
-        suppressed).
+        δ values to tabulate (default: ``0, step, 2·step, …`` up to the shift at which nobody
+        is suppressed any more).
+    step
+        Grid step of the default ``deltas``, in the unit of the change.
     contract, indicator, indicators
         With a contract: the payment at each δ; ``indicator`` is the Kobe component's
         indicator id and ``indicators`` the values of the contract's other indicators.
@@ -155,7 +160,10 @@ def kobe_tipping_point(
     diff0 = estimate.related["difference"]
     level = estimate.level
     if deltas is None:
-        grid = np.unique(np.concatenate([[0.0], resid[resid > 0]]))
+        if not step > 0:
+            raise DesignError(f"step must be > 0, got {step!r}.")
+        top = max(float(resid.max()) if n else 0.0, 0.0)
+        grid = np.round(np.arange(0.0, top + step, step), 10)  # round: no float drift
     else:
         grid = np.unique(np.asarray(list(deltas), dtype=float))
     x = _rates(resid, pred, grid)
