@@ -22,6 +22,7 @@ level of a categorical covariate):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,7 @@ def balance_table(
     weights: ArrayLike,
     *,
     names: Sequence[str],
+    estimand: Literal["ATT", "ATC"] = "ATT",
 ) -> pd.DataFrame:
     """Balance of each column of ``X`` in the full sample and after weighting (matching).
 
@@ -110,6 +112,9 @@ def balance_table(
         Matching weights (n); 0 for units not in the matched sample.
     names
         Variable names (p).
+    estimand
+        ``"ATT"``: standardise by the treated group's SD; ``"ATC"``: by the control group's
+        (MatchIt's conventions).
 
     Returns
     -------
@@ -137,9 +142,10 @@ def balance_table(
     for j, name in enumerate(names):
         x = Xa[:, j]
         binary = bool(np.all((x == 0) | (x == 1)))
-        sd_t = float(np.sqrt(_wvar(x[t], ones[t], binary)))
-        if not np.isfinite(sd_t) or sd_t < _EPS:  # constant among treated: pooled SD
-            sd_t = float(np.sqrt((sd_t**2 + _wvar(x[~t], ones[~t], binary)) / 2))
+        f = t if estimand == "ATT" else ~t
+        sd_t = float(np.sqrt(_wvar(x[f], ones[f], binary)))
+        if not np.isfinite(sd_t) or sd_t < _EPS:  # constant in the focal group: pooled SD
+            sd_t = float(np.sqrt((sd_t**2 + _wvar(x[~f], ones[~f], binary)) / 2))
         sort = None
         if not binary:  # one sort serves both eCDF comparisons
             order = np.argsort(x, kind="stable")
