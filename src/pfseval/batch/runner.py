@@ -90,6 +90,9 @@ class EvaluationRun:
         Every warning issued while running (plain words), including the estimates'.
     started_at, finished_at
         UTC timestamps (ISO 8601).
+    sensitivity
+        Indicator id → :class:`~pfseval.sensitivity.KobeSensitivity` for Kobe indicators
+        (tipping point and E-value, aggregates only).
     """
 
     spec: EvaluationSpec
@@ -103,6 +106,7 @@ class EvaluationRun:
     started_at: str = ""
     finished_at: str = ""
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
+    sensitivity: Mapping[str, Any] = field(default_factory=dict)
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` document (see ``docs/results_schema.md``)."""
@@ -627,6 +631,7 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         figure_data[ind.id] = figs
     payment = None
     bounds: dict[str, Any] = {}
+    contract: Any = None
     if spec.contract is not None:
         from pfseval.payment import Contract
 
@@ -635,6 +640,7 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         )
         payment = contract.evaluate(dict(estimates))
         bounds = {b: contract.evaluate(dict(estimates), basis=b) for b in ("conf_low", "conf_high")}
+    sensitivity = kobe_sensitivities(estimates, contract)
     return EvaluationRun(
         spec=spec,
         estimates=estimates,
@@ -647,7 +653,20 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         started_at=started,
         finished_at=_now(),
         source_flows=source_flows,
+        sensitivity=sensitivity,
     )
+
+
+def kobe_sensitivities(estimates: Mapping[str, Estimate], contract: Any) -> dict[str, Any]:
+    """Tipping point and E-value of every Kobe indicator (see :mod:`pfseval.sensitivity`)."""
+    from pfseval.sensitivity import kobe_sensitivity
+
+    out: dict[str, Any] = {}
+    for key, est in estimates.items():
+        res = kobe_sensitivity(est, indicator=key, contract=contract, indicators=dict(estimates))
+        if res is not None:
+            out[key] = res
+    return out
 
 
 def results_json(run: EvaluationRun) -> str:

@@ -935,5 +935,9 @@ def build_document(run: EvaluationRun) -> Document:
             (Paragraph(t("disclosure_text", lang).format(m=m, m_1=m - 1)),),
         )
     )
+    from pfseval.report.sensitivity import sensitivity_section  # annex (docs/sensitivity.md)
+
+    if (annex := sensitivity_section(run)) is not None:
+        sections.append(annex)
     title = sp.report.title or sp.title or t("appendix", lang)
     return Document(lang=lang, title=title, meta=tuple(meta), sections=tuple(sections))

@@ -17,10 +17,17 @@ from pfseval.sensitivity.rosenbaum import (
     pair_differences,
     signed_rank_bounds,
 )
-from pfseval.sensitivity.tipping import TippingPoint, kobe_tipping_point
+from pfseval.sensitivity.tipping import (
+    KobeSensitivity,
+    TippingPoint,
+    kobe_evalue,
+    kobe_sensitivity,
+    kobe_tipping_point,
+)
 
 __all__ = [
     "EValue",
+    "KobeSensitivity",
     "RobustnessValue",
     "RosenbaumBounds",
     "TippingPoint",
@@ -28,6 +35,8 @@ __all__ = [
     "evalue_or",
     "evalue_rr",
     "evalue_smd",
+    "kobe_evalue",
+    "kobe_sensitivity",
     "kobe_tipping_point",
     "mcnemar_bounds",
     "pair_differences",

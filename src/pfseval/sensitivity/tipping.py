@@ -35,12 +35,19 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
-from pfseval.errors import DesignError
-from pfseval.inference import newcombe_diff
+from pfseval.errors import DesignError, PfsevalError
+from pfseval.inference import newcombe_diff, percentile_interval
 from pfseval.payment import Contract
 from pfseval.result import Estimate
+from pfseval.sensitivity.evalue import EValue, evalue_rr
 
-__all__ = ["TippingPoint", "kobe_tipping_point"]
+__all__ = [
+    "KobeSensitivity",
+    "TippingPoint",
+    "kobe_evalue",
+    "kobe_sensitivity",
+    "kobe_tipping_point",
+]
 
 _TIE_TOL = 1e-9  # as the Kobe rate: within 1e-9 × max(1, |predicted|) is a tie (not suppressed)
 
@@ -221,3 +228,83 @@ def kobe_tipping_point(
             unit, unit
         ),
     )
+
+
+def kobe_evalue(estimate: Estimate) -> EValue:
+    """E-value of the Kobe rate against its no-effect reference, read as a risk ratio.
+
+    ``RR = rate / reference rate``: how much more often participants fall below their
+    prediction than controls do. The interval is the percentile interval of the bootstrap
+    ratio (``rate* / (rate* − difference*)`` per replicate) when the estimate has draws, else
+    none (only the point E-value).
+
+    Examples
+    --------
+    >>> from pfseval.designs.psm import suppression_rate
+    >>> from pfseval.designs.psm.kobe import _example_matched
+    >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
+    ...                        followup_years=3.0, regressors=["age", "egfr"],
+    ...                        n_boot=200, seed=1)
+    >>> ev = kobe_evalue(est)
+    >>> round(ev.rr, 4) == round(est.value / est.related["reference_rate"].value, 4)
+    True
+    """
+    if "reference_rate" not in estimate.related or "difference" not in estimate.related:
+        raise DesignError(
+            "kobe_evalue needs the result of psm.suppression_rate (with its no-effect "
+            "reference). Fix: pass that Estimate."
+        )
+    ref = estimate.related["reference_rate"].value
+    if not (ref > 0 and estimate.value > 0):
+        raise DesignError(
+            "the Kobe rate or its no-effect reference is 0, so their ratio has no E-value."
+        )
+    rr = estimate.value / ref
+    lo = hi = None
+    d_rate, d_diff = estimate.draws, estimate.related["difference"].draws
+    if d_rate is not None and d_diff is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = d_rate / (d_rate - d_diff)
+        ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
+        if ratio.size > 1:
+            lo, hi = percentile_interval(ratio, level=estimate.level)
+            lo, hi = min(lo, rr), max(hi, rr)  # the point stays inside its interval
+    return evalue_rr(rr, conf_low=lo, conf_high=hi)
+
+
+@dataclass(frozen=True)
+class KobeSensitivity:
+    """Tipping point and E-value of one Kobe indicator, for the appendix."""
+
+    indicator: str
+    tipping: TippingPoint
+    evalue: EValue | None
+
+
+def kobe_sensitivity(
+    estimate: Estimate,
+    *,
+    indicator: str,
+    contract: Contract | None = None,
+    indicators: Mapping[str, float | Estimate] | None = None,
+) -> KobeSensitivity | None:
+    """The sensitivity analysis of a Kobe indicator, or ``None`` for any other estimate.
+
+    The contract is used when one of its components pays on ``indicator``.
+    """
+    if estimate.estimand != "suppression_rate" or "per_person" not in estimate.private:
+        return None
+    use_contract = contract
+    if contract is not None and not any(c.indicator == indicator for c in contract.components):
+        use_contract = None
+    try:
+        tp = kobe_tipping_point(
+            estimate, contract=use_contract, indicator=indicator, indicators=indicators
+        )
+    except PfsevalError:  # another indicator the contract needs is missing or not finite
+        tp = kobe_tipping_point(estimate)
+    try:
+        ev: EValue | None = kobe_evalue(estimate)
+    except DesignError:
+        ev = None  # a rate of 0: nothing to explain away
+    return KobeSensitivity(indicator=indicator, tipping=tp, evalue=ev)
