@@ -22,13 +22,16 @@ level of a categorical covariate):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["balance_table"]
+if TYPE_CHECKING:
+    from pfseval.designs.psm.sample import MatchedSample
+
+__all__ = ["balance_report", "balance_table", "expand_terms"]
 
 _EPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -180,3 +183,151 @@ def balance_table(
             "ecdf_max_after",
         ],
     )
+
+
+def expand_terms(
+    X: ArrayLike,
+    names: Sequence[str],
+    *,
+    sources: Sequence[str] | None = None,
+    squares: bool = False,
+    interactions: bool = False,
+) -> tuple[NDArray[np.float64], list[str]]:
+    """Add squares and pairwise products of balance columns, in MatchIt's order and names.
+
+    After the columns themselves: for each column ``a`` in turn, ``a²`` (not for 0/1
+    columns, whose square is themselves), then ``a * b`` for every later column ``b`` from
+    another source variable (levels of one categorical are never multiplied together).
+
+    Parameters
+    ----------
+    X
+        Balance columns (n × p).
+    names
+        Their names (p).
+    sources
+        The variable each column comes from (p); default the names themselves.
+    squares, interactions
+        Which terms to add.
+
+    Returns
+    -------
+    tuple
+        The extended matrix and its names.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 0, 2], [2, 1, 3], [3, 0, 5]])
+    >>> expand_terms(X, ["age", "male", "sbp"], squares=True, interactions=True)[1]
+    ['age', 'male', 'sbp', 'age²', 'age * male', 'age * sbp', 'male * sbp', 'sbp²']
+    """
+    Xa = np.asarray(X, dtype=float)
+    src = list(names if sources is None else sources)
+    cols = [Xa[:, j] for j in range(Xa.shape[1])]
+    out_names = list(names)
+    p = len(cols)
+    for i in range(p):
+        binary = bool(np.all((cols[i] == 0) | (cols[i] == 1)))
+        if squares and not binary:
+            cols.append(cols[i] ** 2)
+            out_names.append(f"{names[i]}²")
+        if interactions:
+            for j in range(i + 1, p):
+                if src[j] != src[i]:
+                    cols.append(cols[i] * cols[j])
+                    out_names.append(f"{names[i]} * {names[j]}")
+    return np.column_stack(cols) if cols else Xa, out_names
+
+
+def balance_report(
+    matched: MatchedSample,
+    *,
+    addl: Sequence[str] | None = None,
+    squares: bool = False,
+    interactions: bool = False,
+    smd_threshold: float | None = 0.1,
+    vr_threshold: float | None = None,
+) -> pd.DataFrame:
+    """Balance table with thresholds, extra variables, squares and interactions (as cobalt).
+
+    The same statistics as :func:`balance_table` (MatchIt's ``summary()``), on the matched
+    sample's weights, for the distance, the covariates, any ``addl`` variables outside the
+    score model, and optionally their squares and pairwise interactions (``summary(m,
+    interactions = TRUE, addlvariables = ~...)``), with cobalt-style threshold flags.
+
+    Parameters
+    ----------
+    matched
+        The result of :func:`~pfseval.designs.psm.match`.
+    addl
+        Extra columns of ``matched.data`` to check (categoricals expanded per level).
+    squares, interactions
+        Add squared terms / pairwise products (:func:`expand_terms`).
+    smd_threshold
+        ``smd_ok`` is ``|smd_after| <= smd_threshold`` (``None``: no column).
+    vr_threshold
+        ``vr_ok`` is ``1/vr_threshold <= vr_after <= vr_threshold`` for continuous variables
+        (``<NA>`` for 0/1 variables; ``None``: no column). cobalt suggests 2.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`balance_table` columns, plus ``smd_ok`` / ``vr_ok`` (nullable booleans;
+        ``<NA>`` for the distance row, which cobalt does not flag either).
+
+    Raises
+    ------
+    ColumnMissingError
+        An ``addl`` column is not in the data.
+    MatchingError
+        A threshold is not positive (the variance ratio threshold must exceed 1).
+
+    Examples
+    --------
+    >>> from pfseval.designs.psm import match
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"id": range(600), "age": rng.normal(60, 8, 600),
+    ...                    "year": rng.choice([2016, 2017], 600)})
+    >>> df["t"] = (rng.random(600) < 1 / (1 + np.exp(4 - (df["age"] - 60) / 6))).astype(int)
+    >>> m = match(df, treatment="t", covariates=["age"], id_col="id")
+    >>> tab = balance_report(m, addl=["year"], squares=True, vr_threshold=2)
+    >>> tab["variable"].tolist()
+    ['distance', 'age', 'year', 'age²', 'year²']
+    >>> bool(tab.loc[1, "smd_ok"])
+    True
+    """
+    from pfseval.designs.psm.score import covariate_design
+    from pfseval.errors import MatchingError
+
+    if smd_threshold is not None and not smd_threshold > 0:
+        raise MatchingError(
+            f"smd_threshold must be positive, got {smd_threshold!r}. Fix: pass e.g. 0.1."
+        )
+    if vr_threshold is not None and not vr_threshold > 1:
+        raise MatchingError(f"vr_threshold must exceed 1, got {vr_threshold!r}. Fix: pass e.g. 2.")
+    data = matched.data
+    extra = [c for c in (addl or ()) if c not in matched.covariates]
+    design = covariate_design(data, [*matched.covariates, *extra])
+    X, names = expand_terms(
+        design.balance,
+        design.balance_names,
+        sources=design.balance_source,
+        squares=squares,
+        interactions=interactions,
+    )
+    tab = balance_table(
+        np.column_stack([matched.distance.to_numpy(), X]),
+        data[matched.treatment].to_numpy() == 1,
+        matched.weights.to_numpy(),
+        names=["distance", *names],
+        estimand="ATC" if matched.estimand == "ATC" else "ATT",
+    )
+    is_dist = tab["variable"].eq("distance") & (np.arange(len(tab)) == 0)
+    if smd_threshold is not None:
+        ok = tab["smd_after"].abs().le(smd_threshold).astype("boolean")
+        tab["smd_ok"] = ok.mask(is_dist | tab["smd_after"].isna())
+    if vr_threshold is not None:
+        vr = tab["vr_after"]
+        ok = ((vr >= 1 / vr_threshold) & (vr <= vr_threshold)).astype("boolean")
+        tab["vr_ok"] = ok.mask(is_dist | vr.isna())
+    return tab

@@ -161,15 +161,15 @@ def variable_ratios(
 ) -> NDArray[np.intp]:
     """Controls per focal unit for variable-ratio matching (Ming & Rosenbaum 2000).
 
-    As MatchIt: ``round(ratio × n1)`` controls in all; focal units with the most extreme
-    scores (the end of the focal group's scores nearest the controls' bulk comes last) get
-    ``min_controls`` and the others ``max_controls``, one unit taking the remainder.
+    As MatchIt: ``round(ratio × n1)`` controls in all (R rounds half to even); the focal
+    units farthest from the controls' scores get ``min_controls``, those nearest get
+    ``max_controls``, one unit in between takes the remainder (at least one control each).
 
     Examples
     --------
     >>> variable_ratios([0.9, 0.8, 0.7, 0.2, 0.1, 0.3, 0.25], [1, 1, 1, 0, 0, 0, 0],
     ...                 ratio=1.5, min_controls=1, max_controls=2).tolist()
-    [1, 2, 2]
+    [1, 1, 2]
     """
     d = np.asarray(distance, dtype=float)
     t = np.asarray(treat).astype(bool)

@@ -217,6 +217,15 @@ class MatchedSample:
         )
         return f"<table><caption>MatchedSample</caption>{body}</table>"
 
+    def balance_report(self, **options: Any) -> pd.DataFrame:
+        """Balance with thresholds, extra variables, squares and interactions.
+
+        See :func:`pfseval.designs.psm.balance.balance_report` for the options.
+        """
+        from pfseval.designs.psm.balance import balance_report
+
+        return balance_report(self, **options)
+
     def love_plot(
         self,
         *,

@@ -30,8 +30,14 @@ lin = (
 )
 treat = (rng.random(n) < 1 / (1 + np.exp(-lin))).astype(int)
 pd.DataFrame(
-    {"id": np.arange(1, n + 1), "treat": treat, "agegrp": age, "sex": sex, "smoke": smoke,
-     "insurer": insurer}
+    {
+        "id": np.arange(1, n + 1),
+        "treat": treat,
+        "agegrp": age,
+        "sex": sex,
+        "smoke": smoke,
+        "insurer": insurer,
+    }
 ).to_csv(out / "ties.csv", index=False)
 
 persons = 700
