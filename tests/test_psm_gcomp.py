@@ -167,3 +167,71 @@ def test_gcomp_cluster_bootstrap(lalonde: pd.DataFrame) -> None:
     assert np.nanstd(np.log(est.draws), ddof=1) == pytest.approx(est.std_error, rel=0.3)
     assert set(est.related["RD"].intervals) == {"bootstrap_bca", "bootstrap_percentile"}
     assert est.provenance["seed"] == 3
+
+
+M472 = REF / "psm" / "matchit472"
+M472_CASES: dict[str, tuple[str, list[str], dict[str, object]]] = {
+    "ties_varratio": (
+        "ties",
+        ["agegrp", "sex", "smoke", "insurer"],
+        {"ratio": 2, "min_controls": 1, "max_controls": 3},
+    ),
+    "ties_atc_reuse5": (
+        "ties",
+        ["agegrp", "sex", "smoke", "insurer"],
+        {"estimand": "ATC", "reuse_max": 5},
+    ),
+    "panel_unitid_nn2_cal": (
+        "panel",
+        ["age", "male", "sbp", "hba1c"],
+        {
+            "unit_id": "person",
+            "ratio": 2,
+            "caliper": {"distance": 0.5, "sbp": 10},
+            "std_caliper": {"distance": True, "sbp": False},
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(M472_CASES))
+@pytest.mark.parametrize("outcome", ["y", "yb"])
+def test_gcomp_on_matchit_472_sets(case: str, outcome: str) -> None:
+    # tied categorical covariates with a variable ratio, the ATC with reuse (two-way clusters
+    # on set and person), and a person-year panel matched with unit_id (clusters on set and
+    # person): MatchIt 4.7.2's own matched sets, outcomes simulated by the R script
+    data_name, covs, kw = M472_CASES[case]
+    d = pd.read_csv(M472 / f"{data_name}.csv").merge(
+        pd.read_csv(REF / "psm_effects" / f"{data_name}_outcomes.csv"), on="id"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(d, treatment="treat", covariates=covs, id_col="id", **kw)  # type: ignore[arg-type]
+    ref_sets = pd.read_csv(M472 / f"{case}_mm.csv")
+    ref_sets.columns = ["focal", *ref_sets.columns[1:]]
+    got = m.pairs.copy()
+    got.columns = ["focal", *got.columns[1:]]
+
+    def sets(p: pd.DataFrame) -> dict[int, frozenset[int]]:
+        return {
+            int(r.iloc[0]): frozenset(int(v) for v in r.iloc[1:] if pd.notna(v))
+            for _, r in p.iterrows()
+            if r.iloc[1:].notna().any()
+        }
+
+    assert sets(got) == sets(ref_sets)
+    ref = pd.read_csv(REF / "psm_effects" / "gcomp.csv")
+    ref = ref[(ref["case"] == case) & (ref["outcome"] == outcome)].set_index("effect")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = marginal_effect(m, outcome=outcome, covariates=covs)
+    ests = {est.estimand: est, **est.related}
+    names = {"difference": "RD" if outcome == "yb" else "difference", "logRR": "RR", "logOR": "OR"}
+    for r_name, row in ref.iterrows():
+        e = ests[names[str(r_name)]]
+        value = np.log(e.value) if str(r_name).startswith("log") else e.value
+        assert value == pytest.approx(row["estimate"], rel=RTOL, abs=1e-9)
+        assert e.std_error == pytest.approx(row["std_error"], rel=RTOL)
+        assert e.diagnostics["mu_treated"] == pytest.approx(row["mu_treated"], rel=RTOL)
+        assert e.diagnostics["mu_control"] == pytest.approx(row["mu_control"], rel=RTOL)
+        assert e.n == row["n_rows"] and e.diagnostics["n_clusters"] == row["n_sets"]

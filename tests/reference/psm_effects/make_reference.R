@@ -16,19 +16,21 @@ d$race <- factor(d$race)
 d$employed78 <- as.integer(d$re78 > 0)
 covs <- c("age", "educ", "race", "married", "nodegree", "re74", "re75")
 
-long_data <- function(pairs) {
-  # one row per matched-set member: the treated unit (weight 1), its k controls (1/k each)
+long_data <- function(pairs, data = d) {
+  # one row per matched-set member: the focal unit (first column; weight 1) and its k
+  # matches (1/k each), as MatchIt's get_matches()
   rows <- list()
   for (s in seq_len(nrow(pairs))) {
-    ctrl <- unlist(pairs[s, grep("^control_id_", names(pairs))])
+    ctrl <- unlist(pairs[s, -1])
     ctrl <- ctrl[!is.na(ctrl)]
     if (length(ctrl) == 0) next
-    ids <- c(pairs$treated_id[s], ctrl)
+    ids <- c(pairs[s, 1], ctrl)
     rows[[length(rows) + 1]] <- data.frame(id = ids, subclass = s,
+                                           focal = c(TRUE, rep(FALSE, length(ctrl))),
                                            weights = c(1, rep(1 / length(ctrl), length(ctrl))))
   }
   l <- do.call(rbind, rows)
-  merge(l, d, by = "id", sort = FALSE)
+  merge(l, data, by = "id", sort = FALSE)
 }
 
 # Five-point central differences (error O(h^4)). scale[j] is the typical size of what
@@ -42,13 +44,14 @@ jac <- function(f, b, scale = rep(1, length(b))) {
   })
 }
 
-gcomp <- function(md, outcome, twoway) {
+gcomp <- function(md, outcome, twoway, covs = get("covs", envir = globalenv()),
+                  unit = "id", binary = outcome == "employed78") {
   fml <- as.formula(paste(outcome, "~ treat * (", paste(covs, collapse = " + "), ")"))
-  binary <- outcome == "employed78"
   fit <- if (binary) glm(fml, data = md, weights = weights, family = quasibinomial) else
     lm(fml, data = md, weights = weights)
-  V <- if (twoway) vcovCL(fit, cluster = ~ subclass + id) else vcovCL(fit, cluster = ~subclass)
-  nd <- md[md$treat == 1, ]
+  V <- if (twoway) vcovCL(fit, cluster = md[, c("subclass", unit)]) else
+    vcovCL(fit, cluster = ~subclass)
+  nd <- md[md$focal, ]  # the treated for the ATT, the controls for the ATC
   n1 <- nd; n1$treat <- 1
   n0 <- nd; n0$treat <- 0
   X1 <- model.matrix(delete.response(terms(fit)), n1)
@@ -77,6 +80,37 @@ for (case in c("nn2", "rep2")) {
   md <- long_data(pairs)
   for (y in c("re78", "employed78")) {
     r <- gcomp(md, y, twoway = case == "rep2")
+    res[[length(res) + 1]] <- cbind(case = case, outcome = y, r)
+  }
+}
+# ---- MatchIt 4.7.2's own matched sets (../psm/matchit472): tied categorical data with a
+# variable ratio, the ATC with reuse, and a person-year panel matched with unit.id; outcomes are
+# simulated here (seeded) and stored, so Python reads the same values
+set.seed(13)
+ties <- read.csv("../psm/matchit472/ties.csv", stringsAsFactors = TRUE)
+lin <- with(ties, -0.3 + 0.4 * (agegrp == "70-74") - 0.3 * (sex == "F") + 0.5 * (smoke == "yes") +
+              0.2 * (insurer == "B") + treat * (0.5 + 0.3 * (sex == "M")))
+ties$yb <- rbinom(nrow(ties), 1, plogis(lin))
+ties$y <- lin * 2 + rnorm(nrow(ties))
+panel <- read.csv("../psm/matchit472/panel.csv")
+plin <- with(panel, -6 + 0.04 * age + 0.3 * male + 0.01 * sbp + 0.5 * hba1c + treat * 0.5)
+panel$yb <- rbinom(nrow(panel), 1, plogis(plin))
+panel$y <- with(panel, 0.05 * age + 0.5 * male + 0.02 * sbp + 0.8 * hba1c +
+                  treat * (1 + 0.3 * (hba1c - 6))) + rnorm(nrow(panel))
+write.csv(ties[, c("id", "y", "yb")], "ties_outcomes.csv", row.names = FALSE)
+write.csv(panel[, c("id", "y", "yb")], "panel_outcomes.csv", row.names = FALSE)
+mi <- list(
+  ties_varratio = list(data = ties, covs = c("agegrp", "sex", "smoke", "insurer"), unit = "id"),
+  ties_atc_reuse5 = list(data = ties, covs = c("agegrp", "sex", "smoke", "insurer"), unit = "id"),
+  panel_unitid_nn2_cal = list(data = panel, covs = c("age", "male", "sbp", "hba1c"),
+                              unit = "person"))
+for (case in names(mi)) {
+  cs <- mi[[case]]
+  pairs <- read.csv(paste0("../psm/matchit472/", case, "_mm.csv"))
+  md <- long_data(pairs, cs$data)
+  twoway <- any(duplicated(md[[cs$unit]]))
+  for (y in c("y", "yb")) {
+    r <- gcomp(md, y, twoway = twoway, covs = cs$covs, unit = cs$unit, binary = y == "yb")
     res[[length(res) + 1]] <- cbind(case = case, outcome = y, r)
   }
 }

@@ -176,43 +176,41 @@ class _Long:
 
     pos: NDArray[np.intp]  # row of matched.data
     set_id: NDArray[np.int64]
-    treated: NDArray[np.bool_]
+    focal: NDArray[np.bool_]  # the set's focal unit (participant for the ATT)
     weight: NDArray[np.float64]
 
 
 def matched_long(matched: MatchedSample) -> _Long:
-    """One row per member of each matched set: the participant (weight 1) and its ``k``
-    controls (weight ``1/k`` each), as MatchIt's ``get_matches()``.
+    """One row per member of each matched set: the focal unit (the participant for the ATT;
+    weight 1) and its ``k`` matches (weight ``1/k`` each), as MatchIt's ``get_matches()``.
 
     Without replacement every person is in one set and these are MatchIt's ``match.data()``
-    weights up to a constant factor on the controls, which does not change a model with a
+    weights up to a constant factor on the matches, which does not change a model with a
     separate regression per group.
     """
     pos_of = pd.Series(np.arange(len(matched.data)), index=matched.data[matched.id_col])
     pairs = matched.pairs
-    ctrl_cols = [c for c in pairs.columns if c.startswith("control_id_")]
-    has = pairs[ctrl_cols].notna().to_numpy()
+    focal_col, match_cols = pairs.columns[0], list(pairs.columns[1:])
+    has = pairs[match_cols].notna().to_numpy()
     k = has.sum(axis=1)
     sets = np.flatnonzero(k > 0)
-    pos_l, set_l, tr_l, w_l = [], [], [], []
-    t_pos = pos_of.loc[pairs["treated_id"].to_numpy()[sets]].to_numpy()
-    pos_l.append(t_pos)
-    set_l.append(np.arange(len(sets)))
-    tr_l.append(np.ones(len(sets), dtype=bool))
-    w_l.append(np.ones(len(sets)))
-    for j, c in enumerate(ctrl_cols):
+    pos_l = [pos_of.loc[pairs[focal_col].to_numpy()[sets]].to_numpy()]
+    set_l = [np.arange(len(sets))]
+    focal_l = [np.ones(len(sets), dtype=bool)]
+    w_l = [np.ones(len(sets))]
+    for j, c in enumerate(match_cols):
         ok = has[sets, j]
-        cid = pairs[c].to_numpy()[sets[ok]]
-        pos_l.append(pos_of.loc[cid].to_numpy())
+        pos_l.append(pos_of.loc[pairs[c].to_numpy()[sets[ok]]].to_numpy())
         set_l.append(np.flatnonzero(ok))
-        tr_l.append(np.zeros(int(ok.sum()), dtype=bool))
+        focal_l.append(np.zeros(int(ok.sum()), dtype=bool))
         w_l.append(1.0 / k[sets[ok]])
     set_id = np.concatenate(set_l).astype(np.int64)
-    order = np.lexsort((~np.concatenate(tr_l), set_id))  # set by set, participant first
+    focal = np.concatenate(focal_l)
+    order = np.lexsort((~focal, set_id))  # set by set, focal unit first
     return _Long(
         pos=np.concatenate(pos_l)[order],
         set_id=set_id[order],
-        treated=np.concatenate(tr_l)[order],
+        focal=focal[order],
         weight=np.concatenate(w_l)[order],
     )
 
@@ -243,10 +241,10 @@ def _effects(
 
 
 _LABELS = {
-    "difference": "marginal difference in means (ATT)",
-    "RD": "marginal risk difference (ATT)",
-    "RR": "marginal risk ratio (ATT)",
-    "OR": "marginal odds ratio (ATT)",
+    "difference": "marginal difference in means",
+    "RD": "marginal risk difference",
+    "RR": "marginal risk ratio",
+    "OR": "marginal odds ratio",
 }
 
 
@@ -267,7 +265,9 @@ def marginal_effect(
     Parameters
     ----------
     matched
-        The result of :func:`pfseval.designs.psm.match` (ATT).
+        The result of :func:`pfseval.designs.psm.match`. Predictions are averaged over the
+        focal units: the participants for ``estimand="ATT"``, the matched non-participants for
+        ``"ATC"``; the effect is always participants − non-participants.
     outcome
         Outcome column; a column holding only 0 and 1 is binary (logistic model), anything
         else continuous (least squares).
@@ -337,7 +337,8 @@ def marginal_effect(
             "remaining matched sets may no longer be balanced."
         )
     keep = ok_row[long.pos]
-    pos, set_id, tr, w = long.pos[keep], long.set_id[keep], long.treated[keep], long.weight[keep]
+    pos, set_id, focal, w = long.pos[keep], long.set_id[keep], long.focal[keep], long.weight[keep]
+    tr = data[matched.treatment].to_numpy()[pos] == 1
     if tr.sum() == 0 or (~tr).sum() == 0:
         raise DesignError(
             f"no matched {'participant' if tr.sum() == 0 else 'control'} has the outcome "
@@ -355,7 +356,7 @@ def marginal_effect(
             f"{'RD, RR or OR' if binary else 'difference'}."
         )
     Z = covariate_design(data.iloc[pos], covs).model if covs else np.zeros((len(pos), 0))
-    Z = Z - Z[tr].mean(axis=0)  # centred on the participants: better conditioned, same fit
+    Z = Z - Z[focal].mean(axis=0)  # centred on the focal units: better conditioned, same fit
     a = tr.astype(float)
     fit = fit_glm(_design(Z, a), y, w, binary=binary)
     if fit.separated:
@@ -364,9 +365,12 @@ def marginal_effect(
             "people (quasi-separation: a covariate level where everyone, or no one, has the "
             "outcome); the predictions are stable but the ratio scales rest on few people."
         )
-    # g-computation over the participants (each matched participant once, weight 1)
-    mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[tr], binary)
-    person = pd.factorize(data[matched.id_col].to_numpy()[pos])[0].astype(np.int64)
+    # g-computation over the focal units (each once, weight 1): the ATT, or the ATC
+    estimand = str(getattr(matched, "estimand", "ATT"))
+    mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[focal], binary)
+    # the person: the unit_id column when one person has several rows (fiscal years)
+    unit_col = (getattr(matched, "options", None) or {}).get("unit_id") or matched.id_col
+    person = pd.factorize(data[unit_col].to_numpy()[pos])[0].astype(np.int64)
     two_way = bool(matched.replace) or len(np.unique(person)) < len(person)
     V = cluster_vcov(fit, [set_id, person] if two_way else [set_id])
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -380,7 +384,9 @@ def marginal_effect(
     covtxt = f"treatment × ({', '.join(covs)})" if covs else "treatment only"
     base_method = (
         f"g-computation: weighted {model} outcome model with {covtxt} on the matched sample, "
-        f"predictions averaged over {int(tr.sum())} participants; delta-method standard error "
+        f"predictions averaged over {int(focal.sum())} "
+        f"{'participants' if estimand == 'ATT' else 'matched non-participants'} "
+        f"({estimand}); delta-method standard error "
         f"{vdesc}, {n_sets} sets; normal interval"
     )
     prov = {**(matched.provenance or provenance(data=data)), "seed": matched.seed}
@@ -397,7 +403,7 @@ def marginal_effect(
             y,
             w,
             sets,
-            tr,
+            focal,
             binary,
             n_boot=int(n_boot),
             seed=seed,
@@ -442,7 +448,9 @@ def marginal_effect(
                 "mu_treated": mu1,
                 "mu_control": mu0,
                 "se_scale": "log" if is_log else "natural",
-                "n_treated": int(tr.sum()),
+                "estimand_population": estimand,
+                "n_focal": int(focal.sum()),
+                "n_treated_rows": int(tr.sum()),
                 "n_control_rows": int((~tr).sum()),
                 "n_clusters": n_sets,
                 "vcov": "cluster2" if two_way else "cluster",
@@ -453,7 +461,7 @@ def marginal_effect(
             warnings=(*matched.warnings, *msgs),
             sample_flow=flow,
             provenance=prov,
-            label=f"{_LABELS[name]} on {outcome}",
+            label=f"{_LABELS[name]} ({estimand}) on {outcome}",
         )
     if msgs:
         emit_warnings(msgs, AttritionWarning)
@@ -488,7 +496,7 @@ def _cluster_bootstrap(
     y: NDArray[np.float64],
     w: NDArray[np.float64],
     sets: NDArray[np.intp],
-    tr: NDArray[np.bool_],
+    focal: NDArray[np.bool_],
     binary: bool,
     *,
     n_boot: int,
@@ -500,7 +508,7 @@ def _cluster_bootstrap(
     of every effect on its interval scale; a resample whose fit fails gives ``nan``."""
     S = int(sets.max()) + 1
     k_cov = (X.shape[1] - 2) // 2
-    Zt = X[tr][:, 2 : 2 + k_cov]
+    Zt = X[focal][:, 2 : 2 + k_cov]
 
     def effects_at(counts: NDArray[np.float64]) -> NDArray[np.float64]:
         c = counts[sets]
@@ -509,7 +517,7 @@ def _cluster_bootstrap(
             fit = fit_glm(X[keep], y[keep], (w * c)[keep], binary=binary)
         except DesignError:
             return np.full(3 if binary else 1, np.nan)
-        ct = c[tr]
+        ct = c[focal]
         m1, m0, _, _ = _gcomp(fit.beta, Zt[ct > 0], binary, ct[ct > 0])
         if binary and not (0 < m0 < 1 and 0 < m1 < 1):
             return np.full(3, np.nan)
