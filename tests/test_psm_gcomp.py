@@ -44,16 +44,17 @@ def _matched(d: pd.DataFrame, case: str) -> object:
     # the same matched sets as the reference (the order of controls within a set does not
     # matter: each of a set's k controls has weight 1/k)
     ref_pairs = pd.read_csv(REF / "psm_effects" / f"{case}_pairs.csv")
-
-    def sets(p: pd.DataFrame) -> dict[int, frozenset[int]]:
-        ctrl = [c for c in p.columns if c.startswith("control_id_")]
-        return {
-            int(r["treated_id"]): frozenset(int(v) for v in r[ctrl] if pd.notna(v))
-            for _, r in p.iterrows()
-        }
-
-    assert sets(m.pairs) == sets(ref_pairs)
+    assert _sets(m.pairs) == _sets(ref_pairs)
     return m
+
+
+def _sets(p: pd.DataFrame) -> dict[int, frozenset[int]]:
+    """Focal id (first column) → the set of its matches, for matched sets with a match."""
+    return {
+        int(r.iloc[0]): frozenset(int(v) for v in r.iloc[1:] if pd.notna(v))
+        for _, r in p.iterrows()
+        if r.iloc[1:].notna().any()
+    }
 
 
 @pytest.mark.parametrize("case", ["nn2", "rep2"])
@@ -101,9 +102,9 @@ def test_gcomp_without_covariates_is_weighted_difference(lalonde: pd.DataFrame) 
 def test_long_form_rows(lalonde: pd.DataFrame) -> None:
     m = _matched(lalonde, "rep2")
     lg = matched_long(m)  # type: ignore[arg-type]
-    assert lg.treated.sum() == 185 and (~lg.treated).sum() == 370
+    assert lg.focal.sum() == 185 and (~lg.focal).sum() == 370
     # each set's control weights sum to 1
-    sums = np.bincount(lg.set_id[~lg.treated], weights=lg.weight[~lg.treated])
+    sums = np.bincount(lg.set_id[~lg.focal], weights=lg.weight[~lg.focal])
     assert np.allclose(sums, 1.0)
 
 
@@ -207,19 +208,7 @@ def test_gcomp_on_matchit_472_sets(case: str, outcome: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = match(d, treatment="treat", covariates=covs, id_col="id", **kw)  # type: ignore[arg-type]
-    ref_sets = pd.read_csv(M472 / f"{case}_mm.csv")
-    ref_sets.columns = ["focal", *ref_sets.columns[1:]]
-    got = m.pairs.copy()
-    got.columns = ["focal", *got.columns[1:]]
-
-    def sets(p: pd.DataFrame) -> dict[int, frozenset[int]]:
-        return {
-            int(r.iloc[0]): frozenset(int(v) for v in r.iloc[1:] if pd.notna(v))
-            for _, r in p.iterrows()
-            if r.iloc[1:].notna().any()
-        }
-
-    assert sets(got) == sets(ref_sets)
+    assert _sets(m.pairs) == _sets(pd.read_csv(M472 / f"{case}_mm.csv"))
     ref = pd.read_csv(REF / "psm_effects" / "gcomp.csv")
     ref = ref[(ref["case"] == case) & (ref["outcome"] == outcome)].set_index("effect")
     with warnings.catch_warnings():
