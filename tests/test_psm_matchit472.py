@@ -48,7 +48,12 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "panel_reuse2": ("panel", {"reuse_max": 2, "link": "linear.logit"}),
     "panel_user_distance": ("panel", {"distance": "score"}),
+    "cont_mahal": ("cont", {"distance": "mahalanobis"}),
+    "cont_robust_mahal_nn2": ("cont", {"distance": "robust_mahalanobis", "ratio": 2}),
+    "cont_mahal_replace": ("cont", {"distance": "mahalanobis", "replace": True, "ratio": 2}),
+    "cont_mahvars_cal": ("cont", {"mahvars": ["x1", "x2", "x3"], "caliper": 0.25}),
 }
+COVS = {"ties": TIES_COVS, "panel": PANEL_COVS, "cont": ["x1", "x2", "x3"]}
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +61,16 @@ def frames() -> dict[str, pd.DataFrame]:
     panel = pd.read_csv(REF / "panel.csv")
     # the R script's user distance: round(hba1c * 10) + age %/% 5 (exact in binary)
     panel["score"] = np.round(panel["hba1c"] * 10) + panel["age"] // 5
-    return {"ties": pd.read_csv(REF / "ties.csv"), "panel": panel}
+    return {
+        "ties": pd.read_csv(REF / "ties.csv"),
+        "panel": panel,
+        "cont": pd.read_csv(REF / "cont.csv"),
+    }
 
 
 def _match(frames: dict[str, pd.DataFrame], case: str) -> MatchedSample:
     data_name, kw = CASES[case]
-    covs = TIES_COVS if data_name == "ties" else PANEL_COVS
+    covs = COVS[data_name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return match(frames[data_name], treatment="treat", covariates=covs, id_col="id", **kw)
@@ -195,6 +204,8 @@ def test_bad_options_raise_typed_errors(frames: dict[str, pd.DataFrame]) -> None
         ({"method": "optimal", "replace": True, "reuse_max": 2}, "optimal"),
         ({"ties": "left", "antiexact": ["insurer"]}, "ties='left'"),
         ({"distance": np.ones(3)}, "3 values"),
+        ({"distance": "mahalanobis", "order": "largest"}, "no score"),
+        ({"mahvars": ["smoke"], "unit_id": "id"}, "mahvars cannot"),
     ]:
         with pytest.raises(MatchingError, match=msg):
             match(t, **kw, **bad)

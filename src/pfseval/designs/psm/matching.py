@@ -23,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from pfseval.designs._checks import require_columns
 from pfseval.designs.psm.balance import balance_table
+from pfseval.designs.psm.distance import mahalanobis_coordinates, mahalanobis_match
 from pfseval.designs.psm.nearest import nearest_match, variable_ratios
 from pfseval.designs.psm.optimal import optimal_match
 from pfseval.designs.psm.sample import SMD_THRESHOLD, MatchedSample
@@ -466,6 +467,7 @@ def match(
     min_controls: int | None = None,
     max_controls: int | None = None,
     ties: Literal["matchit", "left"] = "matchit",
+    mahvars: Sequence[str] | None = None,
     discard: Literal["none", "both", "control", "treated"] = "none",
     missing: Literal["error", "exclude"] = "error",
 ) -> MatchedSample:
@@ -515,8 +517,10 @@ def match(
     seed
         Seed for ``order="random"``.
     distance
-        ``"glm"``: a propensity-score model (``link``); a column name or an array (one value
-        per row): the user's own score, matched on as given.
+        ``"glm"``: a propensity-score model (``link``); ``"mahalanobis"`` or
+        ``"robust_mahalanobis"``: nearest by the (rank-based) Mahalanobis distance on the
+        covariates, no score (:mod:`pfseval.designs.psm.distance`); a column name or an array
+        (one value per row): the user's own score, matched on as given.
     estimand
         ``"ATT"``: controls are matched to participants; ``"ATC"``: participants are matched to
         non-participants.
@@ -526,6 +530,10 @@ def match(
         be checked here: pfseval's results are checked against brute-force optima).
     min_controls, max_controls
         Bounds of variable-ratio matching (both or neither).
+    mahvars
+        Mahalanobis matching on these columns among the controls within the caliper on the
+        score (MatchIt's ``mahvars``); the score still orders the focal units and sets the
+        caliper.
     ties
         ``"matchit"`` (default): MatchIt 4.7.2's outward search, a tie goes to the control
         fewer positions away in the sorted order (:func:`~pfseval.designs.psm.nearest.nearest_match`);
@@ -590,13 +598,28 @@ def match(
         max_controls=max_controls,
         reuse_max=reuse_max,
     )
-    order = "smallest" if order is None and estimand == "ATC" else (order or "largest")
+    maha = isinstance(distance, str) and distance in ("mahalanobis", "robust_mahalanobis")
+    if order is None:  # MatchIt's defaults: no score, data order; ATC smallest first
+        order = "data" if maha else ("smallest" if estimand == "ATC" else "largest")
     cal_map = _caliper_map(caliper, std_caliper)
     covs = tuple(covariates)
     ex = tuple(exact or ())
     aex = tuple(antiexact or ())
-    user_col = distance if isinstance(distance, str) and distance != "glm" else None
-    extra = [c for c in (*aex, *(k for k in cal_map if k != "distance")) if c not in covs]
+    user_col = distance if isinstance(distance, str) and distance != "glm" and not maha else None
+    mv = tuple(covs if maha else (mahvars or ()))
+    if mv:
+        _check_mahalanobis(
+            maha=maha,
+            order=order,
+            discard=discard,
+            caliper=cal_map,
+            antiexact=aex,
+            unit_id=unit_id,
+            variable=max_controls is not None,
+            method=method,
+            reuse=(reuse_max or 1) if not replace else None,
+        )
+    extra = [c for c in (*aex, *mv, *(k for k in cal_map if k != "distance")) if c not in covs]
     if unit_id is not None:
         extra.append(unit_id)
     if user_col is not None:
@@ -650,6 +673,8 @@ def match(
         dist = pd.to_numeric(df[user_col], errors="raise").to_numpy(dtype=float)
     elif user_dist is not None:
         dist = user_dist
+    elif maha:
+        dist = np.zeros(len(df))  # no score: Mahalanobis matching only
     else:
         model = fit_propensity(fit_df, treatment=treatment, covariates=covs, link=glm_link)
         score = model.score.to_numpy()
@@ -669,7 +694,25 @@ def match(
         ratios = variable_ratios(
             dist, focal, ratio=float(ratio), min_controls=min_controls, max_controls=max_controls
         )
-    if method == "optimal":
+    if mv:
+        Z = mahalanobis_coordinates(
+            covariate_design(df, mv).model,
+            t,
+            robust=distance == "robust_mahalanobis",
+            discarded=discarded,
+        )
+        mm = mahalanobis_match(
+            Z,
+            focal,
+            ratio=int(ratio),
+            replace=reuse > 1,
+            order=_treated_order(dist[focal], order, np.random.default_rng(seed)),
+            strata=strata,
+            discarded=discarded,
+            score=None if maha else dist,
+            caliper_width=caliper_width,
+        )
+    elif method == "optimal":
         mm = optimal_match(
             dist,
             focal,
@@ -729,7 +772,7 @@ def match(
         ratio=ratio,
         replace=reuse > 1,
         caliper=caliper,
-        link=link if model is not None else "user",
+        link=link if model is not None else ("none" if maha else "user"),
         order=order,
         exact=ex,
         discard=discard,
@@ -744,7 +787,10 @@ def match(
             "caliper_widths": widths,
             "min_controls": min_controls,
             "max_controls": max_controls,
-            "distance": "glm" if model is not None else (user_col or "user"),
+            "distance": str(distance)
+            if maha
+            else ("glm" if model is not None else (user_col or "user")),
+            "mahvars": mv if not maha else (),
         },
     )
 
@@ -789,6 +835,45 @@ def _check_options(**o: Any) -> None:
         raise MatchingError(
             "method='optimal' matches k:1 without replacement. Fix: drop reuse_max and the "
             "variable ratio, or use method='nearest'."
+        )
+
+
+def _check_mahalanobis(
+    *,
+    maha: bool,
+    order: str,
+    discard: str,
+    caliper: Mapping[str, float],
+    antiexact: tuple[str, ...],
+    unit_id: str | None,
+    variable: bool,
+    method: str,
+    reuse: int | None,
+) -> None:
+    """Options Mahalanobis matching supports here (MatchIt's, less the rarest)."""
+    what = "distance='mahalanobis'" if maha else "mahvars"
+    bad = [
+        name
+        for name, used in [
+            ("antiexact", bool(antiexact)),
+            ("unit_id", unit_id is not None),
+            ("min_controls/max_controls", variable),
+            ("method='optimal'", method == "optimal"),
+            ("reuse_max", reuse not in (None, 1)),
+            ("calipers on covariates", any(k != "distance" for k in caliper)),
+        ]
+        if used
+    ]
+    if maha and order in ("largest", "smallest"):
+        bad.append(f"order={order!r} (there is no score)")
+    if maha and discard != "none":
+        bad.append("discard (there is no score)")
+    if maha and "distance" in caliper:
+        bad.append("a caliper on the distance (use mahvars with a score caliper)")
+    if bad:
+        raise MatchingError(
+            f"{what} cannot be combined with {', '.join(bad)}. Fix: drop those options, or "
+            "match on a propensity score."
         )
 
 
@@ -956,16 +1041,18 @@ def _assemble(
             "exact-matching columns, or check the data."
         )
     design = covariate_design(df, covs)
+    # Mahalanobis matching has no score: no distance row, as in MatchIt's summary
+    scored = options["distance"] not in ("mahalanobis", "robust_mahalanobis")
     bal = balance_table(
-        np.column_stack([dist, design.balance]),
+        np.column_stack([dist, design.balance]) if scored else design.balance,
         t,
         w,
-        names=["distance", *design.balance_names],
+        names=["distance", *design.balance_names] if scored else list(design.balance_names),
         estimand=options["estimand"],
     )
     by_reason = pd.Series(reasons).value_counts()
     msgs: list[tuple[str, type[Warning]]] = []
-    covbal = bal.iloc[1:]
+    covbal = bal.iloc[1:] if scored else bal
     high = covbal.loc[covbal["smd_after"].abs() > SMD_THRESHOLD, "variable"].tolist()
     if high:
         msgs.append(
@@ -1021,7 +1108,7 @@ def _assemble(
         treatment=treatment,
         id_col=id_col,
         covariates=covs,
-        distance=pd.Series(dist, index=index, name="distance"),
+        distance=pd.Series(dist if scored else np.nan, index=index, name="distance"),
         pairs=pairs,
         weights=pd.Series(w, index=index, name="weights"),
         subclass=subclass,

@@ -52,7 +52,13 @@ class _Walk:
     lo: NDArray[np.intp]  # first slot of each stratum
     hi: NDArray[np.intp]  # one past the last slot of each stratum
     key: NDArray[np.int64]  # stratum * n + position per slot (sorted), for binary search
-    stratum: NDArray[np.intp]  # per unit
+    stratum: NDArray[np.intp] | None  # per unit (None: one stratum)
+
+    def slot(self, u: int) -> int:
+        """The slot of control ``u`` (-1 if it is not a usable control)."""
+        s = 0 if self.stratum is None else int(self.stratum[u])
+        j = int(self.key.searchsorted(s * len(self.d) + int(self.pos[u])))
+        return j if j < len(self.slot_unit) and int(self.slot_unit[j]) == u else -1
 
 
 class _Available:
@@ -147,6 +153,8 @@ def _order_found(found: list[int], dist: list[float], ratio: int) -> list[int]:
     n = len(found)
     if n <= 1:
         return found
+    if ratio == 1:  # partial_sort with one slot keeps the first of the nearest
+        return [found[dist.index(min(dist))]]
     if n <= ratio and all(dist[i] <= dist[i + 1] for i in range(n - 1)):
         return found
     if n > ratio:
@@ -203,11 +211,13 @@ def _build(
     srt = np.argsort(d, kind="stable")
     pos = np.empty(n, dtype=np.intp)
     pos[srt] = np.arange(n)
-    st = np.zeros(n, dtype=np.intp) if strata is None else np.asarray(strata, dtype=np.intp)
-    c = np.flatnonzero(~t & usable)
-    c = c[np.lexsort((pos[c], st[c]))]
-    n_st = int(st.max()) + 1 if n else 1
-    counts = np.bincount(st[c], minlength=n_st)
+    c = srt[(~t & usable)[srt]]  # usable controls in sorted order
+    if strata is None:
+        one = np.array([0, len(c)], dtype=np.intp)
+        return _Walk(d, pos, pos[c], c, one[:1], one[1:], pos[c].astype(np.int64), None)
+    st = np.asarray(strata, dtype=np.intp)
+    c = c[np.argsort(st[c], kind="stable")]  # grouped by stratum, sorted order kept within
+    counts = np.bincount(st[c], minlength=int(st.max()) + 1 if n else 1)
     hi = np.cumsum(counts)
     lo = hi - counts
     key = st[c].astype(np.int64) * n + pos[c]
@@ -323,7 +333,7 @@ def nearest_match(
         for i in range(n1):
             if disc[t_pos[i]]:
                 continue
-            found = _search(w, None, int(t_pos[i]), int(ratios[i]), cal, ok, (), mm[i])
+            found = _search(w, None, int(t_pos[i]), int(ratios[i]), cal, ok, ())
             mm[i, : len(found)] = found
         return mm
     visit = np.arange(n1) if order is None else np.asarray(order, dtype=np.intp)
@@ -366,8 +376,6 @@ def _rounds(
     """Matching with a limit on reuse, round by round (fills ``mm`` in place)."""
     n = len(t)
     avail = _Available(len(w.slot_unit))
-    slot_of = np.full(n, -1, dtype=np.intp)
-    slot_of[w.slot_unit] = np.arange(len(w.slot_unit))
     eligible = ~disc
     times = np.zeros(n, dtype=np.intp)
     allowed = np.full(n, reuse_max, dtype=np.intp)
@@ -385,7 +393,7 @@ def _rounds(
             if not eligible[ti]:
                 continue
             prev = [int(c) for c in mm[i, : r - 1] if c >= 0]
-            found = _search(w, avail, ti, 1, cal, ok, prev, mm[i])
+            found = _search(w, avail, ti, 1, cal, ok, prev)
             if not found:
                 eligible[ti] = False
                 continue
@@ -400,8 +408,9 @@ def _rounds(
                     eligible[u] = False
                     if not t[u]:
                         n_ctrl_left -= 1
-                        if slot_of[u] >= 0:
-                            avail.remove(int(slot_of[u]))
+                        j = w.slot(u)
+                        if j >= 0:
+                            avail.remove(j)
 
 
 def _search(
@@ -412,7 +421,6 @@ def _search(
     cal: float,
     ok: Callable[[int, int], bool] | None,
     prev: Sequence[int],
-    mm_row: NDArray[np.intp],
 ) -> list[int]:
     """MatchIt's outward walk for one focal unit; the controls found, nearest first.
 
@@ -420,7 +428,7 @@ def _search(
     ``k`` steps to the left comes at walk step ``2k - 1``, the one ``k`` steps to the right
     at ``2k``; a side that stops simply has no more events, which keeps the order valid.
     """
-    s = int(w.stratum[ti])
+    s = 0 if w.stratum is None else int(w.stratum[ti])
     lo, hi = int(w.lo[s]), int(w.hi[s])
     n = len(w.d)
     ii = int(w.pos[ti])
@@ -439,9 +447,9 @@ def _search(
         else:
             min_dist = max(by_pos[iil], by_pos[iir])
     base = s * n
-    jl = int(np.searchsorted(w.key, base + iil, side="left")) - 1  # last slot left of iil
-    jr = int(np.searchsorted(w.key, base + iir, side="right"))  # first slot right of iir
-    taken = set(int(c) for c in mm_row if c >= 0)
+    jl = int(w.key.searchsorted(base + iil, side="left")) - 1  # last slot left of iil
+    jr = int(w.key.searchsorted(base + iir, side="right"))  # first slot right of iir
+    taken = set(prev)
 
     def next_left(j: int) -> int:
         j = avail.find_left(j) if avail is not None else j

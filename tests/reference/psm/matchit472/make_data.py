@@ -55,3 +55,18 @@ for p in range(1, persons + 1):
 panel = pd.DataFrame(rows, columns=["person", "year", "age", "male", "sbp", "hba1c", "treat"])
 panel.insert(0, "id", np.arange(1, len(panel) + 1))
 panel.to_csv(out / "panel.csv", index=False)
+
+# continuous covariates only (no duplicated rows): Mahalanobis matching without exact ties
+n = 1500
+x = rng.normal(size=(n, 3)) @ np.array([[1.0, 0.4, 0.0], [0.0, 1.0, 0.3], [0.0, 0.0, 1.0]])
+lin = -1.6 + 0.7 * x[:, 0] - 0.4 * x[:, 1] + 0.3 * x[:, 2]
+cont = pd.DataFrame(
+    {
+        "id": np.arange(1, n + 1),
+        "treat": (rng.random(n) < 1 / (1 + np.exp(-lin))).astype(int),
+        "x1": 50 + 10 * x[:, 0],
+        "x2": 130 + 15 * x[:, 1],
+        "x3": 6 + 0.8 * x[:, 2],
+    }
+)
+cont.to_csv(out / "cont.csv", index=False, float_format="%.17g")

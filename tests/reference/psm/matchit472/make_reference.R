@@ -8,6 +8,9 @@ out <- if (length(args)) args[1] else "."
 
 ties <- read.csv(file.path(out, "ties.csv"), stringsAsFactors = TRUE)
 panel <- read.csv(file.path(out, "panel.csv"))
+cont <- read.csv(file.path(out, "cont.csv"))
+rownames(cont) <- cont$id
+fcont <- treat ~ x1 + x2 + x3
 rownames(ties) <- ties$id
 rownames(panel) <- panel$id
 fties <- treat ~ agegrp + sex + smoke + insurer
@@ -55,6 +58,13 @@ cases <- list(
                                                        caliper = c(0.5, sbp = 10),
                                                        std.caliper = c(TRUE, FALSE))),
   panel_reuse2 = list(data = panel, args = list(fpanel, reuse.max = 2, link = "linear.logit")),
+  cont_mahal = list(data = cont, args = list(fcont, distance = "mahalanobis")),
+  cont_robust_mahal_nn2 = list(data = cont, args = list(fcont, distance = "robust_mahalanobis",
+                                                        ratio = 2)),
+  cont_mahal_replace = list(data = cont, args = list(fcont, distance = "mahalanobis",
+                                                     replace = TRUE, ratio = 2)),
+  cont_mahvars_cal = list(data = cont, args = list(fcont, mahvars = ~x1 + x2 + x3,
+                                                   caliper = 0.25)),
   panel_user_distance = list(data = panel, args = list(fpanel, distance = round(panel$hba1c * 10) +
                                                          panel$age %/% 5))
 )
