@@ -47,7 +47,7 @@ __all__ = [
     "match",
 ]
 
-Order = Literal["largest", "smallest", "random", "data"]
+Order = Literal["largest", "smallest", "random", "data", "closest", "farthest"]
 MatchLink = Literal["logit", "linear.logit", "probit", "linear.probit"]
 
 MIN_MATCHED_TREATED = 30
@@ -513,7 +513,9 @@ def match(
     order
         Order in which focal units choose: ``"largest"`` (default for the ATT) or
         ``"smallest"`` (default for the ATC) score first, ``"random"`` (uses ``seed``; not R's
-        random stream), or ``"data"``. Ignored with replacement, as in MatchIt.
+        random stream), ``"data"`` (default for Mahalanobis matching), or ``"closest"`` /
+        ``"farthest"`` (pairs in order of their score difference, smallest / largest first).
+        Ignored with replacement, as in MatchIt.
     seed
         Seed for ``order="random"``.
     distance
@@ -721,7 +723,9 @@ def match(
             discarded=discarded,
             caliper_width=caliper_width,
         )
-    elif ties == "left" and not (aex or widths or unit_id or reuse not in (1, n_focal)):
+    elif ties == "left" and not (
+        aex or widths or unit_id or reuse not in (1, n_focal) or order in ("closest", "farthest")
+    ):
         mm = greedy_match(
             dist,
             focal,
@@ -737,7 +741,8 @@ def match(
         if ties == "left":
             raise MatchingError(
                 "ties='left' supports only the options of MatchIt 4.5.1 (no antiexact, "
-                "covariate calipers, unit_id or reuse_max). Fix: use ties='matchit'."
+                "covariate calipers, unit_id, reuse_max, or closest/farthest order). Fix: use "
+                "ties='matchit'."
             )
         mm = nearest_match(
             dist,
@@ -745,7 +750,11 @@ def match(
             ratio=ratios,
             caliper_width=caliper_width,
             reuse_max=reuse,
-            order=_treated_order(dist[focal], order, np.random.default_rng(seed)),
+            order=(
+                order
+                if order in ("closest", "farthest")
+                else _treated_order(dist[focal], order, np.random.default_rng(seed))
+            ),
             strata=strata,
             antiexact=df[list(aex)].astype(object).to_numpy() if aex else None,
             caliper_covs=df[list(widths)].to_numpy(dtype=float) if widths else None,
@@ -799,7 +808,7 @@ def _check_options(**o: Any) -> None:
     """Every option check in one place, one message shape."""
     allowed: dict[str, tuple[Any, ...]] = {
         "link": ("logit", "linear.logit", "probit", "linear.probit"),
-        "order": (None, "largest", "smallest", "random", "data"),
+        "order": (None, "largest", "smallest", "random", "data", "closest", "farthest"),
         "missing": ("error", "exclude"),
         "discard": ("none", "both", "control", "treated"),
         "estimand": ("ATT", "ATC"),
@@ -864,6 +873,8 @@ def _check_mahalanobis(
         ]
         if used
     ]
+    if order in ("closest", "farthest"):
+        bad.append(f"order={order!r}")
     if maha and order in ("largest", "smallest"):
         bad.append(f"order={order!r} (there is no score)")
     if maha and discard != "none":

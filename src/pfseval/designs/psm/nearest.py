@@ -231,7 +231,7 @@ def nearest_match(
     ratio: int | ArrayLike = 1,
     caliper_width: float | None = None,
     reuse_max: int = 1,
-    order: ArrayLike | None = None,
+    order: ArrayLike | str | None = None,
     strata: ArrayLike | None = None,
     antiexact: ArrayLike | None = None,
     caliper_covs: ArrayLike | None = None,
@@ -258,7 +258,9 @@ def nearest_match(
         focal units = with replacement.
     order
         Focal units (indices among the focal units, 0-based) in visiting order; default data
-        order. Ignored with replacement, as in MatchIt.
+        order. ``"closest"`` / ``"farthest"``: pairs are formed in order of the distance
+        between each focal unit and its nearest control, smallest / largest first (MatchIt
+        4.7.2's ``m.order``). Ignored with replacement, as in MatchIt.
     strata
         Exact-matching stratum codes (n).
     antiexact
@@ -336,8 +338,14 @@ def nearest_match(
             found = _search(w, None, int(t_pos[i]), int(ratios[i]), cal, ok, ())
             mm[i, : len(found)] = found
         return mm
+    state = _State(w, t, t_pos, ratios, reuse_max, disc, uid)
+    if isinstance(order, str):
+        if order not in ("closest", "farthest"):
+            raise MatchingError(f"order {order!r}: give focal indices, 'closest' or 'farthest'")
+        _closest(w, state, t_pos, max_ratio, cal, ok, mm, order == "closest")
+        return mm
     visit = np.arange(n1) if order is None else np.asarray(order, dtype=np.intp)
-    _rounds(w, t, t_pos, visit, ratios, max_ratio, reuse_max, disc, uid, cal, ok, mm)
+    _rounds(w, state, t_pos, visit, ratios, max_ratio, cal, ok, mm)
     return mm
 
 
@@ -359,58 +367,162 @@ def _constraint(
     return ok
 
 
+class _State:
+    """Who can still be matched: MatchIt's ``eligible`` and ``times_matched``."""
+
+    def __init__(
+        self,
+        w: _Walk,
+        t: NDArray[np.bool_],
+        t_pos: NDArray[np.intp],
+        ratios: NDArray[np.intp],
+        reuse_max: int,
+        disc: NDArray[np.bool_],
+        uid: NDArray[np.intp] | None,
+    ) -> None:
+        n = len(t)
+        self.w = w
+        self.t = t
+        self.avail = _Available(len(w.slot_unit))
+        self.eligible = ~disc
+        self.times = np.zeros(n, dtype=np.intp)
+        self.allowed = np.full(n, reuse_max, dtype=np.intp)
+        self.allowed[t_pos] = ratios
+        self.n_ctrl = int(np.sum(~t & self.eligible))
+        self.n_focal = int(np.sum(t & self.eligible))
+        self.members: dict[int, list[int]] = {}
+        self.uid = uid
+        if uid is not None:
+            for r_, u in enumerate(uid.tolist()):
+                self.members.setdefault(u, []).append(r_)
+
+    def drop(self, u: int) -> None:
+        self.eligible[u] = False
+        if self.t[u]:
+            self.n_focal -= 1
+            return
+        self.n_ctrl -= 1
+        j = self.w.slot(u)
+        if j >= 0:
+            self.avail.remove(j)
+
+    def use(self, c: int, ti: int) -> None:
+        """One match of ``c`` to ``ti``; with unit ids, of every record of both persons."""
+        if self.uid is None:
+            touched = [c, ti]
+        else:
+            touched = [*self.members[self.uid[c]], *self.members[self.uid[ti]]]
+        for u in dict.fromkeys(touched):
+            if not self.eligible[u]:
+                continue
+            self.times[u] += 1
+            if self.times[u] >= self.allowed[u]:
+                self.drop(u)
+
+
 def _rounds(
     w: _Walk,
-    t: NDArray[np.bool_],
+    state: _State,
     t_pos: NDArray[np.intp],
     visit: NDArray[np.intp],
     ratios: NDArray[np.intp],
     max_ratio: int,
-    reuse_max: int,
-    disc: NDArray[np.bool_],
-    uid: NDArray[np.intp] | None,
     cal: float,
     ok: Callable[[int, int], bool] | None,
     mm: NDArray[np.intp],
 ) -> None:
     """Matching with a limit on reuse, round by round (fills ``mm`` in place)."""
-    n = len(t)
-    avail = _Available(len(w.slot_unit))
-    eligible = ~disc
-    times = np.zeros(n, dtype=np.intp)
-    allowed = np.full(n, reuse_max, dtype=np.intp)
-    allowed[t_pos] = ratios
-    n_ctrl_left = int(np.sum(~t & eligible))
-    members: dict[int, list[int]] = {}
-    if uid is not None:
-        for r_, u in enumerate(uid.tolist()):
-            members.setdefault(u, []).append(r_)
     for r in range(1, max_ratio + 1):
         for i in visit[ratios[visit] >= r].tolist():
-            if n_ctrl_left == 0:
+            if state.n_ctrl == 0:
                 break
             ti = int(t_pos[i])
-            if not eligible[ti]:
+            if not state.eligible[ti]:
                 continue
             prev = [int(c) for c in mm[i, : r - 1] if c >= 0]
-            found = _search(w, avail, ti, 1, cal, ok, prev)
+            found = _search(w, state.avail, ti, 1, cal, ok, prev)
             if not found:
-                eligible[ti] = False
+                state.drop(ti)
                 continue
-            c = found[0]
-            mm[i, len(prev)] = c
-            touched = [c, ti] if uid is None else [*members[uid[c]], *members[uid[ti]]]
-            for u in dict.fromkeys(touched):
-                if not eligible[u]:
+            mm[i, len(prev)] = found[0]
+            state.use(found[0], ti)
+
+
+def _lower_bound(a: list[int], first: int, dist: list[float], value: float, close: bool) -> int:
+    """libstdc++'s ``std::lower_bound`` on ``a[first:]``, MatchIt's comparison: ``dist[x] <
+    value`` (closest first) or ``dist[x] >= value`` (farthest first).
+
+    The range is not always partitioned when MatchIt calls it (the moved pair sits at its
+    start), so the exact probing sequence decides the result.
+    """
+    length = len(a) - first
+    while length > 0:
+        half = length >> 1
+        middle = first + half
+        d = dist[a[middle]]
+        if (d < value) if close else (d >= value):
+            first = middle + 1
+            length = length - half - 1
+        else:
+            length = half
+    return first
+
+
+def _closest(
+    w: _Walk,
+    state: _State,
+    t_pos: NDArray[np.intp],
+    max_ratio: int,
+    cal: float,
+    ok: Callable[[int, int], bool] | None,
+    mm: NDArray[np.intp],
+    close: bool,
+) -> None:
+    """``order="closest"`` / ``"farthest"``: each round, pairs are made in order of the
+    distance to each focal unit's nearest control; a focal unit whose control was taken
+    searches again (from that control outwards) and its pair moves to its new place."""
+    row_of = {int(ti): i for i, ti in enumerate(t_pos.tolist())}
+    for r in range(1, max_ratio + 1):
+        t_id: list[int] = []
+        c_id: list[int] = []
+        dist: list[float] = []
+        for ti in t_pos.tolist():
+            if not state.eligible[ti]:
+                continue
+            prev = [int(c) for c in mm[row_of[ti], : r - 1] if c >= 0]
+            k = _search(w, state.avail, ti, 1, cal, ok, prev)
+            if not k:
+                state.drop(ti)
+                continue
+            t_id.append(ti)
+            c_id.append(k[0])
+            dist.append(abs(float(w.d[ti]) - float(w.d[k[0]])))
+        order = np.argsort(np.asarray(dist) * (1 if close else -1), kind="stable").tolist()
+
+        i = 0
+        while state.n_ctrl > 0 and state.n_focal > 0 and i < len(order):
+            h = order[i]
+            ti = t_id[h]
+            if not state.eligible[ti]:
+                i += 1
+                continue
+            row = row_of[ti]
+            c = c_id[h]
+            if not state.eligible[c]:
+                prev = [int(x) for x in mm[row, : r - 1] if x >= 0]
+                k = _search(w, state.avail, ti, 1, cal, ok, prev, restart=c)
+                if not k:
+                    state.drop(ti)
                     continue
-                times[u] += 1
-                if times[u] >= allowed[u]:
-                    eligible[u] = False
-                    if not t[u]:
-                        n_ctrl_left -= 1
-                        j = w.slot(u)
-                        if j >= 0:
-                            avail.remove(j)
+                c_id[h] = k[0]
+                dist[h] = abs(float(w.d[ti]) - float(w.d[k[0]]))
+                ci = _lower_bound(order, i, dist, dist[h], close)
+                if ci != i:  # std::rotate(i, i + 1, ci): the pair moves to ci - 1
+                    order[i:ci] = [*order[i + 1 : ci], order[i]]
+                continue
+            mm[row, int(np.sum(mm[row] >= 0))] = c
+            state.use(c, ti)
+            i += 1
 
 
 def _search(
@@ -421,6 +533,8 @@ def _search(
     cal: float,
     ok: Callable[[int, int], bool] | None,
     prev: Sequence[int],
+    *,
+    restart: int | None = None,
 ) -> list[int]:
     """MatchIt's outward walk for one focal unit; the controls found, nearest first.
 
@@ -435,10 +549,11 @@ def _search(
     dt = float(w.d[ti])
     min_dist = 0.0
     iil = iir = ii
-    if prev:
-        # round r > 1: walk on from the outermost controls already matched to this unit;
-        # candidates nearer than those are not looked at again
-        by_pos = {int(w.pos[c]): abs(dt - float(w.d[c])) for c in prev}
+    if prev or restart is not None:
+        # round r > 1 (or a control taken meanwhile): walk on from the outermost controls
+        # already found for this unit; candidates nearer than those are not looked at again
+        starts = [*prev, *(() if restart is None else (restart,))]
+        by_pos = {int(w.pos[c]): abs(dt - float(w.d[c])) for c in starts}
         iil, iir = min([*by_pos, ii]), max([*by_pos, ii])
         if iil == ii:
             min_dist = by_pos[iir]
