@@ -157,8 +157,11 @@ def test_balance_thresholds_flag_rows(frames: dict[str, pd.DataFrame]) -> None:
     assert (rest.loc[vr.index, "vr_ok"] == ((vr >= 1 / 1.05) & (vr <= 1.05))).all()
     with pytest.raises(MatchingError, match="Fix"):
         balance_report(m, vr_threshold=0.5)
-    names = expand_terms(np.ones((2, 2)), ["a_x", "a_y"], sources=["a", "a"], interactions=True)
-    assert names[1] == ["a_x", "a_y"]  # levels of one variable are never multiplied
+    levels = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # two levels of one variable
+    assert expand_terms(levels, ["a_x", "a_y"], squares=True, interactions=True)[1] == [
+        "a_x",
+        "a_y",
+    ]
 
 
 def test_unit_id_uses_up_every_record_of_a_person(frames: dict[str, pd.DataFrame]) -> None:

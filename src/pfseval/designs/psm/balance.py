@@ -189,15 +189,15 @@ def expand_terms(
     X: ArrayLike,
     names: Sequence[str],
     *,
-    sources: Sequence[str] | None = None,
     squares: bool = False,
     interactions: bool = False,
 ) -> tuple[NDArray[np.float64], list[str]]:
     """Add squares and pairwise products of balance columns, in MatchIt's order and names.
 
-    After the columns themselves: for each column ``a`` in turn, ``a²`` (not for 0/1
-    columns, whose square is themselves), then ``a * b`` for every later column ``b`` from
-    another source variable (levels of one categorical are never multiplied together).
+    After the columns themselves: for each column ``a`` in turn, ``a²`` and then ``a * b`` for
+    every later column ``b``. As MatchIt's ``summary(interactions = TRUE)``, a product is left
+    out when it is zero everywhere (two levels of one categorical) or equal to ``a`` itself (a
+    0/1 column squared, or ``b`` equal to 1 wherever ``a`` is non-zero).
 
     Parameters
     ----------
@@ -205,10 +205,8 @@ def expand_terms(
         Balance columns (n × p).
     names
         Their names (p).
-    sources
-        The variable each column comes from (p); default the names themselves.
     squares, interactions
-        Which terms to add.
+        Which terms to add (MatchIt's ``interactions = TRUE`` is both).
 
     Returns
     -------
@@ -222,20 +220,18 @@ def expand_terms(
     ['age', 'male', 'sbp', 'age²', 'age * male', 'age * sbp', 'male * sbp', 'sbp²']
     """
     Xa = np.asarray(X, dtype=float)
-    src = list(names if sources is None else sources)
     cols = [Xa[:, j] for j in range(Xa.shape[1])]
     out_names = list(names)
     p = len(cols)
     for i in range(p):
-        binary = bool(np.all((cols[i] == 0) | (cols[i] == 1)))
-        if squares and not binary:
-            cols.append(cols[i] ** 2)
-            out_names.append(f"{names[i]}²")
-        if interactions:
-            for j in range(i + 1, p):
-                if src[j] != src[i]:
-                    cols.append(cols[i] * cols[j])
-                    out_names.append(f"{names[i]} * {names[j]}")
+        for j in range(i, p):
+            if (i == j and not squares) or (i != j and not interactions):
+                continue
+            x2 = cols[i] * cols[j]
+            if np.all(np.abs(x2) < _EPS) or np.all(np.abs(x2 - cols[i]) < _EPS):
+                continue
+            cols.append(x2)
+            out_names.append(f"{names[i]}²" if i == j else f"{names[i]} * {names[j]}")
     return np.column_stack(cols) if cols else Xa, out_names
 
 
@@ -311,7 +307,6 @@ def balance_report(
     X, names = expand_terms(
         design.balance,
         design.balance_names,
-        sources=design.balance_source,
         squares=squares,
         interactions=interactions,
     )
