@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from pfseval.designs.psm import MatchedSample, match
 from pfseval.designs.psm.balance import balance_report, expand_terms
@@ -272,3 +274,119 @@ def test_optimal_through_match(frames: dict[str, pd.DataFrame]) -> None:
     assert opt.n_matched_treated == near.n_matched_treated == 205
     assert opt.options["method"] == "optimal"
     assert total(opt) <= total(near) + 1e-12
+
+
+# ---------------------------------------------------------------- a step-by-step oracle
+
+
+def _walk_oracle(
+    d: np.ndarray,
+    t: np.ndarray,
+    *,
+    ratio: int,
+    cal: float | None,
+    reuse_max: int,
+    strata: np.ndarray | None,
+) -> np.ndarray:
+    """MatchIt 4.7.2's walk transcribed step by step (O(n) per search, no skipping
+    structure): the reference for nearest_match's fast version, rounds without replacement
+    or with a reuse limit below the number of focal units."""
+    n = len(d)
+    srt = np.argsort(d, kind="stable")
+    pos = np.empty(n, dtype=int)
+    pos[srt] = np.arange(n)
+    f = np.flatnonzero(t)
+    order = np.argsort(-d[f], kind="stable")
+    mm = np.full((len(f), ratio), -1)
+    eligible = np.ones(n, bool)
+    times = np.zeros(n, int)
+    allowed = np.where(t, ratio, reuse_max)
+    width = np.inf if cal is None else cal
+    for r in range(ratio):
+        for i in order:
+            ti = f[i]
+            if not eligible[ti]:
+                continue
+            prev = [c for c in mm[i, :r] if c >= 0]
+            ii = pos[ti]
+            starts = [pos[c] for c in prev] + [ii]
+            lo_s, hi_s = min(starts), max(starts)
+            gaps = {p: abs(d[ti] - d[srt[p]]) for p in starts}
+            min_dist = 0.0
+            if prev:
+                min_dist = (
+                    gaps[hi_s]
+                    if lo_s == ii
+                    else gaps[lo_s]
+                    if hi_s == ii
+                    else max(gaps[lo_s], gaps[hi_s])
+                )
+            found: list[tuple[float, int, int]] = []  # (gap, side, control) as found
+            stop = [False, False]
+            cur = [lo_s, hi_s]
+            left = False
+            while not (stop[0] and stop[1]):
+                left = True if stop[1] else False if stop[0] else not left
+                side = 0 if left else 1
+                nxt = cur[side] - 1 if left else cur[side] + 1
+                if nxt < 0 or nxt >= n:
+                    stop[side] = True
+                    continue
+                cur[side] = nxt
+                c = int(srt[nxt])
+                if t[c] or not eligible[c] or c in prev:
+                    continue
+                gap = abs(d[ti] - d[c])
+                if gap > width:
+                    stop[side] = True
+                    continue
+                if gap < min_dist:
+                    continue
+                if found and min(g for g, _, _ in found) < gap:
+                    stop[side] = True
+                    continue
+                if strata is not None and strata[c] != strata[ti]:
+                    continue
+                found.append((gap, side, c))
+                stop[side] = True  # one control per side and round
+            if not found:
+                eligible[ti] = False
+                continue
+            c = min(found, key=lambda x: x[0])[2]  # the first found among equals
+            mm[i, len(prev)] = c
+            for u in (c, ti):
+                times[u] += 1
+                if times[u] >= allowed[u]:
+                    eligible[u] = False
+    return mm
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(st.integers(0, 6), st.booleans(), st.integers(0, 1)), min_size=2, max_size=40
+    ),
+    ratio=st.integers(1, 3),
+    cal=st.sampled_from([None, 0.0, 0.5, 1.0]),
+    reuse_max=st.integers(1, 2),
+    use_strata=st.booleans(),
+)
+def test_fast_walk_equals_step_by_step_walk(
+    data: list[tuple[int, bool, int]],
+    ratio: int,
+    cal: float | None,
+    reuse_max: int,
+    use_strata: bool,
+) -> None:
+    # few distinct integer scores: ties everywhere
+    d = np.array([x[0] for x in data], dtype=float) / 4
+    t = np.array([x[1] for x in data])
+    # reuse_max >= the number of focal units is matching with replacement (one walk)
+    assume(reuse_max < int(t.sum()))
+    strata = np.array([x[2] for x in data]) if use_strata else None
+    order = np.argsort(-d[t], kind="stable")
+    got = nearest_match(
+        d, t, ratio=ratio, caliper_width=cal, reuse_max=reuse_max, order=order, strata=strata
+    )
+    want = _walk_oracle(d, t, ratio=ratio, cal=cal, reuse_max=reuse_max, strata=strata)
+    np.testing.assert_array_equal(got, want)

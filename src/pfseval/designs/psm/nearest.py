@@ -309,7 +309,9 @@ def nearest_match(
     )
     if len(ratios) != n1 or (n1 and ratios.min() < 1):
         raise MatchingError("ratio must be a positive integer (or one per focal unit)")
-    max_ratio = int(ratios.max()) if n1 else 1
+    max_ratio = (
+        int(ratios.max()) if n1 else int(np.max(np.asarray(ratio, dtype=np.intp), initial=1))
+    )
     disc = np.zeros(n, dtype=bool) if discarded is None else np.asarray(discarded, dtype=bool)
     st = None if strata is None else pd.factorize(np.asarray(strata))[0].astype(np.intp)
     ae = None if antiexact is None else np.asarray(antiexact).reshape(n, -1)
