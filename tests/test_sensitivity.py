@@ -21,6 +21,8 @@ from pfseval.designs.psm.kobe import _example_matched
 from pfseval.errors import DesignError
 from pfseval.payment import Contract
 from pfseval.sensitivity import (
+    discordant_pairs,
+    evalue_of,
     evalue_or,
     evalue_rr,
     evalue_smd,
@@ -284,3 +286,40 @@ def test_tipping_point_table_has_no_person_level_columns(kobe_est: object) -> No
     tp = kobe_tipping_point(kobe_est)  # type: ignore[arg-type]
     assert isinstance(tp.table, pd.DataFrame)
     assert "person_id" not in tp.table.columns and "id" not in tp.table.columns
+
+
+def test_evalue_of_estimates() -> None:
+    from pfseval.result import Estimate
+
+    rr = Estimate(estimand="RR", value=2.0, conf_low=1.5, conf_high=2.7)
+    rd = Estimate(estimand="RD", value=0.1, conf_low=0.05, conf_high=0.15, related={"RR": rr})
+    assert evalue_of(rd) == evalue_rr(2.0, conf_low=1.5, conf_high=2.7)
+    odds = Estimate(estimand="OR", value=4.0, conf_low=2.25, conf_high=9.0)
+    assert evalue_of(odds, rare=False).rr == pytest.approx(2.0)
+    with pytest.raises(DesignError, match="rare"):
+        evalue_of(odds)
+    att = Estimate(estimand="ATT", value=1.0, conf_low=0.2, conf_high=1.8, std_error=0.4)
+    assert evalue_of(att, outcome_sd=2.0) == evalue_smd(0.5, std_error=0.2)
+    with pytest.raises(DesignError, match="outcome_sd"):
+        evalue_of(att)
+
+
+def test_discordant_pairs_count_the_pairs() -> None:
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"id": range(500), "x": rng.normal(size=500)})
+    df["t"] = (rng.random(500) < 1 / (1 + np.exp(1.5 - df["x"]))).astype(int)
+    df["y"] = (rng.random(500) < 0.4).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pfseval.designs.psm import match
+
+        m = match(df, treatment="t", covariates=["x"], id_col="id")
+    y = df.set_index("id")["y"]
+    p = m.pairs.dropna(subset=["control_id_1"])
+    yt, yc = y.loc[p["treated_id"]].to_numpy(), y.loc[p["control_id_1"]].to_numpy()
+    assert discordant_pairs(m, outcome="y") == (
+        int(((yt == 1) & (yc == 0)).sum()),
+        int(((yt == 0) & (yc == 1)).sum()),
+    )
+    with pytest.raises(DesignError, match="0/1"):
+        discordant_pairs(m, outcome="x")

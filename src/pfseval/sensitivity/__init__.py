@@ -9,10 +9,18 @@
 See ``docs/sensitivity.md``.
 """
 
-from pfseval.sensitivity.evalue import EValue, e_value, evalue_or, evalue_rr, evalue_smd
+from pfseval.sensitivity.evalue import (
+    EValue,
+    e_value,
+    evalue_of,
+    evalue_or,
+    evalue_rr,
+    evalue_smd,
+)
 from pfseval.sensitivity.regression import RobustnessValue, robustness_value
 from pfseval.sensitivity.rosenbaum import (
     RosenbaumBounds,
+    discordant_pairs,
     mcnemar_bounds,
     pair_differences,
     signed_rank_bounds,
@@ -31,7 +39,9 @@ __all__ = [
     "RobustnessValue",
     "RosenbaumBounds",
     "TippingPoint",
+    "discordant_pairs",
     "e_value",
+    "evalue_of",
     "evalue_or",
     "evalue_rr",
     "evalue_smd",

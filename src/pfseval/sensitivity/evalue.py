@@ -27,8 +27,9 @@ import math
 from dataclasses import dataclass
 
 from pfseval.errors import DesignError
+from pfseval.result import Estimate
 
-__all__ = ["EValue", "e_value", "evalue_or", "evalue_rr", "evalue_smd"]
+__all__ = ["EValue", "e_value", "evalue_of", "evalue_or", "evalue_rr", "evalue_smd"]
 
 #: Below this outcome prevalence an odds ratio approximates a risk ratio (VanderWeele 2017).
 RARE_OUTCOME = 0.15
@@ -211,3 +212,50 @@ def evalue_smd(d: float, *, std_error: float | None = None) -> EValue:
         point=e_value(rr),
         limit=_limit_evalue(rr, lo, hi),
     )
+
+
+def evalue_of(
+    estimate: Estimate, *, outcome_sd: float | None = None, rare: bool | None = None
+) -> EValue:
+    """E-values of an :class:`~pfseval.result.Estimate`, by its estimand.
+
+    - ``"RR"``: as is; ``"OR"``: needs ``rare`` (outcome under 15 %?);
+    - ``"RD"``: through the risk ratio of the same marginal risks, ``related["RR"]`` (as
+      :func:`pfseval.designs.psm.marginal_effect` gives it);
+    - any other (a difference in means, an ATT): as a standardised mean difference, which
+      needs ``outcome_sd`` (e.g. the SD of the outcome among the controls) and a standard error.
+
+    Examples
+    --------
+    >>> from pfseval.result import Estimate
+    >>> est = Estimate(estimand="RR", value=3.9, conf_low=1.8, conf_high=8.7)
+    >>> round(evalue_of(est).point, 2)
+    7.26
+    >>> att = Estimate(estimand="ATT", value=1.2, conf_low=0.4, conf_high=2.0, std_error=0.4)
+    >>> round(evalue_of(att, outcome_sd=3.0).rr, 4)  # d = 0.4, exp(0.91 × 0.4)
+    1.4391
+    """
+    est = estimate
+    if est.estimand == "RD":
+        if "RR" not in est.related:
+            raise DesignError(
+                "a risk difference needs the risk ratio of the same two risks for its E-value. "
+                "Fix: use psm.marginal_effect, whose related['RR'] has it."
+            )
+        est = est.related["RR"]
+    if est.estimand == "RR":
+        return evalue_rr(est.value, conf_low=est.conf_low, conf_high=est.conf_high)
+    if est.estimand == "OR":
+        if rare is None:
+            raise DesignError(
+                "an odds ratio's E-value depends on whether the outcome is rare. Fix: pass "
+                "rare=True (under 15 %) or rare=False."
+            )
+        return evalue_or(est.value, conf_low=est.conf_low, conf_high=est.conf_high, rare=rare)
+    if outcome_sd is None or not outcome_sd > 0 or est.std_error is None:
+        raise DesignError(
+            f"the E-value of a {est.estimand!r} estimate is computed as a standardised mean "
+            "difference. Fix: pass outcome_sd (the outcome's standard deviation, > 0); the "
+            "estimate needs a standard error."
+        )
+    return evalue_smd(est.value / outcome_sd, std_error=est.std_error / outcome_sd)

@@ -37,7 +37,13 @@ from pfseval.errors import DesignError
 if TYPE_CHECKING:
     from pfseval.designs.psm.matching import MatchedSample
 
-__all__ = ["RosenbaumBounds", "mcnemar_bounds", "pair_differences", "signed_rank_bounds"]
+__all__ = [
+    "RosenbaumBounds",
+    "discordant_pairs",
+    "mcnemar_bounds",
+    "pair_differences",
+    "signed_rank_bounds",
+]
 
 DEFAULT_GAMMAS: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 5.0)
 
@@ -248,3 +254,30 @@ def pair_differences(matched: MatchedSample, *, outcome: str) -> NDArray[np.floa
     yc = y.reindex(pairs["control_id_1"].to_numpy()).to_numpy()
     ok = np.isfinite(yt) & np.isfinite(yc)  # a pair without both outcomes carries no sign
     return np.asarray(yt[ok] - yc[ok], dtype=float)
+
+
+def discordant_pairs(matched: MatchedSample, *, outcome: str) -> tuple[int, int]:
+    """Discordant 1:1 pairs of a 0/1 outcome: ``(treated_only, control_only)``.
+
+    ``treated_only`` counts pairs where only the treated person has the outcome, for
+    :func:`mcnemar_bounds`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"id": range(600), "x": rng.normal(size=600)})
+    >>> df["t"] = (rng.random(600) < 1 / (1 + np.exp(1.5 - df["x"]))).astype(int)
+    >>> df["y"] = (rng.random(600) < 0.3 + 0.3 * df["t"]).astype(int)
+    >>> from pfseval.designs.psm import match
+    >>> m = match(df, treatment="t", covariates=["x"], id_col="id")
+    >>> t_only, c_only = discordant_pairs(m, outcome="y")
+    >>> bool(t_only > c_only), mcnemar_bounds(t_only, c_only).critical_gamma is not None
+    (True, True)
+    """
+    d = pair_differences(matched, outcome=outcome)
+    if not np.isin(d, (-1.0, 0.0, 1.0)).all():
+        raise DesignError(
+            f"{outcome!r} is not a 0/1 outcome (pair differences other than −1, 0, 1). Fix: "
+            "use signed_rank_bounds for a continuous outcome."
+        )
+    return int((d == 1).sum()), int((d == -1).sum())
