@@ -46,7 +46,7 @@ from scipy.special import expit
 from pfseval.designs._checks import fresh_seed, require_columns
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
-from pfseval.errors import AttritionWarning, DesignError
+from pfseval.errors import AttritionWarning, DesignError, SmallSampleWarning
 from pfseval.inference import bootstrap_draws, percentile_interval
 from pfseval.inference.bca import bca_interval
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
@@ -307,8 +307,124 @@ def marginal_effect(
     """
     if not 0 < level < 1:
         raise DesignError(f"level must be in (0, 1), got {level!r}.")
-    data = matched.data
+    if n_boot is not None and (int(n_boot) != n_boot or n_boot < 2):
+        raise DesignError(f"n_boot must be an integer ≥ 2, got {n_boot!r}.")
     covs = tuple(matched.covariates if covariates is None else covariates)
+    rows = _analysed_rows(matched, outcome, covs)
+    binary = bool(np.isin(np.unique(rows.y), (0.0, 1.0)).all())
+    eff = _check_effect(effect, binary, outcome)
+    Z = rows.covariate_matrix(matched.data, covs)
+    X = _design(Z, rows.treated.astype(float))
+    fit = fit_glm(X, rows.y, rows.weight, binary=binary)
+    separation: list[str] = []
+    if fit.separated:
+        separation.append(
+            "the logistic outcome model predicts a probability of exactly 0 or 1 for some "
+            "people (quasi-separation: a covariate level where everyone, or no one, has the "
+            "outcome); the predictions are stable but the ratio scales rest on few people."
+        )
+    # g-computation over the focal units (each once, weight 1): the ATT, or the ATC
+    mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[rows.focal], binary)
+    effects = _effects(mu1, mu0, g1, g0, binary)
+    clusters = _clusters(matched, rows)
+    V = cluster_vcov(fit, clusters)
+    n_sets = len(np.unique(rows.set_id))
+    estimand = str(getattr(matched, "estimand", "ATT"))
+    method = _method_text(binary, covs, int(rows.focal.sum()), estimand, len(clusters), n_sets)
+    prov = {**(matched.provenance or provenance(data=matched.data)), "seed": matched.seed}
+    boot: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in effects}
+    draws_all = None
+    if n_boot is not None:
+        seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so it can be repeated
+        draws_all, boot = _bootstrap(
+            X,
+            rows,
+            binary,
+            effects,
+            level=level,
+            n_boot=int(n_boot),
+            seed=seed,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+        method += (
+            f"; cluster bootstrap over {n_sets} matched sets ({n_boot} resamples, outcome model "
+            "refitted; BCa and percentile intervals in intervals)"
+        )
+        prov["seed"] = seed
+    diagnostics = {
+        "mu_treated": mu1,
+        "mu_control": mu0,
+        "estimand_population": estimand,
+        "n_focal": int(rows.focal.sum()),
+        "n_treated_rows": int(rows.treated.sum()),
+        "n_control_rows": int((~rows.treated).sum()),
+        "n_clusters": n_sets,
+        "vcov": "cluster2" if len(clusters) == 2 else "cluster",
+        "covariates": list(covs),
+        "outcome": outcome,
+        "coefficients": fit.beta.tolist(),
+    }
+    common = {
+        "level": level,
+        "n": len(rows.pos),
+        "warnings": (*matched.warnings, *rows.messages, *separation),
+        "sample_flow": rows.flow,
+        "provenance": prov,
+    }
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    ests: dict[str, Estimate] = {}
+    for j, (name, (val, grad, is_log)) in enumerate(effects.items()):
+        se = float(np.sqrt(grad @ V @ grad))
+        lo, hi = val - z * se, val + z * se
+        p = float(2 * stats.norm.sf(abs(val / se))) if se > 0 else float("nan")
+        back = np.exp if is_log else (lambda x: x)  # the interval scale back to the effect's
+        draws = None if draws_all is None else np.asarray(back(draws_all[:, j]), dtype=float)
+        ests[name] = Estimate(
+            estimand=name,
+            value=float(back(val)),
+            conf_low=float(back(lo)),
+            conf_high=float(back(hi)),
+            method=method + (" on the log scale" if is_log else ""),
+            std_error=se,
+            p_value=p,
+            intervals=boot[name],
+            draws=draws,
+            diagnostics={**diagnostics, "se_scale": "log" if is_log else "natural"},
+            label=f"{_LABELS[name]} ({estimand}) on {outcome}",
+            **common,  # type: ignore[arg-type]
+        )
+    emit_warnings(rows.messages, AttritionWarning)
+    emit_warnings(separation, SmallSampleWarning)
+    main = ests.pop(eff)
+    return dataclasses.replace(main, related=ests)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The matched-set rows with the outcome (long form), and how the others were lost."""
+
+    pos: NDArray[np.intp]
+    set_id: NDArray[np.int64]
+    focal: NDArray[np.bool_]
+    weight: NDArray[np.float64]
+    treated: NDArray[np.bool_]
+    y: NDArray[np.float64]
+    flow: SampleFlow
+    messages: tuple[str, ...]
+
+    def covariate_matrix(self, data: pd.DataFrame, covs: Sequence[str]) -> NDArray[np.float64]:
+        """The covariates' model matrix, centred on the focal units (better conditioned; the
+        fit and the predictions do not change)."""
+        if not covs:
+            return np.zeros((len(self.pos), 0))
+        Z = covariate_design(data.iloc[self.pos], covs).model
+        return np.asarray(Z - Z[self.focal].mean(axis=0), dtype=float)
+
+
+def _analysed_rows(matched: MatchedSample, outcome: str, covs: Sequence[str]) -> _Rows:
+    """Matched-set rows with the outcome and covariates; the others are excluded in the flow."""
+    data = matched.data
     require_columns(data, [outcome, *covs], context="psm.marginal_effect()")
     long = matched_long(matched)
     y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -318,34 +434,44 @@ def marginal_effect(
     flow = matched.sample_flow or SampleFlow.start({"all": len(data)})
     in_ms = np.zeros(len(data), dtype=bool)
     in_ms[long.pos] = True
-    msgs: list[str] = []
     lost = in_ms & ~ok_row
+    messages: list[str] = []
     if lost.any():
         ids = data[matched.id_col].to_numpy()
         t_all = data[matched.treatment].to_numpy() == 1
-        groups = set(flow.groups)
         for g, mask in (("treated", t_all), ("control", ~t_all)):
             if mask[lost].any():
                 flow = flow.exclude(
                     f"matched but no {outcome} (or outcome-model covariates)",
                     ids[lost & mask].tolist(),
-                    group=g if g in groups else "all",
+                    group=g if g in flow.groups else "all",
                 )
-        msgs.append(
+        messages.append(
             f"{int((lost & t_all).sum())} matched participants and {int((lost & ~t_all).sum())} "
             f"matched controls have no {outcome!r} (or covariate) and are left out; the "
             "remaining matched sets may no longer be balanced."
         )
     keep = ok_row[long.pos]
-    pos, set_id, focal, w = long.pos[keep], long.set_id[keep], long.focal[keep], long.weight[keep]
-    tr = data[matched.treatment].to_numpy()[pos] == 1
-    if tr.sum() == 0 or (~tr).sum() == 0:
+    pos = long.pos[keep]
+    treated = data[matched.treatment].to_numpy()[pos] == 1
+    if treated.sum() == 0 or (~treated).sum() == 0:
         raise DesignError(
-            f"no matched {'participant' if tr.sum() == 0 else 'control'} has the outcome "
+            f"no matched {'participant' if treated.sum() == 0 else 'control'} has the outcome "
             f"{outcome!r}. Fix: check the outcome column."
         )
-    y = y_all[pos]
-    binary = bool(np.isin(np.unique(y), (0.0, 1.0)).all())
+    return _Rows(
+        pos=pos,
+        set_id=long.set_id[keep],
+        focal=long.focal[keep],
+        weight=long.weight[keep],
+        treated=treated,
+        y=y_all[pos],
+        flow=flow,
+        messages=tuple(messages),
+    )
+
+
+def _check_effect(effect: str | None, binary: bool, outcome: str) -> str:
     eff = effect or ("RD" if binary else "difference")
     if eff not in ("difference", *_BINARY_EFFECTS):
         raise DesignError(f"effect must be 'difference', 'RD', 'RR' or 'OR', got {effect!r}.")
@@ -355,118 +481,73 @@ def marginal_effect(
             f"{'binary (0/1)' if binary else 'not binary'}. Fix: use "
             f"{'RD, RR or OR' if binary else 'difference'}."
         )
-    Z = covariate_design(data.iloc[pos], covs).model if covs else np.zeros((len(pos), 0))
-    Z = Z - Z[focal].mean(axis=0)  # centred on the focal units: better conditioned, same fit
-    a = tr.astype(float)
-    fit = fit_glm(_design(Z, a), y, w, binary=binary)
-    if fit.separated:
-        msgs.append(
-            "the logistic outcome model predicts a probability of exactly 0 or 1 for some "
-            "people (quasi-separation: a covariate level where everyone, or no one, has the "
-            "outcome); the predictions are stable but the ratio scales rest on few people."
-        )
-    # g-computation over the focal units (each once, weight 1): the ATT, or the ATC
-    estimand = str(getattr(matched, "estimand", "ATT"))
-    mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[focal], binary)
-    # the person: the unit_id column when one person has several rows (fiscal years)
+    return eff
+
+
+def _clusters(matched: MatchedSample, rows: _Rows) -> list[NDArray[np.int64]]:
+    """Matched sets, and the person too when a person has several rows (reused controls, or
+    one person in several fiscal years: the ``unit_id`` column when matching used one)."""
     unit_col = (getattr(matched, "options", None) or {}).get("unit_id") or matched.id_col
-    person = pd.factorize(data[unit_col].to_numpy()[pos])[0].astype(np.int64)
-    two_way = bool(matched.replace) or len(np.unique(person)) < len(person)
-    V = cluster_vcov(fit, [set_id, person] if two_way else [set_id])
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    n_sets = len(np.unique(set_id))
+    person = pd.factorize(matched.data[unit_col].to_numpy()[rows.pos])[0].astype(np.int64)
+    if bool(matched.replace) or len(np.unique(person)) < len(person):
+        return [rows.set_id, person]
+    return [rows.set_id]
+
+
+def _method_text(
+    binary: bool, covs: Sequence[str], n_focal: int, estimand: str, ways: int, n_sets: int
+) -> str:
     vdesc = (
         "clustered two-way on matched set and person (sandwich::vcovCL(~subclass + id))"
-        if two_way
+        if ways == 2
         else "clustered on matched sets (sandwich::vcovCL(~subclass))"
     )
     model = "logistic" if binary else "least-squares"
     covtxt = f"treatment × ({', '.join(covs)})" if covs else "treatment only"
-    base_method = (
+    who = "participants" if estimand == "ATT" else "matched non-participants"
+    return (
         f"g-computation: weighted {model} outcome model with {covtxt} on the matched sample, "
-        f"predictions averaged over {int(focal.sum())} "
-        f"{'participants' if estimand == 'ATT' else 'matched non-participants'} "
-        f"({estimand}); delta-method standard error "
+        f"predictions averaged over {n_focal} {who} ({estimand}); delta-method standard error "
         f"{vdesc}, {n_sets} sets; normal interval"
     )
-    prov = {**(matched.provenance or provenance(data=data)), "seed": matched.seed}
-    effects = _effects(mu1, mu0, g1, g0, binary)
-    boot: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in effects}
-    draws = None
-    if n_boot is not None:
-        if int(n_boot) != n_boot or n_boot < 2:
-            raise DesignError(f"n_boot must be an integer ≥ 2, got {n_boot!r}.")
-        seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so it can be repeated
-        sets = pd.factorize(set_id)[0]
-        draws_all, jack = _cluster_bootstrap(
-            _design(Z, a),
-            y,
-            w,
-            sets,
-            focal,
-            binary,
-            n_boot=int(n_boot),
-            seed=seed,
-            n_jobs=n_jobs,
-            progress=progress,
-        )
-        for j, (name, (val, _, _)) in enumerate(effects.items()):
-            bca = bca_interval(draws_all[:, j], val, jack[:, j], level=level)
-            pct = percentile_interval(draws_all[:, j], level=level)
-            if effects[name][2]:  # log scale → ratio scale
-                bca = (float(np.exp(bca[0])), float(np.exp(bca[1])))
-                pct = (float(np.exp(pct[0])), float(np.exp(pct[1])))
-            boot[name] = {"bootstrap_bca": bca, "bootstrap_percentile": pct}
-        main_j = list(effects).index(effect or ("RD" if binary else "difference"))
-        draws = draws_all[:, main_j]
-        if effects[list(effects)[main_j]][2]:
-            draws = np.exp(draws)
-        base_method += (
-            f"; cluster bootstrap over {n_sets} matched sets ({n_boot} resamples, outcome model "
-            "refitted; BCa and percentile intervals in intervals)"
-        )
-        prov["seed"] = seed
-    ests: dict[str, Estimate] = {}
-    for name, (val, grad, is_log) in effects.items():
-        se = float(np.sqrt(grad @ V @ grad))
-        lo, hi = val - z * se, val + z * se
-        p = float(2 * stats.norm.sf(abs(val / se))) if se > 0 else float("nan")
-        if is_log:
-            val, lo, hi = float(np.exp(val)), float(np.exp(lo)), float(np.exp(hi))
-        ests[name] = Estimate(
-            estimand=name,
-            value=float(val),
-            conf_low=float(lo),
-            conf_high=float(hi),
-            level=level,
-            method=base_method + (" on the log scale" if is_log else ""),
-            n=len(pos),
-            std_error=se,
-            p_value=p,
-            intervals=boot[name],
-            diagnostics={
-                "mu_treated": mu1,
-                "mu_control": mu0,
-                "se_scale": "log" if is_log else "natural",
-                "estimand_population": estimand,
-                "n_focal": int(focal.sum()),
-                "n_treated_rows": int(tr.sum()),
-                "n_control_rows": int((~tr).sum()),
-                "n_clusters": n_sets,
-                "vcov": "cluster2" if two_way else "cluster",
-                "covariates": list(covs),
-                "outcome": outcome,
-                "coefficients": fit.beta.tolist(),
-            },
-            warnings=(*matched.warnings, *msgs),
-            sample_flow=flow,
-            provenance=prov,
-            label=f"{_LABELS[name]} ({estimand}) on {outcome}",
-        )
-    if msgs:
-        emit_warnings(msgs, AttritionWarning)
-    main = ests.pop(eff)
-    return dataclasses.replace(main, related=ests, draws=draws)
+
+
+def _bootstrap(
+    X: NDArray[np.float64],
+    rows: _Rows,
+    binary: bool,
+    effects: dict[str, tuple[float, NDArray[np.float64], bool]],
+    *,
+    level: float,
+    n_boot: int,
+    seed: int,
+    n_jobs: int,
+    progress: bool,
+) -> tuple[NDArray[np.float64], dict[str, dict[str, tuple[float, float]]]]:
+    """Cluster-bootstrap draws of every effect (interval scale) and their BCa and percentile
+    intervals (effect scale)."""
+    sets = pd.factorize(rows.set_id)[0]
+    draws, jack = _cluster_bootstrap(
+        X,
+        rows.y,
+        rows.weight,
+        sets,
+        rows.focal,
+        binary,
+        n_boot=n_boot,
+        seed=seed,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for j, (name, (val, _, is_log)) in enumerate(effects.items()):
+        bca = bca_interval(draws[:, j], val, jack[:, j], level=level)
+        pct = percentile_interval(draws[:, j], level=level)
+        if is_log:  # log scale → ratio scale
+            bca = (float(np.exp(bca[0])), float(np.exp(bca[1])))
+            pct = (float(np.exp(pct[0])), float(np.exp(pct[1])))
+        out[name] = {"bootstrap_bca": bca, "bootstrap_percentile": pct}
+    return draws, out
 
 
 def _gcomp(
