@@ -21,7 +21,7 @@ level of a categorical covariate):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -50,15 +50,36 @@ def _wvar(x: NDArray[np.float64], w: NDArray[np.float64], binary: bool) -> float
         return float(np.divide(np.sum(w * (x - m) ** 2), 1 - np.sum(w**2)))
 
 
-def _ecdf_stats(
-    order: NDArray[np.intp],
-    last_of_value: NDArray[np.bool_],
-    t: NDArray[np.bool_],
-    w: NDArray[np.float64],
-) -> tuple[float, float]:
-    """eCDF mean and max; ``order`` sorts x, ``last_of_value`` marks the end of each value."""
+Ecdf = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+def _ecdf_evaluator(x: NDArray[np.float64]) -> Ecdf:
+    """``f(wn)``: the cumulated signed weights at each distinct value of ``x``, ascending.
+
+    Integer-valued variables (age, blood pressure, dipstick grades) are counted by value with
+    ``bincount`` (O(n), no sort); other variables are sorted once, and the one evaluator
+    serves the comparisons before and after matching.
+    """
+    lo, hi = float(x.min()), float(x.max())
+    if hi - lo <= 4 * len(x) + 1024 and bool(np.all(x == np.round(x))):
+        codes = (x - lo).astype(np.intp)
+        present = np.bincount(codes) > 0
+
+        def by_value(wn: NDArray[np.float64]) -> NDArray[np.float64]:
+            per_value = np.bincount(codes, weights=wn, minlength=len(present))
+            return np.asarray(np.cumsum(per_value)[present], dtype=float)
+
+        return by_value
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    last = np.r_[xs[1:] != xs[:-1], True]
+    return lambda wn: np.cumsum(wn[order])[last]
+
+
+def _ecdf_stats(ecdf: Ecdf, t: NDArray[np.bool_], w: NDArray[np.float64]) -> tuple[float, float]:
+    """eCDF mean and max of the absolute difference between the groups' weighted eCDFs."""
     wn = np.where(t, w / np.sum(w[t]), -w / np.sum(w[~t]))
-    d = np.abs(np.cumsum(wn[order]))[last_of_value]
+    d = np.abs(ecdf(wn))
     return float(np.mean(d)), float(np.max(d))
 
 
@@ -68,7 +89,7 @@ def _one_variable(
     w: NDArray[np.float64],
     sd_treated: float,
     binary: bool,
-    sort: tuple[NDArray[np.intp], NDArray[np.bool_]] | None,
+    ecdf: Ecdf | None,
 ) -> tuple[float, float, float, float]:
     """SMD, variance ratio, eCDF mean, eCDF max for one variable and one set of weights.
 
@@ -90,8 +111,8 @@ def _one_variable(
     with np.errstate(divide="ignore", invalid="ignore"):
         vr = float(np.divide(_wvar(x[t], w[t], False), _wvar(x[~t], w[~t], False)))
     # units with weight 0 add nothing to either eCDF but their values stay evaluation points
-    assert sort is not None
-    em, ex = _ecdf_stats(sort[0], sort[1], t, w)
+    assert ecdf is not None
+    em, ex = _ecdf_stats(ecdf, t, w)
     return smd, vr, em, ex
 
 
@@ -149,13 +170,9 @@ def balance_table(
         sd_t = float(np.sqrt(_wvar(x[f], ones[f], binary)))
         if not np.isfinite(sd_t) or sd_t < _EPS:  # constant in the focal group: pooled SD
             sd_t = float(np.sqrt((sd_t**2 + _wvar(x[~f], ones[~f], binary)) / 2))
-        sort = None
-        if not binary:  # one sort serves both eCDF comparisons
-            order = np.argsort(x, kind="stable")
-            xs = x[order]
-            sort = (order, np.r_[xs[1:] != xs[:-1], True])
-        b = _one_variable(x, t, ones, sd_t, binary, sort)
-        a = _one_variable(x, t, w, sd_t, binary, sort)
+        ecdf = None if binary else _ecdf_evaluator(x)
+        b = _one_variable(x, t, ones, sd_t, binary, ecdf)
+        a = _one_variable(x, t, w, sd_t, binary, ecdf)
         rows.append(
             {
                 "variable": name,

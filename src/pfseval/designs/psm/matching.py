@@ -27,7 +27,12 @@ from pfseval.designs.psm.distance import mahalanobis_coordinates, mahalanobis_ma
 from pfseval.designs.psm.nearest import nearest_match, variable_ratios
 from pfseval.designs.psm.optimal import optimal_match
 from pfseval.designs.psm.sample import SMD_THRESHOLD, MatchedSample
-from pfseval.designs.psm.score import PropensityModel, covariate_design, fit_propensity
+from pfseval.designs.psm.score import (
+    CovariateDesign,
+    PropensityModel,
+    covariate_design,
+    fit_propensity,
+)
 from pfseval.errors import (
     BalanceWarning,
     DataProblem,
@@ -667,6 +672,7 @@ def match(
             "are left to analyse; matching needs both. Fix: check the treatment coding and the "
             "rows excluded for missing values."
         )
+    design = covariate_design(df, covs)  # one expansion for the model and the balance table
     fit_df = df[[treatment, *covs]].copy()
     fit_df[treatment] = t.astype(int)
     glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
@@ -678,7 +684,9 @@ def match(
     elif maha:
         dist = np.zeros(len(df))  # no score: Mahalanobis matching only
     else:
-        model = fit_propensity(fit_df, treatment=treatment, covariates=covs, link=glm_link)
+        model = fit_propensity(
+            fit_df, treatment=treatment, covariates=covs, link=glm_link, design=design
+        )
         score = model.score.to_numpy()
         dist = model.linear_predictor.to_numpy() if link.startswith("linear") else score
     ids = df[id_col]
@@ -786,6 +794,7 @@ def match(
         exact=ex,
         discard=discard,
         seed=seed,
+        design=design,
         options={
             "estimand": estimand,
             "method": method,
@@ -936,6 +945,8 @@ def _unmatched_reasons(
     rows: NDArray[np.intp],
 ) -> list[str]:
     """Why each treated unit in ``rows`` (positions) found no control (O(log n) each)."""
+    if rows.size == 0:
+        return []
     st = np.zeros(len(dist), dtype=np.intp) if strata is None else np.asarray(strata)
     elig = np.flatnonzero(~t & ~discarded)
     srt = elig[np.lexsort((dist[elig], st[elig]))]  # usable controls by stratum, then distance
@@ -988,6 +999,7 @@ def _assemble(
     discard: str,
     seed: int | None,
     options: dict[str, Any],
+    design: CovariateDesign,
 ) -> MatchedSample:
     n = len(df)
     att = options["estimand"] == "ATT"
@@ -1051,7 +1063,6 @@ def _assemble(
             + f"; reasons: {', '.join(sorted(set(reasons)))}. Fix: widen the caliper, drop "
             "exact-matching columns, or check the data."
         )
-    design = covariate_design(df, covs)
     # Mahalanobis matching has no score: no distance row, as in MatchIt's summary
     scored = options["distance"] not in ("mahalanobis", "robust_mahalanobis")
     bal = balance_table(

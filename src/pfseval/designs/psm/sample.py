@@ -267,9 +267,8 @@ def _check(m: MatchedSample) -> None:
         raise MatchingError("MatchedSample: weights must be finite and >= 0. Fix: check them.")
     pairs = get(m, "pairs")
     if len(pairs.columns):
-        known = set(data[m.id_col].tolist())
-        vals = pd.unique(pairs.to_numpy().ravel())
-        unknown = [v for v in vals if not pd.isna(v) and v not in known]
+        vals = pd.Series(pd.unique(pairs.to_numpy().ravel())).dropna()
+        unknown = vals[~vals.isin(data[m.id_col])].tolist()  # hashed in C: O(n)
         if unknown:
             raise MatchingError(
                 f"MatchedSample: pairs name ids not in data ({', '.join(map(str, unknown[:5]))})."
