@@ -36,7 +36,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "difference would have to be to change the conclusion or the payment.",
     },
     "tip_sig": {
-        "ja": "参加者の腎機能低下が、事業がなくても予測より年 {d} 小さかったとすると（参加者と対照群の"
+        "ja": "参加者の eGFR の低下が、事業がなくても予測より年あたり {d} 小さかったとすると（参加者と対照群の"
         "測定されていない違いによって起こり得ます）、無効果の参照値との差は有意でなくなります。",
         "en": "If participants' eGFR would have declined {d} per year less than predicted even "
         "without the programme — as an unmeasured difference between participants and "
@@ -54,12 +54,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "significant.",
     },
     "tip_pay": {
-        "ja": "年 {d} のずれで、この指標の支払額が変わります。",
+        "ja": "年あたり {d} のずれで、この指標の支払額が変わります。",
         "en": "A shift of {d} per year already changes the payment for this indicator.",
     },
     "grid": {
-        "ja": "δ は {step} 刻み（個人の値を示さないため）。差の区間は、δ = 0 でブートストラップ区間と"
-        "一致し、参加者の率の二項分散の変化のみを反映して広げたものです。",
+        "ja": "δ は {step} 刻み（個人の値を示さないため）。差の区間は δ = 0 でブートストラップ区間と"
+        "一致し、δ による変化は参加者の率の二項分散の変化だけを反映させています。",
         "en": "δ in steps of {step} (so that no person's value is shown). The interval of the "
         "difference equals the bootstrap interval at δ = 0; only the participants' binomial "
         "variance follows the rate.",
@@ -72,6 +72,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "factor associated with both taking part and being 'suppressed' by a risk ratio of {e} "
         "each ({el} for the confidence limit) could explain the difference away; weaker "
         "factors could not.",
+    },
+    "evalue_ci_null": {
+        "ja": "（信頼区間はすでに差なしを含むため、その下限の E値は 1 です。）",
+        "en": "(The confidence interval already includes no difference, so its limit has an "
+        "E-value of 1.)",
     },
     "delta": {"ja": "δ（年あたり）", "en": "δ (per year)"},
     "rate": {"ja": "抑制率", "en": "Rate"},
@@ -163,6 +168,7 @@ def sensitivity_section(run: EvaluationRun) -> Section | None:
                         e=f"{ev.point:.2f}",
                         el="–" if ev.limit is None else f"{ev.limit:.2f}",
                     )
+                    + (_t("evalue_ci_null", lang) if ev.limit == 1.0 else "")
                 )
             )
     if len(blocks) == 1:
