@@ -148,6 +148,15 @@ def test_balance_with_interactions_and_addl_equals_matchit_summary(
     np.testing.assert_allclose(mine.to_numpy(), ref.to_numpy(), atol=1e-9, rtol=0)
 
 
+def test_atc_balance_standardises_by_the_controls(frames: dict[str, pd.DataFrame]) -> None:
+    m = _match(frames, "ties_atc_reuse5")
+    ref = pd.read_csv(REF / "ties_atc_reuse5_balance.csv")
+    ref["variable"] = ref["variable"].map(_mi_name)
+    ref = ref.set_index("variable")
+    mine = m.balance.set_index("variable").loc[ref.index, ref.columns]
+    np.testing.assert_allclose(mine.to_numpy(), ref.to_numpy(), atol=1e-9, rtol=0)
+
+
 def test_balance_thresholds_flag_rows(frames: dict[str, pd.DataFrame]) -> None:
     m = _match(frames, "panel_unitid")
     tab = balance_report(m, smd_threshold=0.05, vr_threshold=1.05)

@@ -88,6 +88,10 @@ write_balance(m, "ties_nn1", interactions = TRUE)
 m <- suppressWarnings(matchit(fpanel, data = panel, method = "nearest", unit.id = ~person))
 write_balance(m, "panel_unitid", interactions = TRUE, addlvariables = ~year)
 
+m <- suppressWarnings(matchit(fties, data = ties, method = "nearest", estimand = "ATC",
+                              reuse.max = 5))
+write_balance(m, "ties_atc_reuse5")
+
 writeLines(c(R.version.string,
              paste("MatchIt", packageVersion("MatchIt"), "(built from the public source)"),
              paste("chk", packageVersion("chk"))),
