@@ -69,7 +69,12 @@ def test_japanese_annex(run: object) -> None:
 
 
 def test_english_annex(run: object) -> None:
-    annex = sensitivity_section(_en(run))  # type: ignore[arg-type]
+    run_en = _en(run)
+    annex = sensitivity_section(
+        {k: v.to_dict() for k, v in run_en.sensitivity.items()},  # type: ignore[attr-defined]
+        run_en.spec,  # type: ignore[attr-defined]
+        {k: e.n for k, e in run_en.estimates.items()},  # type: ignore[attr-defined]
+    )
     assert annex is not None and annex.title.startswith("Annex A. Sensitivity analysis")
     text = "\n".join(getattr(b, "text", "") for b in annex.blocks)
     assert "E-value" in text and "no-effect reference" in text
@@ -79,4 +84,4 @@ def test_english_annex(run: object) -> None:
 
 
 def test_no_annex_without_kobe_indicator(run: object) -> None:
-    assert sensitivity_section(replace(run, sensitivity={})) is None  # type: ignore[type-var]
+    assert sensitivity_section({}, run.spec, {}) is None  # type: ignore[attr-defined]

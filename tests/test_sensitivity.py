@@ -323,3 +323,17 @@ def test_discordant_pairs_count_the_pairs() -> None:
     )
     with pytest.raises(DesignError, match="0/1"):
         discordant_pairs(m, outcome="x")
+
+
+def test_kobe_sensitivity_record_is_aggregate_json(kobe_est: object) -> None:
+    import json
+
+    from pfseval.sensitivity import kobe_sensitivity
+
+    rec = kobe_sensitivity(kobe_est, indicator="suppression_rate").to_dict()  # type: ignore[arg-type,union-attr]
+    json.dumps(rec)  # plain JSON
+    assert {"delta", "rate", "difference", "significant"} <= set(rec["table"][0])
+    assert "n_suppressed" not in rec["table"][0]  # counts per δ differ by single persons
+    assert rec["evalue"]["rr"] == pytest.approx(
+        kobe_est.value / kobe_est.related["reference_rate"].value  # type: ignore[attr-defined]
+    )

@@ -937,7 +937,9 @@ def build_document(run: EvaluationRun) -> Document:
     )
     from pfseval.report.sensitivity import sensitivity_section  # annex (docs/sensitivity.md)
 
-    if (annex := sensitivity_section(run)) is not None:
+    sens = {k: v.to_dict() for k, v in run.sensitivity.items()}
+    n_by = {k: e.n for k, e in run.estimates.items()}
+    if (annex := sensitivity_section(sens, sp, n_by)) is not None:
         sections.append(annex)
     title = sp.report.title or sp.title or t("appendix", lang)
     return Document(lang=lang, title=title, meta=tuple(meta), sections=tuple(sections))

@@ -1,22 +1,21 @@
 """Annex of the appendix: sensitivity of the Kobe indicator to unmeasured confounding.
 
-Renders what :func:`pfseval.batch.run_spec` computed with
-:func:`pfseval.sensitivity.kobe_sensitivity` (``run.sensitivity``): the tipping-point table on a
-grid of shifts δ (rates, difference from the no-effect reference with its interval, payment) and
-the E-value, in plain words. Only aggregates: no person's value or count appears, and nothing is
+Renders the records that :func:`pfseval.batch.run_spec` computed with
+:func:`pfseval.sensitivity.kobe_sensitivity` (:meth:`~pfseval.sensitivity.KobeSensitivity.to_dict`):
+the tipping-point table on a grid of shifts δ (rates, difference from the no-effect reference with
+its interval, payment) and the E-value, in plain words. Only aggregates: no person's value or count appears, and nothing is
 shown for an indicator whose denominator is under the minimum cell size.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from pfseval.report.document import Block, Paragraph, Section, TableBlock
-
-if TYPE_CHECKING:
-    from pfseval.batch.runner import EvaluationRun
 
 __all__ = ["sensitivity_section"]
 
@@ -103,11 +102,11 @@ def _pts(x: float) -> str:
     return f"{100 * x:+.1f}"
 
 
-def _rows(tp: Any, lang: str, unit: str) -> pd.DataFrame:
-    tab = tp.table
+def _rows(rec: Mapping[str, Any], lang: str, unit: str) -> pd.DataFrame:
+    tab = pd.DataFrame(rec["table"])
     stop = len(tab)
-    if tp.delta_significance is not None:
-        stop = int((tab["delta"] <= tp.delta_significance).sum()) + 3
+    if rec["delta_significance"] is not None:
+        stop = int((tab["delta"] <= rec["delta_significance"]).sum()) + 3
     tab = tab.iloc[: min(stop, _MAX_ROWS)]
     out = pd.DataFrame(
         {
@@ -115,7 +114,7 @@ def _rows(tp: Any, lang: str, unit: str) -> pd.DataFrame:
             _t("rate", lang): [_pct(x) for x in tab["rate"]],
             _t("reference", lang): [_pct(x) for x in tab["reference_rate"]],
             _t("difference", lang): [_pts(x) for x in tab["difference"]],
-            f"{round(100 * tp.level)}% {_t('ci', lang)}": [
+            f"{round(100 * rec['level'])}% {_t('ci', lang)}": [
                 f"{_pts(lo)} – {_pts(hi)}"
                 for lo, hi in zip(tab["conf_low"], tab["conf_high"], strict=True)
             ],
@@ -127,50 +126,70 @@ def _rows(tp: Any, lang: str, unit: str) -> pd.DataFrame:
     return out
 
 
-def sensitivity_section(run: EvaluationRun) -> Section | None:
-    """The annex section, or ``None`` when no indicator has a sensitivity analysis."""
-    if not run.sensitivity:
+def sensitivity_section(
+    records: Mapping[str, Mapping[str, Any]],
+    spec: Any,
+    n_by_indicator: Mapping[str, int],
+) -> Section | None:
+    """The annex section, or ``None`` when no indicator has a sensitivity record.
+
+    Parameters
+    ----------
+    records
+        Indicator id → :meth:`~pfseval.sensitivity.KobeSensitivity.to_dict` record.
+    spec
+        The run's spec (indicators, report language and minimum cell, contract unit).
+    n_by_indicator
+        Each indicator's ``n``: nothing is shown when it is under the minimum cell size.
+    """
+    if not records:
         return None
-    sp = run.spec
-    lang = sp.report.lang
-    unit = (sp.contract or {}).get("contract", {}).get("unit", "")
+    lang = spec.report.lang
+    unit = (spec.contract or {}).get("contract", {}).get("unit", "")
     blocks: list[Block] = [Paragraph(_t("intro", lang))]
-    for ind in sp.indicators:
-        res = run.sensitivity.get(ind.id)
-        est = run.estimates.get(ind.id)
-        if res is None or est is None or est.n < sp.report.min_cell:
+    for ind in spec.indicators:
+        rec = records.get(ind.id)
+        if rec is None or n_by_indicator.get(ind.id, 0) < spec.report.min_cell:
             continue
-        tp = res.tipping
-        blocks.append(Paragraph(f"■ {ind.label_in(lang)}"))
-        if tp.delta_significance is None:
-            blocks.append(Paragraph(_t("tip_none", lang)))
-        elif tp.delta_significance == 0:
-            blocks.append(Paragraph(_t("tip_zero", lang)))
-        else:
-            blocks.append(Paragraph(_t("tip_sig", lang).format(d=f"{tp.delta_significance:g}")))
-        if tp.delta_payment is not None:
-            blocks.append(Paragraph(_t("tip_pay", lang).format(d=f"{tp.delta_payment:g}")))
-        step = float(tp.table["delta"].diff().dropna().min()) if len(tp.table) > 1 else 0.0
-        blocks.append(
-            TableBlock(
-                f"sensitivity_{ind.id}",
-                f"{ind.label_in(lang)}: {_t('table', lang)}",
-                _rows(tp, lang, unit),
-                note=_t("grid", lang).format(step=f"{step:g}"),
-            )
-        )
-        ev = res.evalue
-        if ev is not None:
-            blocks.append(
-                Paragraph(
-                    _t("evalue", lang).format(
-                        rr=f"{ev.rr:.2f}",
-                        e=f"{ev.point:.2f}",
-                        el="–" if ev.limit is None else f"{ev.limit:.2f}",
-                    )
-                    + (_t("evalue_ci_null", lang) if ev.limit == 1.0 else "")
-                )
-            )
+        blocks += _indicator_blocks(rec, ind.label_in(lang), ind.id, lang, unit)
     if len(blocks) == 1:
         return None
     return Section(_t("title", lang), 2, tuple(blocks))
+
+
+def _indicator_blocks(
+    rec: Mapping[str, Any], label: str, ind_id: str, lang: str, unit: str
+) -> list[Block]:
+    blocks: list[Block] = [Paragraph(f"■ {label}")]
+    d_sig, d_pay = rec["delta_significance"], rec["delta_payment"]
+    if d_sig is None:
+        blocks.append(Paragraph(_t("tip_none", lang)))
+    elif d_sig == 0:
+        blocks.append(Paragraph(_t("tip_zero", lang)))
+    else:
+        blocks.append(Paragraph(_t("tip_sig", lang).format(d=f"{d_sig:g}")))
+    if d_pay is not None:
+        blocks.append(Paragraph(_t("tip_pay", lang).format(d=f"{d_pay:g}")))
+    deltas = [row["delta"] for row in rec["table"]]
+    step = min(b - a for a, b in itertools.pairwise(deltas)) if len(deltas) > 1 else 0
+    blocks.append(
+        TableBlock(
+            f"sensitivity_{ind_id}",
+            f"{label}: {_t('table', lang)}",
+            _rows(rec, lang, unit),
+            note=_t("grid", lang).format(step=f"{step:g}"),
+        )
+    )
+    ev = rec.get("evalue")
+    if ev is not None:
+        blocks.append(
+            Paragraph(
+                _t("evalue", lang).format(
+                    rr=f"{ev['rr']:.2f}",
+                    e=f"{ev['point']:.2f}",
+                    el="–" if ev["limit"] is None else f"{ev['limit']:.2f}",
+                )
+                + (_t("evalue_ci_null", lang) if ev["limit"] == 1.0 else "")
+            )
+        )
+    return blocks

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -279,6 +280,31 @@ class KobeSensitivity:
     indicator: str
     tipping: TippingPoint
     evalue: EValue | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (aggregates only) for ``results.json`` and the appendix."""
+        tp = self.tipping
+        ev = self.evalue
+        return {
+            "indicator": self.indicator,
+            "level": tp.level,
+            "unit": tp.unit,
+            "delta_significance": tp.delta_significance,
+            "delta_payment": tp.delta_payment,
+            "table": [
+                {k: (bool(v) if k == "significant" else float(v)) for k, v in row.items()}
+                for row in tp.table.drop(columns=["n_suppressed"]).to_dict(orient="records")
+            ],
+            "evalue": None
+            if ev is None
+            else {
+                "rr": ev.rr,
+                "rr_low": ev.rr_low,
+                "rr_high": ev.rr_high,
+                "point": ev.point,
+                "limit": ev.limit,
+            },
+        }
 
 
 def kobe_sensitivity(
