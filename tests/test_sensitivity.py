@@ -270,7 +270,7 @@ def test_tipping_point_without_bootstrap_uses_newcombe() -> None:
         est.diagnostics["n_suppressed"],
         est.diagnostics["n_denominator"],
         ref.diagnostics["n_suppressed"],
-        ref.diagnostics["n_controls"],
+        est.diagnostics["n_control_rows"],
     )
     assert (tp.table["conf_low"].iloc[0], tp.table["conf_high"].iloc[0]) == pytest.approx((lo, hi))
 

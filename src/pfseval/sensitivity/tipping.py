@@ -188,7 +188,8 @@ def kobe_tipping_point(
         hi = np.minimum(diff + z * se, 1.0)
     else:
         x_ref = int(ref.diagnostics["n_suppressed"])
-        n_ref = int(ref.diagnostics["n_controls"])
+        rd = ref.diagnostics
+        n_ref = int(rd["n_control_rows"] if "n_control_rows" in rd else rd["n_controls"])
         ci = [newcombe_diff(int(k), n, x_ref, n_ref, level=level) for k in x]
         lo = np.array([c[0] for c in ci])
         hi = np.array([c[1] for c in ci])
