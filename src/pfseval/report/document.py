@@ -482,6 +482,15 @@ def _match_options(ind: Any) -> dict[str, Any] | None:
     return opts
 
 
+def _match_order(o: Mapping[str, Any]) -> str:
+    """The order psm.match uses when the spec gives none (MatchIt's defaults)."""
+    if o.get("order"):
+        return str(o["order"])
+    if o.get("distance") in ("mahalanobis", "robust_mahalanobis"):
+        return "data"
+    return "smallest" if o.get("estimand") == "ATC" else "largest"
+
+
 def _match_table(ind: Any, lang: str) -> TableBlock | None:
     """The matching specification of a psm indicator (ratio, caliper and its scale, ...)."""
     o = _match_options(ind)
@@ -510,7 +519,7 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
         (t("match_caliper", lang), cal_text),
         (t("match_link", lang), word(_LINK_WORDS, link)),
         (t("match_replace", lang), t("yes" if o.get("replace") else "no", lang)),
-        (t("match_order", lang), word(_ORDER_WORDS, o.get("order", "largest"))),
+        (t("match_order", lang), word(_ORDER_WORDS, _match_order(o))),
         (t("match_exact", lang), names(o.get("exact"))),
         (t("match_covariates", lang), names(o.get("covariates"))),
         (t("match_discard", lang), word(_DISCARD_WORDS, o.get("discard", "none"))),

@@ -1,6 +1,6 @@
 # Reference outputs of MatchIt 4.7.2 for pfseval's matching tests.
 # Run: R_LIBS=/path/to/lib/with/MatchIt-4.7.2 Rscript make_reference.R .
-# (inputs ties.csv and panel.csv come from make_data.py)
+# (inputs ties.csv and panel.csv come from make_inputs.py)
 suppressPackageStartupMessages(library(MatchIt))
 stopifnot(packageVersion("MatchIt") == "4.7.2")
 args <- commandArgs(trailingOnly = TRUE)
