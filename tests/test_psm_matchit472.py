@@ -20,7 +20,7 @@ from pfseval.designs.psm import MatchedSample, match
 from pfseval.designs.psm.balance import balance_report, expand_terms
 from pfseval.designs.psm.nearest import _heap_partial_sort, nearest_match
 from pfseval.designs.psm.optimal import optimal_match
-from pfseval.errors import MatchingError
+from pfseval.errors import DesignError, MatchingError
 
 REF = Path(__file__).parent / "reference" / "psm" / "matchit472"
 TIES_COVS = ["agegrp", "sex", "smoke", "insurer"]
@@ -225,7 +225,9 @@ def test_bad_options_raise_typed_errors(frames: dict[str, pd.DataFrame]) -> None
         ({"distance": "mahalanobis", "order": "largest"}, "no score"),
         ({"mahvars": ["smoke"], "unit_id": "id"}, "mahvars cannot"),
     ]:
-        with pytest.raises(MatchingError, match=msg):
+        # MatchingError is a DesignError; option values outside their declared range are
+        # refused as DesignError by the design contract's validator
+        with pytest.raises(DesignError, match=msg):
             match(t, **kw, **bad)
 
 
