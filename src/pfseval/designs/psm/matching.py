@@ -644,20 +644,7 @@ def match(
         {TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())},
         labels={TREATED: "treated (participants)", CONTROL: "control (non-participants)"},
     )
-    user_dist = None
-    if not isinstance(distance, str):
-        user_dist = np.asarray(distance, dtype=float)
-        if user_dist.shape != (len(df),):
-            raise MatchingError(
-                f"distance: {user_dist.shape[0] if user_dist.ndim else 0} values for "
-                f"{len(df)} rows. Fix: pass one score per row of data, in data order."
-            )
-        bad = np.flatnonzero(~np.isfinite(user_dist))
-        if bad.size:
-            raise MatchingError(
-                f"distance: missing or infinite scores in rows {format_rows(bad.tolist())}. "
-                "Fix: give every row a finite score, or drop those rows."
-            )
+    user_dist = None if isinstance(distance, str) else _user_scores(distance, len(df))
     if miss_rows.any():
         reason = f"missing covariate values ({', '.join(miss_cols)})"
         for g, mask in ((TREATED, t_all), (CONTROL, ~t_all)):
@@ -673,9 +660,6 @@ def match(
             "rows excluded for missing values."
         )
     design = covariate_design(df, covs)  # one expansion for the model and the balance table
-    fit_df = df[[treatment, *covs]].copy()
-    fit_df[treatment] = t.astype(int)
-    glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
     model = None
     if user_col is not None:
         dist = pd.to_numeric(df[user_col], errors="raise").to_numpy(dtype=float)
@@ -684,11 +668,7 @@ def match(
     elif maha:
         dist = np.zeros(len(df))  # no score: Mahalanobis matching only
     else:
-        model = fit_propensity(
-            fit_df, treatment=treatment, covariates=covs, link=glm_link, design=design
-        )
-        score = model.score.to_numpy()
-        dist = model.linear_predictor.to_numpy() if link.startswith("linear") else score
+        model, dist = _score(df, t, treatment=treatment, covs=covs, link=link, design=design)
     ids = df[id_col]
     discarded = _discard(dist, t, discard)
     widths = _caliper_widths(cal_map, std_caliper, df, dist, discarded)
@@ -704,72 +684,27 @@ def match(
         ratios = variable_ratios(
             dist, focal, ratio=float(ratio), min_controls=min_controls, max_controls=max_controls
         )
-    if mv:
-        Z = mahalanobis_coordinates(
-            covariate_design(df, mv).model,
-            t,
-            robust=distance == "robust_mahalanobis",
-            discarded=discarded,
-        )
-        mm = mahalanobis_match(
-            Z,
-            focal,
-            ratio=int(ratio),
-            replace=reuse > 1,
-            order=_treated_order(dist[focal], order, np.random.default_rng(seed)),
-            strata=strata,
-            discarded=discarded,
-            score=None if maha else dist,
-            caliper_width=caliper_width,
-        )
-    elif method == "optimal":
-        mm = optimal_match(
-            dist,
-            focal,
-            ratio=int(ratio),
-            strata=strata,
-            discarded=discarded,
-            caliper_width=caliper_width,
-        )
-    elif ties == "left" and not (
-        aex or widths or unit_id or reuse not in (1, n_focal) or order in ("closest", "farthest")
-    ):
-        mm = greedy_match(
-            dist,
-            focal,
-            ratio=int(ratio),
-            caliper_width=caliper_width,
-            replace=reuse > 1,
-            order=order,
-            strata=strata,
-            discarded=discarded,
-            seed=seed,
-        )
-    else:
-        if ties == "left":
-            raise MatchingError(
-                "ties='left' supports only the options of MatchIt 4.5.1 (no antiexact, "
-                "covariate calipers, unit_id, reuse_max, or closest/farthest order). Fix: use "
-                "ties='matchit'."
-            )
-        mm = nearest_match(
-            dist,
-            focal,
-            ratio=ratios,
-            caliper_width=caliper_width,
-            reuse_max=reuse,
-            order=(
-                order
-                if order in ("closest", "farthest")
-                else _treated_order(dist[focal], order, np.random.default_rng(seed))
-            ),
-            strata=strata,
-            antiexact=df[list(aex)].astype(object).to_numpy() if aex else None,
-            caliper_covs=df[list(widths)].to_numpy(dtype=float) if widths else None,
-            caliper_cov_widths=list(widths.values()) if widths else None,
-            unit_id=df[unit_id].to_numpy() if unit_id is not None else None,
-            discarded=discarded,
-        )
+    mm = _run_matching(
+        df,
+        dist,
+        t,
+        focal,
+        method=method,
+        ties=ties,
+        distance=distance,
+        mv=mv,
+        ratio=ratio,
+        ratios=ratios,
+        reuse=reuse,
+        order=order,
+        seed=seed,
+        strata=strata,
+        discarded=discarded,
+        caliper_width=caliper_width,
+        widths=widths,
+        aex=aex,
+        unit_id=unit_id,
+    )
     return _assemble(
         prov=provenance(seed=seed, data=data),
         df=df,
@@ -811,6 +746,138 @@ def match(
             "mahvars": mv if not maha else (),
         },
     )
+
+
+def _run_matching(
+    df: pd.DataFrame,
+    dist: NDArray[np.float64],
+    t: NDArray[np.bool_],
+    focal: NDArray[np.bool_],
+    *,
+    method: str,
+    ties: str,
+    distance: Any,
+    mv: tuple[str, ...],
+    ratio: float,
+    ratios: NDArray[np.intp] | int,
+    reuse: int,
+    order: Order,
+    seed: int | None,
+    strata: NDArray[np.intp] | None,
+    discarded: NDArray[np.bool_],
+    caliper_width: float | None,
+    widths: dict[str, float],
+    aex: tuple[str, ...],
+    unit_id: str | None,
+) -> NDArray[np.intp]:
+    """The matching step the options ask for: Mahalanobis, optimal, or nearest neighbour
+    (MatchIt 4.7.2's search, or the earlier left-tie rule); the match matrix."""
+    n_focal = int(focal.sum())
+    maha = isinstance(distance, str) and distance in ("mahalanobis", "robust_mahalanobis")
+    if mv:  # Mahalanobis (all covariates, or mahvars within the score caliper)
+        Z = mahalanobis_coordinates(
+            covariate_design(df, mv).model,
+            t,
+            robust=distance == "robust_mahalanobis",
+            discarded=discarded,
+        )
+        return mahalanobis_match(
+            Z,
+            focal,
+            ratio=int(ratio),
+            replace=reuse > 1,
+            order=_treated_order(dist[focal], order, np.random.default_rng(seed)),
+            strata=strata,
+            discarded=discarded,
+            score=None if maha else dist,
+            caliper_width=caliper_width,
+        )
+    elif method == "optimal":
+        return optimal_match(
+            dist,
+            focal,
+            ratio=int(ratio),
+            strata=strata,
+            discarded=discarded,
+            caliper_width=caliper_width,
+        )
+    elif ties == "left" and not (
+        aex or widths or unit_id or reuse not in (1, n_focal) or order in ("closest", "farthest")
+    ):
+        return greedy_match(
+            dist,
+            focal,
+            ratio=int(ratio),
+            caliper_width=caliper_width,
+            replace=reuse > 1,
+            order=order,
+            strata=strata,
+            discarded=discarded,
+            seed=seed,
+        )
+    else:
+        if ties == "left":
+            raise MatchingError(
+                "ties='left' supports only the options of MatchIt 4.5.1 (no antiexact, "
+                "covariate calipers, unit_id, reuse_max, or closest/farthest order). Fix: use "
+                "ties='matchit'."
+            )
+        return nearest_match(
+            dist,
+            focal,
+            ratio=ratios,
+            caliper_width=caliper_width,
+            reuse_max=reuse,
+            order=(
+                order
+                if order in ("closest", "farthest")
+                else _treated_order(dist[focal], order, np.random.default_rng(seed))
+            ),
+            strata=strata,
+            antiexact=df[list(aex)].astype(object).to_numpy() if aex else None,
+            caliper_covs=df[list(widths)].to_numpy(dtype=float) if widths else None,
+            caliper_cov_widths=list(widths.values()) if widths else None,
+            unit_id=df[unit_id].to_numpy() if unit_id is not None else None,
+            discarded=discarded,
+        )
+
+
+def _user_scores(distance: ArrayLike, n: int) -> NDArray[np.float64]:
+    """The user's own score, one finite value per row."""
+    d = np.asarray(distance, dtype=float)
+    if d.shape != (n,):
+        raise MatchingError(
+            f"distance: {d.shape[0] if d.ndim else 0} values for {n} rows. Fix: pass one "
+            "score per row of data, in data order."
+        )
+    bad = np.flatnonzero(~np.isfinite(d))
+    if bad.size:
+        raise MatchingError(
+            f"distance: missing or infinite scores in rows {format_rows(bad.tolist())}. "
+            "Fix: give every row a finite score, or drop those rows."
+        )
+    return d
+
+
+def _score(
+    df: pd.DataFrame,
+    t: NDArray[np.bool_],
+    *,
+    treatment: str,
+    covs: tuple[str, ...],
+    link: str,
+    design: CovariateDesign,
+) -> tuple[PropensityModel, NDArray[np.float64]]:
+    """The propensity model and the matching distance on the scale ``link`` asks for."""
+    fit_df = df[[treatment, *covs]].copy()
+    fit_df[treatment] = t.astype(int)
+    glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
+    model = fit_propensity(
+        fit_df, treatment=treatment, covariates=covs, link=glm_link, design=design
+    )
+    score = model.score.to_numpy()
+    dist = model.linear_predictor.to_numpy() if link.startswith("linear") else score
+    return model, dist
 
 
 def _check_options(**o: Any) -> None:
