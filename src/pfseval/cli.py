@@ -107,7 +107,7 @@ def run_cmd(
     data_dir: Path | None,
     private_out: Path | None,
 ) -> None:
-    """Run evaluation specs: results.json, appendix.html/.docx, tables.xlsx, figures."""
+    """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
     from pfseval.batch import run_many
 
     outcomes = run_many(
@@ -205,7 +205,7 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
             failed += 1
             click.echo(f"FAILED  {spec_path}: {exc}", err=True)
             continue
-        for key in ("results", "html", "docx", "xlsx"):
+        for key in ("results", "html", "pdf", "docx", "xlsx"):
             click.echo(f"  {key}: {files[key]}")
         n_fig = sum(k.startswith("figure:") for k in files)
         click.echo(f"  figures: {n_fig} files in {out / name / 'figures'}")

@@ -3,14 +3,13 @@
 - :func:`load_spec` reads and validates a spec before any computation
   (:class:`~pfseval.errors.SpecError` names file and key path);
 - :func:`run_spec` runs it and returns an :class:`EvaluationRun` (data only);
-- :func:`write_outputs` writes ``results.json``, ``appendix.html``, ``appendix.docx``,
-  ``tables.xlsx`` and the figures into a folder, atomically;
+- :func:`write_outputs` writes ``results.json``, ``appendix.html``, ``appendix.pdf``,
+  ``appendix.docx``, ``tables.xlsx`` and the figures into a folder, atomically;
 - :func:`run_many` runs several specs, each failure reported, the others still run.
 """
 
 from pathlib import Path
 
-from pfseval.batch.designs import DESIGNS
 from pfseval.batch.many import SpecOutcome, run_many
 from pfseval.batch.runner import (
     EvaluationRun,
@@ -26,7 +25,6 @@ from pfseval.batch.spec import EvaluationSpec, load_spec
 from pfseval.errors import PfsevalError
 
 __all__ = [
-    "DESIGNS",
     "EXAMPLES",
     "SCHEMA_VERSION",
     "EvaluationRun",

@@ -1,24 +1,30 @@
 """Evaluation appendices: HTML, DOCX, XLSX and figures, in Japanese or English.
 
 The report renders what a run computed (results, sample flows, payment) and never estimates
-anything. Published outputs pass through :mod:`pfseval.report.disclosure`: no person ids, no
+anything. It does not import :mod:`pfseval.batch`: a batch run calls :func:`write_report`
+with its run (anything with the attributes of :class:`EvaluationRun`), and designs are known
+through the registry (:mod:`pfseval.designs.contract`) and their ``results.json`` records.
+Published outputs pass through :mod:`pfseval.report.disclosure`: no person ids, no
 individual values, counts under the minimum cell size suppressed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pfseval.report.disclosure import flow_table, format_count, suppress_linked
-from pfseval.report.document import Document, build_document
-from pfseval.report.writers import write_docx, write_figures, write_html, write_xlsx
-
-if TYPE_CHECKING:
-    from pfseval.batch.runner import EvaluationRun
+from pfseval.report.document import Document, EvaluationRun, build_document
+from pfseval.report.writers import (
+    write_docx,
+    write_figures,
+    write_html,
+    write_pdf,
+    write_xlsx,
+)
 
 __all__ = [
     "Document",
+    "EvaluationRun",
     "build_document",
     "flow_table",
     "format_count",
@@ -26,13 +32,14 @@ __all__ = [
     "write_docx",
     "write_figures",
     "write_html",
+    "write_pdf",
     "write_report",
     "write_xlsx",
 ]
 
 
 def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
-    """Write ``appendix.html``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
+    """Write ``appendix.html``, ``appendix.pdf``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
 
     Parameters
     ----------
@@ -50,6 +57,7 @@ def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
     doc = build_document(run)
     out = {
         "html": write_html(doc, f / "appendix.html"),
+        "pdf": write_pdf(doc, f / "appendix.pdf"),
         "docx": write_docx(doc, f / "appendix.docx"),
         "xlsx": write_xlsx(doc, f / "tables.xlsx"),
     }

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
+from pfseval.designs.contract import validated
+from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.balance import balance_table
 from pfseval.designs.psm.distance import mahalanobis_coordinates, mahalanobis_match
 from pfseval.designs.psm.nearest import nearest_match, variable_ratios
@@ -42,6 +44,7 @@ from pfseval.errors import (
     SmallSampleWarning,
     format_rows,
 )
+from pfseval.messages import Message, Notice
 from pfseval.result import SampleFlow, emit_warnings, provenance
 
 __all__ = [
@@ -56,6 +59,15 @@ Order = Literal["largest", "smallest", "random", "data", "closest", "farthest"]
 MatchLink = Literal["logit", "linear.logit", "probit", "linear.probit"]
 
 MIN_MATCHED_TREATED = 30
+
+#: Sample-flow code of each reason a focal unit found no match (``unmatched["reason"]``).
+_UNMATCHED_CODE = {
+    "outside common support (discarded)": "psm.flow.discarded",
+    "no control in its exact-matching stratum": "psm.flow.no_control_in_stratum",
+    "no control": "psm.flow.no_control",
+    "no control within the caliper": "psm.flow.outside_caliper",
+    "all suitable controls were already matched": "psm.flow.controls_used_up",
+}
 
 TREATED = "treated"
 CONTROL = "control"
@@ -449,12 +461,13 @@ def _discard(d: NDArray[np.float64], t: NDArray[np.bool_], option: str) -> NDArr
 # ---------------------------------------------------------------- match()
 
 
+@validated("psm.match")
 def match(
     data: pd.DataFrame,
     *,
     treatment: str,
     covariates: Sequence[str],
-    id_col: str,
+    id_col: str = "person_id",
     ratio: float = 1,
     caliper: float | Mapping[str, float] | None = None,
     std_caliper: bool | Mapping[str, bool] = True,
@@ -475,6 +488,7 @@ def match(
     mahvars: Sequence[str] | None = None,
     discard: Literal["none", "both", "control", "treated"] = "none",
     missing: Literal["error", "exclude"] = "error",
+    label: str = "",
 ) -> MatchedSample:
     """Nearest-neighbour (or optimal) matching at MatchIt 4.7.2 parity.
 
@@ -553,6 +567,8 @@ def match(
     missing
         ``"error"`` (default): missing covariates raise :class:`MatchingDataError`;
         ``"exclude"``: such rows are excluded and counted in the sample flow.
+    label
+        Display name of this matching (kept in ``diagnostics["label"]``).
 
     Returns
     -------
@@ -560,6 +576,8 @@ def match(
 
     Raises
     ------
+    DesignError
+        An option outside what it allows (checked by the design contract's validator).
     MatchingDataError
         Treatment not 0/1, duplicated or missing ids, a covariate missing in every row, missing
         covariate values (with ``missing="error"``).
@@ -640,13 +658,10 @@ def match(
         missing=missing,
     )
     t_all = pd.to_numeric(df[treatment].astype(object)).to_numpy(dtype=float) == 1
-    flow = SampleFlow.start(
-        {TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())},
-        labels={TREATED: "treated (participants)", CONTROL: "control (non-participants)"},
-    )
+    flow = SampleFlow.start({TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())})
     user_dist = None if isinstance(distance, str) else _user_scores(distance, len(df))
     if miss_rows.any():
-        reason = f"missing covariate values ({', '.join(miss_cols)})"
+        reason = Message("psm.flow.missing_covariates", params={"covariates": list(miss_cols)})
         for g, mask in ((TREATED, t_all), (CONTROL, ~t_all)):
             flow = flow.exclude(reason, df.loc[miss_rows & mask, id_col].tolist(), group=g)
     df = df.loc[~miss_rows].reset_index(drop=True)
@@ -730,6 +745,7 @@ def match(
         discard=discard,
         seed=seed,
         design=design,
+        label=label,
         options={
             "estimand": estimand,
             "method": method,
@@ -1067,6 +1083,7 @@ def _assemble(
     seed: int | None,
     options: dict[str, Any],
     design: CovariateDesign,
+    label: str,
 ) -> MatchedSample:
     n = len(df)
     att = options["estimand"] == "ATT"
@@ -1110,15 +1127,17 @@ def _assemble(
         sel = [
             i for i, r in zip(ids.to_numpy()[un_rows].tolist(), reasons, strict=True) if r == reason
         ]
-        flow = flow.exclude(f"no match: {reason}", sel, group=f_group)
+        flow = flow.exclude(Message(_UNMATCHED_CODE[reason]), sel, group=f_group)
     o_rows = np.flatnonzero(~focal)
     disc_o = o_rows[discarded[o_rows]]
     if disc_o.size:
         flow = flow.exclude(
-            "outside common support (discarded)", ids.to_numpy()[disc_o].tolist(), group=o_group
+            Message("psm.flow.discarded"), ids.to_numpy()[disc_o].tolist(), group=o_group
         )
     unused = o_rows[(w[o_rows] == 0) & ~discarded[o_rows]]
-    flow = flow.exclude("not selected as a match", ids.to_numpy()[unused].tolist(), group=o_group)
+    flow = flow.exclude(
+        Message("psm.flow.not_selected"), ids.to_numpy()[unused].tolist(), group=o_group
+    )
     if not matched_f.any():
         raise MatchingError(
             f"no {f_name} unit found a{'' if att else ' treated'} {o_name if att else 'unit'}"
@@ -1140,46 +1159,47 @@ def _assemble(
         estimand=options["estimand"],
     )
     by_reason = pd.Series(reasons).value_counts()
-    msgs: list[tuple[str, type[Warning]]] = []
+    notices: list[Notice] = []
     covbal = bal.iloc[1:] if scored else bal
     high = covbal.loc[covbal["smd_after"].abs() > SMD_THRESHOLD, "variable"].tolist()
     if high:
-        msgs.append(
-            (
-                f"covariate balance after matching is inadequate: |SMD| > {SMD_THRESHOLD} for "
-                f"{', '.join(high)}",
-                BalanceWarning,
+        notices.append(
+            Notice(
+                "psm.balance_inadequate",
+                category=BalanceWarning,
+                params={"threshold": SMD_THRESHOLD, "covariates": [str(v) for v in high]},
             )
         )
     n_mt = int(np.sum(t & (w > 0)))
     if n_mt < MIN_MATCHED_TREATED:
-        msgs.append(
-            (
-                f"only {n_mt} treated units were matched (fewer than {MIN_MATCHED_TREATED}); "
-                "estimates will be imprecise",
-                SmallSampleWarning,
+        notices.append(
+            Notice(
+                "psm.few_matched_treated",
+                category=SmallSampleWarning,
+                counts={"n_matched_treated": n_mt},
+                params={"minimum": MIN_MATCHED_TREATED},
             )
         )
     if un_rows.size:
-        detail = "; ".join(f"{c} {r}" for r, c in by_reason.items())
-        msgs.append(
-            (
-                f"{un_rows.size} of {f_pos.size} {f_name} units were not matched ({detail}); "
-                f"the {options['estimand']} refers to the matched {f_name} units only",
-                UnmatchedWarning,
+        notices.append(
+            Notice(
+                "psm.unmatched_treated" if att else "psm.unmatched_controls",
+                category=UnmatchedWarning,
+                counts={"n_unmatched": int(un_rows.size), f"n_{f_name}": int(f_pos.size)},
             )
         )
     want = mm.shape[1] if np.ndim(ratio) == 0 and options["max_controls"] is None else None
     partial = int(((n_found > 0) & (n_found < (want or 0))).sum())
     if partial:
-        msgs.append(
-            (
-                f"{partial} {f_name} units received fewer than {want} matches",
-                UnmatchedWarning,
+        notices.append(
+            Notice(
+                "psm.partially_matched" if att else "psm.partially_matched_controls",
+                category=UnmatchedWarning,
+                counts={"n_partially_matched": partial},
+                params={"ratio": want},
             )
         )
-    for text, cat in msgs:
-        emit_warnings([text], cat, stacklevel=4)
+    emit_warnings(notices, stacklevel=5)
     diagnostics = {
         "n_treated_input": int(t.sum()),
         "n_control_input": int((~t).sum()),
@@ -1191,6 +1211,7 @@ def _assemble(
         "caliper_width": caliper_width,
         "unmatched_by_reason": {str(k): int(v) for k, v in by_reason.items()},
         "max_abs_smd_after": float(covbal["smd_after"].abs().max()),
+        "label": label,
     }
     return MatchedSample(
         data=df,
@@ -1214,7 +1235,7 @@ def _assemble(
         exact=exact,
         discard=discard,
         seed=seed,
-        warnings=tuple(text for text, _ in msgs),
+        notices=tuple(notices),
         diagnostics=diagnostics,
         provenance=prov,
         options=options,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pfseval.errors import MatchingError
+from pfseval.messages import Notice
 from pfseval.result import SampleFlow
 
 if TYPE_CHECKING:
@@ -68,8 +69,9 @@ class MatchedSample:
     options
         The other options used (estimand, method, ties, reuse_max, antiexact, unit_id,
         caliper widths per covariate, variable-ratio bounds, distance).
-    warnings
-        Warnings an evaluator needs (also issued when matching).
+    notices
+        What an evaluator needs to be warned about, as :class:`~pfseval.messages.Notice`
+        records (also issued as warnings when matching); ``warnings`` gives their English text.
     diagnostics
         Counts: treated/controls input, matched, discarded, unmatched by reason.
     provenance
@@ -103,7 +105,7 @@ class MatchedSample:
     exact: tuple[str, ...] = ()
     discard: str = "none"
     seed: int | None = None
-    warnings: tuple[Any, ...] = ()
+    notices: tuple[Notice, ...] = ()
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -116,13 +118,18 @@ class MatchedSample:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         object.__setattr__(self, "covariates", tuple(self.covariates))
         object.__setattr__(self, "exact", tuple(self.exact))
-        object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "notices", tuple(self.notices))
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)
         if name in _TABLES:  # a copy-on-write view: writing to it never reaches the sample
             return value.copy(deep=False)
         return value
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice."""
+        return tuple(n.text("en") for n in self.notices)
 
     @property
     def estimand(self) -> str:

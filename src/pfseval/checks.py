@@ -1,4 +1,4 @@
-"""Input checks shared by the designs: required columns and numeric columns; fresh seeds.
+"""Input checks shared by designs, loaders and linkage: required and numeric columns; fresh seeds.
 
 Each check names the column, the rows and the fix, through :mod:`pfseval.errors`.
 """
