@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.special import expit
 
-from pfseval.designs._checks import fresh_seed, require_columns
+from pfseval.checks import fresh_seed, require_columns
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, DesignError, SmallSampleWarning

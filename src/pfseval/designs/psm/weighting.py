@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.special import expit
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.designs.psm.gcomp import fit_glm
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
