@@ -140,7 +140,7 @@ def test_weighting_check_flags_disagreement(lalonde: pd.DataFrame) -> None:
     far = dataclasses.replace(matched_est, value=9000.0, conf_low=8000.0, conf_high=10000.0)
     with pytest.warns(UserWarning, match="outside the matched estimate"):
         chk2 = weighting_check(m, far, outcome="re78")  # type: ignore[arg-type]
-    assert chk2.warnings
+    assert [n.code for n in chk2.notices] == ["psm.weighting_disagreement"]
 
 
 def test_bca_interval_matches_scipy() -> None:

@@ -202,7 +202,7 @@ def kobe_est() -> object:
             outcome="egfr_follow",
             baseline="egfr",
             followup_years=3.0,
-            regressors=["age", "egfr"],
+            covariates=["age", "egfr"],
             n_boot=300,
             seed=1,
         )
@@ -259,7 +259,7 @@ def test_tipping_point_without_bootstrap_uses_newcombe() -> None:
             outcome="egfr_follow",
             baseline="egfr",
             followup_years=3.0,
-            regressors=["age", "egfr"],
+            covariates=["age", "egfr"],
             ci="wilson",
             n_boot=0,
             seed=1,

@@ -148,7 +148,7 @@ def kobe_tipping_point(
     >>> from pfseval.designs.psm import suppression_rate
     >>> from pfseval.designs.psm.kobe import _example_matched
     >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
-    ...                        followup_years=3.0, regressors=["age", "egfr"],
+    ...                        followup_years=3.0, covariates=["age", "egfr"],
     ...                        n_boot=200, seed=1)
     >>> tp = kobe_tipping_point(est)
     >>> bool(tp.table["rate"].iloc[0] == est.value), tp.delta_significance > 0
@@ -245,7 +245,7 @@ def kobe_evalue(estimate: Estimate) -> EValue:
     >>> from pfseval.designs.psm import suppression_rate
     >>> from pfseval.designs.psm.kobe import _example_matched
     >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
-    ...                        followup_years=3.0, regressors=["age", "egfr"],
+    ...                        followup_years=3.0, covariates=["age", "egfr"],
     ...                        n_boot=200, seed=1)
     >>> ev = kobe_evalue(est)
     >>> round(ev.rr, 4) == round(est.value / est.related["reference_rate"].value, 4)

@@ -44,11 +44,13 @@ from scipy import stats
 from scipy.special import expit
 
 from pfseval.checks import fresh_seed, require_columns
+from pfseval.designs.psm import effect_messages as _messages  # noqa: F401  (catalogue)
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, DesignError, SmallSampleWarning
 from pfseval.inference import bootstrap_draws, percentile_interval
 from pfseval.inference.bca import bca_interval
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["marginal_effect"]
@@ -317,13 +319,9 @@ def marginal_effect(
     Z = rows.covariate_matrix(matched.data, covs)
     X = _design(Z, rows.treated.astype(float))
     fit = fit_glm(X, rows.y, rows.weight, binary=binary)
-    separation: list[str] = []
+    separation: list[Notice] = []
     if fit.separated:
-        separation.append(
-            "the logistic outcome model predicts a probability of exactly 0 or 1 for some "
-            "people (quasi-separation: a covariate level where everyone, or no one, has the "
-            "outcome); the predictions are stable but the ratio scales rest on few people."
-        )
+        separation.append(Notice("psm.gcomp_separation", category=SmallSampleWarning))
     # g-computation over the focal units (each once, weight 1): the ATT, or the ATC
     mu1, mu0, g1, g0 = _gcomp(fit.beta, Z[rows.focal], binary)
     effects = _effects(mu1, mu0, g1, g0, binary)
@@ -369,7 +367,7 @@ def marginal_effect(
     common = {
         "level": level,
         "n": len(rows.pos),
-        "warnings": (*matched.warnings, *rows.messages, *separation),
+        "notices": (*getattr(matched, "notices", ()), *rows.messages, *separation),
         "sample_flow": rows.flow,
         "provenance": prov,
     }
@@ -395,8 +393,7 @@ def marginal_effect(
             label=f"{_LABELS[name]} ({estimand}) on {outcome}",
             **common,  # type: ignore[arg-type]
         )
-    emit_warnings(rows.messages, AttritionWarning)
-    emit_warnings(separation, SmallSampleWarning)
+    emit_warnings((*rows.messages, *separation), stacklevel=3)
     main = ests.pop(eff)
     return dataclasses.replace(main, related=ests)
 
@@ -412,7 +409,7 @@ class _Rows:
     treated: NDArray[np.bool_]
     y: NDArray[np.float64]
     flow: SampleFlow
-    messages: tuple[str, ...]
+    messages: tuple[Notice, ...]
 
     def covariate_matrix(self, data: pd.DataFrame, covs: Sequence[str]) -> NDArray[np.float64]:
         """The covariates' model matrix, centred on the focal units (better conditioned; the
@@ -436,21 +433,27 @@ def _analysed_rows(matched: MatchedSample, outcome: str, covs: Sequence[str]) ->
     in_ms = np.zeros(len(data), dtype=bool)
     in_ms[long.pos] = True
     lost = in_ms & ~ok_row
-    messages: list[str] = []
+    messages: list[Notice] = []
     if lost.any():
         ids = data[matched.id_col].to_numpy()
         t_all = data[matched.treatment].to_numpy() == 1
         for g, mask in (("treated", t_all), ("control", ~t_all)):
             if mask[lost].any():
                 flow = flow.exclude(
-                    f"matched but no {outcome} (or outcome-model covariates)",
+                    Message("psm.flow.gcomp_no_outcome", params={"outcome": outcome}),
                     ids[lost & mask].tolist(),
                     group=g if g in flow.groups else "all",
                 )
         messages.append(
-            f"{int((lost & t_all).sum())} matched participants and {int((lost & ~t_all).sum())} "
-            f"matched controls have no {outcome!r} (or covariate) and are left out; the "
-            "remaining matched sets may no longer be balanced."
+            Notice(
+                "psm.gcomp_missing_outcome",
+                category=AttritionWarning,
+                counts={
+                    "n_treated_missing": int((lost & t_all).sum()),
+                    "n_control_missing": int((lost & ~t_all).sum()),
+                },
+                params={"outcome": outcome},
+            )
         )
     keep = ok_row[long.pos]
     pos = long.pos[keep]

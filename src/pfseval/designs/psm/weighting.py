@@ -32,10 +32,12 @@ from scipy import stats
 from scipy.special import expit
 
 from pfseval.checks import require_columns
+from pfseval.designs.psm import effect_messages as _messages  # noqa: F401  (catalogue)
 from pfseval.designs.psm.gcomp import fit_glm
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import BalanceWarning, DesignError
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["aipw", "ipw", "weighting_check"]
@@ -113,7 +115,7 @@ def _flow(
     is_t = pd.to_numeric(t, errors="coerce").to_numpy() == 1
     flow = SampleFlow.start({"treated": int(is_t.sum()), "control": int((~is_t).sum())})
     for g, mask in (("treated", is_t), ("control", ~is_t)):
-        flow = flow.exclude("no outcome, covariate or 0/1 treatment", ids[mask & ~ok], group=g)
+        flow = flow.exclude(Message("psm.flow.weighting_unusable"), ids[mask & ~ok], group=g)
     return flow
 
 
@@ -313,20 +315,25 @@ def weighting_check(
     est_a = aipw(matched.data, **args)  # type: ignore[arg-type]
     est_i = ipw(matched.data, **args)  # type: ignore[arg-type]
     gap = est_a.value - matched_estimate.value
-    msgs: list[str] = []
+    notices: list[Notice] = []
     if not matched_estimate.conf_low <= est_a.value <= matched_estimate.conf_high:
-        msgs.append(
-            f"the weighting cross-check (AIPW {est_a.value:.4g}) lies outside the matched "
-            f"estimate's {matched_estimate.level:.0%} confidence interval "
-            f"({matched_estimate.conf_low:.4g} to {matched_estimate.conf_high:.4g}); the "
-            "matched result depends on the matching choices or on the model. Fix: review "
-            "balance, the caliper and the covariates."
+        notices.append(
+            Notice(
+                "psm.weighting_disagreement",
+                category=BalanceWarning,
+                params={
+                    "aipw": est_a.value,
+                    "level": matched_estimate.level,
+                    "low": matched_estimate.conf_low,
+                    "high": matched_estimate.conf_high,
+                },
+            )
         )
-        emit_warnings(msgs, BalanceWarning)
+        emit_warnings(notices, stacklevel=3)
     return dataclasses.replace(
         est_a,
         related={"ipw": est_i, "matched": matched_estimate},
         diagnostics={**est_a.diagnostics, "disagreement": gap},
-        warnings=tuple(msgs),
+        notices=tuple(notices),
         label=f"weighting cross-check on {outcome}",
     )
