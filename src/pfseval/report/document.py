@@ -574,11 +574,17 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
 
     link = str(o.get("link", "logit"))
     cal = o.get("caliper")
-    cal_text = (
-        none
-        if cal is None
-        else t("match_caliper_value", lang).format(c=f"{cal:g}", scale=t(_scale_key(link), lang))
-    )
+    # a caliper per variable ({"distance": 0.2, "age": 5}) lists each; std_caliper says SDs
+    cals = dict(cal) if isinstance(cal, Mapping) else ({} if cal is None else {"distance": cal})
+    std = o.get("std_caliper", True)
+    parts = [
+        t("match_caliper_value", lang).format(c=f"{v:g}", scale=t(_scale_key(link), lang))
+        if k == "distance"
+        else f"{k} {v:g}"
+        + (" SD" if (std.get(k, True) if isinstance(std, Mapping) else std) else "")
+        for k, v in cals.items()
+    ]
+    cal_text = ", ".join(parts) if parts else none
     rows = [
         (t("match_ratio", lang), f"{o.get('ratio', 1)}:1"),
         (t("match_caliper", lang), cal_text),
