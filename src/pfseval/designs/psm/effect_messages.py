@@ -17,8 +17,8 @@ declare_messages(
             "controls have no {outcome!v} (or covariate) and are left out of the g-computation; "
             "the remaining matched sets may no longer be balanced",
             "ja": "マッチングされた参加者{n_treated_missing}人と対照{n_control_missing}人は"
-            "{outcome!v}（または共変量）がないため g 計算から外しました。残りのマッチングでは"
-            "バランスが崩れている可能性があります。",
+            "{outcome!v}（または共変量）がないため予測値による効果の推定から外しました。残りの"
+            "マッチングではバランスが崩れている可能性があります。",
         },
         "psm.gcomp_separation": {
             "en": "the logistic outcome model predicts a probability of exactly 0 or 1 for some "
