@@ -122,3 +122,27 @@ def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     assert ws.title == "表1 式に見える文字列"
     assert [c.value for c in ws[3]] == ["=1+2", 1234] and ws["A3"].data_type == "s"
     assert ws["B4"].value == "<10" and ws["B4"].data_type == "s"
+
+
+def test_pdf_pages_as_screenshots(example: tuple[Path, object]) -> None:
+    """Every page of the PDF as a low-resolution PNG in test-artifacts/ (git-ignored), to look at."""
+    import shutil
+    import subprocess
+
+    import pypdf
+
+    out, _ = example
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("pdftoppm (poppler-utils, installed by .ci/run) is not available")
+    folder = ROOT / "test-artifacts" / "appendix-kobe-ja"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    subprocess.run(
+        [exe, "-r", "40", "-png", str(out / "appendix.pdf"), str(folder / "page")],
+        check=True,
+        timeout=120,
+    )
+    pages = sorted(folder.glob("page-*.png"))
+    assert len(pages) == len(pypdf.PdfReader(out / "appendix.pdf").pages)
+    assert all(p.stat().st_size > 1000 for p in pages)  # not blank
