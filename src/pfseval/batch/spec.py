@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.batch.checks import check_option_values, check_raw
 from pfseval.batch.designs import (
     COLUMN_OPTIONS,
     RUNNER_SUPPLIED,
@@ -58,7 +59,7 @@ OPERATORS: dict[str, str] = {
 }
 
 _TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report"}
-_EVAL_KEYS = {"title", "programme", "description", "seed"}
+_EVAL_KEYS = {"title", "programme", "description", "seed", "data_roots"}
 _DATA_KEYS = {
     "path",
     "baseline",
@@ -74,7 +75,7 @@ _DATA_KEYS = {
 }
 _MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
 _COHORT_KEYS = {"from", "where", "description"}
-_FILTER_KEYS = {"column", "op", "value", "reason", "any"}
+_FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
 _IND_KEYS = {
     "id",
     "label",
@@ -172,6 +173,7 @@ class Filter:
     value: Any = None
     reason: str | Mapping[str, str] = ""
     any_of: tuple[Filter, ...] = ()
+    keep_missing: bool = False  # `!=` / `not_in` only (see pfseval.batch.checks)
 
     def reason_in(self, lang: str) -> str:
         """The exclusion reason in ``lang`` (falls back to the other language, then the
@@ -222,7 +224,7 @@ class Filter:
             return ~na
         if op in ("in", "not_in"):
             m = s.isin(list(v)).to_numpy()
-            return (m if op == "in" else ~m) & ~na
+            return m & ~na if op == "in" else ~m & (~na | self.keep_missing)
         if op == "between":
             num = pd.to_numeric(s, errors="coerce")
             return ((num >= v[0]) & (num <= v[1])).fillna(False).to_numpy(dtype=bool)
@@ -231,7 +233,7 @@ class Filter:
                 m = (s.astype("string") == v).fillna(False).to_numpy(dtype=bool)
             else:
                 m = (pd.to_numeric(s, errors="coerce") == v).fillna(False).to_numpy(dtype=bool)
-            return (m if op == "==" else ~m) & ~na
+            return m & ~na if op == "==" else ~m & (~na | self.keep_missing)
         num = pd.to_numeric(s, errors="coerce")
         cmp = {"<": num < v, "<=": num <= v, ">": num > v, ">=": num >= v}[op]
         return cmp.fillna(False).to_numpy(dtype=bool)
@@ -650,7 +652,9 @@ def _check_filter(f: Any, key: str, ck: _Checker, *, inner: bool = False) -> Fil
         raise ck.fail(f"{key}.value", f"operator 'between' needs [low, high], got {v!r}")
     elif kind == "scalar" and not isinstance(v, str | int | float | bool):
         raise ck.fail(f"{key}.value", f"operator {op!r} needs a single value, got {v!r}")
-    return Filter(column=col, op=op, value=v, reason=reason)
+    return Filter(
+        column=col, op=op, value=v, reason=reason, keep_missing=f.get("missing") == "keep"
+    )
 
 
 def _filter_leaves(f: Filter, key: str) -> list[tuple[str, Filter]]:
@@ -888,6 +892,7 @@ def load_spec(
     lang: str | None = None,
     data_dir: str | Path | None = None,
     check_data: bool = True,
+    data_roots: Sequence[str | Path] = (),
 ) -> EvaluationSpec:
     """Read and validate an evaluation spec; raise :class:`SpecError` on the first problem.
 
@@ -906,6 +911,9 @@ def load_spec(
     check_data
         Check that the data files exist and have every column the spec names (reads the
         headers only).
+    data_roots
+        Further folders data files may come from (besides the spec's folder tree, or
+        ``data_dir``, and the spec's ``evaluation.data_roots``).
 
     Returns
     -------
@@ -943,11 +951,12 @@ def load_spec(
         raise ck.fail("", f"cannot read the spec file: {exc}") from exc
     try:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ck.fail("", f"not valid TOML: {exc}") from exc
     base = file.resolve().parent
     data_base = Path(data_dir).resolve() if data_dir is not None else base
     ck.table(raw, "", _TOP_KEYS)
+    check_raw(raw, file, data_base=data_base, data_roots=data_roots, seed=seed)
 
     ev = ck.table(raw.get("evaluation", {}), "evaluation", _EVAL_KEYS)
     base_seed = seed if seed is not None else ck.integer(ev, "seed", "evaluation", default=20240401)
@@ -1049,8 +1058,10 @@ def load_spec(
                 f"{key}.design", f"design {dname!r} is not available in this installation: {exc}"
             ) from exc
         _check_options(options, fn, f"{key}.options", ck, design=dname)
+        check_option_values(options, fn, key=f"{key}.options", file=file)
         if mfn is not None:
             _check_options(match, mfn, f"{key}.match", ck, design=f"{dname} (matching)")
+            check_option_values(match, mfn, key=f"{key}.match", file=file)
         elif match:
             raise ck.fail(f"{key}.match", f"design {dname!r} has no matching step; remove it")
         use = ind.get("use")
@@ -1101,7 +1112,7 @@ def load_spec(
                 raise ck.fail("contract.path", f"file not found: {contract_file}")
             try:
                 contract = tomllib.loads(contract_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
                 raise ck.fail("contract.path", f"{contract_file}: not valid TOML: {exc}") from exc
         else:
             contract = {"contract": dict(c)}

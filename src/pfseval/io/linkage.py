@@ -10,6 +10,7 @@ text (``1001``, ``1001.0`` and ``"1001"`` are the same person).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from pfseval.designs._checks import require_columns
-from pfseval.errors import DataProblem, DataValidationError
+from pfseval.errors import DataProblem, DataValidationError, PfsevalWarning
 from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
-from pfseval.result import SampleFlow
+from pfseval.result import SampleFlow, emit_warnings
 
 __all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
 
@@ -48,6 +49,10 @@ class LinkedCohort:
         The id column.
     n_followup_only
         Follow-up records whose id is not in the baseline (not part of the cohort).
+    notes
+        Data-quality notes, also issued as :class:`~pfseval.errors.PfsevalWarning`: the
+        follow-up-only records, and ids that differ only in how they are written
+        (``"00001"`` and ``"1"``, case, full-width digits), which are *not* linked.
 
     Examples
     --------
@@ -67,6 +72,7 @@ class LinkedCohort:
     lost: pd.DataFrame
     id_col: str = "person_id"
     n_followup_only: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def linked(self) -> pd.DataFrame:
@@ -221,10 +227,39 @@ def link_years(
         ]
     )
     n_followup_only = len(key_f) - int(has.sum())  # ids are unique in both years
+    notes = _link_notes(key_b[~has], key_f[~key_f.isin(key_b[has])], len(key_f), id_col)
+    emit_warnings(notes, PfsevalWarning)
     return LinkedCohort(
         data=data,
         sample_flow=flow,
         lost=lost,
         id_col=id_col,
         n_followup_only=n_followup_only,
+        notes=notes,
     )
+
+
+def _id_form(ids: pd.Series) -> pd.Series:
+    """Ids written one way: NFKC (full-width digits), case-folded, leading zeros dropped."""
+    t = ids.astype(object).map(lambda x: unicodedata.normalize("NFKC", str(x)).strip().casefold())
+    return t.map(lambda x: x.lstrip("0") or "0" if x.isdigit() else x)
+
+
+def _link_notes(unlinked_b: pd.Series, only_f: pd.Series, n_f: int, id_col: str) -> tuple[str, ...]:
+    """Notes on a linkage: ids that differ only in form, and follow-up-only records."""
+    notes = []
+    same = _id_form(unlinked_b.dropna()).isin(set(_id_form(only_f.dropna())))
+    if same.any():
+        ex = unlinked_b.dropna()[same.to_numpy()].iloc[0]
+        notes.append(
+            f"{id_col}: {int(same.sum())} baseline id(s) match a follow-up id only when "
+            f"leading zeros, case or full-width digits are ignored (e.g. {ex!r}); they are "
+            "NOT linked. Fix: write the ids the same way in both extracts"
+        )
+    if len(only_f):
+        notes.append(
+            f"{id_col}: {len(only_f)} of {n_f} follow-up record(s) have no baseline record "
+            "and are not part of the cohort. Fix: check that both extracts cover the same "
+            "people and years"
+        )
+    return tuple(notes)
