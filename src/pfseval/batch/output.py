@@ -35,6 +35,7 @@ __all__ = [
     "Staged",
     "check_output_folders",
     "check_target",
+    "claim",
     "commit",
     "discard",
     "is_pfseval_folder",
@@ -138,6 +139,18 @@ def check_target(out: str | Path, *, force: bool = False, what: str = "--out") -
         )
 
 
+def claim(folder: str | Path) -> None:
+    """Create ``folder`` (if needed) as a pfseval folder that holds other output folders.
+
+    A new or empty folder gets the marker (with no files of its own), so that a later run
+    may write into it again; a folder pfseval did not write is left as it is.
+    """
+    p = Path(folder)
+    p.mkdir(parents=True, exist_ok=True)
+    if not is_pfseval_folder(p) and not any(p.iterdir()):
+        _write_marker(p, [])
+
+
 def check_output_folders(out: Path, private_out: Path | None) -> None:
     """Refuse a private folder inside (or equal to, or containing) the published one.
 
@@ -176,7 +189,7 @@ def clean_stale(out: Path) -> list[Path]:
     Only folders pfseval made (named ``.<name>.partial-<pid>-…`` or ``.<name>.old-<pid>-…``
     and carrying its marker) are removed. Returns the removed folders.
     """
-    removed = []
+    removed: list[Path] = []
     if not out.parent.is_dir():
         return removed
     for kind, marker in (("partial", _PARTIAL_MARKER), ("old", MARKER)):
