@@ -30,6 +30,34 @@ __all__ = ["write_docx", "write_figures", "write_html", "write_xlsx"]
 _NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
 
 
+#: Characters XML 1.0 (DOCX, XLSX) cannot hold; shown as U+FFFD instead of crashing a writer.
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without characters XML cannot hold (a spec check rejects them earlier).
+
+    Examples
+    --------
+    >>> _xml_text("a\x07b")
+    'a�b'
+    """
+    return _XML_BAD.sub("\ufffd", text)
+
+
+def _text_row(ws: Any, values: list[Any]) -> None:
+    """Append a row whose every cell is stored as text, never as a formula.
+
+    openpyxl turns a string starting with ``=`` into a formula; a label such as
+    ``=HYPERLINK(...)`` or ``-1+2`` would then run in Excel. Each cell is written with the
+    string type explicitly.
+    """
+    ws.append([_xml_text(v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     w, h = struct.unpack(">II", png[16:24])
     return int(w), int(h)
@@ -139,49 +167,50 @@ def write_docx(doc: Document, path: str | Path) -> Path:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.append(rfonts)
     rfonts.set(qn("w:eastAsia"), FONT_FAMILY)
-    d.core_properties.title = doc.title
+    d.core_properties.title = _xml_text(doc.title)
     d.core_properties.author = "pfseval"
-    d.add_heading(doc.title, level=0)
+    x = _xml_text
+    d.add_heading(x(doc.title), level=0)
     for k, v in doc.meta:
         para = d.add_paragraph()
-        para.add_run(f"{k}: ").bold = True
-        para.add_run(v)
+        para.add_run(x(f"{k}: ")).bold = True
+        para.add_run(x(v))
     for s in doc.sections:
-        d.add_heading(s.title, level=min(s.level - 1, 3))
+        d.add_heading(x(s.title), level=min(s.level - 1, 3))
         for b in s.blocks:
             if isinstance(b, Paragraph):
-                d.add_paragraph(b.text)
+                d.add_paragraph(x(b.text))
             elif isinstance(b, Preformatted):
                 for line in b.text.splitlines():
                     para = d.add_paragraph()
-                    run = para.add_run(line)
+                    run = para.add_run(x(line))
                     run.font.size = Pt(8.5)
                     para.paragraph_format.space_after = Pt(0)
             elif isinstance(b, Bullets):
                 for item in b.items:
-                    d.add_paragraph(item, style="List Bullet")
+                    d.add_paragraph(x(item), style="List Bullet")
             elif isinstance(b, TableBlock):
                 cap = d.add_paragraph()
-                cap.add_run(tabs[b.id]).bold = True
+                cap.add_run(x(tabs[b.id])).bold = True
                 columns, rows = _cells(b)
                 table = d.add_table(rows=1, cols=len(columns))
                 table.style = "Table Grid"
                 for cell, name in zip(table.rows[0].cells, columns, strict=True):
-                    cell.text = name
+                    cell.text = x(name)
                     for r in cell.paragraphs[0].runs:
                         r.bold = True
                         r.font.size = Pt(8)
                 for row in rows:
                     for cell, val in zip(table.add_row().cells, row, strict=True):
-                        cell.text = val
+                        cell.text = x(val)
                         for r in cell.paragraphs[0].runs:
                             r.font.size = Pt(8)
                 if b.note:
-                    d.add_paragraph(b.note)
+                    d.add_paragraph(x(b.note))
             elif isinstance(b, FigureBlock):
                 d.add_picture(io.BytesIO(b.png), width=Mm(160))
                 cap = d.add_paragraph()
-                cap.add_run(figs[b.id]).bold = True
+                cap.add_run(x(figs[b.id])).bold = True
     p = Path(path)
     d.save(str(p))
     _fix_zip_times(p)
@@ -208,29 +237,29 @@ def write_xlsx(doc: Document, path: str | Path) -> Path:
     index = wb.active
     assert index is not None
     index.title = "contents" if doc.lang == "en" else "目次"
-    index.append([doc.title])
+    _text_row(index, [doc.title])
     index["A1"].font = Font(bold=True)
-    index.append([t("table", doc.lang), t("sheet", doc.lang)])
+    _text_row(index, [t("table", doc.lang), t("sheet", doc.lang)])
     used: set[str] = {index.title.lower()}
     for i, b in enumerate(doc.tables(), 1):
         name = _sheet_name(f"{i:02d} {b.id}", used)
         ws = wb.create_sheet(name)
-        ws.append([tabs[b.id]])
+        _text_row(ws, [tabs[b.id]])
         ws["A1"].font = Font(bold=True)
         columns, rows = _cells(b)
-        ws.append(columns)
+        _text_row(ws, columns)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            _text_row(ws, row)
         if b.note:
             ws.append([])
-            ws.append([b.note])
+            _text_row(ws, [b.note])
         for col in ws.columns:
             letter = col[0].column_letter
             width = max(len(str(c.value or "")) for c in col[1:]) if len(col) > 1 else 10
             ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-        index.append([tabs[b.id], name])
+        _text_row(index, [tabs[b.id], name])
     wb.properties.creator = "pfseval"
     p = Path(path)
     wb.save(str(p))
