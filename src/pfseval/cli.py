@@ -265,7 +265,10 @@ def demo_cmd(
 
     with _user_errors():
         check_target(out, force=force)
-        for sub in ("data", *EXAMPLES):  # refuse before the long work, not after it
+        # refuse before the long work, not after it; synthetic data never mix with a
+        # user's files, even with --force
+        check_target(out / "data")
+        for sub in EXAMPLES:
             check_target(out / sub, force=force)
         claim(out)
         staged = stage(out / "data", lambda f: write_all(f, seed=seed, persons=persons))
