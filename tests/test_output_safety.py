@@ -47,6 +47,24 @@ def _project(d: Path, *, iid: str = "completion_rate", label: str = "Completion 
     return spec
 
 
+@pytest.fixture(autouse=True)
+def fast_report(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folder handling does not depend on the appendix: write two small files instead of
+    rendering it (rendering takes seconds), except in the tests marked ``real_report``."""
+    if "real_report" in request.keywords:
+        return
+    import pfseval.report
+
+    def write_report(run, folder):  # type: ignore[no-untyped-def]
+        f = Path(folder)
+        (f / "figures").mkdir()
+        (f / "appendix.html").write_text("<p>appendix</p>", encoding="utf-8")
+        (f / "figures" / "a.png").write_bytes(b"png")
+        return {"html": f / "appendix.html", "figure:a.png": f / "figures" / "a.png"}
+
+    monkeypatch.setattr(pfseval.report, "write_report", write_report)
+
+
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
     return _project(tmp_path / "proj")
@@ -232,6 +250,7 @@ def test_absolute_data_path_is_refused(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- 3. spreadsheets and DOCX
 
 
+@pytest.mark.real_report
 def test_spreadsheet_cells_are_text_not_formulas(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
