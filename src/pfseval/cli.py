@@ -90,7 +90,8 @@ def check_data_cmd(file: Path, mapping: Path | None) -> None:
     """Validate a health-check extract and print every problem; exit 1 on errors."""
     from pfseval.io import check_file
 
-    report = check_file(file, mapping=mapping)
+    with _user_errors():
+        report = check_file(file, mapping=mapping)
     click.echo(report.to_text())
     sys.exit(0 if report.ok else 1)
 
