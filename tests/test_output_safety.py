@@ -175,8 +175,12 @@ def test_killed_run_leaves_no_results_json_and_is_cleaned_up(tmp_path: Path, run
     live = tmp_path / f".res.partial-{os.getpid()}-abc"  # this process: still running
     live.mkdir()
     (live / ".pfseval-partial").write_text("", encoding="utf-8")
+    old = tmp_path / f".res.old-{dead.stdout.strip()}-abc"  # a replaced folder, not ours only
+    old.mkdir()
+    (old / MARKER).write_text('{"files": ["results.json"]}', encoding="utf-8")
+    (old / "notes.txt").write_text("a user's file", encoding="utf-8")
     assert clean_stale(out) == [stale]
-    assert live.exists()
+    assert live.exists() and (old / "notes.txt").exists()
 
 
 def test_demo_never_overwrites_a_users_files(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ folder next to it) and then *published* by a rename. A published folder carries 
   written; any other existing folder is refused (:class:`~pfseval.errors.OutputError`) unless
   ``force=True``, and even then pfseval only *adds* its files: a file it did not write is
   never deleted or overwritten;
-* files a user added to a marked folder are carried over into the new one;
+* files a user added to a marked folder stay where they are: pfseval then replaces only its
+  own files, one by one;
 * ``results.json`` is written last, so a killed run never leaves a complete-looking
   ``results.json``; partial folders of runs that are no longer alive are removed;
 * per-person (private) tables are staged and published *before* the published folder, and
@@ -201,6 +202,7 @@ def clean_stale(out: Path) -> list[Path]:
                 and (p / marker).is_file()
                 and pid.isdigit()
                 and not _pid_alive(int(pid))
+                and (kind == "partial" or set(_files(p)) <= _manifest(p))  # only pfseval's
             ):
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
@@ -253,19 +255,26 @@ def _write_marker(folder: Path, files: list[str]) -> None:
 def commit(staged: Staged, *, force: bool = False, what: str = "--out") -> dict[str, Path]:
     """Publish a staged folder at its ``out`` (see the module rules); return name → path.
 
+    A new or empty ``out``, or a marked one holding only pfseval's files, is replaced by one
+    rename. A folder that also holds other files (a user's files in a marked folder, or any
+    folder with ``force``) is updated file by file: only the files pfseval wrote are removed
+    (``results.json`` first) and the new ones moved in (``results.json`` last); a user's file
+    is never moved, replaced or deleted.
+
     Raises
     ------
     OutputError
-        As :func:`check_target`, or (with ``force``) a file pfseval would write already
-        exists in a folder it did not write.
+        As :func:`check_target`, or a file pfseval would write already exists and was not
+        written by pfseval.
     """
     out, tmp = staged.out, staged.tmp
     try:
         check_target(out, force=force, what=what)
         new = _files(tmp)
         (tmp / _PARTIAL_MARKER).unlink()
-        if out.is_dir() and not is_pfseval_folder(out) and any(out.iterdir()):
-            _merge_into(tmp, out, new, what=what)  # forced: add files, delete nothing
+        ours = _manifest(out) if is_pfseval_folder(out) else set()
+        if out.is_dir() and [f for f in _files(out) if f not in ours]:
+            _update_in_place(tmp, out, new, ours, what=what)
         else:
             _write_marker(tmp, new)
             _replace(tmp, out)
@@ -275,7 +284,7 @@ def commit(staged: Staged, *, force: bool = False, what: str = "--out") -> dict[
 
 
 def _replace(tmp: Path, out: Path) -> None:
-    """Rename ``tmp`` to ``out``; a marked ``out`` is swapped out, its user files kept."""
+    """Rename ``tmp`` to ``out`` (absent, empty, or holding only pfseval's files)."""
     if not out.exists():
         tmp.rename(out)
         return
@@ -283,39 +292,36 @@ def _replace(tmp: Path, out: Path) -> None:
         out.rmdir()
         tmp.rename(out)
         return
-    ours = _manifest(out)
-    user = [f for f in _files(out) if f not in ours]
-    clash = [f for f in user if (tmp / f).exists()]
-    if clash:
-        raise OutputError(
-            f"--out {out}: files not written by pfseval would be replaced: "
-            f"{', '.join(clash[:5])}. Fix: move them out of the folder, or choose another --out"
-        )
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
     old.rmdir()
     out.rename(old)
     tmp.rename(out)
-    for f in user:  # files the user added to a folder pfseval wrote: keep them
-        dst = out / f
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(old / f, dst)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _merge_into(tmp: Path, out: Path, new: list[str], *, what: str) -> None:
-    """Add the staged files to a folder pfseval did not write (``force``), deleting nothing."""
-    clash = [f for f in new if (out / f).exists() or (out / f).is_symlink()]
+def _update_in_place(tmp: Path, out: Path, new: list[str], ours: set[str], *, what: str) -> None:
+    """Replace pfseval's files in a folder that also holds other files, touching no other."""
+    clash = [f for f in new if f not in ours and ((out / f).exists() or (out / f).is_symlink())]
     if clash:
         raise OutputError(
             f"{what} {out}: pfseval would overwrite files it did not write: "
             f"{', '.join(clash[:5])}{' …' if len(clash) > 5 else ''}. Fix: move them away, "
             "or choose a new folder"
         )
-    # results.json last: an interrupted merge never shows a complete-looking result
-    for f in sorted(new, key=lambda f: f == "results.json"):
+    # the marker lists old and new files while they change, so that an interrupted update
+    # leaves nothing pfseval wrote unlisted (and never lists a user's file)
+    _write_marker(out, sorted(ours | set(new)))
+    for f in sorted(ours, key=lambda f: f != "results.json"):  # results.json first
+        p = out / f
+        if p.is_file() or p.is_symlink():
+            p.unlink()
+    for f in sorted(new, key=lambda f: f == "results.json"):  # results.json last
         dst = out / f
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp / f, dst)
+    for d in sorted({(out / f).parent for f in ours}, key=lambda p: -len(p.parts)):
+        if d != out and d.is_dir() and not any(d.iterdir()):
+            d.rmdir()  # a sub-folder only pfseval's old files were in
     _write_marker(out, new)
 
 
