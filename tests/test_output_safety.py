@@ -330,10 +330,8 @@ def test_one_specs_internal_error_does_not_abort_the_batch(
     assert "internal error AttributeError" in outcomes[0].error
 
 
-def test_quiet_run_prints_nothing_on_success_and_no_progress_off_terminal(
-    proj: Path, tmp_path: Path
-) -> None:
+def test_quiet_run_prints_one_line_and_no_progress_off_terminal(proj: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["run", str(proj), "--out", str(tmp_path / "q"), "--quiet"])
-    assert res.exit_code == 0 and res.stdout == "" and res.stderr == ""
+    assert res.exit_code == 0 and res.stdout == "1 of 1 spec(s) succeeded\n" and res.stderr == ""
     res = CliRunner().invoke(cli, ["run", str(proj), "--out", str(tmp_path / "r")])
     assert res.exit_code == 0 and "\x1b[" not in res.stderr and "\r" not in res.stderr

@@ -110,8 +110,7 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
                     click.echo(f"        warning: {w}")
         else:
             click.echo(f"FAILED  {o.spec}: {o.error}", err=True)
-    if not quiet or n_ok < len(outcomes):
-        click.echo(f"{n_ok} of {len(outcomes)} spec(s) succeeded", err=n_ok < len(outcomes))
+    click.echo(f"{n_ok} of {len(outcomes)} spec(s) succeeded", err=n_ok < len(outcomes))
 
 
 @cli.command("run")
@@ -128,7 +127,11 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Bootstrap workers."
 )
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
-@click.option("--quiet", is_flag=True, help="Print only failures (no progress, no warnings).")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print only failures and the summary line (no progress, no warnings).",
+)
 @click.option("--force", is_flag=True, help=_FORCE_HELP)
 @click.option(
     "--data-root",
