@@ -256,7 +256,10 @@ def test_run_matches_python_api_and_contract(spec_dir: Path) -> None:
     flow = res["sample_flow"]["cohorts"]["participants"]
     assert flow["n_input"]["all"] == len(df)
     assert flow["n_analysed"]["all"] == len(part)
-    assert flow["steps"][0]["reason"] == "not a participant"
+    assert flow["steps"][0]["reason"]["text"] == {
+        "ja": "not a participant",
+        "en": "not a participant",
+    }
 
 
 def test_results_json_schema_and_determinism(spec_dir: Path) -> None:
@@ -343,17 +346,24 @@ def test_missing_column_at_run_time_names_indicator(spec_dir: Path) -> None:
     assert str(spec_dir / "spec.toml") in str(err.value)
 
 
-def test_every_registered_design_is_available() -> None:
+def test_every_registered_design_is_reachable_from_a_spec() -> None:
+    """Every design in the registry can be named in a spec: its function loads, takes the
+    data (or series, or matched sample) first, and every declared option is a keyword."""
     import inspect
 
-    from pfseval.batch import DESIGNS
+    from pfseval.batch.registry import RUNNER_SUPPLIED, spec_options
+    from pfseval.designs.contract import designs
 
-    for name, entry in DESIGNS.items():
-        fn = entry.function()
-        params = list(inspect.signature(fn).parameters.values())
-        assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
-        assert "level" in inspect.signature(fn).parameters, name
-        assert entry.title["ja"] and entry.title["en"] and entry.assumptions["ja"], name
+    for name, d in designs().items():
+        fn = d.load()
+        params = inspect.signature(fn).parameters
+        first = next(iter(params.values()))
+        assert first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+        for opt in d.options:
+            assert opt.name in params, (name, opt.name)
+            assert params[opt.name].kind is inspect.Parameter.KEYWORD_ONLY, (name, opt.name)
+        assert set(spec_options(d)).isdisjoint(RUNNER_SUPPLIED), name
+        assert d.title["ja"] and d.title["en"] and d.assumptions["ja"], name
 
 
 def test_rct_prepost_and_baseline_designs_run_from_a_spec(tmp_path: Path) -> None:
@@ -381,7 +391,7 @@ where = [{ column = "municipality_code", op = "==", value = "990010" }]
 id = "hba1c"
 design = "rct.compare"
 data = "trial"
-options = { outcome = "hba1c_change", arm = "arm" }
+options = { outcome = "hba1c_change", treatment = "arm" }
 [[indicators]]
 id = "checklist"
 design = "prepost.compare"
@@ -406,7 +416,7 @@ lang = "en"
     q = pd.read_csv(d / "prepost.csv")
     s = pd.read_csv(d / "screening.csv")
     expected = {
-        "hba1c": rct.compare(trial, outcome="hba1c_change", arm="arm"),
+        "hba1c": rct.compare(trial, outcome="hba1c_change", treatment="arm"),
         "checklist": prepost.compare(
             q[q["participant"] == 1], before="checklist_before", after="checklist_after"
         ),

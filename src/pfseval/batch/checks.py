@@ -6,9 +6,8 @@
 * data paths resolve (symbolic links followed) inside the spec's folder tree,
   or inside a folder the spec (``evaluation.data_roots``) or the command line allows;
 * ``any`` filters nest at most :data:`MAX_FILTER_DEPTH` deep;
-* seeds are whole numbers ≥ 0; ``n_boot`` lies in ``[1, MAX_N_BOOT]``; every design option
-  value matches its declared type (enumerations, whole numbers, true/false, lists of column
-  names without repeats);
+* seeds are whole numbers ≥ 0; ``n_boot`` lies in ``[1, MAX_N_BOOT]`` (the other option
+  values are checked by the design registry's validator);
 * a filter ``!=`` / ``not_in`` leaves out rows whose value is missing in a flow step of their
   own (``missing = "keep"`` on the filter keeps them instead).
 
@@ -18,8 +17,7 @@ Every problem is a :class:`~pfseval.errors.SpecError` naming the file and the ke
 from __future__ import annotations
 
 import re
-import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +25,12 @@ import numpy as np
 import pandas as pd
 
 from pfseval.errors import SpecError
+from pfseval.messages import Message, declare_messages
 
 __all__ = [
     "MAX_FILTER_DEPTH",
     "MAX_N_BOOT",
     "SAFE_NAME",
-    "check_option_values",
     "check_raw",
     "check_seed",
     "missing_step",
@@ -50,6 +48,15 @@ MAX_N_BOOT = 100_000
 _MAX_SEED = 2**63 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FILTER_MISSING = ("exclude", "keep")
+
+declare_messages(
+    {
+        "batch.flow.filter_missing": {
+            "en": "{column!v} missing",
+            "ja": "{column!v}が欠測",
+        }
+    }
+)
 
 
 def _fail(file: Path | str, key: str, msg: str) -> SpecError:
@@ -289,123 +296,27 @@ def check_raw(
     _check_paths(raw, file, data_base=data_base, data_roots=data_roots)
 
 
-# ---------------------------------------------------------------- option values
-
-
-def _literal_values(tp: Any) -> tuple[Any, ...] | None:
-    """The allowed values of ``Literal[...]`` (or ``Literal[...] | None``), else ``None``."""
-    if typing.get_origin(tp) is typing.Literal:
-        return typing.get_args(tp)
-    args = typing.get_args(tp)
-    if args and type(None) in args:
-        lits = [a for a in args if typing.get_origin(a) is typing.Literal]
-        if lits:
-            return (*(v for lit in lits for v in typing.get_args(lit)), None)
-    return None
-
-
-def _is(tp: Any, base: type) -> bool:
-    """Whether ``tp`` is ``base`` or ``base | None``."""
-    return tp is base or (
-        typing.get_origin(tp) in (typing.Union, type(int | None))
-        and set(typing.get_args(tp)) == {base, type(None)}
-    )
-
-
-def _is_str_list(tp: Any) -> bool:
-    """Whether ``tp`` is ``Sequence[str]`` / ``list[str]`` (or with ``| None``)."""
-    args = [a for a in typing.get_args(tp) if a is not type(None)] if _is_union(tp) else [tp]
-    return any(
-        typing.get_origin(a) in (list, Sequence, tuple, typing.get_origin(Sequence[str]))
-        and typing.get_args(a)[:1] == (str,)
-        for a in args
-    )
-
-
-def _is_union(tp: Any) -> bool:
-    return typing.get_origin(tp) in (typing.Union, type(int | None))
-
-
-def check_option_values(
-    options: Mapping[str, Any], fn: Callable[..., Any], *, key: str, file: str | Path
-) -> None:
-    """Check every option value against the design function's declared parameter types.
-
-    ``Literal`` options must be one of their values (``missing = "zero"`` is refused, not
-    taken as another choice), whole-number options whole numbers, true/false options booleans,
-    and lists of column names must not repeat a name.
-
-    Raises
-    ------
-    SpecError
-        Naming ``<key>.<option>``.
-
-    Examples
-    --------
-    >>> from pfseval.designs.proportion import rate
-    >>> try:
-    ...     check_option_values({"missing": "zero"}, rate, key="indicators[0].options", file="s.toml")
-    ... except SpecError as e:
-    ...     print(e.key_path)
-    indicators[0].options.missing
-    """
-    try:
-        hints = typing.get_type_hints(fn)
-    except (NameError, TypeError):  # unresolvable annotation: nothing to check against
-        return
-    for name, value in options.items():
-        tp = hints.get(name)
-        k = f"{key}.{name}"
-        if tp is None:
-            continue
-        allowed = _literal_values(tp)
-        if allowed is not None:
-            if value not in allowed or isinstance(value, bool) != any(
-                isinstance(a, bool) for a in allowed if a == value
-            ):
-                shown = ", ".join(repr(a) for a in allowed if a is not None)
-                raise _fail(file, k, f"must be one of {shown}, got {value!r}. Fix: use one of them")
-        elif _is(tp, bool) and not isinstance(value, bool):
-            raise _fail(file, k, f"must be true or false, got {value!r}")
-        elif _is(tp, int) and (isinstance(value, bool) or not isinstance(value, int)):
-            raise _fail(file, k, f"must be a whole number, got {value!r}")
-        elif _is(tp, float) and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise _fail(file, k, f"must be a number, got {value!r}")
-        elif _is_str_list(tp) and isinstance(value, list):
-            seen: set[Any] = set()
-            for i, v in enumerate(value):
-                if not isinstance(v, str):
-                    raise _fail(file, f"{k}[{i}]", f"must be a column name (text), got {v!r}")
-                if v in seen:
-                    raise _fail(
-                        file,
-                        f"{k}[{i}]",
-                        f"{v!r} is listed twice, so it would be counted twice. Fix: list "
-                        "each column once",
-                    )
-                seen.add(v)
-
-
 # ---------------------------------------------------------------- filters at run time
 
 
-def missing_step(f: Any, data: pd.DataFrame, lang: str) -> tuple[str, np.ndarray] | None:
+def missing_step(f: Any, data: pd.DataFrame) -> tuple[Message, np.ndarray] | None:
     """The flow step of the rows a ``!=`` / ``not_in`` filter leaves out for a missing value.
 
     A missing value is neither equal nor unequal to anything, so those rows are not left
     out "because" of the filter's condition: they get a step of their own (reason
-    ``"<column> missing"``), unless the filter says ``missing = "keep"``. Returns
-    ``(reason, mask of the rows to leave out)`` or ``None`` when the filter has no such step.
+    ``"<column> missing"`` / ``"<column>が欠測"``), unless the filter says ``missing = "keep"``.
+    Returns ``(reason, mask of the rows to leave out)`` or ``None`` when the filter has no
+    such step.
 
     Examples
     --------
     >>> from pfseval.batch.spec import Filter
     >>> df = pd.DataFrame({"sex": [1, 2, None]})
-    >>> reason, mask = missing_step(Filter("sex", "!=", 2), df, "en")
-    >>> reason, mask.tolist()
-    ('sex missing', [False, False, True])
+    >>> reason, mask = missing_step(Filter("sex", "!=", 2), df)
+    >>> reason.text("en"), reason.text("ja"), mask.tolist()
+    ('sex missing', 'sexが欠測', [False, False, True])
     """
     if f.any_of or f.op not in ("!=", "not_in") or getattr(f, "keep_missing", False):
         return None
     mask = data[f.column].isna().to_numpy()
-    return (f"{f.column} 欠測" if lang == "ja" else f"{f.column} missing"), mask
+    return Message("batch.flow.filter_missing", params={"column": f.column}), mask
