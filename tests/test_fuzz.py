@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Bounded examples, no deadline (a run may take a while on a loaded machine).
 FUZZ = settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     derandomize=True,  # the same examples on every run: a failure is reproducible
