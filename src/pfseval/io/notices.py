@@ -7,10 +7,7 @@ of people, so disclosure control sees it); the rows and values stay in the valid
 
 Examples
 --------
->>> import warnings as _warnings
-from collections.abc import Iterable
-
-from pfseval.errors import DataProblem
+>>> from pfseval.errors import DataProblem
 >>> p = DataProblem(column="bmi", kind="inconsistent", message="...", rows=(2, 5),
 ...                 severity="warning")
 >>> n = problem_notice(p, source="kenshin.csv")

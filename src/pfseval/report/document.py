@@ -633,11 +633,19 @@ def _linkage_blocks(
         out.append(Paragraph(t("linkage_baseline", lang)))
     for name, flow in flows.items():
         people = all(_merge_people(run, name, flow).values())
+        # group names from what the groups are (the baseline, a merged file), not from words
+        names = {
+            g: t("baseline_records", lang)
+            if g == "all"
+            else t("file_records", lang).format(file=flow.get("labels", {}).get(g, g))
+            for g in flow["n_input"]
+        }
+        shown = {**flow, "labels": names}
         out.append(
             TableBlock(
                 f"source_{name}",
                 f"{t('flow', lang)} — {t('linkage', lang)} ({name})",
-                _flow_frame(counts.led, flow, counts.source_flows[name], lang, analysed="linked"),
+                _flow_frame(counts.led, shown, counts.source_flows[name], lang, analysed="linked"),
                 note="" if people else t("not_people_note", lang),
             )
         )
@@ -768,6 +776,9 @@ def _summary_section(c: _Context) -> Section:
     return Section(t("summary", lang), 2, tuple(blocks))
 
 
+_COLON = {"ja": "：", "en": ": "}
+
+
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
     notices."""
@@ -775,10 +786,13 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     d = c.res["indicators"][ind.id]
     design = get(ind.design)
     blocks: list[Block] = [
-        Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
+        Paragraph(f"{t('design', lang)}{_COLON[lang]}{design.title[lang]}"),
         Paragraph(design.description[lang]),
         Paragraph(design.assumptions[lang]),
-        Paragraph(f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"),
+        Paragraph(
+            f"{t('method', lang)}{_COLON[lang]}"
+            f"{render(d['method'], lang, min_cell=m, hidden=hidden)}"
+        ),
     ]
     match_block = _match_table(ind, lang)
     if match_block is not None:
@@ -1041,8 +1055,8 @@ def _run_notices_section(c: _Context) -> Section:
     run_warns = []
     for n in res.get("notices") or []:
         text = render(n, lang, min_cell=m, hidden=hidden)
-        sep = "：" if lang == "ja" else ": "
-        run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
+        prefix = f"{labels[n['indicator']]}{_COLON[lang]}" if n.get("indicator") else ""
+        run_warns.append(prefix + text)
     blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
     return Section(t("run_warnings", lang), 2, tuple(blocks))

@@ -138,11 +138,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "fig": {"ja": "図", "en": "Figure"},
     "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
     "run_warnings_text": {
-        "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、マッチング、推定、"
-        "支払額の計算）。原文（英語）のまま、少人数の件数と個人の値の範囲は伏せています。",
-        "en": "Every warning raised while the evaluation ran (data loading, matching, "
-        "estimation, payment), as written by the software, with small counts and ranges of "
-        "individual values hidden.",
+        "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、対象者の絞込み、"
+        "マッチング、推定、支払額の計算）。少人数の件数と個人の値（範囲など）は伏せています。",
+        "en": "Every warning raised while the evaluation ran (data loading, cohorts, matching, "
+        "estimation, payment), with small counts of people and individual values (such as "
+        "ranges) hidden.",
     },
     "match_spec": {"ja": "マッチングの設定", "en": "Matching specification"},
     "match_ratio": {"ja": "比率（対照：参加者）", "en": "Ratio (controls : participant)"},
@@ -189,6 +189,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "out the people without one in their own flow).",
     },
     "linked": {"ja": "結合されたレコード", "en": "linked records"},
+    "baseline_records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
+    "file_records": {"ja": "{file} のレコード", "en": "{file} records"},
     "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
     "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
     "not_people_note": {
@@ -376,17 +378,15 @@ def related_label(name: str, lang: str) -> str:
 
 
 def group_label(label: str, lang: str) -> str:
-    """A sample-flow group name or label (``x.csv records`` for a merged file).
+    """A sample-flow group's display name (other labels are shown as they are).
 
     Examples
     --------
-    >>> group_label("all", "ja"), group_label("kobe_participants.csv records", "ja")
-    ('全体', 'kobe_participants.csv のレコード')
+    >>> group_label("all", "ja"), group_label("treated", "ja")
+    ('全体', '介入群')
     """
     if label in GROUPS:
         return GROUPS[label][lang]
-    if lang == "ja" and label.endswith(" records"):
-        return f"{label[: -len(' records')]} のレコード"
     return label
 
 
