@@ -487,7 +487,9 @@ def test_notices_and_flow_render_in_both_languages() -> None:
     assert isinstance(method, Message) and method.code == code
     assert method.params["n_controls"] > 0 and method.params["baseline"] == "egfr"
     ja = method.text("ja", labels={"egfr": "eGFR"})
-    assert "神戸市方式" in ja and "Wilson スコア法" in ja and "追跡年数" in ja and "wilson" not in ja
+    assert (
+        "神戸市方式" in ja and "Wilson スコア法" in ja and "追跡年数" in ja and "wilson" not in ja
+    )
     ref = est.related["reference_rate"].method
     assert isinstance(ref, Message) and ref.code == "kobe.reference_method.wilson"
     frame = est.sample_flow.to_frame("ja")  # type: ignore[union-attr]
