@@ -224,3 +224,23 @@ def test_large_synthetic_population_stays_within_the_vocabulary() -> None:
         v = VOCABULARY.get(col)
         if v is not None and v.numeric and v.low is not None and v.high is not None:
             assert pop[col].dropna().between(v.low, v.high).all(), col
+
+
+# ---------------------------------------------------------------- API inputs
+
+
+@pytest.mark.parametrize("bad", [np.zeros(3), {"a": [1, 0]}, None, [1, 0]])
+def test_designs_reject_non_frames_with_a_typed_error(bad: object) -> None:
+    from pfseval.designs import proportion, rct
+    from pfseval.designs.psm import att, match
+    from pfseval.errors import DesignError
+
+    calls = [
+        lambda: proportion.rate(bad, outcome="a"),  # type: ignore[arg-type]
+        lambda: rct.compare(bad, outcome="y", treatment="t"),  # type: ignore[arg-type]
+        lambda: match(bad, treatment="t", covariates=["x"], id_col="id"),  # type: ignore[arg-type]
+        lambda: att(bad, outcome="y"),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(DesignError, match=r"must be a (pandas DataFrame|matched sample)"):
+            call()
