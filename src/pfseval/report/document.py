@@ -31,7 +31,7 @@ from pfseval.report.i18n import (
     t,
     value_text,
 )
-from pfseval.report.texts import diagnostic_label, render
+from pfseval.report.texts import diagnostic_label, render, variable_labels
 
 
 class EvaluationRun(Protocol):
@@ -200,13 +200,6 @@ def _ci(d: Mapping[str, Any], estimand: str) -> str:
     return f"[{fmt_value(d.get('conf_low'), estimand)}, {fmt_value(d.get('conf_high'), estimand)}]"
 
 
-def _is_count_key(k: str) -> bool:
-    k = k.lower()
-    if "boot" in k or "draw" in k:
-        return False
-    return k.startswith("n_") or k in ("n", "numerator", "denominator") or "count" in k
-
-
 def _targets(contract: Mapping[str, Any] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     if not contract:
@@ -316,16 +309,14 @@ def _unit(
     return "rows"
 
 
-def _diag_kind(key: str, v: Any, *, people: bool, options: Mapping[str, Any]) -> str:
-    """What a diagnostic counts: its declared kind (the design contract); for a name no
-    design has declared, the report's former reading of the name (the safe side)."""
+def _diag_kind(key: str, v: Any) -> str:
+    """What a diagnostic is: its declared kind (the design contract). A name no design has
+    declared is read on the safe side: a whole number is taken for a count of people."""
     declared = DECLARED.get(key)
     if declared is not None:
         return declared.kind
-    person = _is_count_key(key) if people else _person_diag(key, options)
-    if person:
-        return "people"
-    return "count" if _is_count_key(key) else "other"
+    whole = _is_number(v) and math.isfinite(float(v)) and float(v) == int(v)
+    return "people" if whole else "other"
 
 
 def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
@@ -339,16 +330,6 @@ def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
         for src in declared.derived_from
     ]
     return any(cell is not None and c.led.hidden(cell) for cell in cells)
-
-
-def _person_diag(key: str, options: Mapping[str, Any]) -> bool:
-    """For an indicator on aggregated data: whether a diagnostic counts people (its name is
-    that of the numerator or denominator, or contains the column they come from, such as
-    ``eligible_evaluation_year`` for ``denominator = "eligible"``)."""
-    if key in ("numerator", "denominator"):
-        return True
-    cols = [options.get(k) for k in ("numerator", "denominator")]
-    return any(isinstance(c, str) and c and c in key for c in cols)
 
 
 @dataclass
@@ -466,7 +447,7 @@ def _register_indicator(
         n_key = led.add(f"{p}:n", d["n"], people=people)
     c.keys[f"{p}:n"] = n_key
     c.units[f"{p}:n"] = unit
-    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key, people=people)
+    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key)
     for name, r in (d.get("related") or {}).items():
         rp = f"{p}:rel:{name}"
         if r.get("n") is None:
@@ -481,9 +462,7 @@ def _register_indicator(
                 break
 
 
-def _register_diagnostics(
-    c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str, *, people: bool
-) -> None:
+def _register_diagnostics(c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str) -> None:
     """Rates (numerator, complement, denominator tied), then every count by its kind."""
     p = f"ind:{ind.id}"
     for num_k, den_k in _RATE_PAIRS:
@@ -497,7 +476,7 @@ def _register_diagnostics(
         key = f"{p}:diag:{k}"
         if not _is_number(v) or key in c.keys:
             continue
-        kind = _diag_kind(k, v, people=people, options=ind.options)
+        kind = _diag_kind(k, v)
         if kind == "people":
             c.keys[key] = c.led.add(key, v)
         elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
@@ -918,6 +897,9 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
 
 def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     """The covariate balance table (variables by their labels) and the Love plot."""
+    if "variable" in bal.columns:  # variables by their labels (the score's own row too)
+        names = {**variable_labels(lang), "distance": t("distance", lang)}
+        bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
     cols = [
         col
         for col in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
@@ -926,10 +908,6 @@ def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     shown = bal[cols].copy()
     for col in cols[1:]:
         shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
-    if "variable" in shown.columns:  # the matching score's own row
-        shown["variable"] = [
-            t("distance", lang) if str(x) == "distance" else str(x) for x in shown["variable"]
-        ]
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):

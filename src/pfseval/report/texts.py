@@ -117,11 +117,14 @@ def render(
 
 
 def diagnostic_label(name: str, lang: Lang) -> str:
-    """The declared label of a diagnostic (the design contract), or the report's own table
-    for names no design has declared yet."""
-    d = DIAGNOSTICS.get(name)
-    if d is not None:
-        return d.label[lang]
-    from pfseval.report.i18n import diag_label
+    """The declared label of a diagnostic (the design contract); an undeclared name as it is.
 
-    return diag_label(name, lang)
+    Examples
+    --------
+    >>> from pfseval.designs.contract import declare_diagnostics, Diagnostic
+    >>> _ = declare_diagnostics(Diagnostic("n_pairs", "count", {"ja": "ペア数", "en": "pairs"}))
+    >>> diagnostic_label("n_pairs", "ja")
+    'ペア数'
+    """
+    d = DIAGNOSTICS.get(name)
+    return d.label[lang] if d is not None else name
