@@ -357,7 +357,7 @@ def write_outputs(
     run
         From :func:`pfseval.batch.run_spec`.
     out
-        The output folder (``results.json``, ``appendix.html``, ``appendix.docx``,
+        The output folder (``results.json``, ``appendix.html``, ``appendix.pdf``, ``appendix.docx``,
         ``tables.xlsx``, ``figures/``): new, empty, or one pfseval wrote before.
     private_out
         Optional folder for per-person tables (``Estimate.private``): the evaluator's own

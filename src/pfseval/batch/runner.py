@@ -128,6 +128,8 @@ class EvaluationRun:
     started_at: str = ""
     finished_at: str = ""
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
+    #: The check against a design lock (pfseval.batch.design_stage.check_lock); {} = none.
+    design_check: Mapping[str, Any] = field(default_factory=dict)
 
     def all_notices(self) -> list[tuple[str | None, Notice]]:
         """Every notice of the run, each once, with the indicator id it belongs to (``None``
@@ -205,6 +207,7 @@ class EvaluationRun:
                     "seed": sp.seed,
                     "started_at": self.started_at,
                     "finished_at": self.finished_at,
+                    "design_lock": dict(self.design_check) or None,
                 },
             }
         )

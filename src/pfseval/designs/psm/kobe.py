@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
+from pfseval.checks import fresh_seed, numeric_column, require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.errors import (
