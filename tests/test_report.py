@@ -154,6 +154,7 @@ def test_private_tables_only_in_the_private_folder(
         ".pfseval-output",
         "appendix.docx",
         "appendix.html",
+        "appendix.pdf",
         "figures",
         "results.json",
         "tables.xlsx",
