@@ -185,10 +185,9 @@ def run_cmd(
     .pfseval-output file); pfseval never deletes a file it did not write.
     """
     from pfseval.batch import run_many
+    from pfseval.batch.design_cli import has_plan, run_locked
 
-    if design_lock is not None:
-        from pfseval.batch.design_cli import run_locked
-
+    if design_lock is not None or has_plan(specs):
         with _user_errors():
             status = run_locked(
                 specs,
@@ -291,7 +290,8 @@ def demo_cmd(
     past years (OUT/screening_evaluation): results.json, appendices and figures in each.
     OUT must be new, empty or an earlier demo folder: a user's files are never replaced.
     """
-    from pfseval.batch import EXAMPLES, example_spec, load_spec, run_spec, write_outputs
+    from pfseval.batch import EXAMPLES, example_spec, load_spec, write_outputs
+    from pfseval.batch.design_cli import two_stage
     from pfseval.batch.output import check_target, claim, commit, stage
     from pfseval.errors import PfsevalError
     from pfseval.synthetic import write_all
@@ -320,7 +320,10 @@ def demo_cmd(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # recorded in run.warnings, printed below
                 spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
-                run = run_spec(spec, progress=_progress(quiet))
+                # two stages: the design is locked (outcome-blind), then the run checks the lock
+                run = two_stage(spec, out / f"{name}_design", progress=_progress(quiet))
+                if run.design_check:
+                    click.echo(f"  design lock: {out / f'{name}_design'} (reproduced by the run)")
                 files = write_outputs(run, out / name, force=force)
         except (PfsevalError, OSError) as exc:
             failed += 1
