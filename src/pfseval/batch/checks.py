@@ -6,7 +6,7 @@
 * data paths resolve (symbolic links followed) inside the spec's folder tree,
   or inside a folder the spec (``evaluation.data_roots``) or the command line allows;
 * ``any`` filters nest at most :data:`MAX_FILTER_DEPTH` deep;
-* seeds are whole numbers ≥ 0; ``n_boot`` lies in ``[1, MAX_N_BOOT]`` (the other option
+* seeds are whole numbers ≥ 0; ``n_boot`` lies in ``[0, MAX_N_BOOT]`` (the other option
   values are checked by the design registry's validator);
 * a filter ``!=`` / ``not_in`` leaves out rows whose value is missing in a flow step of their
   own (``missing = "keep"`` on the filter keeps them instead).
@@ -232,11 +232,12 @@ def _check_bounds(raw: Mapping[str, Any], file: Path) -> None:
             opts = ind.get(table)
             if isinstance(opts, Mapping) and "n_boot" in opts:
                 n = opts["n_boot"]
-                if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_N_BOOT:
+                # 0 = no bootstrap where a design allows it (its validator decides)
+                if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_N_BOOT:
                     raise _fail(
                         file,
                         f"{key}.{table}.n_boot",
-                        f"must be a whole number from 1 to {MAX_N_BOOT}, got {n!r}. Fix: "
+                        f"must be a whole number from 0 to {MAX_N_BOOT}, got {n!r}. Fix: "
                         "2000 draws are usually enough for a 95% interval",
                     )
 
