@@ -321,10 +321,9 @@ def test_run_many_reports_failures_and_runs_the_rest(spec_dir: Path) -> None:
     bad_dir = spec_dir / "bad"
     bad_dir.mkdir()
     shutil.copy(good, bad_dir / "broken.toml")
+    shutil.copy(spec_dir / "people.csv", bad_dir / "people.csv")  # data inside the spec's tree
     (bad_dir / "broken.toml").write_text(
-        good.read_text(encoding="utf-8")
-        .replace('"completed" }', '"no_such_column" }')
-        .replace('"people.csv"', '"../people.csv"'),
+        good.read_text(encoding="utf-8").replace('"completed" }', '"no_such_column" }'),
         encoding="utf-8",
     )
     outcomes = run_many([bad_dir / "broken.toml", good], spec_dir / "runs")

@@ -128,6 +128,7 @@ def test_demo_without_the_source_tree_fails_cleanly(
     import pfseval.batch
 
     monkeypatch.setattr(pfseval.batch, "_EXAMPLES_DIR", tmp_path / "missing")
+    monkeypatch.setattr(pfseval.batch, "_INSTALLED_EXAMPLES", ())
     res = CliRunner().invoke(
         cli, ["demo", "--out", str(tmp_path / "out"), "--persons", "2000", "--quiet"]
     )

@@ -136,6 +136,7 @@ def test_private_tables_only_in_the_private_folder(
     published = (tmp_path / "public" / "appendix.html").read_text(encoding="utf-8")
     assert not any(i in published for i in ids[:200])
     assert sorted(p.name for p in (tmp_path / "public").iterdir()) == [
+        ".pfseval-output",
         "appendix.docx",
         "appendix.html",
         "appendix.pdf",

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
+
+#: Seeds: whole numbers from 0 (numpy's SeedSequence takes no negative numbers).
+_SEED = click.IntRange(min=0, max=2**63 - 1)
+_FORCE_HELP = (
+    "Also write into an existing folder pfseval did not write: pfseval's files are added, "
+    "nothing already there is deleted or overwritten."
+)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Print a pfseval error (or an unwritable file) as one message and exit 1; no traceback.
+
+    Python warnings are not printed as they happen: runs record them and the commands print
+    them (or, with ``--quiet``, do not)."""
+    from pfseval.errors import PfsevalError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except (PfsevalError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _progress(quiet: bool) -> bool:
+    """Progress bars only on a terminal (a redirected log would fill with escape codes)."""
+    return not quiet and sys.stderr.isatty()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,19 +55,25 @@ def cli() -> None:
     required=True,
     help="Folder to write the synthetic datasets into.",
 )
-@click.option("--seed", type=int, default=20240401, show_default=True, help="Random seed.")
+@click.option("--seed", type=_SEED, default=20240401, show_default=True, help="Random seed.")
 @click.option(
     "--persons",
-    type=int,
+    type=click.IntRange(min=1),
     default=20000,
     show_default=True,
     help="Persons in the synthetic municipality.",
 )
-def synth_cmd(out: Path, seed: int, persons: int) -> None:
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+def synth_cmd(out: Path, seed: int, persons: int, force: bool) -> None:
     """Generate a synthetic municipality and the datasets for the four designs."""
+    from pfseval.batch.output import check_target, commit, stage
     from pfseval.synthetic import write_all
 
-    written = write_all(out, seed=seed, persons=persons)
+    with _user_errors():
+        check_target(out, force=force)
+        written = commit(
+            stage(out, lambda f: write_all(f, seed=seed, persons=persons)), force=force
+        )
     for name, path in written.items():
         click.echo(f"{name}: {path}")
 
@@ -52,7 +90,8 @@ def check_data_cmd(file: Path, mapping: Path | None) -> None:
     """Validate a health-check extract and print every problem; exit 1 on errors."""
     from pfseval.io import check_file
 
-    report = check_file(file, mapping=mapping)
+    with _user_errors():
+        report = check_file(file, mapping=mapping)
     click.echo(report.to_text())
     sys.exit(0 if report.ok else 1)
 
@@ -60,6 +99,8 @@ def check_data_cmd(file: Path, mapping: Path | None) -> None:
 def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     n_ok = sum(o.ok for o in outcomes)
     for o in outcomes:
+        if o.ok and quiet:
+            continue
         if o.ok:
             total = "" if o.total is None else f", payment {o.total:,.0f}"
             warn = f", {len(o.warnings)} warning(s)" if o.warnings else ""
@@ -81,10 +122,25 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     required=True,
     help="Output folder (one sub-folder per spec when several are given).",
 )
-@click.option("--seed", type=int, default=None, help="Override every spec's seed.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Bootstrap workers.")
+@click.option("--seed", type=_SEED, default=None, help="Override every spec's seed.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Bootstrap workers."
+)
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
-@click.option("--quiet", is_flag=True, help="No progress bars or warning details.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="Print only failures and the summary line (no progress, no warnings).",
+)
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+@click.option(
+    "--data-root",
+    "data_roots",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Also allow data files under this folder (repeatable); by default data must lie "
+    "in the spec's folder tree (or --data-dir).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -125,11 +181,17 @@ def run_cmd(
     quiet: bool,
     data_dir: Path | None,
     private_out: Path | None,
+    force: bool,
+    data_roots: tuple[Path, ...],
     design_lock: Path | None = None,
     allow_deviation: bool = False,
     cluster: str | None = None,
 ) -> None:
-    """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
+    """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures.
+
+    OUT must be a new folder, an empty one, or one pfseval wrote before (it holds a
+    .pfseval-output file); pfseval never deletes a file it did not write.
+    """
     from contextlib import nullcontext
 
     from pfseval.batch import run_many
@@ -144,27 +206,31 @@ def run_cmd(
         if client is not None:  # as many bootstrap jobs as the cluster has worker threads
             workers = max(1, min(1024, sum(client.nthreads().values())))
         if design_lock is not None or has_plan(specs):
-            status = run_locked(
-                specs,
+            with _user_errors():
+                status = run_locked(
+                    specs,
+                    out,
+                    design_lock,
+                    allow_deviation=allow_deviation,
+                    seed=seed,
+                    lang=lang,
+                    data_dir=data_dir,
+                    quiet=quiet,
+                )
+            sys.exit(status)
+        with _user_errors():
+            outcomes = run_many(
+                list(specs),
                 out,
-                design_lock,
-                allow_deviation=allow_deviation,
                 seed=seed,
                 lang=lang,
+                n_jobs=workers,
+                progress=_progress(quiet),
                 data_dir=data_dir,
-                quiet=quiet,
+                private_out=private_out,
+                force=force,
+                data_roots=data_roots,
             )
-            sys.exit(status)
-        outcomes = run_many(
-            list(specs),
-            out,
-            seed=seed,
-            lang=lang,
-            n_jobs=workers,
-            progress=not quiet,
-            data_dir=data_dir,
-            private_out=private_out,
-        )
     _print_outcomes(outcomes, quiet=quiet)
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 
@@ -177,7 +243,16 @@ def run_cmd(
     default=None,
     help="Resolve the specs' data paths against this folder instead of each spec's folder.",
 )
-def validate_cmd(specs: tuple[Path, ...], data_dir: Path | None) -> None:
+@click.option(
+    "--data-root",
+    "data_roots",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Also allow data files under this folder (repeatable).",
+)
+def validate_cmd(
+    specs: tuple[Path, ...], data_dir: Path | None, data_roots: tuple[Path, ...]
+) -> None:
     """Check spec files (keys, files, columns, design options, contract) without running."""
     from pfseval.batch import load_spec
     from pfseval.errors import PfsevalError
@@ -185,7 +260,9 @@ def validate_cmd(specs: tuple[Path, ...], data_dir: Path | None) -> None:
     failed = 0
     for s in specs:
         try:
-            spec = load_spec(s, data_dir=data_dir)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                spec = load_spec(s, data_dir=data_dir, data_roots=data_roots)
         except PfsevalError as exc:
             failed += 1
             click.echo(f"invalid {exc}", err=True)
@@ -210,29 +287,43 @@ DEMO_PERSONS = 40000
     show_default=True,
     help="Output folder.",
 )
-@click.option("--seed", type=int, default=20240401, show_default=True, help="Random seed.")
+@click.option("--seed", type=_SEED, default=20240401, show_default=True, help="Random seed.")
 @click.option(
     "--persons",
-    type=int,
+    type=click.IntRange(min=1),
     default=DEMO_PERSONS,
     show_default=True,
     help="Persons in the synthetic municipality.",
 )
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) -> None:
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
+def demo_cmd(
+    out: Path, seed: int, persons: int, lang: str | None, quiet: bool, force: bool
+) -> None:
     """Generate the synthetic municipality and run the example evaluations.
 
     Writes the data to OUT/data, then runs the Kobe-style evaluation from the yearly
     health-check extracts (OUT/kobe_evaluation) and the cancer-screening evaluation against
     past years (OUT/screening_evaluation): results.json, appendices and figures in each.
+    OUT must be new, empty or an earlier demo folder: a user's files are never replaced.
     """
     from pfseval.batch import EXAMPLES, example_spec, load_spec, write_outputs
     from pfseval.batch.design_cli import two_stage
+    from pfseval.batch.output import check_target, claim, commit, stage
     from pfseval.errors import PfsevalError
     from pfseval.synthetic import write_all
 
-    written = write_all(out / "data", seed=seed, persons=persons)
+    with _user_errors():
+        check_target(out, force=force)
+        # refuse before the long work, not after it; synthetic data never mix with a
+        # user's files, even with --force
+        check_target(out / "data")
+        for sub in EXAMPLES:
+            check_target(out / sub, force=force)
+        claim(out)
+        staged = stage(out / "data", lambda f: write_all(f, seed=seed, persons=persons))
+        written = commit(staged, force=force)
     click.echo(f"synthetic municipality: {len(written)} files in {out / 'data'}")
     failed = 0
     for name in EXAMPLES:
@@ -244,13 +335,15 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
             continue
         click.echo(f"\n{name} ({spec_path.name})")
         try:
-            spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
-            # two stages: the design is locked (outcome-blind), then the run checks the lock
-            run = two_stage(spec, out / f"{name}_design", progress=not quiet)
-            if run.design_check:
-                click.echo(f"  design lock: {out / f'{name}_design'} (reproduced by the run)")
-            files = write_outputs(run, out / name)
-        except PfsevalError as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # recorded in run.warnings, printed below
+                spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
+                # two stages: the design is locked (outcome-blind), then the run checks the lock
+                run = two_stage(spec, out / f"{name}_design", progress=_progress(quiet))
+                if run.design_check:
+                    click.echo(f"  design lock: {out / f'{name}_design'} (reproduced by the run)")
+                files = write_outputs(run, out / name, force=force)
+        except (PfsevalError, OSError) as exc:
             failed += 1
             click.echo(f"FAILED  {spec_path}: {exc}", err=True)
             continue

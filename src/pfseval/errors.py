@@ -26,6 +26,7 @@ __all__ = [
     "DesignError",
     "ExtrapolationWarning",
     "MatchingError",
+    "OutputError",
     "PfsevalError",
     "PfsevalWarning",
     "SeparationError",
@@ -186,6 +187,11 @@ class SpecError(PfsevalError):
         self.file = file
         where = f"{file}: " if file else ""
         super().__init__(f"{where}{key_path}: {message}")
+
+
+class OutputError(PfsevalError):
+    """pfseval refuses to write an output folder (it would touch files it did not write).
+    The message names the folder and the fix."""
 
 
 # ---------------------------------------------------------------- warnings

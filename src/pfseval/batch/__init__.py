@@ -8,6 +8,8 @@
 - :func:`run_many` runs several specs, each failure reported, the others still run.
 """
 
+import site
+import sysconfig
 from pathlib import Path
 
 from pfseval.batch.many import SpecOutcome, run_many
@@ -51,8 +53,13 @@ EXAMPLES: dict[str, str] = {
 }
 
 #: Where the examples are: ``examples/`` of the source tree this package is installed from
-#: (an editable install). A wheel does not carry them.
+#: (an editable install), else where the wheel installed them (its data files,
+#: ``<prefix>/share/pfseval/examples``; also for ``pip install --user``).
 _EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+_INSTALLED_EXAMPLES = tuple(
+    Path(p) / "share" / "pfseval" / "examples"
+    for p in (sysconfig.get_path("data"), site.getuserbase())
+)
 
 
 class ExampleNotFoundError(PfsevalError):
@@ -61,7 +68,7 @@ class ExampleNotFoundError(PfsevalError):
 
 
 def example_spec(*, name: str = "kobe_evaluation") -> Path:
-    """Path of an example spec shipped with the source tree.
+    """Path of an example spec shipped with the source tree or the installed wheel.
 
     Parameters
     ----------
@@ -88,13 +95,18 @@ def example_spec(*, name: str = "kobe_evaluation") -> Path:
     """
     if name not in EXAMPLES:
         raise ExampleNotFoundError(f"unknown example {name!r}; use one of {', '.join(EXAMPLES)}")
-    p = _EXAMPLES_DIR / name / EXAMPLES[name]
+    found = [
+        d / name / EXAMPLES[name]
+        for d in (_EXAMPLES_DIR, *_INSTALLED_EXAMPLES)
+        if (d / name / EXAMPLES[name]).is_file()
+    ]
+    p = found[0] if found else _EXAMPLES_DIR / name / EXAMPLES[name]
     if not p.is_file():
         raise ExampleNotFoundError(
             f"the example spec {name}/{EXAMPLES[name]} is not installed (looked in "
-            f"{_EXAMPLES_DIR}): the examples ship with the source repository, not with the "
-            "package. Fix: clone the pfseval repository and install it from there "
-            "(pip install -e <clone>), then run the command again; or run your own spec "
-            "with `pfseval run SPEC --out DIR`"
+            f"{', '.join(str(d) for d in (_EXAMPLES_DIR, *_INSTALLED_EXAMPLES))}): the "
+            "examples ship with the source repository and with the wheel's data files. Fix: "
+            "reinstall pfseval from its wheel or a clone (pip install -e <clone>), then run "
+            "the command again; or run your own spec with `pfseval run SPEC --out DIR`"
         )
     return p

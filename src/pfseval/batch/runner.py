@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.batch.checks import missing_step
 from pfseval.batch.registry import call_design, matching_spec
 from pfseval.batch.schema import SCHEMA_VERSION, package_versions
 from pfseval.batch.spec import EvaluationSpec, IndicatorSpec
@@ -475,6 +474,10 @@ def _filter_cohort(
     of the filter that excluded every remaining row, if one did."""
     emptied = None
     for i, f in enumerate(spec.cohorts[name].where):
+        step = missing_step(f, df)  # missing values: a step of their own
+        if step is not None:
+            flow = flow.exclude(step[0], int(step[1].sum()))
+            df = df.loc[~step[1]]
         keep = f.keep_mask(df)
         flow = flow.exclude(f.reason_message(), int((~keep).sum()))
         if len(df) and not keep.any():
@@ -836,69 +839,5 @@ def results_json(run: EvaluationRun) -> str:
     return json.dumps(run.results(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write_outputs(
-    run: EvaluationRun,
-    out: str | Path,
-    *,
-    private_out: str | Path | None = None,
-    overwrite: bool = True,
-) -> dict[str, Path]:
-    """Write results and appendices into ``out``, atomically.
-
-    Everything is written into a temporary folder next to ``out`` and renamed into place
-    only when complete, so a failed run never leaves something that looks finished. An
-    existing ``out`` is replaced (or, with ``overwrite=False``, an error is raised).
-
-    Parameters
-    ----------
-    run
-        From :func:`run_spec`.
-    out
-        The output folder (``results.json``, ``appendix.html``, ``appendix.pdf``,
-        ``appendix.docx``, ``tables.xlsx``, ``figures/``).
-    private_out
-        Optional folder for per-person tables (``Estimate.private``): the evaluator's own
-        files, never to be published. Nothing per-person is written without it.
-    overwrite
-        Replace an existing ``out``.
-
-    Returns
-    -------
-    dict
-        Output name → path.
-    """
-    from pfseval.report import write_report
-
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; pass overwrite=True or choose another folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    try:
-        (tmp / "results.json").write_text(results_json(run), encoding="utf-8")
-        written = write_report(run, tmp)
-        written["results"] = tmp / "results.json"
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if private_out is not None:
-        _write_private(run, Path(private_out))
-    return {k: out / Path(v).relative_to(tmp) for k, v in written.items()}
-
-
-def _write_private(run: EvaluationRun, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for iid, est in run.estimates.items():
-        for name, table in est.private.items():
-            if isinstance(table, pd.DataFrame):
-                table.to_csv(folder / f"{iid}__{name}.csv", index=False)
+# Writing lives in batch/output.py (safe, marked, atomic output folders).
+from pfseval.batch.output import write_outputs  # noqa: E402

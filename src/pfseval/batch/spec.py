@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.batch.checks import check_raw
 from pfseval.batch.registry import (
     column_refs,
     matching_spec,
@@ -68,7 +69,7 @@ declare_messages(
 )
 
 _TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report", "plan"}
-_EVAL_KEYS = {"title", "programme", "description", "seed"}
+_EVAL_KEYS = {"title", "programme", "description", "seed", "data_roots"}
 _DATA_KEYS = {
     "path",
     "baseline",
@@ -84,7 +85,7 @@ _DATA_KEYS = {
 }
 _MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
 _COHORT_KEYS = {"from", "where", "description"}
-_FILTER_KEYS = {"column", "op", "value", "reason", "any"}
+_FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
 _IND_KEYS = {
     "id",
     "label",
@@ -183,6 +184,7 @@ class Filter:
     value: Any = None
     reason: str | Mapping[str, str] = ""
     any_of: tuple[Filter, ...] = ()
+    keep_missing: bool = False  # `!=` / `not_in` only (see pfseval.batch.checks)
 
     def reason_in(self, lang: str) -> str:
         """The exclusion reason in ``lang`` (falls back to the other language, then the
@@ -248,7 +250,7 @@ class Filter:
             return ~na
         if op in ("in", "not_in"):
             m = s.isin(list(v)).to_numpy()
-            return (m if op == "in" else ~m) & ~na
+            return m & ~na if op == "in" else ~m & (~na | self.keep_missing)
         if op == "between":
             num = pd.to_numeric(s, errors="coerce")
             return ((num >= v[0]) & (num <= v[1])).fillna(False).to_numpy(dtype=bool)
@@ -257,7 +259,7 @@ class Filter:
                 m = (s.astype("string") == v).fillna(False).to_numpy(dtype=bool)
             else:
                 m = (pd.to_numeric(s, errors="coerce") == v).fillna(False).to_numpy(dtype=bool)
-            return (m if op == "==" else ~m) & ~na
+            return m & ~na if op == "==" else ~m & (~na | self.keep_missing)
         num = pd.to_numeric(s, errors="coerce")
         cmp = {"<": num < v, "<=": num <= v, ">": num > v, ">=": num >= v}[op]
         return cmp.fillna(False).to_numpy(dtype=bool)
@@ -705,7 +707,9 @@ def _check_filter(f: Any, key: str, ck: _Checker, *, inner: bool = False) -> Fil
         raise ck.fail(f"{key}.value", f"operator 'between' needs [low, high], got {v!r}")
     elif kind == "scalar" and not isinstance(v, str | int | float | bool):
         raise ck.fail(f"{key}.value", f"operator {op!r} needs a single value, got {v!r}")
-    return Filter(column=col, op=op, value=v, reason=reason)
+    return Filter(
+        column=col, op=op, value=v, reason=reason, keep_missing=f.get("missing") == "keep"
+    )
 
 
 def _filter_leaves(f: Filter, key: str) -> list[tuple[str, Filter]]:
@@ -920,6 +924,7 @@ def load_spec(
     lang: str | None = None,
     data_dir: str | Path | None = None,
     check_data: bool = True,
+    data_roots: Sequence[str | Path] = (),
 ) -> EvaluationSpec:
     """Read and validate an evaluation spec; raise :class:`SpecError` on the first problem.
 
@@ -938,6 +943,9 @@ def load_spec(
     check_data
         Check that the data files exist and have every column the spec names (reads the
         headers only).
+    data_roots
+        Further folders data files may come from (besides the spec's folder tree, or
+        ``data_dir``, and the spec's ``evaluation.data_roots``).
 
     Returns
     -------
@@ -973,6 +981,7 @@ def load_spec(
     base = file.resolve().parent
     data_base = Path(data_dir).resolve() if data_dir is not None else base
     ck.table(raw, "", _TOP_KEYS)
+    check_raw(raw, file, data_base=data_base, data_roots=data_roots, seed=seed)
     ev = ck.table(raw.get("evaluation", {}), "evaluation", _EVAL_KEYS)
     base_seed = seed if seed is not None else ck.integer(ev, "seed", "evaluation", default=20240401)
     title = ck.string(ev, "title", "evaluation", default="")
@@ -1023,7 +1032,7 @@ def _read_toml(file: Path, ck: _Checker) -> tuple[bytes, dict[str, Any]]:
         raise ck.fail("", f"cannot read the spec file: {exc}") from exc
     try:
         return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ck.fail("", f"not valid TOML: {exc}") from exc
 
 
@@ -1230,7 +1239,7 @@ def _check_contract_table(
             raise ck.fail("contract.path", f"file not found: {contract_file}")
         try:
             contract = tomllib.loads(contract_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ck.fail("contract.path", f"{contract_file}: not valid TOML: {exc}") from exc
     else:
         contract = {"contract": dict(c)}

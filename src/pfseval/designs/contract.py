@@ -518,8 +518,27 @@ def validated(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             bound = sig.bind_partial(*args, **kwargs)
             given = {k: v for k, v in bound.arguments.items() if k != first}
             check_options(get(name), given)
+            _check_input(name, bound.arguments.get(first))  # issue 12: typed, not AttributeError
             return fn(*args, **kwargs)
 
         return wrapper
 
     return deco
+
+
+def _check_input(name: str, value: Any) -> None:
+    """A design's first argument must be a data frame (for the second step of a two-step
+    design, a matched sample); anything else (an array, a dict, ``None``) is a DesignError."""
+    import pandas as pd
+
+    if get(name).input == "matched":
+        if not isinstance(getattr(value, "data", None), pd.DataFrame):
+            raise DesignError(
+                f"{name}: the first argument must be a matched sample, got "
+                f"{type(value).__name__}. Fix: pass the result of pfseval.psm.match(...)"
+            )
+    elif not isinstance(value, pd.DataFrame):
+        raise DesignError(
+            f"{name}: the data must be a pandas DataFrame, got {type(value).__name__}. Fix: "
+            "pass pd.DataFrame(...) with one row per person (or per year for a series)"
+        )

@@ -10,6 +10,7 @@ text (``1001``, ``1001.0`` and ``"1001"`` are the same person).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,9 +19,31 @@ import pandas as pd
 
 from pfseval.checks import require_columns
 from pfseval.errors import DataProblem, DataValidationError
-from pfseval.io.notices import NO_FOLLOWUP, followup_missing
-from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
+from pfseval.io.notices import NO_FOLLOWUP, followup_missing, warn
+from pfseval.io.validation import FOLLOW_SUFFIX, DataQualityWarning, _as_text
+from pfseval.messages import Notice, declare_messages
 from pfseval.result import SampleFlow
+
+declare_messages(
+    {
+        "io.ids_differ_in_form": {
+            "en": "{n_records} baseline ids in {column!v} match a follow-up id only when "
+            "leading zeros, case or full-width digits are ignored (e.g. '00001' and '1'); they "
+            "are not linked. Fix: write the ids the same way in both extracts.",
+            "ja": "{column!v}の{n_records}件の基準年度IDは、先頭の0・大文字小文字・全角数字の違いを"
+            "無視したときだけ追跡年度のIDと一致します（例：「00001」と「1」）。これらは結合していません。"
+            "対処：両年度の抽出データでIDの書き方をそろえてください。",
+        },
+        "io.followup_only": {
+            "en": "{n_records} of {n_followup} follow-up records ({column!v}) have no baseline "
+            "record and are not part of the cohort. Fix: check that both extracts cover the "
+            "same people and years.",
+            "ja": "追跡年度の{n_followup}件のうち{n_records}件（{column!v}）は基準年度の"
+            "レコードがなく、対象集団に含まれません。対処：両年度の抽出データが同じ人と年度を"
+            "含むか確認してください。",
+        },
+    }
+)
 
 __all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
 
@@ -49,6 +72,11 @@ class LinkedCohort:
         The id column.
     n_followup_only
         Follow-up records whose id is not in the baseline (not part of the cohort).
+    notices
+        Data-quality notices, also issued as
+        :class:`~pfseval.io.validation.DataQualityWarning`: the follow-up-only records, and
+        ids that differ only in how they are written (``"00001"`` and ``"1"``, case,
+        full-width digits), which are *not* linked.
 
     Examples
     --------
@@ -68,6 +96,7 @@ class LinkedCohort:
     lost: pd.DataFrame
     id_col: str = "person_id"
     n_followup_only: int = 0
+    notices: tuple[Notice, ...] = ()
 
     @property
     def linked(self) -> pd.DataFrame:
@@ -222,10 +251,46 @@ def link_years(
         ]
     )
     n_followup_only = len(key_f) - int(has.sum())  # ids are unique in both years
+    notices = _link_notices(key_b[~has], key_f[~key_f.isin(key_b[has])], len(key_f), id_col)
+    warn(notices)
     return LinkedCohort(
         data=data,
         sample_flow=flow,
         lost=lost,
         id_col=id_col,
         n_followup_only=n_followup_only,
+        notices=notices,
     )
+
+
+def _id_form(ids: pd.Series) -> pd.Series:
+    """Ids written one way: NFKC (full-width digits), case-folded, leading zeros dropped."""
+    t = ids.astype(object).map(lambda x: unicodedata.normalize("NFKC", str(x)).strip().casefold())
+    return t.map(lambda x: x.lstrip("0") or "0" if x.isdigit() else x)
+
+
+def _link_notices(
+    unlinked_b: pd.Series, only_f: pd.Series, n_f: int, id_col: str
+) -> tuple[Notice, ...]:
+    """Notices of a linkage: ids that differ only in form, and follow-up-only records."""
+    notices = []
+    same = _id_form(unlinked_b.dropna()).isin(set(_id_form(only_f.dropna())))
+    if same.any():  # no example id: notices are published
+        notices.append(
+            Notice(
+                "io.ids_differ_in_form",
+                category=DataQualityWarning,
+                counts={"n_records": int(same.sum())},
+                params={"column": id_col},
+            )
+        )
+    if len(only_f):
+        notices.append(
+            Notice(
+                "io.followup_only",
+                category=DataQualityWarning,
+                counts={"n_records": len(only_f), "n_followup": n_f},
+                params={"column": id_col},
+            )
+        )
+    return tuple(notices)

@@ -234,6 +234,8 @@ def _parse_numeric(
                 used[text] = (codebook[key], int(counts[j]))
             else:
                 bad_u[j] = True
+    if not len(uniq):  # every cell missing: nothing to look up (indexing would fail)
+        return np.full(len(codes), np.nan), np.zeros(len(codes), dtype=bool), used
     safe = np.maximum(codes, 0)
     values = np.where(codes >= 0, parsed[safe], np.nan)
     bad = (codes >= 0) & bad_u[safe]

@@ -30,6 +30,21 @@ __all__ = ["write_docx", "write_figures", "write_html", "write_pdf", "write_xlsx
 _NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
 
 
+#: Characters XML 1.0 (DOCX, XLSX) cannot hold; shown as U+FFFD instead of crashing a writer.
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without characters XML cannot hold (a spec check rejects them earlier).
+
+    Examples
+    --------
+    >>> _xml_text("a\x07b")
+    'a�b'
+    """
+    return _XML_BAD.sub("\ufffd", text)
+
+
 def _png_size(png: bytes) -> tuple[int, int]:
     w, h = struct.unpack(">II", png[16:24])
     return int(w), int(h)
@@ -171,52 +186,53 @@ def write_docx(doc: Document, path: str | Path) -> Path:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.append(rfonts)
     rfonts.set(qn("w:eastAsia"), FONT_FAMILY)
-    d.core_properties.title = doc.title
+    d.core_properties.title = _xml_text(doc.title)
     d.core_properties.author = "pfseval"
-    d.add_heading(doc.title, level=0)
+    x = _xml_text
+    d.add_heading(x(doc.title), level=0)
     for k, v in doc.meta:
         para = d.add_paragraph()
-        para.add_run(f"{k}: ").bold = True
-        para.add_run(v)
+        para.add_run(x(f"{k}: ")).bold = True
+        para.add_run(x(v))
     for s in doc.sections:
-        d.add_heading(s.title, level=min(s.level - 1, 3))
+        d.add_heading(x(s.title), level=min(s.level - 1, 3))
         for b in s.blocks:
             if isinstance(b, Paragraph):
-                d.add_paragraph(b.text)
+                d.add_paragraph(x(b.text))
             elif isinstance(b, Preformatted):
                 for line in b.text.splitlines():
                     para = d.add_paragraph()
-                    run = para.add_run(line)
+                    run = para.add_run(x(line))
                     run.font.size = Pt(8.5)
                     para.paragraph_format.space_after = Pt(0)
             elif isinstance(b, Bullets):
                 for item in b.items:
-                    d.add_paragraph(item, style="List Bullet")
+                    d.add_paragraph(x(item), style="List Bullet")
             elif isinstance(b, TableBlock):
                 cap = d.add_paragraph()
-                cap.add_run(tabs[b.id]).bold = True
+                cap.add_run(x(tabs[b.id])).bold = True
                 columns, rows = _cells(b)
                 table = d.add_table(rows=1, cols=len(columns))
                 table.style = "Table Grid"
                 for cell, name in zip(table.rows[0].cells, columns, strict=True):
-                    cell.text = name
+                    cell.text = x(name)
                     for r in cell.paragraphs[0].runs:
                         r.bold = True
                         r.font.size = Pt(8)
                 _repeat_header(table.rows[0])
                 for row in rows:
                     for cell, val in zip(table.add_row().cells, row, strict=True):
-                        cell.text = val
+                        cell.text = x(val)
                         if val and _NUM.match(val):  # numbers right-aligned, as in the HTML
                             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
                         for r in cell.paragraphs[0].runs:
                             r.font.size = Pt(8)
                 if b.note:
-                    d.add_paragraph(b.note)
+                    d.add_paragraph(x(b.note))
             elif isinstance(b, FigureBlock):
                 d.add_picture(io.BytesIO(b.png), width=Mm(160))
                 cap = d.add_paragraph()
-                cap.add_run(figs[b.id]).bold = True
+                cap.add_run(x(figs[b.id])).bold = True
     p = Path(path)
     d.save(str(p))
     _fix_zip_times(p)
@@ -297,7 +313,7 @@ def _xlsx_row(ws: Any, values: list[str]) -> None:
 
 def _text_cells(ws: Any, values: list[str]) -> None:
     """Append a row of text cells (captions, headers, notes): never numbers or formulas."""
-    ws.append(values)
+    ws.append([_xml_text(v) if isinstance(v, str) else v for v in values])
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"

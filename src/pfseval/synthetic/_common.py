@@ -13,7 +13,7 @@ import pandas as pd
 from pfseval.errors import PfsevalError
 from pfseval.io.clinical import egfr_jsn
 
-__all__ = ["GENERATOR_VERSION", "SyntheticDataset", "SyntheticOptionError"]
+__all__ = ["GENERATOR_VERSION", "SyntheticDataset", "SyntheticOptionError", "within_ranges"]
 
 #: Bumped whenever a generator's output for a given seed changes.
 GENERATOR_VERSION = "1"
@@ -21,6 +21,34 @@ GENERATOR_VERSION = "1"
 
 class SyntheticOptionError(PfsevalError):
     """An option of a synthetic-data generator is out of its range (the message names it)."""
+
+
+def within_ranges(frame: pd.DataFrame) -> pd.DataFrame:
+    """Clip every numeric vocabulary column to the vocabulary's range, in place.
+
+    The generators already draw plausible values; this guarantees, at any population size,
+    that nothing they write is rejected by :func:`pfseval.io.validate_checkups` (a tail
+    draw of a large population can leave a range). Integer columns stay integers.
+
+    Examples
+    --------
+    >>> within_ranges(pd.DataFrame({"weight": [24.9, 60.0]}))["weight"].tolist()
+    [25.0, 60.0]
+    """
+    from pfseval.io.vocabulary import VOCABULARY
+
+    for col in frame.columns:
+        v = VOCABULARY.get(col)
+        if v is None or not v.numeric or v.low is None or v.high is None:
+            continue
+        if pd.api.types.is_numeric_dtype(frame[col].dtype) and not pd.api.types.is_bool_dtype(
+            frame[col].dtype
+        ):
+            lo, hi = v.low, v.high
+            if pd.api.types.is_integer_dtype(frame[col].dtype):
+                lo, hi = int(np.ceil(lo)), int(np.floor(hi))
+            frame[col] = frame[col].clip(lo, hi)
+    return frame
 
 
 @dataclass(frozen=True)

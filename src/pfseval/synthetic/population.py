@@ -35,6 +35,7 @@ from pfseval.synthetic._common import (
     creatinine_and_egfr,
     dipstick_from_latent,
     expit,
+    within_ranges,
 )
 
 __all__ = ["POPULATION_COLUMNS", "POPULATION_PARAMETERS", "population"]
@@ -199,9 +200,12 @@ def population(
     male = male_p[pi]
     agec = age - 60.0
 
-    height = np.round(height_p[pi] + rng.normal(0, 0.4, n), 1)
+    # Height and weight are kept within the vocabulary's ranges: with hundreds of thousands
+    # of people a short person with a low BMI would otherwise weigh under 25 kg, a value
+    # pfseval's own validation rejects.
+    height = np.round(np.clip(height_p[pi] + rng.normal(0, 0.4, n), 120.0, 220.0), 1)
     bmi_lat = np.clip(bmi_p[pi] + rng.normal(0, 0.5, n), 15.0, 45.0)
-    weight = np.round(bmi_lat * (height / 100.0) ** 2, 1)
+    weight = np.clip(np.round(bmi_lat * (height / 100.0) ** 2, 1), 25.0, 250.0)
     bmi = np.round(weight / (height / 100.0) ** 2, 1)
     bmi_dev = bmi - np.where(sex == 1, 23.8, 22.3)
     waist = np.round(np.where(sex == 1, 85.0, 83.0) + 2.4 * bmi_dev + rng.normal(0, 3.5, n), 1)
@@ -310,4 +314,4 @@ def population(
         }
     )
     order = np.lexsort((id_serial[pi], ti))  # zero-padded ids sort like their serials
-    return frame.iloc[order].reset_index(drop=True)
+    return within_ranges(frame.iloc[order].reset_index(drop=True))
