@@ -551,10 +551,10 @@ def _check_kind(comp: Component, x: float, *, path: str, file: str) -> None:
     kind = comp.kind
     bad = ""
     if kind == "proportion" and not 0 <= x <= 1:
-        bad = f"is declared kind = \"proportion\" but its value is {x!r}, outside [0, 1]"
+        bad = f'is declared kind = "proportion" but its value is {x!r}, outside [0, 1]'
         fix = "write 0.3 for 30% (divide a percentage by 100)"
     elif kind in ("count", "amount") and x < 0:
-        bad = f"is declared kind = \"{kind}\" but its value {x!r} is negative"
+        bad = f'is declared kind = "{kind}" but its value {x!r} is negative'
         fix = 'check the value, or declare kind = "difference" for a change'
     if bad:
         raise ContractError(
@@ -571,7 +571,7 @@ def _check_kind_thresholds(r: Reader, kind: str | None, schedule: Schedule) -> N
     bad = [k for k in schedule.knots() if not 0 <= k <= 1]
     if bad:
         r.at("schedule").fail(
-            f"the component is kind = \"proportion\" but its schedule has the value "
+            f'the component is kind = "proportion" but its schedule has the value '
             f"{bad[0]:g} outside [0, 1]. Fix: write thresholds as fractions (0.8 for 80%)."
         )
 

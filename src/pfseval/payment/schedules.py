@@ -162,7 +162,9 @@ def round_values(values: ArrayLike, *, decimals: int) -> NDArray[np.float64]:
 DEFAULT_VALUE_DIGITS = 12
 
 
-def round_significant(values: ArrayLike, *, digits: int = DEFAULT_VALUE_DIGITS) -> NDArray[np.float64]:
+def round_significant(
+    values: ArrayLike, *, digits: int = DEFAULT_VALUE_DIGITS
+) -> NDArray[np.float64]:
     """Round indicator values half up to ``digits`` significant digits (NaN and ±inf unchanged).
 
     The result is the double nearest to the rounded decimal, so comparing it with a threshold
@@ -738,7 +740,7 @@ def schedule_from_dict(
         lower = r.opt_number(t, "lower")
         if direction == "lower" and lower is not None and lower <= target:
             r.at("lower").fail(
-                f"with direction = \"lower\" the lower limit {lower:g} is the worst value "
+                f'with direction = "lower" the lower limit {lower:g} is the worst value '
                 f"still paid and must be above the target {target:g}. "
                 "Fix: raise the lower limit or lower the target."
             )
@@ -767,7 +769,7 @@ def schedule_from_dict(
         ref = r.opt_number(t, "reference")
         if direction == "lower" and ref is None:
             r.at("reference").fail(
-                "with direction = \"lower\" a per_unit schedule counts the units below a "
+                'with direction = "lower" a per_unit schedule counts the units below a '
                 "reference value, but no reference is given. Fix: add `reference = <value>` "
                 "(e.g. the usual level before the programme)."
             )

@@ -141,8 +141,10 @@ class PaymentDistribution:
 
     def prob_target(self) -> pd.Series:
         """Per component, probability that the indicator reaches the schedule's full-pay value."""
-        lower = [j < len(self.directions) and self.directions[j] == "lower" for j in
-                 range(len(self.labels))]
+        lower = [
+            j < len(self.directions) and self.directions[j] == "lower"
+            for j in range(len(self.labels))
+        ]
         out = {
             lab: (
                 float(np.mean(self.values[:, j] <= fv if lower[j] else self.values[:, j] >= fv))
