@@ -122,9 +122,7 @@ def test_rank_lower_is_better_with_ties() -> None:
 def test_percentile_scoring_with_ties() -> None:
     # top 33% (fewer than 0.33 × 6 = 1.98 units strictly better): B, C (0 better) → 6 points;
     # top 66% (fewer than 3.96 better): D (2 better), A (3 better) → 3; E, F (4 better) → 0
-    s = _scheme(
-        indicator=[{"column": "x", "type": "percentile", "table": [[0.33, 6], [0.66, 3]]}]
-    )
+    s = _scheme(indicator=[{"column": "x", "type": "percentile", "table": [[0.33, 6], [0.66, 3]]}])
     assert s.allocate(RANK_UNITS).table["points"].tolist() == [3, 6, 6, 3, 0, 0]
 
 
@@ -224,7 +222,7 @@ def test_errors_name_key_path_rows_and_fix(tmp_path: Path) -> None:
         s.allocate(pd.DataFrame({"unit": ["A", "A"], "points": [1, 2], "w": [1, 1]}))
     with pytest.raises(AllocationError, match=r"'points' must hold numbers ≥ 0; file line\(s\) 3"):
         s.allocate(pd.DataFrame({"unit": ["A", "B"], "points": [1, -2], "w": [1, 1]}))
-    with pytest.raises(AllocationError, match="every unit's score .* is 0"):
+    with pytest.raises(AllocationError, match=r"every unit's score .* is 0"):
         s.allocate(pd.DataFrame({"unit": ["A", "B"], "points": [0, 0], "w": [1, 1]}))
     with pytest.raises(AllocationError, match=r"allocation\.unit: unknown value"):
         _scheme(unit="ドル", score="points")
