@@ -110,7 +110,7 @@ def to_indigo(
         "overall_project_finance": finance,
         "outcome_metrics": metrics,
         "outcome_payments": payments,
-        "notes": (
+        "notes": _v(
             f"Exported by pfseval. Total paid {fmt_amount(result.total)} {result.unit}, of which "
             f"fixed payments {fmt_amount(result.fixed)} {result.unit} (not outcome payments)."
         ),
