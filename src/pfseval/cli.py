@@ -319,6 +319,37 @@ def pay_cmd(contract: Path, values: tuple[str, ...], lang: str, indigo: Path | N
         click.echo(f"INDIGO: {indigo}")
 
 
+@cli.command("explore")
+@click.argument("contract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="HTML file to write (one self-contained page).",
+)
+@click.option(
+    "--results",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="results.json of a run: start at the estimates and show the payment at the CI bounds.",
+)
+def explore_cmd(contract: Path, out: Path, results: Path | None) -> None:
+    """Write a contract explorer page: a slider per indicator, payment curves, the total."""
+    from pfseval.errors import PfsevalError
+    from pfseval.payment import Contract
+    from pfseval.payment.explorer import estimates_from_results, explorer_html
+
+    try:
+        c = Contract.from_toml(contract)
+        est = estimates_from_results(results) if results is not None else None
+    except PfsevalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    out.write_text(explorer_html(c, estimates=est), encoding="utf-8")
+    click.echo(f"explorer: {out}")
+
+
 def main() -> None:
     """Entry point of the ``pfseval`` console script."""
     cli(prog_name="pfseval")
