@@ -10,7 +10,7 @@ an interval *covers* when it contains the population quantity it estimates:
 - ``paired_proportions``: p_after − p_before of a correlated yes/no item;
 - ``share_improved``: the population share improved (Wilson and Clopper–Pearson);
 - ``count_total`` (t): n × the population mean reduction of a drug count;
-- ``compare(comparison=...)``: the regression-to-the-mean adjustment on
+- ``compare(treatment=...)``: the regression-to-the-mean adjustment on
   ``pfseval.synthetic.prepost_questionnaire`` (participants selected on a high checklist score,
   randomly split from a comparison group); truth = the programme's mean effect among eligible
   people on the observed scale, from one very large draw of the same generator.
@@ -57,12 +57,12 @@ def _one_study(rng: np.random.Generator, n: int, rtm_truth: float, seed: int) ->
     before = rng.normal(140, 15, n)
     change = rng.gamma(2.0, 1.5, n) - 6.0
     df = pd.DataFrame({"b": before, "a": before + change})
-    e = compare(df, before="b", after="a", id_column=None)
+    e = compare(df, before="b", after="a", id_col=None)
     out["paired t (mean change)"] = e.conf_low <= MEAN_CHANGE <= e.conf_high
 
     sym = CENTRE + rng.standard_t(5, n) * 2.0
     df = pd.DataFrame({"b": before, "a": before + sym})
-    e = compare(df, before="b", after="a", method="wilcoxon", id_column=None)
+    e = compare(df, before="b", after="a", method="wilcoxon", id_col=None)
     out["Wilcoxon HL, continuous (exact if n < 50)"] = e.conf_low <= CENTRE <= e.conf_high
     # integer changes symmetric around -3 without zeros (ties -> normal approximation).
     # (Zero changes are dropped, as in R, which would shift the estimand of a distribution
@@ -70,7 +70,7 @@ def _one_study(rng: np.random.Generator, n: int, rtm_truth: float, seed: int) ->
     ichange = rng.choice([-5, -4, -3, -2, -1], size=n, p=[0.1, 0.2, 0.4, 0.2, 0.1])
     bi = rng.integers(5, 15, n)
     df = pd.DataFrame({"b": bi, "a": bi + ichange})
-    e = compare(df, before="b", after="a", method="wilcoxon", id_column=None)
+    e = compare(df, before="b", after="a", method="wilcoxon", id_col=None)
     out["Wilcoxon HL, approx. (integer, ties)"] = e.conf_low <= -3.0 <= e.conf_high
 
     u = rng.random(n)
@@ -79,14 +79,14 @@ def _one_study(rng: np.random.Generator, n: int, rtm_truth: float, seed: int) ->
     gain = (P_AFTER - P_BEFORE) / (1 - P_BEFORE)
     ya = np.where(yb == 1, 1, (rng.random(n) < gain).astype(int))
     df = pd.DataFrame({"b": yb, "a": ya})
-    e = paired_proportions(df, before="b", after="a", id_column=None)
+    e = paired_proportions(df, before="b", after="a", id_col=None)
     out["paired proportions (Newcombe 10)"] = e.conf_low <= P_AFTER - P_BEFORE <= e.conf_high
 
     score_b = rng.integers(8, 20, n)
     score_a = score_b + rng.choice([-3, -2, -1, 0, 1, 2], size=n)
     p_improved = 3 / 6  # change <= -1
     df = pd.DataFrame({"b": score_b, "a": score_a})
-    e = share_improved(df, before="b", after="a", threshold=1, id_column=None)
+    e = share_improved(df, before="b", after="a", threshold=1, id_col=None)
     out["share improved (Wilson)"] = e.conf_low <= p_improved <= e.conf_high
     lo, hi = e.intervals["clopper_pearson"]
     out["share improved (Clopper-Pearson)"] = lo <= p_improved <= hi
@@ -97,12 +97,12 @@ def _one_study(rng: np.random.Generator, n: int, rtm_truth: float, seed: int) ->
     df = pd.DataFrame({"b": drugs_b, "a": drugs_b - reduced + added})
     # truth: n × E[min(Poisson(0.8), drugs) − Bernoulli(0.1)]; drugs >= 1 so the min rarely binds
     truth_total = n * (_E_MIN_REDUCTION - 0.1)
-    e = count_total(df, before="b", after="a", id_column=None)
+    e = count_total(df, before="b", after="a", id_col=None)
     out["count total (t)"] = e.conf_low <= truth_total <= e.conf_high
 
     ds = prepost_questionnaire(seed=seed, n=n, comparison=True, missing_after=0.0)
-    d = ds.data.assign(comp=1 - ds.data["participant"])
-    e = compare(d, before="checklist_before", after="checklist_after", comparison="comp")
+    d = ds.data
+    e = compare(d, before="checklist_before", after="checklist_after", treatment="participant")
     out["RTM-adjusted difference (Welch)"] = e.conf_low <= rtm_truth <= e.conf_high
     return out
 

@@ -45,15 +45,15 @@ SPECS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "1:1, caliper 0.2 SD of logit, regression-adjusted, pair-clustered SE": (
         {"link": "linear.logit", "caliper": 0.2},
-        {"adjust": COVS},
+        {"covariates": COVS},
     ),
     "2:1, caliper 0.2 SD of logit, regression-adjusted, set-clustered SE": (
         {"link": "linear.logit", "caliper": 0.2, "ratio": 2},
-        {"adjust": COVS},
+        {"covariates": COVS},
     ),
     "1:1 with replacement, regression-adjusted, HC3 SE": (
         {"link": "linear.logit", "replace": True},
-        {"adjust": COVS},
+        {"covariates": COVS},
     ),
 }
 

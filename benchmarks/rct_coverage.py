@@ -48,32 +48,32 @@ def _ci(est: Any) -> tuple[float, float]:
 
 def continuous(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=30, strata=False)
-    est = compare(ds.data, outcome=CHANGE, arm="arm")
+    est = compare(ds.data, outcome=CHANGE, treatment="arm")
     return {"Welch t": (*_ci(est), ds.truth["mean_difference"])}
 
 
 def binary(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=30, strata=False)
-    est = compare(ds.data, outcome=GOAL, arm="arm")
+    est = compare(ds.data, outcome=GOAL, treatment="arm")
     t = ds.truth["risk_difference"]
     return {"Newcombe": (*_ci(est), t), "Wald (for comparison)": (*est.intervals["wald"], t)}
 
 
 def lin(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=30, strata=False)
-    est = compare(ds.data, outcome=CHANGE, arm="arm", covariates=["hba1c", "age", "sbp"])
+    est = compare(ds.data, outcome=CHANGE, treatment="arm", covariates=["hba1c", "age", "sbp"])
     return {"Lin + HC2, t(n-k)": (*_ci(est), ds.truth["mean_difference"])}
 
 
 def stratified(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=50, strata=True)
-    est = compare(ds.data, outcome=CHANGE, arm="arm", strata="stratum")
+    est = compare(ds.data, outcome=CHANGE, treatment="arm", strata="stratum")
     return {"stratum-weighted, HC2": (*_ci(est), ds.truth["mean_difference"])}
 
 
 def _clustered(seed: int, n_clusters: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=100, cluster=True, n_clusters=n_clusters, icc=0.05)
-    est = compare(ds.data, outcome=CHANGE, arm="arm", cluster="cluster")
+    est = compare(ds.data, outcome=CHANGE, treatment="arm", cluster="cluster")
     t = ds.truth["mean_difference"]
     return {
         "CR2 + Bell-McCaffrey df (default)": (*_ci(est), t),
@@ -91,7 +91,7 @@ def cluster_20(seed: int) -> Result:
 
 def cluster_binary(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=100, cluster=True, n_clusters=10, icc=0.05)
-    est = compare(ds.data, outcome=GOAL, arm="arm", cluster="cluster")
+    est = compare(ds.data, outcome=GOAL, treatment="arm", cluster="cluster")
     return {"CR2 + Bell-McCaffrey df (default)": (*_ci(est), ds.truth["risk_difference"])}
 
 
@@ -99,13 +99,15 @@ def waitlist(seed: int) -> Result:
     # Staggered design: two independently randomised cohorts (periods) of 30 per arm each.
     a = randomised_trial(seed=seed, n_per_arm=30, strata=False).data.assign(period=1)
     b = randomised_trial(seed=seed + 10_000_000, n_per_arm=30, strata=False).data.assign(period=2)
-    est = compare(pd.concat([a, b], ignore_index=True), outcome=CHANGE, arm="arm", period="period")
+    est = compare(
+        pd.concat([a, b], ignore_index=True), outcome=CHANGE, treatment="arm", period="period"
+    )
     return {"per-period Welch, size-weighted": (*_ci(est), -0.3)}
 
 
 def permutation(seed: int) -> Result:
     ds = randomised_trial(seed=seed, n_per_arm=30, strata=False)
-    est = permutation_test(ds.data, outcome=CHANGE, arm="arm", n_perm=999, seed=seed)
+    est = permutation_test(ds.data, outcome=CHANGE, treatment="arm", n_perm=999, seed=seed)
     return {"test inversion, 999 re-randomisations": (*_ci(est), ds.truth["mean_difference"])}
 
 

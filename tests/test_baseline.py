@@ -272,6 +272,19 @@ def test_short_series_and_extrapolation_warnings_and_flow() -> None:
                      evaluation_year=2020, baseline_end=2018)  # fmt: skip
     assert e2.diagnostics["baseline_years"] == [2014, 2015, 2016, 2017, 2018]
     assert e2.sample_flow is not None and e2.sample_flow.n_analysed() == 6
+    # the notices as data: codes, parameters (years are not counts of people), both languages
+    short = next(n for n in est.notices if n.code == "baseline.short_series")
+    assert dict(short.params) == {"k": 3, "df": 1} and not short.counts
+    assert "基準年が3年" in short.text("ja")
+    ext = next(n for n in e2.notices if n.code == "baseline.extrapolated")
+    assert ext.params["horizon"] == 2 and ext.category is ExtrapolationWarning
+    reasons = {s.reason.code for s in flow.steps}
+    assert reasons <= {
+        "baseline.flow.before_window", "baseline.flow.between", "baseline.flow.after_evaluation"
+    }  # fmt: skip
+    assert est.method.code == "baseline.method.trend"  # type: ignore[union-attr]
+    assert est.method.params == {"k": 3}  # type: ignore[union-attr]
+    assert "過去3年の線形トレンド" in est.method.text("ja")  # type: ignore[union-attr]
 
 
 def test_bad_input_errors() -> None:
@@ -351,7 +364,7 @@ def test_compare_many_equals_compare_per_group(screening: Any, method: str) -> N
     many = _quiet(compare_many, data, by="municipality_code", **kw)
     assert len(many) == 12
     assert list(many.columns[:8]) == [
-        "municipality_code", "value", "conf_low", "conf_high", "level", "method", "n", "warnings",
+        "municipality_code", "value", "conf_low", "conf_high", "level", "method", "n", "notices",
     ]  # fmt: skip
     for _, row in many.iloc[[0, 5, 11]].iterrows():
         one = _quiet(compare, data[data["municipality_code"] == row["municipality_code"]], **kw)
@@ -360,7 +373,8 @@ def test_compare_many_equals_compare_per_group(screening: Any, method: str) -> N
             (one.conf_low, one.conf_high), rel=1e-9
         )
         assert row["additional_count"] == pytest.approx(one.related["additional_count"].value)
-        assert tuple(row["warnings"]) == one.warnings
+        assert tuple(row["notices"]) == one.notices
+        assert row["method"] == one.method.code  # type: ignore[union-attr]
 
 
 def test_compare_many_is_fast_and_reports_group_problems() -> None:
@@ -380,7 +394,7 @@ def test_compare_many_is_fast_and_reports_group_problems() -> None:
     assert time.perf_counter() - t0 < 5.0  # vectorised: 2,000 GLMs well under a second here
     assert len(out) == G and out["value"].notna().all()
     flow = out.attrs["sample_flow"]
-    assert flow["n_input"] == {"rows": len(df)} and flow["n_analysed"] == {"rows": len(df)}
+    assert flow["n_input"] == {"all": len(df)} and flow["n_analysed"] == {"all": len(df)}
     nokey = df.copy()
     nokey.loc[5, "city"] = None
     with pytest.raises(DataValidationError, match="group key"):
@@ -410,3 +424,57 @@ def test_coverage_small_version() -> None:
             assert cov < 0.93  # sampling variation only: documented under-coverage
             continue
         assert 0.91 <= cov <= 0.99, (name, cov)
+
+
+# ---------------------------------------------------------------- the observed level
+
+
+OBSERVED = json.loads(
+    (Path(__file__).parent / "reference" / "baseline" / "observed_level.json").read_text()
+)
+
+
+def test_observed_rate_is_the_years_rate_with_wilson_interval() -> None:
+    # reference: R prop.test(x, n, correct = FALSE)$conf.int (observed_level.R)
+    df = _series(national=True)
+    for ref in OBSERVED["rates"]:
+        est = _quiet(compare, df, year="fy", numerator="screened", denominator="eligible",
+                     evaluation_year=2020, method="mean", comparison="national",
+                     level=ref["level"])  # fmt: skip
+        obs = est.related["observed"]
+        assert obs.estimand == "observed_rate" and obs.value == ref["x"] / ref["n"]
+        # closed form on both sides: only floating-point rounding differs
+        assert (obs.conf_low, obs.conf_high) == pytest.approx((ref["low"], ref["high"]), abs=1e-12)
+        assert obs.level == ref["level"] and obs.n == ref["n"]
+        # the raw rate, also with a comparison series
+        assert obs.value == pytest.approx(est.diagnostics["observed"], abs=1e-15)
+        assert obs.method.code == "baseline.observed_rate_method"  # type: ignore[union-attr]
+        assert "2020年度" in obs.method.text("ja")  # type: ignore[union-attr]
+    from pfseval.designs.contract import get
+
+    assert "observed" in get("baseline.compare").related
+
+
+def test_observed_count_has_the_exact_poisson_interval() -> None:
+    # reference: R poisson.test(x)$conf.int (exact, Garwood; observed_level.R)
+    for ref in OBSERVED["counts"]:
+        x = ref["x"]
+        s = pd.DataFrame({"fy": range(2016, 2021), "cases": [100, 104, 98, 101, x]})
+        est = _quiet(compare, s, year="fy", numerator="cases", evaluation_year=2020,
+                     method="mean", level=ref["level"])  # fmt: skip
+        obs = est.related["observed"]
+        assert obs.estimand == "observed_count" and obs.value == x
+        # chi-square quantiles (scipy) vs R's root finding on the Poisson tail: agree to ~1e-9
+        assert obs.interval() == pytest.approx((ref["low"], ref["high"]), rel=1e-8, abs=1e-12)
+
+
+def test_options_are_checked_by_the_contract() -> None:
+    df = _series()
+    kw: dict[str, Any] = {"year": "fy", "numerator": "screened", "denominator": "eligible",
+                          "evaluation_year": 2020}  # fmt: skip
+    with pytest.raises(DesignError, match="'level'"):
+        compare(df, **kw, level=1.5)
+    with pytest.raises(DesignError, match=r"'method'.*'loess'"):
+        compare(df, **kw, method="loess")
+    with pytest.raises(DesignError, match="'window'"):
+        compare(df, **kw, window=3)

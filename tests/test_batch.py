@@ -344,17 +344,24 @@ def test_missing_column_at_run_time_names_indicator(spec_dir: Path) -> None:
     assert str(spec_dir / "spec.toml") in str(err.value)
 
 
-def test_every_registered_design_is_available() -> None:
+def test_every_registered_design_is_reachable_from_a_spec() -> None:
+    """Every design in the registry can be named in a spec: its function loads, takes the
+    data (or series, or matched sample) first, and every declared option is a keyword."""
     import inspect
 
-    from pfseval.batch import DESIGNS
+    from pfseval.batch.registry import RUNNER_SUPPLIED, spec_options
+    from pfseval.designs.contract import designs
 
-    for name, entry in DESIGNS.items():
-        fn = entry.function()
-        params = list(inspect.signature(fn).parameters.values())
-        assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
-        assert "level" in inspect.signature(fn).parameters, name
-        assert entry.title["ja"] and entry.title["en"] and entry.assumptions["ja"], name
+    for name, d in designs().items():
+        fn = d.load()
+        params = inspect.signature(fn).parameters
+        first = next(iter(params.values()))
+        assert first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+        for opt in d.options:
+            assert opt.name in params, (name, opt.name)
+            assert params[opt.name].kind is inspect.Parameter.KEYWORD_ONLY, (name, opt.name)
+        assert set(spec_options(d)).isdisjoint(RUNNER_SUPPLIED), name
+        assert d.title["ja"] and d.title["en"] and d.assumptions["ja"], name
 
 
 def test_rct_prepost_and_baseline_designs_run_from_a_spec(tmp_path: Path) -> None:

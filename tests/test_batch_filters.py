@@ -271,7 +271,10 @@ def test_empty_unused_cohort_is_a_recorded_warning(tmp_path: Path) -> None:
     assert flow.n_excluded() == N
     assert run.estimates["completion_rate"].n == N // 2
     res = json.loads(results_json(run))
-    assert any(w.startswith("cohorts.unused.where[0]:") for w in res["warnings"])
+    (empty,) = [n for n in res["notices"] if n["code"] == "batch.cohort_empty"]
+    assert empty["params"]["key"] == "cohorts.unused.where[0]"
+    assert empty["text"]["en"].startswith("cohorts.unused.where[0]:")
+    assert empty["text"]["ja"].startswith("cohorts.unused.where[0]：")
     assert run.cohort_flows["used"].n_analysed() == N // 2
 
 
@@ -280,7 +283,7 @@ def test_no_warning_when_every_cohort_keeps_rows(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", SmallSampleWarning)
         run = run_spec(sp)
-    assert not any("excludes every" in w for w in run.warnings)
+    assert not any(n.code == "batch.cohort_empty" for n in run.notices)
 
 
 # ------------------------------------------------------------ 3. example specs

@@ -36,7 +36,7 @@ def test_rate_exclusions_and_missing_are_counted() -> None:
         }
     )
     est = rate(df, outcome="completed", exclude="excluded_after_start")
-    assert (est.diagnostics["numerator"], est.diagnostics["denominator"]) == (90, 96)
+    assert (est.diagnostics["n_numerator"], est.diagnostics["n_denominator"]) == (90, 96)
     flow = est.sample_flow
     assert flow is not None
     assert flow.total_input == 100 and flow.n_analysed() == 96 and flow.n_excluded() == 4

@@ -90,8 +90,10 @@ def test_linked_source_frame_and_flows(spec_dir: Path) -> None:
     # one row per baseline record; follow-up values with the suffix, derived years, flag
     from pfseval.batch import build_source
 
-    loaded = build_source(run.spec, "checkups")  # returns its warnings, issues none
-    assert len(loaded.warnings) == 1 and "data.checkups.merge[0]" in loaded.warnings[0]
+    loaded = build_source(run.spec, "checkups")  # returns its notices, issues none
+    (note,) = loaded.notices
+    assert note.code == "batch.merge_unmatched" and note.params["key"] == "data.checkups.merge[0]"
+    assert dict(note.counts) == {"n_unmatched": 1, "n_records": 3}
     df = loaded.data
     assert df["person_id"].tolist() == BASE["person_id"].tolist()
     np.testing.assert_array_equal(
@@ -107,7 +109,7 @@ def test_linked_source_frame_and_flows(spec_dir: Path) -> None:
     # eGFR -> 5 linked; the participants list has 3 records, 1 ("zz") matching nobody
     flow = run.source_flows["checkups"]
     assert flow.n_input == {"all": 8, "merge[0]": 3}
-    assert [(s.reason, s.n_excluded) for s in flow.steps if s.group == "all"] == [
+    assert [(s.reason.text("en"), s.n_excluded) for s in flow.steps if s.group == "all"] == [
         ("no follow-up health-check record", 2),
         ("follow-up record without egfr", 1),
     ]
@@ -118,7 +120,7 @@ def test_linked_source_frame_and_flows(spec_dir: Path) -> None:
     pool = run.cohort_flows["pool"]
     assert [s.n_excluded for s in pool.steps] == [2, 0, 1, 1]
     assert pool.n_analysed() == 4
-    assert pool.steps[0].reason == "no sign of diabetes"
+    assert pool.steps[0].reason.text("en") == "no sign of diabetes"
     # the indicator runs on the pool: completed is known for p1 (1) and p3 (0)
     est = run.estimates["completion_rate"]
     assert (est.value, est.n) == (0.5, 2)
@@ -128,7 +130,7 @@ def test_linked_source_frame_and_flows(spec_dir: Path) -> None:
     assert inputs["checkups"]["rows"] == 8 and inputs["checkups"]["file"] == "base.csv"
     assert inputs["checkups.followup"]["rows"] == 7
     assert inputs["checkups.merge[0]"]["role"] == "merge"
-    assert any("parts.csv" in w for w in res["warnings"])
+    assert any(n["params"].get("file") == "parts.csv" for n in res["notices"])
 
 
 def test_any_filter_semantics() -> None:
@@ -295,12 +297,15 @@ def test_filter_reason_in_the_report_language(spec_dir: Path) -> None:
         'reason = "too old"',
         'reason = { ja = "72歳以上", en = "aged over 71" }',
     )
-    for lang, text in (("ja", "72歳以上"), ("en", "aged over 71")):
-        with pytest.warns(PfsevalWarning):
-            run = run_spec(load_spec(p, lang=lang))
-        steps = run.cohort_flows["pool"].steps
-        assert steps[3].reason == text and steps[3].n_excluded == 1
-        assert steps[0].reason == "no sign of diabetes"  # plain strings stay as written
+    with pytest.warns(PfsevalWarning):
+        run = run_spec(load_spec(p))
+    steps = run.cohort_flows["pool"].steps
+    # the reason is kept in both languages; the report picks its own
+    assert steps[3].reason.text("ja") == "72歳以上" and steps[3].n_excluded == 1
+    assert steps[3].reason.text("en") == "aged over 71"
+    assert steps[0].reason.text("ja") == "no sign of diabetes"  # plain strings stay as written
+    rec = run.results()["sample_flow"]["cohorts"]["pool"]["steps"][3]["reason"]
+    assert rec["code"] == "plain" and rec["text"] == {"ja": "72歳以上", "en": "aged over 71"}
 
 
 @pytest.mark.parametrize(

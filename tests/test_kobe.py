@@ -63,7 +63,7 @@ def _run_small(pairs_file: str, **kw: object) -> Estimate:
             outcome="egfr_follow",
             baseline="egfr",
             followup_years="followup_years",
-            regressors=REGS,
+            covariates=REGS,
             denominator="lifestyle_improved",
             seed=11,
             k_folds=5,
@@ -156,7 +156,7 @@ def test_hand_calculated_example() -> None:
     m = _matched(data, pairs)
     with pytest.warns(SmallSampleWarning):
         est = suppression_rate(
-            m, outcome="chg", regressors=["x"], n_boot=0, ci="wilson", k_folds=2, seed=3
+            m, outcome="chg", covariates=["x"], n_boot=0, ci="wilson", k_folds=2, seed=3
         )
     coef = est.diagnostics["regression_coefficients"]
     assert coef["intercept"] == pytest.approx(0.1, abs=1e-12)
@@ -186,7 +186,7 @@ def test_lstsq_and_change_definitions() -> None:
             baseline="egfr",
             followup_years=3.0 if change == "absolute_per_year" else None,
             change=change,  # type: ignore[arg-type]
-            regressors=["age", "egfr"],
+            covariates=["age", "egfr"],
             n_boot=0,
             ci="clopper_pearson",
             seed=1,
@@ -215,7 +215,7 @@ def test_categorical_regressor_matches_statsmodels_formula() -> None:
         outcome="egfr_follow",
         baseline="egfr",
         followup_years=3.0,
-        regressors=["age", "region"],
+        covariates=["age", "region"],
         n_boot=0,
         ci="wilson",
         seed=1,
@@ -236,7 +236,7 @@ def test_categorical_regressor_matches_statsmodels_formula() -> None:
 
 def test_bootstrap_reproducible_and_worker_independent() -> None:
     m = _example_matched()
-    kw = dict(outcome="egfr_follow", baseline="egfr", followup_years=3.0, regressors=["age"])
+    kw = dict(outcome="egfr_follow", baseline="egfr", followup_years=3.0, covariates=["age"])
     a = suppression_rate(m, n_boot=300, seed=5, **kw)  # type: ignore[arg-type]
     b = suppression_rate(m, n_boot=300, seed=5, **kw)  # type: ignore[arg-type]
     c = suppression_rate(m, n_boot=300, seed=5, n_jobs=2, **kw)  # type: ignore[arg-type]
@@ -274,7 +274,7 @@ def test_one_replicate_recomputed_independently() -> None:
     m = _example_matched(n_treated=40, seed=2)
     est = suppression_rate(
         m, outcome="egfr_follow", baseline="egfr", followup_years=3.0,
-        regressors=["age", "egfr"], n_boot=1, seed=17, k_folds=4,
+        covariates=["age", "egfr"], n_boot=1, seed=17, k_folds=4,
     )  # fmt: skip
     rng = np.random.default_rng(np.random.SeedSequence(17).spawn(1)[0])
     counts = np.bincount(rng.integers(0, 40, size=40), minlength=40).astype(float)
@@ -370,20 +370,20 @@ def test_counts_flow_and_privacy() -> None:
     d = est.diagnostics
     flow = est.sample_flow
     assert flow is not None
-    assert flow.n_analysed("participants") == d["n_denominator"] == est.n
-    assert flow.n_input["participants"] == 40
-    assert flow.n_input["controls"] == 90
-    assert flow.n_analysed("controls") == d["n_controls_used"]
+    assert flow.n_analysed("treated") == d["n_denominator"] == est.n
+    assert flow.n_input["treated"] == 40
+    assert flow.n_input["control"] == 90
+    assert flow.n_analysed("control") == d["n_controls_used"]
     assert (
         d["n_denominator"] + d["n_participants_without_followup"]
         + d["n_participants_outside_denominator"] == 40
     )  # fmt: skip
     data = pd.read_csv(REF / "kobe_small.csv")
     # controls never matched (85 matched of 90) are accounted for in the flow
-    assert (
-        flow.to_frame().query("group == 'controls'")["n_excluded"].sum()
-        == 90 - d["n_controls_used"]
-    )
+    assert flow.n_excluded("control") == 90 - d["n_controls_used"]
+    assert {s.reason.code for s in flow.steps} >= {
+        "kobe.flow.not_matched", "kobe.flow.no_followup", "kobe.flow.outside_denominator"
+    }  # fmt: skip
     assert len(data) == flow.total_input
     dd = est.to_dict()
     assert "per_person" not in json.dumps(dd)
@@ -401,7 +401,7 @@ def test_denominator_as_series_equals_column() -> None:
         a = _run_small("kobe_small_pairs.csv", n_boot=0, ci="wilson")
         b = suppression_rate(
             m, outcome="egfr_follow", baseline="egfr", followup_years="followup_years",
-            regressors=REGS, denominator=s, n_boot=0, ci="wilson", seed=11,
+            covariates=REGS, denominator=s, n_boot=0, ci="wilson", seed=11,
         )  # fmt: skip
     assert a.value == b.value
     assert a.n == b.n
@@ -412,53 +412,93 @@ def test_warnings_attrition_extrapolation_small() -> None:
     with pytest.warns(AttritionWarning, match="no follow-up"):
         est = suppression_rate(
             m, outcome="egfr_follow", baseline="egfr", followup_years="followup_years",
-            regressors=REGS, denominator="lifestyle_improved", n_boot=0, ci="wilson", seed=1,
+            covariates=REGS, denominator="lifestyle_improved", n_boot=0, ci="wilson", seed=1,
         )  # fmt: skip
-    # recorded on the result too: 3 of 40 participants and 5 of 85 controls lack follow-up
-    assert any("3 of 40 matched participants" in w for w in est.warnings)
+    # recorded on the result too: 3 of 40 participants and 3 of 75 matched controls lack follow-up
+    att = [n for n in est.notices if n.code == "kobe.no_followup"]
+    assert len(att) == 1 and att[0].category is AttritionWarning
+    assert dict(att[0].counts) == {
+        "n_no_followup": 3, "n_participants": 40, "n_controls_no_followup": 3, "n_controls": 75
+    }  # fmt: skip
+    assert "3 of 40 matched participants" in att[0].text("en")
+    assert "40人のうち3人" in att[0].text("ja")
     with pytest.warns(SmallSampleWarning, match="fewer than 30"):
         suppression_rate(
             _example_matched(n_treated=20), outcome="egfr_follow", baseline="egfr",
-            followup_years=3.0, regressors=["age"], n_boot=0, ci="wilson", seed=1,
+            followup_years=3.0, covariates=["age"], n_boot=0, ci="wilson", seed=1,
         )  # fmt: skip
     data = m.data.copy()
     data.loc[0, "age"] = 95  # participant K000 older than every control
     with pytest.warns(ExtrapolationWarning, match="age outside the range"):
         suppression_rate(
             _matched(data, m.pairs), outcome="egfr_follow", baseline="egfr",
-            followup_years="followup_years", regressors=REGS, n_boot=0, ci="wilson", seed=1,
+            followup_years="followup_years", covariates=REGS, n_boot=0, ci="wilson", seed=1,
         )  # fmt: skip
 
 
-def test_matched_sample_warnings_reach_the_result_once() -> None:
-    # audit: balance / caliper / few-pairs warnings of the MatchedSample must reach the
+def test_matched_sample_notices_reach_the_result_once() -> None:
+    # audit: balance / caliper / few-pairs notices of the MatchedSample must reach the
     # Estimate (and so the appendix) but are not issued a second time (match() issued them)
     import dataclasses
 
+    from pfseval.designs.psm.matching import UnmatchedWarning
+    from pfseval.errors import BalanceWarning
+    from pfseval.messages import Notice
+
     base = _example_matched()
     notes = (
-        "balance after matching is inadequate: |SMD| > 0.1 for age (0.23)",
-        "3 of 63 treated units were not matched (3 no control within the caliper)",
-    )
-    m = dataclasses.replace(base, warnings=notes)
+        Notice("psm.balance_inadequate", category=BalanceWarning,
+               params={"threshold": 0.1, "covariates": ["age"]}),
+        Notice("psm.unmatched_treated", category=UnmatchedWarning,
+               counts={"n_unmatched": 3, "n_treated": 63}),
+    )  # fmt: skip
+    m = dataclasses.replace(base, notices=notes)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         est = suppression_rate(
             m, outcome="egfr_follow", baseline="egfr", followup_years=3.0,
-            regressors=["age", "egfr"], n_boot=0, ci="wilson", seed=1,
+            covariates=["age", "egfr"], n_boot=0, ci="wilson", seed=1,
         )  # fmt: skip
-    assert est.warnings[:2] == notes
-    assert not any(str(c.message) in notes for c in caught)
-    # its own warnings follow (20 participants: fewer than 30 in the denominator)
-    small = dataclasses.replace(_example_matched(n_treated=20), warnings=notes[:1])
+    assert est.notices[:2] == notes
+    assert not any(str(c.message) in est.warnings[:2] for c in caught)
+    # its own notices follow (20 participants: fewer than 30 in the denominator)
+    small = dataclasses.replace(_example_matched(n_treated=20), notices=notes[:1])
     with pytest.warns(SmallSampleWarning):
         est2 = suppression_rate(
             small, outcome="egfr_follow", baseline="egfr", followup_years=3.0,
-            regressors=["age"], n_boot=0, ci="wilson", seed=1,
+            covariates=["age"], n_boot=0, ci="wilson", seed=1,
         )  # fmt: skip
-    assert est2.warnings[0] == notes[0]
-    assert any("fewer than 30" in w for w in est2.warnings[1:])
-    assert "warning" in dict(est.summary_rows()) and notes[1] in est.to_dict()["warnings"]
+    assert est2.notices[0] == notes[0]
+    own = {n.code: n for n in est2.notices[1:]}
+    assert own["kobe.small_denominator"].counts["n_denominator"] == 20
+    assert own["kobe.small_denominator"].params["minimum"] == 30
+    records = est.to_dict()["notices"]
+    assert [r["code"] for r in records[:2]] == ["psm.balance_inadequate", "psm.unmatched_treated"]
+    assert records[1]["counts"] == {"n_unmatched": 3, "n_treated": 63}
+    assert "warning" in dict(est.summary_rows())
+
+
+def test_notices_and_flow_render_in_both_languages() -> None:
+    est = _run_small("kobe_small_pairs.csv", n_boot=0, ci="wilson")
+    assert est.method.code == "kobe.method_no_bootstrap"
+    assert est.method.params["ci"] == "wilson" and est.method.params["n_controls"] > 0
+    assert "OLS" in est.method.text("ja") and "神戸市方式" in est.method.text("ja")
+    frame = est.sample_flow.to_frame("ja")  # type: ignore[union-attr]
+    assert "追跡値がない" in " ".join(frame["description"])
+    for n in est.notices:
+        assert n.text("ja") != n.text("en")
+    # extrapolation ranges describe individuals: withheld from published text
+    data = _small("kobe_small_pairs.csv").data.copy()
+    data.loc[0, "age"] = 95
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e2 = suppression_rate(
+            _matched(data, _small("kobe_small_pairs.csv").pairs), outcome="egfr_follow",
+            baseline="egfr", followup_years="followup_years", covariates=REGS, n_boot=0,
+            ci="wilson", seed=1,
+        )  # fmt: skip
+    ext = next(n for n in e2.notices if n.code == "kobe.extrapolated")
+    assert "95" not in ext.text("en", public=True) and "(withheld)" in ext.text("en", public=True)
 
 
 def test_plot() -> None:
@@ -482,7 +522,7 @@ def test_plot() -> None:
 def test_bad_input_errors() -> None:
     m = _small("kobe_small_pairs.csv")
     kw = dict(outcome="egfr_follow", baseline="egfr", followup_years="followup_years",
-              regressors=REGS, n_boot=0, ci="wilson", seed=1)  # fmt: skip
+              covariates=REGS, n_boot=0, ci="wilson", seed=1)  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ColumnMissingError, match="egfr_folow"):
@@ -507,14 +547,14 @@ def test_bad_input_errors() -> None:
         bad_den.loc[0, "lifestyle_improved"] = 2.0
         with pytest.raises(DesignError, match="must be 0/1"):
             suppression_rate(_matched(bad_den, m.pairs), denominator="lifestyle_improved", **kw)  # type: ignore[arg-type]
-        with pytest.raises(DesignError, match="needs n_boot"):
+        with pytest.raises(DesignError, match="n_boot = 0"):
             suppression_rate(m, **{**kw, "ci": "bootstrap"})  # type: ignore[arg-type]
-        with pytest.raises(DesignError, match="ci="):
+        with pytest.raises(DesignError, match="'ci'"):
             suppression_rate(m, **{**kw, "ci": "exact"})  # type: ignore[arg-type]
         with pytest.raises(DesignError, match="followup_years"):
             suppression_rate(m, **{**kw, "followup_years": None})  # type: ignore[arg-type]
-        with pytest.raises(DesignError, match="also a regressor"):
-            suppression_rate(m, **{**kw, "regressors": [*REGS, "egfr_follow"]})  # type: ignore[arg-type]
+        with pytest.raises(DesignError, match="also a covariate"):
+            suppression_rate(m, **{**kw, "covariates": [*REGS, "egfr_follow"]})  # type: ignore[arg-type]
         bad_pairs = m.pairs.copy()
         bad_pairs.loc[0, "control_id_1"] = "NOPE"
         with pytest.raises(DesignError, match="NOPE"):
@@ -542,11 +582,14 @@ def test_with_match_replacement_ratio_and_caliper() -> None:
         )  # fmt: skip
     d = est.diagnostics
     no_control = m.pairs.filter(like="control_id").isna().all(axis=1).sum()
-    assert no_control > 0 and m.warnings  # the caliper dropped participants: a warning
-    assert set(m.warnings) <= set(est.warnings)
-    assert est.sample_flow is not None
-    steps = est.sample_flow.to_frame().set_index(["group", "description"])["n_excluded"]
-    assert steps[("participants", "excluded: no matched control")] == no_control
+    assert no_control > 0 and m.notices  # the caliper dropped participants: a notice
+    assert all(n in est.notices for n in m.notices)
+    flow = est.sample_flow
+    assert flow is not None
+    # the flow continues the matching step's: its reasons for the unmatched participants
+    assert flow.n_input == m.sample_flow.n_input
+    unmatched = [s for s in flow.steps if s.group == "treated" and s.reason.code.startswith("psm.")]
+    assert sum(s.n_excluded for s in unmatched) == no_control
     assert d["n_control_rows"] > d["n_controls_used"]  # some controls serve several sets
     pc = est.private["per_control"]
     assert int(pc["n_matched_sets"].sum()) == d["n_control_rows"]

@@ -18,11 +18,8 @@ from pfseval.designs.prepost import (
     RegressionToMeanWarning,
     compare,
     count_total,
-    hodges_lehmann,
-    newcombe_paired,
     paired_proportions,
     share_improved,
-    signrank_test,
 )
 from pfseval.errors import (
     AttritionWarning,
@@ -32,6 +29,7 @@ from pfseval.errors import (
     PfsevalWarning,
     SmallSampleWarning,
 )
+from pfseval.inference import hodges_lehmann, newcombe_paired, signrank_test
 
 REF: dict[str, Any] = json.loads(
     (Path(__file__).parent / "reference" / "prepost" / "prepost_reference.json").read_text()
@@ -143,7 +141,7 @@ def test_hodges_lehmann_equals_explicit_walsh_median(n: int) -> None:
 
 
 def test_walsh_order_statistics_are_exact_pair_sums() -> None:
-    from pfseval.designs.prepost import _walsh_kth
+    from pfseval.inference.signrank import _walsh_kth
 
     # ties, zeros, negative zero, subnormals: every order statistic equals the explicit one
     x = np.sort(np.array([0.0, -0.0, 0.1, 0.2, 0.3, -1e-300, 5e-324, 3.0, 0.1, -2.5]))
@@ -265,7 +263,7 @@ def test_comparison_group_adjustment_matches_r_welch() -> None:
             "grp": [0] * len(c["before_p"]) + [1] * len(c["before_c"]),
         }
     )
-    est = compare(df, before="b", after="a", comparison="grp")
+    est = compare(df.assign(trt=1 - df["grp"]), before="b", after="a", treatment="trt")
     r = c["l95"]
     assert est.estimand == "difference_in_mean_change"
     assert est.value == pytest.approx(r["estimate"][0] - r["estimate"][1], abs=TOL)
@@ -275,8 +273,8 @@ def test_comparison_group_adjustment_matches_r_welch() -> None:
     assert est.p_value == pytest.approx(r["p_value"], rel=1e-7)
     assert est.related["participants_mean_change"].value == pytest.approx(r["estimate"][0])
     assert est.sample_flow is not None and set(est.sample_flow.groups) == {
-        "participants",
-        "comparison",
+        "treated",
+        "control",
     }
 
 
@@ -289,20 +287,23 @@ def test_rtm_warning_from_option_and_from_data() -> None:
     grp = np.r_[np.zeros(20), np.ones(20)]
     df2 = df.assign(g=grp, b=df["b"] + 30 * (grp == 0))  # participants far above
     with pytest.warns(RegressionToMeanWarning):
-        est2 = compare(df2, before="b", after="a", comparison="g")
+        est2 = compare(df2.assign(t=1 - grp), before="b", after="a", treatment="t")
     assert est2.diagnostics["baseline_smd"] > 0.5
+    assert [n.code for n in est2.notices] == ["prepost.baseline_differs"]
     with pytest.raises(DesignError, match="method='t'"):
-        compare(df2, before="b", after="a", comparison="g", method="wilcoxon")
+        compare(df2.assign(t=1 - grp), before="b", after="a", treatment="t", method="wilcoxon")
 
 
 def test_rtm_adjustment_recovers_synthetic_effect() -> None:
     from pfseval.synthetic import prepost_questionnaire
 
     ds = prepost_questionnaire(seed=11, n=400, comparison=True, missing_after=0.0)
-    df = ds.data.assign(comp=1 - ds.data["participant"])
+    df = ds.data
     raw = _quiet(compare, df[df["participant"] == 1], before="checklist_before",
                  after="checklist_after")  # fmt: skip
-    adj = _quiet(compare, df, before="checklist_before", after="checklist_after", comparison="comp")
+    adj = _quiet(
+        compare, df, before="checklist_before", after="checklist_after", treatment="participant"
+    )
     # The raw change includes regression to the mean (more negative than the effect); the
     # adjusted estimate is centred on the effect (difference of the two groups' changes).
     assert raw.value < ds.truth["checklist_effect_sample"] - 0.3
@@ -325,9 +326,12 @@ def test_missing_pairs_counted_in_flow_and_strict_mode() -> None:
     flow = est.sample_flow
     assert flow is not None
     assert flow.total_input == 12 and flow.n_analysed() == 9 == est.n
-    steps = {s.reason: s for s in flow.steps}
-    assert steps["no a value (only b)"].ids == ("P9", "P11")
-    assert steps["no b value (only a)"].ids == ("P10",)
+    steps = {s.reason.code: s for s in flow.steps}
+    assert steps["prepost.flow.only_before"].ids == ("P9", "P11")
+    assert steps["prepost.flow.only_after"].ids == ("P10",)
+    assert steps["prepost.flow.only_before"].reason.text("en") == "no a value (only b)"
+    (notice,) = [n for n in est.notices if n.category is AttritionWarning]
+    assert dict(notice.counts) == {"n_only_before": 2, "n_only_after": 1}
     with pytest.raises(DataValidationError, match=r"rows 9, 11") as ei:
         compare(df, before="b", after="a", strict=True)
     assert {p.column for p in ei.value.problems} == {"a", "b"}
@@ -345,7 +349,7 @@ def test_repeated_person_ids_are_an_error() -> None:
     )
     calls = [
         lambda d: compare(d, before="b", after="a"),
-        lambda d: compare(d, before="b", after="a", comparison="g"),
+        lambda d: compare(d, before="b", after="a", treatment="g"),
         lambda d: paired_proportions(d, before="b", after="a"),
         lambda d: share_improved(d, before="b", after="a"),
         lambda d: count_total(d, before="b", after="a"),
@@ -358,10 +362,10 @@ def test_repeated_person_ids_are_an_error() -> None:
     (problem,) = ei.value.problems
     assert problem.column == "person_id" and problem.kind == "duplicate"
     assert problem.rows == (1, 3) and problem.values == ("P2", "P2")
-    # with unique ids (or id_column=None: rows are people) the same frame is accepted
+    # with unique ids (or id_col=None: rows are people) the same frame is accepted
     ok = df.assign(person_id=[f"Q{i}" for i in range(6)])
     assert _quiet(paired_proportions, ok, before="b", after="a").n == 6
-    assert _quiet(paired_proportions, df, before="b", after="a", id_column=None).n == 6
+    assert _quiet(paired_proportions, df, before="b", after="a", id_col=None).n == 6
 
 
 def test_signrank_result_uses_level() -> None:
@@ -384,8 +388,8 @@ def test_bad_input_errors() -> None:
         compare(pd.DataFrame({"b": [1.0], "a": [2.0]}), before="b", after="a")
     with pytest.raises(DesignError):
         compare(df.iloc[:2], before="b", after="a", level=95)
-    with pytest.raises(DataValidationError, match="comparison-group marker"):
-        compare(df.iloc[:2].assign(g=[0, 2]), before="b", after="a", comparison="g")
+    with pytest.raises(DataValidationError, match="treatment column must be 1"):
+        compare(df.iloc[:2].assign(g=[0, 2]), before="b", after="a", treatment="g")
 
 
 def test_small_sample_warning() -> None:

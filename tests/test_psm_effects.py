@@ -71,9 +71,10 @@ def test_att_matches_matchit_451_cases(
     monkeypatch.setattr(matching, "_gap", lambda a, b: np.trunc(abs(a - b)))
     m = _m(lalonde, **kw)
     for _, ref in pd.read_csv(REF / "matchit451" / f"{spec}_effect.csv").iterrows():
-        est = att(m, outcome="re78", adjust=COVS if ref["model"] == "adjusted" else None)
+        est = att(m, outcome="re78", covariates=COVS if ref["model"] == "adjusted" else None)
         assert est.diagnostics["vcov"] == ref["vcov"]  # HC3 with replacement, else clustered
-        assert est.diagnostics["df_resid"] == ref["df"]
+        assert est.diagnostics["df"] == ref["df"]
+        assert est.method.params["df"] == ref["df"]  # the method records its settings
         for mine, theirs in [
             (est.value, ref["att"]),
             (est.std_error, ref["std_error"]),
@@ -86,7 +87,7 @@ def test_att_matches_matchit_451_cases(
 
 def test_unadjusted_att_is_weighted_mean_difference_and_wls(lalonde: pd.DataFrame) -> None:
     m = _m(lalonde, ratio=2, caliper=0.3)
-    est = att(m, outcome="re78", adjust=["age", "educ"])
+    est = att(m, outcome="re78", covariates=["age", "educ"])
     md = m.matched_data()
     X = sm.add_constant(md[["treat", "age", "educ"]].astype(float))
     wls = sm.WLS(md["re78"], X, weights=md["weights"]).fit()
@@ -111,7 +112,7 @@ def test_set_blocks_reproduce_the_full_fit(lalonde: pd.DataFrame) -> None:
         m = _m(df, **kw)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est = att(m, outcome="re78", adjust=["age", "educ"])
+            est = att(m, outcome="re78", covariates=["age", "educ"])
         use = (m.weights.to_numpy() > 0) & m.data["re78"].notna().to_numpy()
         rows = np.flatnonzero(use)
         X = np.column_stack(
@@ -156,8 +157,11 @@ def test_missing_outcome_is_excluded_with_reason(lalonde: pd.DataFrame) -> None:
     with pytest.warns(AttritionWarning, match="3 matched treated"):
         est = att(m, outcome="re78")
     assert est.diagnostics["n_treated"] == 182
-    step = [s for s in est.sample_flow.steps if "no re78" in s.reason and s.group == "treated"]  # type: ignore[union-attr]
-    assert step and step[0].n_excluded == 3
+    step = [s for s in est.sample_flow.steps if s.reason.code == "psm.flow.no_outcome"]  # type: ignore[union-attr]
+    assert [(s.group, s.n_excluded) for s in step] == [("treated", 3), ("control", 0)]
+    notice = next(n for n in est.notices if n.code == "psm.att_missing_outcome")
+    assert notice.counts["n_treated_missing"] == 3 and notice.params["outcome"] == "re78"
+    assert "re78" in notice.text("ja") and "3人" in notice.text("ja")
     assert est.sample_flow.n_analysed() == est.n  # type: ignore[union-attr]
 
 
@@ -171,7 +175,7 @@ def test_att_ci_coverage_small_simulation() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = match(d, treatment="treated", covariates=cov, id_col="person_id", caliper=0.2)
-            est = att(m, outcome="change", adjust=cov)
+            est = att(m, outcome="change", covariates=cov)
         hits.append(est.conf_low <= ds.truth["effect"] <= est.conf_high)
     rate = float(np.mean(hits))
     # binomial SD at 95% with 120 studies is 2%; band ±~3 SD

@@ -315,9 +315,11 @@ def test_missing_covariates_error_by_default_and_exclude_counts(lalonde: pd.Data
     assert isinstance(err.value, MatchingError)
     assert "educ" in str(err.value) and "0, 5, 300" in str(err.value)
     m = _quiet_match(df, missing="exclude")
-    steps = {(s.group, s.reason): s.n_excluded for s in m.sample_flow.steps}
+    steps = {(s.group, str(s.reason)): s.n_excluded for s in m.sample_flow.steps}
     assert steps[("treated", "missing covariate values (educ)")] == 2
     assert steps[("control", "missing covariate values (educ)")] == 1
+    reason = m.sample_flow.steps[0].reason
+    assert reason.code == "psm.flow.missing_covariates" and "欠測" in reason.text("ja")
     assert len(m.data) == len(df) - 3
 
 
@@ -365,6 +367,8 @@ def test_warnings_are_recorded_and_issued(lalonde: pd.DataFrame) -> None:
     issued = {(w.category, str(w.message)) for w in rec}
     assert any(c is SmallSampleWarning and "only 20 treated" in t for c, t in issued)
     assert {t for _, t in issued} == set(m2.warnings)
+    small_n = next(n for n in m2.notices if n.code == "psm.few_matched_treated")
+    assert small_n.counts["n_matched_treated"] == 20 and small_n.params["minimum"] == 30
 
 
 def test_string_ids_and_plots(lalonde: pd.DataFrame) -> None:

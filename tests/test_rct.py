@@ -78,17 +78,17 @@ def _check(est, r_ref, case, quantities=("estimate", "conf_low", "conf_high", "s
 
 @pytest.mark.parametrize("level,case", [(0.95, "welch_95"), (0.90, "welch_90")])
 def test_welch_matches_r_t_test(cont, r_ref, level, case) -> None:  # type: ignore[no-untyped-def]
-    est = compare(cont, outcome="y", arm="arm", level=level)
+    est = compare(cont, outcome="y", treatment="arm", level=level)
     _check(est, r_ref, case, ("estimate", "conf_low", "conf_high", "std_error", "p_value", "df"))
     assert est.estimand == "mean_difference"
-    assert "Welch" in est.method
+    assert "Welch" in est.method_text
     assert est.n == 70
     assert est.level == level
 
 
 def test_welch_matches_statsmodels(cont) -> None:  # type: ignore[no-untyped-def]
     # statsmodels' CompareMeans(usevar="unequal") is an independent implementation.
-    est = compare(cont, outcome="y", arm="arm")
+    est = compare(cont, outcome="y", treatment="arm")
     cm = CompareMeans(
         DescrStatsW(cont.loc[cont.arm == 1, "y"].to_numpy()),
         DescrStatsW(cont.loc[cont.arm == 0, "y"].to_numpy()),
@@ -108,14 +108,14 @@ def test_welch_matches_statsmodels(cont) -> None:  # type: ignore[no-untyped-def
     ],
 )
 def test_lin_and_strata_match_r_lm_hc2(cont, r_ref, case, kwargs) -> None:  # type: ignore[no-untyped-def]
-    est = compare(cont, outcome="y", arm="arm", **kwargs)
+    est = compare(cont, outcome="y", treatment="arm", **kwargs)
     _check(est, r_ref, case, ("estimate", "conf_low", "conf_high", "std_error", "p_value", "df"))
-    assert "HC2" in est.method
+    assert "HC2" in est.method_text
 
 
 def test_strata_equals_hand_weighted_difference(cont, r_ref) -> None:  # type: ignore[no-untyped-def]
     # Stratum-size-weighted difference and Neyman variance, computed by hand in R and here.
-    est = compare(cont, outcome="y", arm="arm", strata="stratum")
+    est = compare(cont, outcome="y", treatment="arm", strata="stratum")
     _check(est, r_ref, "strata_hand", ("estimate", "std_error"))
     w = cont.groupby("stratum").size() / len(cont)
     m = cont.groupby(["stratum", "arm"])["y"].mean().unstack()
@@ -129,7 +129,7 @@ def test_lin_matches_statsmodels_hc2(cont) -> None:  # type: ignore[no-untyped-d
         [np.ones(len(d)), d.arm, d.x1c, d.x2c, d.arm * d.x1c, d.arm * d.x2c]
     ).astype(float)
     fit = sm.OLS(d.y.to_numpy(), X).fit(cov_type="HC2")
-    est = compare(cont, outcome="y", arm="arm", covariates=["x1", "x2"])
+    est = compare(cont, outcome="y", treatment="arm", covariates=["x1", "x2"])
     assert est.value == pytest.approx(fit.params[1], rel=1e-10)
     assert est.std_error == pytest.approx(fit.bse[1], rel=1e-10)
 
@@ -140,13 +140,13 @@ def test_lin_matches_statsmodels_hc2(cont) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("covs,case", [((), "clus"), (("x1",), "clus_lin")])
 def test_cluster_cr1_and_cr2_match_r(clus, r_ref, covs, case) -> None:  # type: ignore[no-untyped-def]
     with pytest.warns(SmallSampleWarning, match="14 clusters"):
-        cr2 = compare(clus, outcome="y", arm="arm", cluster="cluster", covariates=list(covs))
+        cr2 = compare(clus, outcome="y", treatment="arm", cluster="cluster", covariates=list(covs))
     _check(cr2, r_ref, f"{case}_cr2", ("estimate", "conf_low", "conf_high", "std_error", "p_value"))
     assert cr2.diagnostics["df"] == pytest.approx(r_ref[(f"{case}_cr2", "df")], rel=RTOL)
     # sandwich::vcovCL(type = "HC2") is a second, independent CR2 implementation
     assert cr2.std_error == pytest.approx(r_ref[(f"{case}_cr2", "std_error_sandwich")], rel=RTOL)
     cr1 = _quiet(
-        compare, clus, outcome="y", arm="arm", cluster="cluster", covariates=list(covs),
+        compare, clus, outcome="y", treatment="arm", cluster="cluster", covariates=list(covs),
         cluster_se="CR1",
     )  # fmt: skip
     _check(cr1, r_ref, f"{case}_cr1", ("estimate", "conf_low", "conf_high", "std_error", "p_value"))
@@ -156,7 +156,7 @@ def test_cluster_cr1_and_cr2_match_r(clus, r_ref, covs, case) -> None:  # type: 
         (cr2.conf_low, cr2.conf_high), rel=1e-12
     )
     assert cr2.diagnostics["n_clusters"] == 14
-    assert cr2.diagnostics["n_clusters_intervention"] == 7
+    assert cr2.diagnostics["n_clusters_treated"] == 7
 
 
 def test_cr2_equals_cluster_level_welch_for_equal_clusters() -> None:
@@ -168,7 +168,7 @@ def test_cr2_equals_cluster_level_welch_for_equal_clusters() -> None:
     arm = (cl % 2).astype(int)
     y = rng.normal(size=G)[cl] + rng.normal(size=G * m) + 0.5 * arm
     df = pd.DataFrame({"cl": cl, "arm": arm, "y": y})
-    est = _quiet(compare, df, outcome="y", arm="arm", cluster="cl")
+    est = _quiet(compare, df, outcome="y", treatment="arm", cluster="cl")
     cm = df.groupby("cl").agg(y=("y", "mean"), arm=("arm", "first"))
     v = sum(cm.y[cm.arm == a].var(ddof=1) / (G // 2) for a in (0, 1))
     assert est.std_error == pytest.approx(math.sqrt(v), rel=1e-10)
@@ -193,7 +193,7 @@ BIN = {"a": (18, 40, 9, 42), "zero": (0, 25, 4, 27), "full": (20, 20, 15, 22)}
     "measure,prefix", [("difference", "rd"), ("risk_ratio", "rr"), ("odds_ratio", "or")]
 )
 def test_binary_matches_r(r_ref, name, measure, prefix) -> None:  # type: ignore[no-untyped-def]
-    est = _quiet(compare, _binary_frame(*BIN[name]), outcome="y", arm="arm", measure=measure)
+    est = _quiet(compare, _binary_frame(*BIN[name]), outcome="y", treatment="arm", measure=measure)
     case = f"bin_{name}"
     assert est.value == pytest.approx(r_ref[(case, prefix)], rel=RTOL)
     assert est.conf_low == pytest.approx(r_ref[(case, f"{prefix}_low")], rel=RTOL)
@@ -204,19 +204,19 @@ def test_binary_matches_r(r_ref, name, measure, prefix) -> None:  # type: ignore
 
 def test_risk_difference_newcombe_published_example() -> None:
     # Newcombe (1998) Table II (a): 56/70 vs 48/80 -> 0.0524 to 0.3339 (method 10).
-    est = compare(_binary_frame(56, 70, 48, 80), outcome="y", arm="arm")
+    est = compare(_binary_frame(56, 70, 48, 80), outcome="y", treatment="arm")
     assert (round(est.conf_low, 4), round(est.conf_high, 4)) == (0.0524, 0.3339)
     assert est.value == pytest.approx(0.8 - 0.6)
-    assert est.diagnostics["events_intervention"] == 56
-    assert "Newcombe" in est.method
+    assert est.diagnostics["n_events_treated"] == 56
+    assert "Newcombe" in est.method_text
 
 
 def test_ratios_match_statsmodels_table2x2() -> None:
     # statsmodels' Table2x2 computes the same log-scale Wald intervals (no zero cells here).
     x1, n1, x0, n0 = BIN["a"]
     t = Table2x2(np.array([[x1, n1 - x1], [x0, n0 - x0]]))
-    rr = compare(_binary_frame(x1, n1, x0, n0), outcome="y", arm="arm", measure="risk_ratio")
-    orr = compare(_binary_frame(x1, n1, x0, n0), outcome="y", arm="arm", measure="odds_ratio")
+    rr = compare(_binary_frame(x1, n1, x0, n0), outcome="y", treatment="arm", measure="risk_ratio")
+    orr = compare(_binary_frame(x1, n1, x0, n0), outcome="y", treatment="arm", measure="odds_ratio")
     assert rr.value == pytest.approx(t.riskratio, rel=1e-12)
     assert (rr.conf_low, rr.conf_high) == pytest.approx(t.riskratio_confint(), rel=1e-10)
     assert orr.value == pytest.approx(t.oddsratio, rel=1e-12)
@@ -226,16 +226,22 @@ def test_ratios_match_statsmodels_table2x2() -> None:
 
 def test_zero_cell_correction_is_flagged_only_when_needed() -> None:
     with pytest.warns(SmallSampleWarning, match="Haldane"):
-        est = compare(_binary_frame(0, 25, 4, 27), outcome="y", arm="arm", measure="risk_ratio")
+        est = compare(
+            _binary_frame(0, 25, 4, 27), outcome="y", treatment="arm", measure="risk_ratio"
+        )
     assert est.diagnostics["haldane_correction"] is True
     assert any("Haldane" in w for w in est.warnings)
     # all events in the intervention arm: the risk ratio needs no correction, the odds ratio does
     with warnings.catch_warnings():
         warnings.simplefilter("error", PfsevalWarning)
-        rr = compare(_binary_frame(20, 20, 15, 22), outcome="y", arm="arm", measure="risk_ratio")
+        rr = compare(
+            _binary_frame(20, 20, 15, 22), outcome="y", treatment="arm", measure="risk_ratio"
+        )
     assert rr.diagnostics["haldane_correction"] is False
     with pytest.warns(SmallSampleWarning):
-        orr = compare(_binary_frame(20, 20, 15, 22), outcome="y", arm="arm", measure="odds_ratio")
+        orr = compare(
+            _binary_frame(20, 20, 15, 22), outcome="y", treatment="arm", measure="odds_ratio"
+        )
     assert orr.diagnostics["haldane_correction"] is True
 
 
@@ -245,13 +251,13 @@ def test_binary_adjusted_is_linear_probability_model() -> None:
     arm = np.tile([0, 1], 100)
     y = (rng.random(200) < 0.3 + 0.2 * arm + 0.05 * x).astype(int)
     df = pd.DataFrame({"arm": arm, "y": y, "x": x})
-    est = compare(df, outcome="y", arm="arm", covariates=["x"])
+    est = compare(df, outcome="y", treatment="arm", covariates=["x"])
     assert est.estimand == "risk_difference"
-    assert "linear probability" in est.method
+    assert est.method.params["binary"] is True  # linear probability model
     with pytest.raises(DesignError, match="unadjusted"):
-        compare(df, outcome="y", arm="arm", covariates=["x"], measure="risk_ratio")
+        compare(df, outcome="y", treatment="arm", covariates=["x"], measure="risk_ratio")
     # forcing the continuous analysis of a 0/1 outcome gives the Welch difference of proportions
-    welch = compare(df, outcome="y", arm="arm", outcome_type="continuous")
+    welch = compare(df, outcome="y", treatment="arm", outcome_type="continuous")
     assert welch.value == pytest.approx(y[arm == 1].mean() - y[arm == 0].mean())
     assert welch.estimand == "mean_difference"
 
@@ -265,33 +271,36 @@ def test_missing_outcomes_are_counted_not_silently_dropped(cont, r_ref) -> None:
          "y": np.nan}
     )  # fmt: skip
     d = pd.concat([cont, extra], ignore_index=True)
-    est = compare(d, outcome="y", arm="arm", id_column="id")
+    est = compare(d, outcome="y", treatment="arm", id_col="id")
     _check(est, r_ref, "welch_95")  # the same as R on the complete records
     flow = est.sample_flow
     assert flow is not None
-    assert flow.n_input["intervention"] == 34 and flow.n_input["control"] == 39
-    assert flow.n_analysed("intervention") == 33 and flow.n_analysed("control") == 37
-    lost = [s for s in flow.steps if "outcome missing" in s.reason]
-    assert {s.group: set(s.ids) for s in lost} == {"intervention": {"m1"}, "control": {"m2", "m3"}}
+    assert flow.n_input["treated"] == 34 and flow.n_input["control"] == 39
+    assert flow.n_analysed("treated") == 33 and flow.n_analysed("control") == 37
+    lost = [s for s in flow.steps if s.reason.code == "rct.flow.outcome_missing"]
+    assert {s.group: set(s.ids) for s in lost} == {"treated": {"m1"}, "control": {"m2", "m3"}}
     assert est.diagnostics["n_missing_outcome_control"] == 2
-    assert est.diagnostics["attrition_intervention"] == pytest.approx(1 / 34)
+    assert est.diagnostics["attrition_treated"] == pytest.approx(1 / 34)
 
 
 def test_missing_covariate_is_a_flow_step(cont) -> None:  # type: ignore[no-untyped-def]
     d = cont.copy()
     d.loc[[0, 1], "x1"] = np.nan
     d.loc[[1, 5], "x2"] = np.nan
-    with pytest.warns(PfsevalWarning, match=r"3 people .* missing covariate \(x1: 2, x2: 2\)"):
-        est = compare(d, outcome="y", arm="arm", covariates=["x1", "x2"], id_column="id")
-    steps = [s for s in est.sample_flow.steps if s.reason == "covariate missing"]  # type: ignore[union-attr]
+    with pytest.warns(PfsevalWarning, match=r"3 people .* missing covariate \(x1, x2\)"):
+        est = compare(d, outcome="y", treatment="arm", covariates=["x1", "x2"], id_col="id")
+    steps = [s for s in est.sample_flow.steps if s.reason.code == "rct.flow.covariate_missing"]  # type: ignore[union-attr]
     assert sum(s.n_excluded for s in steps) == 3
     assert est.n == 67
-    # recorded on the result too (audit: it used to be silent)
-    assert any("missing covariate (x1: 2, x2: 2)" in w for w in est.warnings)
+    # recorded on the result too (audit: it used to be silent), as a notice with its count
+    (notice,) = [n for n in est.notices if n.code == "rct.covariate_missing"]
+    assert dict(notice.counts) == {"n_excluded": 3}
+    assert list(notice.params["covariates"]) == ["x1", "x2"]
+    assert "調整変数" in notice.text("ja")
     # no warning when every analysed person has the covariates
     with warnings.catch_warnings():
         warnings.simplefilter("error", PfsevalWarning)
-        full = compare(cont, outcome="y", arm="arm", covariates=["x1", "x2"], id_column="id")
+        full = compare(cont, outcome="y", treatment="arm", covariates=["x1", "x2"], id_col="id")
     assert not any("covariate" in w for w in full.warnings)
 
 
@@ -299,19 +308,19 @@ def test_repeated_ids_are_an_error(cont) -> None:  # type: ignore[no-untyped-def
     # audit: a repeated id was analysed as two people
     d = pd.concat([cont, cont.iloc[[3]]], ignore_index=True)
     with pytest.raises(DataValidationError) as err:
-        compare(d, outcome="y", arm="arm", id_column="id")
+        compare(d, outcome="y", treatment="arm", id_col="id")
     (problem,) = err.value.problems
     assert problem.column == "id" and problem.kind == "duplicate"
     assert problem.rows == (3, len(cont)) and problem.values == (cont["id"][3],) * 2
     with pytest.raises(DataValidationError, match="same id appears"):
-        permutation_test(d, outcome="y", arm="arm", id_column="id")
+        permutation_test(d, outcome="y", treatment="arm", id_col="id")
     # waitlist: the same person in two periods is the design; twice in one period is not
     two = pd.concat([cont.assign(period=1), cont.assign(period=2)], ignore_index=True)
     with pytest.warns(PfsevalWarning, match="more than one analysed period"):
-        compare(two, outcome="y", arm="arm", period="period", id_column="id")
+        compare(two, outcome="y", treatment="arm", period="period", id_col="id")
     bad = pd.concat([two, two.iloc[[0]]], ignore_index=True)
     with pytest.raises(DataValidationError, match="within one period") as err:
-        compare(bad, outcome="y", arm="arm", period="period", id_column="id")
+        compare(bad, outcome="y", treatment="arm", period="period", id_col="id")
     assert err.value.problems[0].rows == (0, len(two))
 
 
@@ -322,20 +331,20 @@ def test_differential_attrition_warning_rule() -> None:
     d1 = df.copy()
     d1.loc[[0, 1, 2], "y"] = np.nan
     with pytest.warns(AttritionWarning, match="differential attrition"):
-        est = compare(d1, outcome="y", arm="arm")
+        est = compare(d1, outcome="y", treatment="arm")
     assert any("differential attrition" in w for w in est.warnings)
     # 2/50 = 4% vs 0%: no warning
     d2 = df.copy()
     d2.loc[[0, 1], "y"] = np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("error", AttritionWarning)
-        est2 = compare(d2, outcome="y", arm="arm")
+        est2 = compare(d2, outcome="y", treatment="arm")
     assert est2.warnings == ()
     # 25% overall, balanced: the overall rule fires, the differential one does not
     d3 = df.copy()
     d3.loc[list(range(13)) + list(range(50, 63)), "y"] = np.nan
     with pytest.warns(AttritionWarning, match="have no outcome"):
-        est3 = compare(d3, outcome="y", arm="arm")
+        est3 = compare(d3, outcome="y", treatment="arm")
     assert not any("differential" in w for w in est3.warnings)
 
 
@@ -348,9 +357,9 @@ def test_nullable_dtypes_and_bool_arm() -> None:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AttritionWarning)
-        est = compare(df, outcome="y", arm="arm")
+        est = compare(df, outcome="y", treatment="arm")
     assert est.value == pytest.approx(4.0 - 1.75)
-    assert est.sample_flow.n_excluded("intervention") == 1  # type: ignore[union-attr]
+    assert est.sample_flow.n_excluded("treated") == 1  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- bad input
@@ -359,7 +368,7 @@ def test_nullable_dtypes_and_bool_arm() -> None:
 def test_bad_arm_values_name_column_and_rows() -> None:
     df = pd.DataFrame({"arm": [1, 0, 2, 1, np.nan, 0], "y": np.arange(6.0)})
     with pytest.raises(DataValidationError) as ei:
-        compare(df, outcome="y", arm="arm")
+        compare(df, outcome="y", treatment="arm")
     (prob,) = ei.value.problems
     assert prob.column == "arm" and prob.rows == (2, 4)
     assert "'arm'" in str(ei.value) and "rows 2, 4" in str(ei.value)
@@ -368,19 +377,19 @@ def test_bad_arm_values_name_column_and_rows() -> None:
 def test_non_numeric_outcome_names_rows() -> None:
     df = pd.DataFrame({"arm": [1, 1, 0, 0], "y": ["1.5", "abc", "2", "x"]})
     with pytest.raises(DataValidationError, match=r"column 'y'.*rows 1, 3"):
-        compare(df, outcome="y", arm="arm")
+        compare(df, outcome="y", treatment="arm")
 
 
 def test_one_arm_empty_and_missing_column() -> None:
     df = pd.DataFrame({"arm": [1, 1, 1], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(DesignError, match="control arm"):
-        compare(df, outcome="y", arm="arm")
+        compare(df, outcome="y", treatment="arm")
     df2 = pd.DataFrame({"arm": [1, 1, 0, 0], "y": [1.0, 2.0, np.nan, np.nan]})
     with pytest.raises(DesignError, match="control arm"), warnings.catch_warnings():
         warnings.simplefilter("ignore", AttritionWarning)
-        compare(df2, outcome="y", arm="arm")
+        compare(df2, outcome="y", treatment="arm")
     with pytest.raises(ColumnMissingError, match="'outcome_x'"):
-        compare(df, outcome="outcome_x", arm="arm")
+        compare(df, outcome="outcome_x", treatment="arm")
 
 
 def test_design_errors() -> None:
@@ -388,19 +397,21 @@ def test_design_errors() -> None:
         {"arm": [1, 0, 1, 0, 0, 1], "y": [1.0, 2, 3, 4, 5, 6], "s": ["a", "a", "a", "a", "b", "b"]}
     )
     with pytest.raises(DesignError, match="stratum 'b'"):
-        compare(df, outcome="y", arm="arm", strata="s")
+        compare(df, outcome="y", treatment="arm", strata="s")
     with pytest.raises(DesignError, match="0/1 outcome"):
-        compare(df, outcome="y", arm="arm", measure="odds_ratio")
+        compare(df, outcome="y", treatment="arm", measure="odds_ratio")
     with pytest.raises(DataValidationError, match="stratum is missing"):
-        compare(df.assign(s=[None, "a", "a", "a", "b", "b"]), outcome="y", arm="arm", strata="s")
+        compare(
+            df.assign(s=[None, "a", "a", "a", "b", "b"]), outcome="y", treatment="arm", strata="s"
+        )
     with pytest.raises(DesignError, match="rank deficient"):
-        compare(df.assign(c=1.0), outcome="y", arm="arm", covariates=["c"])
+        compare(df.assign(c=1.0), outcome="y", treatment="arm", covariates=["c"])
     cl = df.assign(k=["k1", "k2", "k1", "k2", "k2", "k1"])  # one cluster per arm... mixed arms
     with pytest.raises(DesignError, match="2 clusters in each arm"), warnings.catch_warnings():
         warnings.simplefilter("ignore", PfsevalWarning)
-        compare(cl.assign(arm=[1, 0, 1, 0, 0, 1]), outcome="y", arm="arm", cluster="k")
+        compare(cl.assign(arm=[1, 0, 1, 0, 0, 1]), outcome="y", treatment="arm", cluster="k")
     with pytest.raises(ValueError, match="measure"):
-        compare(df, outcome="y", arm="arm", measure="ratio")  # type: ignore[arg-type]
+        compare(df, outcome="y", treatment="arm", measure="ratio")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- waitlist / staggered periods
@@ -420,9 +431,9 @@ def test_periods_combine_with_size_weights() -> None:
             )
         )
     df = pd.concat(parts, ignore_index=True)
-    est = compare(df, outcome="y", arm="arm", period="period")
-    e1 = compare(df[df.period == 1], outcome="y", arm="arm")
-    e2 = compare(df[df.period == 2], outcome="y", arm="arm")
+    est = compare(df, outcome="y", treatment="arm", period="period")
+    e1 = compare(df[df.period == 1], outcome="y", treatment="arm")
+    e2 = compare(df[df.period == 2], outcome="y", treatment="arm")
     w1, w2 = 45 / 93, 48 / 93
     assert est.value == pytest.approx(w1 * e1.value + w2 * e2.value, rel=1e-12)
     se = math.hypot(w1 * e1.std_error, w2 * e2.std_error)  # type: ignore[operator]
@@ -433,7 +444,7 @@ def test_periods_combine_with_size_weights() -> None:
     assert est.conf_low == pytest.approx(est.value - q * se, rel=1e-10)
     assert est.related["period 1"].value == pytest.approx(e1.value)
     assert set(est.sample_flow.groups) == {  # type: ignore[union-attr]
-        "period 1: intervention", "period 1: control", "period 2: intervention",
+        "period 1: treated", "period 1: control", "period 2: treated",
         "period 2: control",
     }  # fmt: skip
 
@@ -444,15 +455,15 @@ def test_waitlist_period_without_control_is_excluded_in_flow() -> None:
     ds = randomised_trial(seed=11, n_per_arm=40, waitlist=True, attrition=0.0)
     with pytest.warns(PfsevalWarning, match="period 2 has no control"):
         est = compare(
-            ds.data, outcome="hba1c_change", arm="arm", period="period", id_column="person_id"
+            ds.data, outcome="hba1c_change", treatment="arm", period="period", id_col="person_id"
         )
     p1 = ds.data[ds.data.period == 1]
-    ref = compare(p1, outcome="hba1c_change", arm="arm")
+    ref = compare(p1, outcome="hba1c_change", treatment="arm")
     assert est.value == pytest.approx(ref.value)
     flow = est.sample_flow
     assert flow is not None
-    assert flow.n_input["period 2: intervention"] == 40
-    assert flow.n_analysed("period 2: intervention") == 0
+    assert flow.n_input["period 2: treated"] == 40
+    assert flow.n_analysed("period 2: treated") == 0
     assert flow.total_input == len(ds.data)
 
 
@@ -462,7 +473,7 @@ def test_waitlist_period_without_control_is_excluded_in_flow() -> None:
 def test_permutation_exact_equals_r_wilcoxon_on_ranks(r_ref) -> None:  # type: ignore[no-untyped-def]
     perm = pd.read_csv(REF / "perm.csv")
     for alt, key in (("two-sided", "p_two_sided"), ("greater", "p_greater"), ("less", "p_less")):
-        est = _quiet(permutation_test, perm, outcome="r", arm="arm", alternative=alt)
+        est = _quiet(permutation_test, perm, outcome="r", treatment="arm", alternative=alt)
         assert est.p_value == pytest.approx(r_ref[("perm", key)], rel=1e-12)
         assert est.diagnostics["exact"] is True
         assert est.diagnostics["n_assignments"] == math.comb(12, 5)
@@ -503,10 +514,10 @@ def test_permutation_exact_stratified_and_clustered_vs_brute_force() -> None:
     df = pd.DataFrame(
         {"s": ["a"] * 6 + ["b"] * 5, "arm": [1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0]}
     ).assign(y=lambda d: rng.normal(size=11) + d.arm)
-    est = permutation_test(df, outcome="y", arm="arm", strata="s")
+    est = permutation_test(df, outcome="y", treatment="arm", strata="s")
     obs, null = _brute_force(df.y, df.arm, strata=df.s)
     assert est.value == pytest.approx(obs, rel=1e-12)
-    assert est.value == pytest.approx(compare(df, outcome="y", arm="arm", strata="s").value)
+    assert est.value == pytest.approx(compare(df, outcome="y", treatment="arm", strata="s").value)
     assert est.diagnostics["n_assignments"] == 200
     assert est.p_value == pytest.approx(permutation_p_value(obs, null, exact=True), rel=1e-12)
     # cluster randomisation, unequal cluster sizes: C(8,4) = 70 assignments
@@ -514,7 +525,7 @@ def test_permutation_exact_stratified_and_clustered_vs_brute_force() -> None:
     cl = np.repeat(np.arange(8), sizes)
     carm = np.array([1, 0, 1, 0, 1, 0, 1, 0])
     dc = pd.DataFrame({"k": cl, "arm": carm[cl], "y": rng.normal(size=cl.size) + carm[cl]})
-    estc = permutation_test(dc, outcome="y", arm="arm", cluster="k")
+    estc = permutation_test(dc, outcome="y", treatment="arm", cluster="k")
     obs_c, null_c = _brute_force(dc.y, dc.arm, clusters=dc.k)
     assert estc.value == pytest.approx(obs_c, rel=1e-12)
     assert estc.p_value == pytest.approx(permutation_p_value(obs_c, null_c, exact=True))
@@ -526,7 +537,7 @@ def test_permutation_interval_inverts_the_test() -> None:
     df = pd.DataFrame(
         {"arm": [1] * 6 + [0] * 6, "y": rng.normal(size=12) + np.repeat([1.0, 0.0], 6)}
     )
-    est = permutation_test(df, outcome="y", arm="arm")  # 924 assignments: exact
+    est = permutation_test(df, outcome="y", treatment="arm")  # 924 assignments: exact
     for delta, inside in ((est.conf_low + 1e-6, True), (est.conf_low - 1e-6, False),
                           (est.conf_high - 1e-6, True), (est.conf_high + 1e-6, False)):  # fmt: skip
         shifted = df.assign(y=df.y - delta * df.arm)
@@ -540,17 +551,17 @@ def test_permutation_monte_carlo_is_seeded_and_close_to_exact() -> None:
     df = pd.DataFrame(
         {"arm": [1] * 9 + [0] * 9, "y": rng.normal(size=18) + 0.8 * np.repeat([1, 0], 9)}
     )
-    exact = permutation_test(df, outcome="y", arm="arm", n_perm=50_000)  # C(18,9) = 48620
+    exact = permutation_test(df, outcome="y", treatment="arm", n_perm=50_000)  # C(18,9) = 48620
     assert exact.diagnostics["exact"] is True
-    a = permutation_test(df, outcome="y", arm="arm", n_perm=4000, seed=1)
-    b = permutation_test(df, outcome="y", arm="arm", n_perm=4000, seed=1)
+    a = permutation_test(df, outcome="y", treatment="arm", n_perm=4000, seed=1)
+    b = permutation_test(df, outcome="y", treatment="arm", n_perm=4000, seed=1)
     assert a.diagnostics["exact"] is False and a.p_value == b.p_value
     assert a.provenance["seed"] == 1
     # unseeded: a seed is drawn, recorded, and repeats the run exactly (audit)
-    c = permutation_test(df, outcome="y", arm="arm", n_perm=2000)
+    c = permutation_test(df, outcome="y", treatment="arm", n_perm=2000)
     seed = c.provenance["seed"]
     assert isinstance(seed, int) and 0 <= seed < 2**32
-    again = permutation_test(df, outcome="y", arm="arm", n_perm=2000, seed=seed)
+    again = permutation_test(df, outcome="y", treatment="arm", n_perm=2000, seed=seed)
     assert (again.p_value, again.conf_low, again.conf_high) == (c.p_value, c.conf_low, c.conf_high)
     # Monte Carlo error: 4 standard errors of a binomial proportion with 4000 draws
     se = math.sqrt(exact.p_value * (1 - exact.p_value) / 4000)  # type: ignore[operator]
@@ -560,9 +571,9 @@ def test_permutation_monte_carlo_is_seeded_and_close_to_exact() -> None:
 def test_permutation_errors() -> None:
     df = pd.DataFrame({"k": [1, 1, 2, 2], "arm": [1, 0, 1, 0], "y": [1.0, 2, 3, 4]})
     with pytest.raises(DesignError, match="varies within cluster"):
-        permutation_test(df, outcome="y", arm="arm", cluster="k")
+        permutation_test(df, outcome="y", treatment="arm", cluster="k")
     with pytest.raises(ValueError, match="statistic"):
-        permutation_test(df, outcome="y", arm="arm", statistic="median")  # type: ignore[arg-type]
+        permutation_test(df, outcome="y", treatment="arm", statistic="median")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- coverage (small version)
@@ -581,14 +592,14 @@ def test_coverage_small_simulation() -> None:
         for seed in range(n_sim):
             ds = randomised_trial(seed=seed, n_per_arm=30, attrition=0.1)
             d, t = ds.data, ds.truth
-            w = compare(d, outcome="hba1c_change", arm="arm")
+            w = compare(d, outcome="hba1c_change", treatment="arm")
             hits["welch"] += w.conf_low <= t["mean_difference"] <= w.conf_high
-            b = compare(d, outcome="goal_met", arm="arm")
+            b = compare(d, outcome="goal_met", treatment="arm")
             hits["newcombe"] += b.conf_low <= t["risk_difference"] <= b.conf_high
-            lin = compare(d, outcome="hba1c_change", arm="arm", covariates=["hba1c", "age"])
+            lin = compare(d, outcome="hba1c_change", treatment="arm", covariates=["hba1c", "age"])
             hits["lin"] += lin.conf_low <= t["mean_difference"] <= lin.conf_high
             dc = randomised_trial(seed=seed, n_per_arm=60, cluster=True, n_clusters=10).data
-            c = compare(dc, outcome="hba1c_change", arm="arm", cluster="cluster")
+            c = compare(dc, outcome="hba1c_change", treatment="arm", cluster="cluster")
             hits["cluster_cr2"] += c.conf_low <= t["mean_difference"] <= c.conf_high
     for name, h in hits.items():
         assert 0.91 <= h / n_sim <= 0.99, (name, h / n_sim)
@@ -596,12 +607,12 @@ def test_coverage_small_simulation() -> None:
 
 def test_alias_module_and_estimate_contents(cont) -> None:  # type: ignore[no-untyped-def]
     assert rct.compare is compare and rct.permutation_test is permutation_test
-    est = compare(cont, outcome="y", arm="arm", label="HbA1c change")
+    est = compare(cont, outcome="y", treatment="arm", label="HbA1c change")
     assert est.provenance["data_sha256"]
     assert est.label == "HbA1c change"
     d = est.to_dict()
-    assert d["sample_flow"]["n_analysed"] == {"intervention": 33, "control": 37}
-    assert est.diagnostics["mean_intervention"] == pytest.approx(cont.y[cont.arm == 1].mean())
+    assert d["sample_flow"]["n_analysed"] == {"treated": 33, "control": 37}
+    assert est.diagnostics["mean_treated"] == pytest.approx(cont.y[cont.arm == 1].mean())
 
 
 # ---------------------------------------------------------------- design-free machinery
@@ -637,7 +648,7 @@ def test_exact_p_value_matches_scipy_permutation_test() -> None:
         ref = stats.permutation_test(
             (x, y), diff, permutation_type="independent", alternative=alt, n_resamples=10_000
         )
-        est = permutation_test(df, outcome="y", arm="arm", alternative=alt)  # type: ignore[arg-type]
+        est = permutation_test(df, outcome="y", treatment="arm", alternative=alt)  # type: ignore[arg-type]
         assert est.p_value == pytest.approx(ref.pvalue, rel=1e-12)
 
 
@@ -653,11 +664,11 @@ def _mh_frame() -> pd.DataFrame:
 @pytest.mark.parametrize("measure,prefix", [("odds_ratio", "or"), ("risk_ratio", "rr")])
 def test_mantel_haenszel_matches_r(r_ref, measure, prefix) -> None:  # type: ignore[no-untyped-def]
     # OR: R mantelhaen.test (Robins–Breslow–Greenland CI); RR: Greenland–Robins by hand in R.
-    est = compare(_mh_frame(), outcome="y", arm="arm", strata="s", measure=measure)
+    est = compare(_mh_frame(), outcome="y", treatment="arm", strata="s", measure=measure)
     assert est.value == pytest.approx(r_ref[("mh", prefix)], rel=RTOL)
     assert est.conf_low == pytest.approx(r_ref[("mh", f"{prefix}_low")], rel=RTOL)
     assert est.conf_high == pytest.approx(r_ref[("mh", f"{prefix}_high")], rel=RTOL)
-    assert "Mantel–Haenszel" in est.method and est.diagnostics["n_strata"] == 3
+    assert "Mantel–Haenszel" in est.method_text and est.diagnostics["n_strata"] == 3
 
 
 def test_mantel_haenszel_matches_statsmodels() -> None:
@@ -668,8 +679,8 @@ def test_mantel_haenszel_matches_statsmodels() -> None:
         np.array([[r.x1, r.n1 - r.x1], [r.x0, r.n0 - r.x0]], dtype=float) for r in mh.itertuples()
     ]
     st = StratifiedTable(tables)
-    orr = compare(_mh_frame(), outcome="y", arm="arm", strata="s", measure="odds_ratio")
-    rr = compare(_mh_frame(), outcome="y", arm="arm", strata="s", measure="risk_ratio")
+    orr = compare(_mh_frame(), outcome="y", treatment="arm", strata="s", measure="odds_ratio")
+    rr = compare(_mh_frame(), outcome="y", treatment="arm", strata="s", measure="risk_ratio")
     assert orr.value == pytest.approx(st.oddsratio_pooled, rel=1e-12)
     assert (orr.conf_low, orr.conf_high) == pytest.approx(st.oddsratio_pooled_confint(), rel=1e-10)
     assert rr.value == pytest.approx(st.riskratio_pooled, rel=1e-12)
@@ -690,9 +701,9 @@ def test_difference_is_invariant_to_row_order_and_location(y, shift, seed) -> No
     df = pd.DataFrame({"arm": arm, "y": y})
     if df.groupby("arm")["y"].std().min() == 0:
         return  # Welch needs variation in each arm
-    est = compare(df, outcome="y", arm="arm", outcome_type="continuous")
+    est = compare(df, outcome="y", treatment="arm", outcome_type="continuous")
     shuffled = df.sample(frac=1, random_state=seed)
-    est2 = compare(shuffled.assign(y=shuffled.y + shift), outcome="y", arm="arm",
+    est2 = compare(shuffled.assign(y=shuffled.y + shift), outcome="y", treatment="arm",
                    outcome_type="continuous")  # fmt: skip
     assert est2.value == pytest.approx(est.value, abs=1e-8)
     assert est2.std_error == pytest.approx(est.std_error, rel=1e-6, abs=1e-9)
@@ -704,8 +715,47 @@ def test_difference_is_invariant_to_row_order_and_location(y, shift, seed) -> No
 def test_binary_intervals_contain_estimate(x1, n1, x0, n0) -> None:  # type: ignore[no-untyped-def]
     x1, x0 = min(x1, n1), min(x0, n0)
     df = _binary_frame(x1, n1, x0, n0)
-    rd = compare(df, outcome="y", arm="arm", outcome_type="binary")
+    rd = compare(df, outcome="y", treatment="arm", outcome_type="binary")
     assert -1 <= rd.conf_low <= rd.value <= rd.conf_high <= 1
     for measure in ("risk_ratio", "odds_ratio"):
-        r = _quiet(compare, df, outcome="y", arm="arm", measure=measure, outcome_type="binary")
+        r = _quiet(
+            compare, df, outcome="y", treatment="arm", measure=measure, outcome_type="binary"
+        )
         assert 0 < r.conf_low <= r.value <= r.conf_high < math.inf
+
+
+# ---------------------------------------------------------------- the design contract
+
+
+def test_notices_and_method_are_data_in_both_languages() -> None:
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"arm": np.repeat([1, 0], 50), "y": rng.normal(size=100)})
+    df.loc[:3, "y"] = np.nan  # 4/50 = 8% vs 0%: differential attrition
+    with pytest.warns(AttritionWarning):
+        est = compare(df, outcome="y", treatment="arm")
+    (n,) = est.notices
+    assert n.code == "rct.attrition_differential"
+    assert dict(n.counts) == {
+        "n_missing_treated": 4, "n_treated": 50, "n_missing_control": 0, "n_control": 50,
+    }  # fmt: skip
+    assert n.params["threshold"] == 0.05
+    # disclosure control replaces counts of people and nothing else
+    assert "<10/50" in n.text("en", counts={"n_missing_treated": "<10"})
+    assert "介入群" in n.text("ja")
+    assert est.method.code == "rct.method.welch" and "Welch" in est.method.text("ja")
+    with pytest.warns(SmallSampleWarning):
+        rr = compare(
+            _binary_frame(0, 25, 4, 27), outcome="y", treatment="arm", measure="risk_ratio"
+        )
+    assert [n.code for n in rr.notices] == ["rct.haldane_correction"]
+    assert rr.method.code == "rct.method.risk_ratio_haldane"
+    assert rr.to_dict()["notices"][0]["text"]["ja"].startswith("2×2表")
+
+
+def test_options_are_checked_by_the_contract(cont) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DesignError, match="'measure'"):
+        compare(cont, outcome="y", treatment="arm", measure="ratio")  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match="'arm'"):  # the retired name is an unknown option
+        compare(cont, outcome="y", arm="arm")  # type: ignore[call-arg]
+    with pytest.raises(DesignError, match="'n_perm'"):
+        permutation_test(cont, outcome="y", treatment="arm", n_perm=0)

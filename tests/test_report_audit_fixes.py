@@ -3,7 +3,6 @@ the overlap axis labelled by the matching link, and the published audit trail.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -107,50 +106,90 @@ def test_matching_table_reflects_other_options(runs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_run_warnings_section(runs: dict[str, Any], lang: str) -> None:
+    from pfseval.report.texts import render
+
     run = runs[lang]
-    assert run.warnings  # the example raises matching and extrapolation warnings
+    res = run.results()
+    notes = res["notices"]
+    assert notes  # the example raises matching and extrapolation warnings
     doc = build_document(run)
     sec = _section(doc, "4.")
     items = next(b for b in sec.blocks if isinstance(b, Bullets)).items
-    assert len(items) == len(run.warnings)
+    assert len(items) == len(notes)
     m = run.spec.report.min_cell
-    for raw, shown in zip(run.warnings, items, strict=True):
-        assert shown.split(":")[0] == raw.split(":")[0]  # the indicator id stays
-        # small counts and ranges of individual values are hidden
-        small = [
-            x for x in re.findall(r"(?<![\w.,/|<>-])(\d+)(?![\w.,%-])", shown) if 0 < int(x) < m
-        ]
-        assert small == [], shown
-        assert not re.search(r"\(\s*-?\d[\d.]*\s*to\s*-?\d", shown), shown
-    assert any("not matched" in s for s in items)  # the matching step's warning
+    labels = {ind.id: ind.label_in(lang) for ind in run.spec.indicators}
+    for rec, shown in zip(notes, items, strict=True):
+        if rec["indicator"]:  # the indicator it belongs to comes first
+            assert shown.startswith(labels[rec["indicator"]])
+        # every small count of people is replaced, nothing else
+        assert shown.endswith(render(rec, lang, min_cell=m))
+        small = [k for k, v in rec["counts"].items() if 0 < v < m]
+        if small:
+            assert f"<{m}" in shown
+    assert any(n["code"] == "psm.unmatched_treated" for n in notes)  # the matching step's
     titles = [s.title for s in doc.sections]
     assert titles.index(sec.title) == titles.index(_section(doc, "5.").title) - 1
 
 
 def test_run_warnings_redaction_by_hand(runs: dict[str, Any]) -> None:
+    """Disclosure control replaces counts of people (a notice's counts) and only them: a
+    matching ratio of 3 stays 3, a small count becomes <10, a hidden value is withheld."""
     import dataclasses
 
-    warns = (
-        "data.kobe.merge[0]: 3 of 40 records of extra.csv match no record (12 to 80)",
-        "suppression_rate: 9 of 103 matched participants (9%) have no follow-up value",
-        "completion_rate: 45 of 100 participants (45%) completed",
+    from pfseval.errors import PfsevalWarning
+    from pfseval.messages import Notice, declare_messages
+
+    declare_messages(
+        {
+            "test.partial": {
+                "en": "{n_partial} treated units received fewer than {ratio} controls",
+                "ja": "{n_partial}人の参加者は対照が{ratio}人未満でした。",
+            },
+            "test.range": {
+                "en": "{n_outside} participants have age outside {range!p}",
+                "ja": "{n_outside}人の参加者の年齢が範囲{range!p}の外です。",
+            },
+        },
+        replace=True,
     )
-    doc = build_document(dataclasses.replace(runs["en"], warnings=warns))
-    items = next(b for b in _section(doc, "4.").blocks if isinstance(b, Bullets)).items
-    # small counts → <10; a range of individual values → not shown; the share of a small
-    # count (9% of 103 gives 9 back) → an upper bound, ceil(100 × 10 / 103) = 10%
-    assert items[0] == (
-        "data.kobe.merge[0]: <10 of 40 records of extra.csv match no record (range not shown)"
+    notes = (
+        Notice("test.partial", counts={"n_partial": 47}, params={"ratio": 3}),
+        Notice("test.partial", counts={"n_partial": 4}, params={"ratio": 3}),
+        Notice(
+            "test.range",
+            counts={"n_outside": 12},
+            params={"range": "46 to 71"},
+            category=PfsevalWarning,
+        ),
     )
-    assert "<10 of 103 matched participants (<10%)" in items[1]
-    assert "9%" not in items[1]
-    assert items[2] == warns[2]
+    run = runs["en"]
+    quiet = dataclasses.replace(
+        run,
+        notices=notes,
+        estimates={k: e.with_updates(notices=()) for k, e in run.estimates.items()},
+        payment=None,
+    )
+    items = next(
+        b for b in _section(build_document(quiet), "4.").blocks if isinstance(b, Bullets)
+    ).items
+    assert items == (
+        "47 treated units received fewer than 3 controls",
+        "<10 treated units received fewer than 3 controls",
+        "12 participants have age outside (withheld)",
+    )
 
 
 def test_run_without_warnings_says_so(runs: dict[str, Any]) -> None:
     import dataclasses
 
-    doc = build_document(dataclasses.replace(runs["en"], warnings=()))
+    run = runs["en"]
+    quiet = dataclasses.replace(
+        run,
+        notices=(),
+        estimates={k: e.with_updates(notices=()) for k, e in run.estimates.items()},
+        payment=None,
+    )
+    doc = build_document(quiet)
     sec = _section(doc, "4.")
     assert not any(isinstance(b, Bullets) for b in sec.blocks)
     assert any(getattr(b, "text", "") == "No warnings." for b in sec.blocks)

@@ -13,7 +13,7 @@ import pytest
 
 from pfseval.report.disclosure import CountLedger, _pinned
 from pfseval.report.document import Document, TableBlock, build_document
-from pfseval.report.i18n import reason_text, t
+from pfseval.report.i18n import t
 
 SEED = 20240401  # the demo's seed: 104 participants, 9 of them not completing
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -186,13 +186,19 @@ def test_english_tables_stay_english(runs: dict[tuple[str, str], Any]) -> None:
         assert "Method:" in doc.text() and "原文" not in doc.text()
 
 
-def test_reasons_translated_with_their_columns() -> None:
-    assert reason_text("outside the denominator subset (lifestyle_improved = 1)", "ja") == (
-        "分母の対象外（lifestyle_improved = 1）"
-    )
-    assert reason_text("no match: no control within the caliper", "ja").startswith("マッチなし")
-    # a reason written in a spec file is shown as written
-    assert reason_text("another municipality", "ja") == "another municipality"
+def test_reasons_rendered_from_their_records() -> None:
+    """A flow reason is a message record: rendered in the report's language from the
+    catalogue, with the column by its vocabulary label; a spec's own reason as written."""
+    from pfseval.io.notices import followup_missing
+    from pfseval.messages import Message
+    from pfseval.report.texts import render
+
+    rec = followup_missing("egfr").to_dict()
+    assert render(rec, "ja", min_cell=10) == "追跡時の健診にeGFRの記録なし"
+    assert render(rec, "en", min_cell=10).startswith("follow-up record without")
+    own = Message.plain(ja="他の市町村", en="another municipality").to_dict()
+    assert render(own, "ja", min_cell=10) == "他の市町村"
+    assert render(own, "en", min_cell=10) == "another municipality"
 
 
 # 4. complementary suppression -----------------------------------------------------------------

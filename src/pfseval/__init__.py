@@ -15,6 +15,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 from pfseval.errors import PfsevalError, PfsevalWarning
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow
 
-__all__ = ["Estimate", "PfsevalError", "PfsevalWarning", "SampleFlow", "__version__"]
+__all__ = [
+    "Estimate",
+    "Message",
+    "Notice",
+    "PfsevalError",
+    "PfsevalWarning",
+    "SampleFlow",
+    "__version__",
+]

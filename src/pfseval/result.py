@@ -11,13 +11,16 @@ import html
 import math
 import platform
 import warnings as _warnings
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from pfseval.jsonable import to_jsonable
+from pfseval.messages import Lang, Message, Notice, declare_messages
 
 __all__ = [
     "Estimate",
@@ -28,45 +31,6 @@ __all__ = [
     "provenance",
     "to_jsonable",
 ]
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy / pandas / dataclass values into plain JSON-serialisable Python.
-
-    NaN and infinities become ``None`` (JSON has no NaN). DataFrames become lists of records.
-
-    Examples
-    --------
-    >>> to_jsonable({"a": np.float64(1.5), "b": np.array([1, 2]), "c": float("nan")})
-    {'a': 1.5, 'b': [1, 2], 'c': None}
-    """
-    if obj is None or isinstance(obj, bool | str):
-        return obj
-    if isinstance(obj, int | np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(x) for x in obj.tolist()]
-    if isinstance(obj, pd.DataFrame):
-        return [
-            {str(k): to_jsonable(v) for k, v in rec.items()}
-            for rec in obj.to_dict(orient="records")
-        ]
-    if isinstance(obj, pd.Series):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return to_jsonable(obj.to_dict())
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, Sequence | set | frozenset):
-        return [to_jsonable(x) for x in obj]
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    return str(obj)
 
 
 def _freeze(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -81,6 +45,47 @@ def _fmt(x: float | None, digits: int = 4) -> str:
 
 # ---------------------------------------------------------------- sample flow
 
+#: Flow groups have one name each across designs: ``treated`` (participants, the intervention
+#: arm), ``control`` (comparison people) and ``all`` (one-group designs).
+FLOW_GROUPS = ("treated", "control", "all")
+
+declare_messages(
+    {
+        "flow.group.treated": {"ja": "介入群", "en": "Intervention group"},
+        "flow.group.control": {"ja": "対照群", "en": "Control group"},
+        "flow.group.all": {"ja": "対象者", "en": "All"},
+        "flow.input": {"ja": "入力レコード", "en": "input records"},
+        "flow.excluded": {"ja": "除外：{reason}", "en": "excluded: {reason}"},
+        "flow.analysed": {"ja": "分析対象", "en": "analysed"},
+        "flow.no_followup": {
+            "ja": "追跡時の健診データなし",
+            "en": "no follow-up health check",
+        },
+        "flow.missing_column_value": {
+            "ja": "{column!v}が欠測",
+            "en": "{column!v} missing",
+        },
+        "flow.missing_any": {
+            "ja": "{columns!v}のいずれかが欠測",
+            "en": "missing {columns!v}",
+        },
+    }
+)
+
+
+def group_label(group: str, lang: Lang = "en") -> str:
+    """The display name of a flow group (``treated`` → 介入群 / Intervention group).
+
+    Examples
+    --------
+    >>> group_label("control", "ja")
+    '対照群'
+    """
+    code = f"flow.group.{group}"
+    from pfseval.messages import catalogue
+
+    return Message(code).text(lang) if code in catalogue() else group
+
 
 @dataclass(frozen=True)
 class FlowStep:
@@ -89,7 +94,8 @@ class FlowStep:
     Attributes
     ----------
     reason
-        Why the records were excluded (plain words; appears in published flow tables).
+        Why the records were excluded, as a :class:`~pfseval.messages.Message` (a catalogue code
+        and its values, or a spec's own ja/en text); rendered in either language.
     n_excluded
         How many records were excluded at this step.
     group
@@ -98,10 +104,16 @@ class FlowStep:
         The excluded record ids. Private: never published, kept for the evaluator's audit.
     """
 
-    reason: str
+    reason: Message
     n_excluded: int
     group: str = "all"
     ids: tuple[Hashable, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, Message):
+            raise TypeError(
+                f"a flow step's reason must be a pfseval.messages.Message, got {self.reason!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -114,9 +126,9 @@ class SampleFlow:
 
     Examples
     --------
-    >>> flow = SampleFlow.start({"intervention": 105, "control": 900})
-    >>> flow = flow.exclude("no follow-up health check", 12, group="intervention")
-    >>> flow.n_analysed("intervention")
+    >>> flow = SampleFlow.start({"treated": 105, "control": 900})
+    >>> flow = flow.exclude(Message("flow.no_followup"), 12, group="treated")
+    >>> flow.n_analysed("treated")
     93
     >>> int(flow.to_frame()["n_excluded"].sum())
     12
@@ -137,7 +149,7 @@ class SampleFlow:
         for s in self.steps:
             if s.group not in self.n_input:
                 raise ValueError(
-                    f"sample flow step {s.reason!r} names group {s.group!r}, "
+                    f"sample flow step {s.reason.code!r} names group {s.group!r}, "
                     f"which is not one of {sorted(self.n_input)}"
                 )
         for g in self.n_input:
@@ -155,7 +167,7 @@ class SampleFlow:
 
     def exclude(
         self,
-        reason: str,
+        reason: Message,
         n_or_ids: int | Iterable[Hashable],
         *,
         group: str = "all",
@@ -196,7 +208,7 @@ class SampleFlow:
     def total_input(self) -> int:
         return sum(self.n_input.values())
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, lang: Lang = "en") -> pd.DataFrame:
         """Flow as a table: one row per step with the count remaining after it.
 
         Columns: ``group, step, description, n_excluded, n_remaining``. Step 0 is the input,
@@ -204,12 +216,12 @@ class SampleFlow:
         """
         rows: list[dict[str, Any]] = []
         for g, n0 in self.n_input.items():
-            label = self.labels.get(g, g)
+            label = self.labels.get(g) or group_label(g, lang)
             rows.append(
                 {
                     "group": label,
                     "step": 0,
-                    "description": "input records",
+                    "description": Message("flow.input").text(lang),
                     "n_excluded": 0,
                     "n_remaining": n0,
                 }
@@ -225,7 +237,9 @@ class SampleFlow:
                     {
                         "group": label,
                         "step": k,
-                        "description": f"excluded: {s.reason}",
+                        "description": Message(
+                            "flow.excluded", params={"reason": s.reason.text(lang)}
+                        ).text(lang),
                         "n_excluded": s.n_excluded,
                         "n_remaining": remaining,
                     }
@@ -234,7 +248,7 @@ class SampleFlow:
                 {
                     "group": label,
                     "step": k + 1,
-                    "description": "analysed",
+                    "description": Message("flow.analysed").text(lang),
                     "n_excluded": 0,
                     "n_remaining": remaining,
                 }
@@ -249,7 +263,7 @@ class SampleFlow:
             "n_input": dict(self.n_input),
             "labels": dict(self.labels),
             "steps": [
-                {"group": s.group, "reason": s.reason, "n_excluded": s.n_excluded}
+                {"group": s.group, "reason": s.reason.to_dict(), "n_excluded": s.n_excluded}
                 for s in self.steps
             ],
             "n_analysed": {g: self.n_analysed(g) for g in self.n_input},
@@ -333,13 +347,20 @@ class Estimate:
     level
         Confidence level of ``conf_low``/``conf_high`` (e.g. 0.95).
     method
-        How the estimate and the interval were computed, in plain words.
+        How the estimate and the interval were computed, as a
+        :class:`~pfseval.messages.Message` (a catalogue code and its settings, rendered in ja or
+        en). A plain string is accepted for hand-made estimates and kept as the text in both
+        languages.
     n
         Number of units analysed.
     diagnostics
         Design-specific details: counts, balance tables, model summaries (read-only mapping).
-    warnings
-        Warnings an evaluator needs to see, in plain words.
+        Every design declares its diagnostics (name, kind, ja/en labels, the counts a value
+        derives from) in :mod:`pfseval.designs.contract`.
+    notices
+        What an evaluator needs to be warned about, as :class:`~pfseval.messages.Notice`
+        records (code, category, counts of people, other values); ``warnings`` gives their
+        English text.
     std_error
         Standard error, where the method has one.
     p_value
@@ -364,7 +385,8 @@ class Estimate:
     Examples
     --------
     >>> est = Estimate(estimand="mean_change", value=-1.2, conf_low=-2.0, conf_high=-0.4,
-    ...                level=0.95, method="paired t", n=40)
+    ...                level=0.95, method=Message.plain(ja="対応のある t 検定", en="paired t"),
+    ...                n=40)
     >>> est.to_dict()["conf_high"]
     -0.4
     >>> str(est).splitlines()[0]
@@ -376,10 +398,10 @@ class Estimate:
     conf_low: float
     conf_high: float
     level: float = 0.95
-    method: str = ""
+    method: Message | str = ""
     n: int = 0
     diagnostics: Mapping[str, Any] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     std_error: float | None = None
     p_value: float | None = None
     intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
@@ -393,6 +415,13 @@ class Estimate:
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:
             raise ValueError(f"level must be in (0, 1), got {self.level!r}")
+        if isinstance(self.method, str):
+            object.__setattr__(self, "method", Message.plain(ja=self.method, en=self.method))
+        notices = tuple(self.notices)
+        bad = [n for n in notices if not isinstance(n, Notice)]
+        if bad:
+            raise TypeError(f"Estimate.notices takes pfseval.messages.Notice records, got {bad!r}")
+        object.__setattr__(self, "notices", notices)
         for name in ("value", "conf_low", "conf_high"):
             object.__setattr__(self, name, float(getattr(self, name)))
         if self.std_error is not None:
@@ -409,11 +438,21 @@ class Estimate:
         object.__setattr__(self, "related", _freeze(self.related))
         object.__setattr__(self, "provenance", _freeze(self.provenance))
         object.__setattr__(self, "private", _freeze(self.private))
-        object.__setattr__(self, "warnings", tuple(str(w) for w in self.warnings))
         if self.draws is not None:
             d = np.array(self.draws, dtype=float, copy=True)
             d.setflags(write=False)
             object.__setattr__(self, "draws", d)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice (for a quick read; reports render ``notices``)."""
+        return tuple(n.text("en") for n in self.notices)
+
+    @property
+    def method_text(self) -> str:
+        """The method in English (``self.method.text("ja")`` for Japanese)."""
+        assert isinstance(self.method, Message)
+        return self.method.text("en")
 
     # -- one summary, four renderings -------------------------------------------
     def summary_rows(self) -> list[tuple[str, str]]:
@@ -435,7 +474,7 @@ class Estimate:
             rows.append((f"{pct} CI ({name})", f"[{_fmt(lo)}, {_fmt(hi)}]"))
         for name, rel in self.related.items():
             rows.append((name, f"{_fmt(rel.value)} [{_fmt(rel.conf_low)}, {_fmt(rel.conf_high)}]"))
-        rows += [("method", self.method), ("n", str(self.n))]
+        rows += [("method", self.method_text), ("n", str(self.n))]
         if self.draws is not None:
             rows.append(("draws", str(len(self.draws))))
         for w in self.warnings:
@@ -472,7 +511,7 @@ class Estimate:
             "std_error": self.std_error,
             "p_value": self.p_value,
             "n": self.n,
-            "method": self.method,
+            "method": self.method_text,
         }
 
     def to_dict(self, *, include_draws: bool = False) -> dict[str, Any]:
@@ -484,14 +523,14 @@ class Estimate:
             "conf_low": self.conf_low,
             "conf_high": self.conf_high,
             "level": self.level,
-            "method": self.method,
+            "method": self.method.to_dict() if isinstance(self.method, Message) else self.method,
             "n": self.n,
             "std_error": self.std_error,
             "p_value": self.p_value,
             "intervals": {k: list(v) for k, v in self.intervals.items()},
             "related": {k: v.to_dict(include_draws=include_draws) for k, v in self.related.items()},
             "diagnostics": dict(self.diagnostics),
-            "warnings": list(self.warnings),
+            "notices": [n.to_dict() for n in self.notices],
             "sample_flow": self.sample_flow.to_dict() if self.sample_flow else None,
             "provenance": dict(self.provenance),
             "n_draws": None if self.draws is None else len(self.draws),
@@ -512,7 +551,7 @@ class Estimate:
         return self.intervals[name]
 
 
-def emit_warnings(messages: Iterable[str], category: type[Warning], *, stacklevel: int = 3) -> None:
-    """Issue recorded warning messages through :mod:`warnings` (results also keep them)."""
-    for m in messages:
-        _warnings.warn(m, category, stacklevel=stacklevel)
+def emit_warnings(notices: Iterable[Notice], *, stacklevel: int = 3) -> None:
+    """Issue recorded notices as Python warnings of their category (results also keep them)."""
+    for n in notices:
+        _warnings.warn(n.text("en"), n.category, stacklevel=stacklevel)

@@ -10,7 +10,6 @@
 
 from pathlib import Path
 
-from pfseval.batch.designs import DESIGNS
 from pfseval.batch.many import SpecOutcome, run_many
 from pfseval.batch.runner import (
     EvaluationRun,
@@ -26,7 +25,6 @@ from pfseval.batch.spec import EvaluationSpec, load_spec
 from pfseval.errors import PfsevalError
 
 __all__ = [
-    "DESIGNS",
     "EXAMPLES",
     "SCHEMA_VERSION",
     "EvaluationRun",

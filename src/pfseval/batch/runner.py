@@ -8,13 +8,12 @@ folder renamed into place once everything is written).
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import json
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.batch.registry import call_design, matching_spec
 from pfseval.batch.schema import SCHEMA_VERSION, package_versions
 from pfseval.batch.spec import EvaluationSpec, IndicatorSpec
+from pfseval.designs.contract import DesignSpec
 from pfseval.errors import (
     DataProblem,
     DataValidationError,
@@ -32,6 +33,7 @@ from pfseval.errors import (
     PfsevalWarning,
     SmallSampleWarning,
 )
+from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, data_hash, emit_warnings, to_jsonable
 
 __all__ = [
@@ -43,6 +45,28 @@ __all__ = [
     "use_related",
     "write_outputs",
 ]
+
+
+declare_messages(
+    {
+        "batch.flow.merge_unmatched": {
+            "en": "no matching record in data source {source!r} (on {on})",
+            "ja": "データ{source!r}に対応する記録なし（結合キー：{on}）",
+        },
+        "batch.merge_unmatched": {
+            "en": "{key}: {n_unmatched} of {n_records} records of {file} match no record of the "
+            "data source on {on!r} and are not used.",
+            "ja": "{key}：{file}の{n_records}件のうち{n_unmatched}件は、結合キー{on!r}で"
+            "データのどの記録とも対応しないため使われていません。抽出年度とIDを確認してください。",
+        },
+        "batch.cohort_empty": {
+            "en": "{key}: the filter ({condition}) excludes every remaining row, so cohort "
+            "{cohort!r} is empty.",
+            "ja": "{key}：条件（{condition}）で残りの行がすべて除外され、対象集団{cohort!r}が"
+            "空になりました。条件の列と値をデータと照らして確認してください。",
+        },
+    }
+)
 
 
 class IndicatorRunError(PfsevalError):
@@ -86,8 +110,10 @@ class EvaluationRun:
     figure_data
         Aggregated, publishable data behind the diagnostic figures (indicator id →
         ``{"balance": DataFrame, "overlap": {...}}``); never individual values.
-    warnings
-        Every warning issued while running (plain words), including the estimates'.
+    notices
+        The run's own notices (:class:`~pfseval.messages.Notice` records): of the data
+        sources (loaders, linkage, merges) and of the cohorts. The estimates and the payment
+        carry theirs; :meth:`all_notices` lists every one with where it comes from.
     started_at, finished_at
         UTC timestamps (ISO 8601).
     """
@@ -99,10 +125,25 @@ class EvaluationRun:
     payment_bounds: Mapping[str, Any]
     inputs: Mapping[str, Mapping[str, Any]]
     figure_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     started_at: str = ""
     finished_at: str = ""
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
+
+    def all_notices(self) -> list[tuple[str | None, Notice]]:
+        """Every notice of the run, each once, with the indicator id it belongs to (``None``
+        for the data sources, cohorts and payment)."""
+        out: list[tuple[str | None, Notice]] = [(None, n) for n in self.notices]
+        for iid, est in self.estimates.items():
+            out += [(iid, n) for n in est.notices]
+        if self.payment is not None:
+            out += [(None, n) for n in getattr(self.payment, "notices", ())]
+        return out
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice (the command line prints these)."""
+        return tuple(f"{i}: {n.text('en')}" if i else n.text("en") for i, n in self.all_notices())
 
     def results(self) -> dict[str, Any]:
         """The ``results.json`` document (see ``docs/results_schema.md``)."""
@@ -154,7 +195,9 @@ class EvaluationRun:
                         for k, e in self.estimates.items()
                     },
                 },
-                "warnings": list(self.warnings),
+                "notices": [{**n.to_dict(), "indicator": i} for i, n in self.all_notices()],
+                "designs": _design_records(sp),
+                "diagnostics": _diagnostic_records(inds),
                 "provenance": {
                     "packages": package_versions(),
                     "spec_sha256": sp.sha256,
@@ -166,6 +209,45 @@ class EvaluationRun:
                 },
             }
         )
+
+
+def _design_records(spec: EvaluationSpec) -> dict[str, Any]:
+    """The declaration of every design the run used (title, description, assumptions)."""
+    out: dict[str, Any] = {}
+    for ind in spec.indicators:
+        d = ind.design_spec
+        out[d.name] = {
+            "title": dict(d.title),
+            "description": dict(d.description),
+            "assumptions": dict(d.assumptions),
+            "input": d.input,
+            "matching": d.matching,
+            "related": list(d.related),
+            "figures": list(d.figures),
+        }
+    return out
+
+
+def _diagnostic_records(indicators: Mapping[str, Any]) -> dict[str, Any]:
+    """The declaration (kind, labels, derivation) of every diagnostic the results show."""
+    from pfseval.designs.contract import DIAGNOSTICS
+
+    names: dict[str, None] = {}
+    for d in indicators.values():
+        names.update(dict.fromkeys(d.get("diagnostics") or {}))
+        for r in (d.get("related") or {}).values():
+            names.update(dict.fromkeys(r.get("diagnostics") or {}))
+    out: dict[str, Any] = {}
+    for name in names:
+        dg = DIAGNOSTICS.get(name)
+        if dg is not None:
+            out[name] = {
+                "kind": dg.kind,
+                "label": dict(dg.label),
+                "derived_from": list(dg.derived_from),
+                "relation": dg.relation,
+            }
+    return out
 
 
 def _payment_dict(payment: Any) -> dict[str, Any]:
@@ -262,7 +344,7 @@ class LoadedSource:
     data: pd.DataFrame
     flow: SampleFlow | None
     files: Mapping[str, Mapping[str, Any]]
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
@@ -305,7 +387,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
         flow = linked.sample_flow
         record(f"{name}.followup", src.followup, len(fol), "followup")
         df = linked.data
-    notes: list[str] = []
+    notes: list[Notice] = []
     for i, m in enumerate(src.merge):
         mdf = _read(
             m.path, mapping=m.mapping, encoding=m.encoding, validate=src.validate, id_col=None
@@ -326,15 +408,20 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
         group = f"merge[{i}]"
         mflow = SampleFlow.start({group: len(mdf)}, labels={group: f"{m.path.name} records"})
         mflow = mflow.exclude(
-            f"no matching record in data source {name!r} (on {m.on})", n_unmatched, group=group
+            Message("batch.flow.merge_unmatched", params={"source": name, "on": m.on}),
+            n_unmatched,
+            group=group,
         )
         flow = mflow if flow is None else flow.combine(mflow)
         record(f"{name}.merge[{i}]", m.path, len(mdf), "merge")
         if n_unmatched:
             notes.append(
-                f"data.{name}.merge[{i}]: {n_unmatched} of {len(mdf)} records of "
-                f"{m.path.name} match no record of the data source on {m.on!r} and are not "
-                "used. Fix: check the extract years and the ids."
+                Notice(
+                    "batch.merge_unmatched",
+                    params={"key": f"data.{name}.merge[{i}]", "file": m.path.name, "on": m.on},
+                    counts={"n_unmatched": n_unmatched, "n_records": len(mdf)},
+                    category=PfsevalWarning,
+                )
             )
     files = {
         name: {
@@ -344,7 +431,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
         },
         **files,
     }
-    return LoadedSource(data=df, flow=flow, files=files, warnings=tuple(notes))
+    return LoadedSource(data=df, flow=flow, files=files, notices=tuple(notes))
 
 
 def apply_cohort(
@@ -367,7 +454,7 @@ def _filter_cohort(
     emptied = None
     for i, f in enumerate(spec.cohorts[name].where):
         keep = f.keep_mask(df)
-        flow = flow.exclude(f.reason_in(spec.report.lang), int((~keep).sum()))
+        flow = flow.exclude(f.reason_message(), int((~keep).sum()))
         if len(df) and not keep.any():
             emptied = i
         df = df.loc[keep]
@@ -379,7 +466,7 @@ class _Cohorts:
     data: dict[str, pd.DataFrame]
     flows: dict[str, SampleFlow]
     empty_because: dict[str, str]  # empty cohort → why, in words (the filter's key path)
-    warnings: list[str]
+    notices: list[Notice]
 
 
 def _apply_cohorts(spec: EvaluationSpec, frames: Mapping[str, pd.DataFrame]) -> _Cohorts:
@@ -398,19 +485,16 @@ def _apply_cohorts(spec: EvaluationSpec, frames: Mapping[str, pd.DataFrame]) -> 
             key = f"cohorts.{name}.where[{emptied}]"
             cond = c.where[emptied].describe()
             out.empty_because[name] = f"filter {key} ({cond}) excluded every remaining row"
-            out.warnings.append(
-                f"{key}: the filter ({cond}) excludes every remaining row, so cohort "
-                f"{name!r} is empty. Fix: check the filter's column and value against the data."
+            out.notices.append(
+                Notice(
+                    "batch.cohort_empty",
+                    params={"key": key, "condition": cond, "cohort": name},
+                    category=SmallSampleWarning,
+                )
             )
         elif not len(df) and c.source in out.empty_because:
             out.empty_because[name] = f"it reads cohort {c.source!r}, which is empty"
     return out
-
-
-def _call(fn: Any, first: Any, kwargs: dict[str, Any], extra: dict[str, Any]) -> Any:
-    """``fn(first, **kwargs)`` plus those of ``extra`` that ``fn`` accepts."""
-    params = inspect.signature(fn).parameters
-    return fn(first, **{**kwargs, **{k: v for k, v in extra.items() if k in params}})
 
 
 def _overlap_density(
@@ -454,6 +538,32 @@ def _trend(series: pd.DataFrame, options: Mapping[str, Any], est: Estimate) -> d
     }
 
 
+def _supplied(
+    spec: EvaluationSpec, ind: IndicatorSpec, *, n_jobs: int, progress: bool
+) -> dict[str, Any]:
+    """The common options the runner passes (a design gets those it declares)."""
+    return {
+        "level": ind.level,
+        "seed": ind.seed,
+        "n_jobs": n_jobs,
+        "progress": progress,
+        "label": ind.label_in(spec.report.lang),
+    }
+
+
+def _matched_figures(design: DesignSpec, matched: Any, *, min_cell: int) -> dict[str, Any]:
+    """Data behind the matching figures the design offers (balance, score overlap)."""
+    figs: dict[str, Any] = {}
+    bal = getattr(matched, "balance", None)
+    if "love_plot" in design.figures and isinstance(bal, pd.DataFrame):
+        figs["balance"] = bal
+    dist = getattr(matched, "distance", None)
+    if "overlap" in design.figures and isinstance(dist, pd.Series):
+        tr = matched.data.set_index(matched.id_col)[matched.treatment]
+        figs["overlap"] = _overlap_density(dist, tr.reindex(dist.index), min_cell=min_cell)
+    return figs
+
+
 def run_indicator(
     spec: EvaluationSpec,
     ind: IndicatorSpec,
@@ -462,33 +572,23 @@ def run_indicator(
     n_jobs: int = 1,
     progress: bool = False,
 ) -> tuple[Estimate, dict[str, Any]]:
-    """Run one indicator on its (cohort-filtered) data; return the estimate and figure data."""
-    entry = ind.entry
-    fn = entry.function()
-    extra = {
-        "level": ind.level,
-        "seed": ind.seed,
-        "n_jobs": n_jobs,
-        "progress": progress,
-        "label": ind.label_in(spec.report.lang),
-    }
+    """Run one indicator on its (cohort-filtered) data; return the estimate and figure data.
+
+    What to call and with what comes from the design's declaration: a two-step design runs
+    its matching step on the data first (options from the spec's ``match`` table); the
+    figures it declares get their data.
+    """
+    design = ind.design_spec
+    supplied = _supplied(spec, ind, n_jobs=n_jobs, progress=progress)
     figs: dict[str, Any] = {}
-    mfn = entry.match_function()
-    if mfn is not None:
-        matched = _call(mfn, data, dict(ind.match), {"seed": ind.seed})
-        est = _call(fn, matched, dict(ind.options), extra)
-        bal = getattr(matched, "balance", None)
-        if isinstance(bal, pd.DataFrame):
-            figs["balance"] = bal
-        dist = getattr(matched, "distance", None)
-        if isinstance(dist, pd.Series):
-            tr = matched.data.set_index(matched.id_col)[matched.treatment]
-            figs["overlap"] = _overlap_density(
-                dist, tr.reindex(dist.index), min_cell=spec.report.min_cell
-            )
+    mspec = matching_spec(design)
+    if mspec is not None:
+        matched = call_design(mspec, data, ind.match, {"seed": ind.seed})
+        est = call_design(design, matched, ind.options, supplied)
+        figs.update(_matched_figures(design, matched, min_cell=spec.report.min_cell))
     else:
-        est = _call(fn, data, dict(ind.options), extra)
-        if ind.design == "baseline.compare" and isinstance(est, Estimate):
+        est = call_design(design, data, ind.options, supplied)
+        if "trend" in design.figures and isinstance(est, Estimate):
             figs["trend"] = _trend(data, ind.options, est)
     if not isinstance(est, Estimate):
         raise TypeError(f"design {ind.design!r} returned {type(est).__name__}, not an Estimate")
@@ -503,7 +603,7 @@ def use_related(est: Estimate, name: str) -> Estimate:
     """The related estimate ``name`` as the indicator, keeping the design's accounting.
 
     The result has the related estimate's value, interval, estimand and method, and the
-    main estimate's diagnostics, warnings, sample flow, provenance and label; the main
+    main estimate's diagnostics, notices, sample flow, provenance and label; the main
     estimate moves into ``related`` under its estimand, next to the other related estimates.
 
     Examples
@@ -525,9 +625,8 @@ def use_related(est: Estimate, name: str) -> Estimate:
     main = est.with_updates(related={}, label="")  # shown under its estimand
     others = {k: v for k, v in est.related.items() if k != name}
     return rel.with_updates(
-        method=f"{rel.method} (from: {est.method})" if est.method else rel.method,
         diagnostics=est.diagnostics,
-        warnings=tuple(dict.fromkeys((*est.warnings, *rel.warnings))),
+        notices=tuple(dict.fromkeys((*est.notices, *rel.notices))),
         sample_flow=est.sample_flow,
         provenance=est.provenance,
         label=est.label,
@@ -574,80 +673,117 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
     ... ''')
     >>> run = run_spec(load_spec(d / "s.toml"))
     >>> run.estimates["completion_rate"].value, run.results()["schema_version"]
-    (0.75, '1.1')
+    (0.75, '2.0')
     """
     from tqdm.auto import tqdm
 
     started = _now()
-    frames: dict[str, pd.DataFrame] = {}
-    inputs: dict[str, dict[str, Any]] = {}
-    source_flows: dict[str, SampleFlow] = {}
-    caught: list[str] = []
-    for name in spec.data:
-        loaded = build_source(spec, name)
-        frames[name] = loaded.data
-        inputs.update({k: dict(v) for k, v in loaded.files.items()})
-        if loaded.flow is not None:
-            source_flows[name] = loaded.flow
-        if loaded.warnings:
-            emit_warnings(loaded.warnings, PfsevalWarning)
-            caught += loaded.warnings
-    cohorts = _apply_cohorts(spec, frames)
-    cohort_data, cohort_flows = cohorts.data, cohorts.flows
-    if cohorts.warnings:
-        emit_warnings(cohorts.warnings, SmallSampleWarning)
-        caught += cohorts.warnings
+    sources = _load_sources(spec)
+    cohorts = _apply_cohorts(spec, sources.frames)
+    emit_warnings(cohorts.notices)
     estimates: dict[str, Estimate] = {}
     figure_data: dict[str, dict[str, Any]] = {}
     bar = tqdm(spec.indicators, desc=spec.file.name, disable=not progress, unit="indicator")
     for ind in bar:
         bar.set_postfix_str(ind.id)
-        data = cohort_data.get(ind.data, frames.get(ind.data))
-        assert data is not None
-        if ind.data in cohorts.empty_because and not len(data):
-            raise IndicatorRunError(
-                spec,
-                ind,
-                DesignError(
-                    f"cohort {ind.data!r} has no rows: {cohorts.empty_because[ind.data]}. "
-                    "Fix: check the cohort's filters against the data"
-                ),
-            )
-        with warnings.catch_warnings(record=True) as rec:
-            warnings.simplefilter("always")
-            try:
-                est, figs = run_indicator(spec, ind, data, n_jobs=n_jobs, progress=progress)
-            except (PfsevalError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
-                raise IndicatorRunError(spec, ind, exc) from exc
-        for w in rec:
-            msg = f"{ind.id}: {w.message}"
-            if msg not in caught:
-                caught.append(msg)
-        estimates[ind.id] = est
-        figure_data[ind.id] = figs
-    payment = None
-    bounds: dict[str, Any] = {}
-    if spec.contract is not None:
-        from pfseval.payment import Contract
-
-        contract = Contract.from_dict(
-            spec.contract, file=str(spec.contract_file) if spec.contract_file else ""
+        estimates[ind.id], figure_data[ind.id] = _run_one(
+            spec, ind, cohorts, sources.frames, n_jobs=n_jobs, progress=progress
         )
-        payment = contract.evaluate(dict(estimates))
-        bounds = {b: contract.evaluate(dict(estimates), basis=b) for b in ("conf_low", "conf_high")}
+    payment, bounds = _pay(spec, estimates)
     return EvaluationRun(
         spec=spec,
         estimates=estimates,
-        cohort_flows=cohort_flows,
+        cohort_flows=cohorts.flows,
         payment=payment,
         payment_bounds=bounds,
-        inputs=inputs,
+        inputs=sources.inputs,
         figure_data=figure_data,
-        warnings=tuple(caught),
+        notices=_unique([*sources.notices, *cohorts.notices]),
         started_at=started,
         finished_at=_now(),
-        source_flows=source_flows,
+        source_flows=sources.flows,
     )
+
+
+def _unique(notices: Sequence[Notice]) -> tuple[Notice, ...]:
+    """Each notice once, in order (the same notice can come from an estimate and its run)."""
+    out: list[Notice] = []
+    for n in notices:
+        if n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Sources:
+    frames: dict[str, pd.DataFrame]
+    inputs: dict[str, dict[str, Any]]
+    flows: dict[str, SampleFlow]
+    notices: list[Notice]
+
+
+def _load_sources(spec: EvaluationSpec) -> _Sources:
+    """Every data source of a spec, with the notices its loaders and merges gave."""
+    from pfseval.io.notices import notice_of
+
+    out = _Sources({}, {}, {}, [])
+    for name in spec.data:
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            loaded = build_source(spec, name)
+        for w in rec:
+            n = notice_of(w)
+            if n is not None:
+                out.notices.append(n)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        out.frames[name] = loaded.data
+        out.inputs.update({k: dict(v) for k, v in loaded.files.items()})
+        if loaded.flow is not None:
+            out.flows[name] = loaded.flow
+        emit_warnings(loaded.notices)
+        out.notices.extend(loaded.notices)
+    return out
+
+
+def _run_one(
+    spec: EvaluationSpec,
+    ind: IndicatorSpec,
+    cohorts: _Cohorts,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    n_jobs: int,
+    progress: bool,
+) -> tuple[Estimate, dict[str, Any]]:
+    """One indicator on its data; failures name the spec file and the indicator's key path."""
+    data = cohorts.data.get(ind.data, frames.get(ind.data))
+    assert data is not None
+    if ind.data in cohorts.empty_because and not len(data):
+        raise IndicatorRunError(
+            spec,
+            ind,
+            DesignError(
+                f"cohort {ind.data!r} has no rows: {cohorts.empty_because[ind.data]}. "
+                "Fix: check the cohort's filters against the data"
+            ),
+        )
+    try:
+        return run_indicator(spec, ind, data, n_jobs=n_jobs, progress=progress)
+    except (PfsevalError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        raise IndicatorRunError(spec, ind, exc) from exc
+
+
+def _pay(spec: EvaluationSpec, estimates: Mapping[str, Estimate]) -> tuple[Any, dict[str, Any]]:
+    """The contract's payment, and the payment at every indicator's interval bounds."""
+    if spec.contract is None:
+        return None, {}
+    from pfseval.payment import Contract
+
+    contract = Contract.from_dict(
+        spec.contract, file=str(spec.contract_file) if spec.contract_file else ""
+    )
+    payment = contract.evaluate(dict(estimates))
+    bounds = {b: contract.evaluate(dict(estimates), basis=b) for b in ("conf_low", "conf_high")}
+    return payment, bounds
 
 
 def results_json(run: EvaluationRun) -> str:

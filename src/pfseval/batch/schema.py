@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["REQUIRED_KEYS", "SCHEMA_VERSION", "package_versions"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 
 #: Top-level keys every ``results.json`` has.
 REQUIRED_KEYS = (
@@ -22,7 +22,7 @@ REQUIRED_KEYS = (
     "indicators",
     "payment",
     "sample_flow",
-    "warnings",
+    "notices",
     "provenance",
 )
 

@@ -20,15 +20,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pfseval.batch.designs import (
-    COLUMN_OPTIONS,
-    RUNNER_SUPPLIED,
-    DesignEntry,
-    option_names,
-    resolve,
+from pfseval.batch.registry import (
+    column_refs,
+    matching_spec,
+    option_problem,
+    required_missing,
 )
-from pfseval.errors import SpecError
+from pfseval.designs.contract import DesignSpec, get
+from pfseval.errors import DesignError, SpecError
 from pfseval.io.linkage import FOLLOW_SUFFIX
+from pfseval.messages import Message, declare_messages
 
 __all__ = [
     "OPERATORS",
@@ -56,6 +57,15 @@ OPERATORS: dict[str, str] = {
     "missing": "none",
     "not_missing": "none",
 }
+
+declare_messages(
+    {
+        "batch.flow.filter": {
+            "en": "not ({condition})",
+            "ja": "条件（{condition}）を満たさない",
+        }
+    }
+)
 
 _TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report"}
 _EVAL_KEYS = {"title", "programme", "description", "seed"}
@@ -191,6 +201,21 @@ class Filter:
             text = r
         return text or f"not ({self.describe()})"
 
+    def reason_message(self) -> Message:
+        """The exclusion reason as a message: the spec's own ja/en text, or the condition.
+
+        Examples
+        --------
+        >>> Filter("age", "<=", 71).reason_message().text("ja")
+        '条件（age <= 71）を満たさない'
+        """
+        r = self.reason
+        if isinstance(r, str) and r:
+            return Message.plain(ja=r, en=r)
+        if isinstance(r, Mapping) and any(r.values()):
+            return Message.plain(ja=self.reason_in("ja"), en=self.reason_in("en"))
+        return Message("batch.flow.filter", params={"condition": self.describe()})
+
     def columns(self) -> list[str]:
         """The columns the filter reads."""
         if self.any_of:
@@ -264,10 +289,9 @@ class IndicatorSpec:
     use: str | None = None
 
     @property
-    def entry(self) -> DesignEntry:
-        e = resolve(self.design)
-        assert e is not None  # checked on load
-        return e
+    def design_spec(self) -> DesignSpec:
+        """The design's declaration in the registry (checked on load)."""
+        return get(self.design)
 
     def label_in(self, lang: str) -> str:
         return self.label.get(lang) or next(iter(self.label.values()), self.id)
@@ -844,38 +868,15 @@ def _check_filter_types(
             raise ck.fail(f"{key}.value", problem)
 
 
-def _check_options(
-    options: Mapping[str, Any], fn: Any, key: str, ck: _Checker, *, design: str
-) -> None:
-    allowed, required = option_names(fn)
-    for k in options:
-        if k in RUNNER_SUPPLIED:
-            raise ck.fail(
-                f"{key}.{k}",
-                "is set by the runner (from the indicator's level/seed/data and the command "
-                "line), not in options; remove it",
-            )
-        if k not in allowed:
-            raise ck.fail(
-                f"{key}.{k}",
-                f"design {design!r} has no option {k!r}; its options are: "
-                f"{', '.join(sorted(allowed))}",
-            )
-    missing = sorted(required - set(options))
-    if missing:
-        raise ck.fail(f"{key}.{missing[0]}", f"is required by design {design!r}")
-
-
-def _column_refs(options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+def _check_options(options: Mapping[str, Any], spec: DesignSpec, key: str, ck: _Checker) -> None:
+    """Every option known to ``spec`` with an allowed value, and every required one given."""
     for k, v in options.items():
-        if k not in COLUMN_OPTIONS:
-            continue
-        if isinstance(v, str):
-            out.append((k, v))
-        elif isinstance(v, list):
-            out += [(f"{k}[{i}]", x) for i, x in enumerate(v) if isinstance(x, str)]
-    return out
+        problem = option_problem(spec, k, v)
+        if problem is not None:
+            raise ck.fail(f"{key}.{k}", problem)
+    missing = required_missing(spec, options)
+    if missing:
+        raise ck.fail(f"{key}.{missing[0]}", f"is required by design {spec.name!r}")
 
 
 # ---------------------------------------------------------------- loader
@@ -937,25 +938,60 @@ def load_spec(
     """
     file = Path(path)
     ck = _Checker(file)
+    raw_bytes, raw = _read_toml(file, ck)
+    base = file.resolve().parent
+    data_base = Path(data_dir).resolve() if data_dir is not None else base
+    ck.table(raw, "", _TOP_KEYS)
+    ev = ck.table(raw.get("evaluation", {}), "evaluation", _EVAL_KEYS)
+    base_seed = seed if seed is not None else ck.integer(ev, "seed", "evaluation", default=20240401)
+    title = ck.string(ev, "title", "evaluation", default="")
+    description = ck.string(ev, "description", "evaluation", default="")
+    sources, columns, origins = _check_sources(raw, ck, data_base, check_data=check_data)
+    cohorts = _check_cohorts(raw, ck, sources, columns, check_data=check_data)
+    if check_data:
+        _check_filter_types(cohorts, origins, ck)
+    known = _Known(sources=sources, cohorts=cohorts, columns=columns, check_data=check_data)
+    indicators = _check_indicators(raw, ck, known, base_seed=base_seed, fixed_seed=seed)
+    contract, contract_file = _check_contract_table(raw, ck, base, indicators)
+    report = _check_report(raw, ck, lang=lang, title=title, description=description)
+    h = hashlib.sha256(raw_bytes)
+    if contract_file is not None:
+        h.update(contract_file.read_bytes())
+    return EvaluationSpec(
+        file=file,
+        sha256=h.hexdigest(),
+        title=title or report.title,
+        programme=ck.string(ev, "programme", "evaluation", default=""),
+        description=description,
+        seed=base_seed,
+        data=sources,
+        cohorts=cohorts,
+        indicators=indicators,
+        contract=contract,
+        contract_file=contract_file,
+        report=report,
+    )
+
+
+# ---------------------------------------------------------------- the steps of load_spec
+
+
+def _read_toml(file: Path, ck: _Checker) -> tuple[bytes, dict[str, Any]]:
+    """The spec's bytes (for its hash) and its parsed TOML."""
     try:
         raw_bytes = file.read_bytes()
     except OSError as exc:
         raise ck.fail("", f"cannot read the spec file: {exc}") from exc
     try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+        return raw_bytes, tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ck.fail("", f"not valid TOML: {exc}") from exc
-    base = file.resolve().parent
-    data_base = Path(data_dir).resolve() if data_dir is not None else base
-    ck.table(raw, "", _TOP_KEYS)
 
-    ev = ck.table(raw.get("evaluation", {}), "evaluation", _EVAL_KEYS)
-    base_seed = seed if seed is not None else ck.integer(ev, "seed", "evaluation", default=20240401)
-    title = ck.string(ev, "title", "evaluation", default="")
-    programme = ck.string(ev, "programme", "evaluation", default="")
-    description = ck.string(ev, "description", "evaluation", default="")
 
-    # -- data
+def _check_sources(
+    raw: Mapping[str, Any], ck: _Checker, data_base: Path, *, check_data: bool
+) -> tuple[dict[str, DataSource], dict[str, list[str]], dict[str, dict[str, _Origin]]]:
+    """Every ``[data.<name>]`` table; with ``check_data``, each source's columns and origins."""
     data_raw = ck.table(raw.get("data", {}), "data")
     if not data_raw:
         raise ck.fail("data", "at least one data source is required ([data.<name>] path = ...)")
@@ -966,8 +1002,18 @@ def load_spec(
         sources[name], columns[name], origins[name] = _check_source(
             name, d, ck, data_base, check_data=check_data
         )
+    return sources, columns, origins
 
-    # -- cohorts
+
+def _check_cohorts(
+    raw: Mapping[str, Any],
+    ck: _Checker,
+    sources: Mapping[str, DataSource],
+    columns: Mapping[str, list[str]],
+    *,
+    check_data: bool,
+) -> dict[str, CohortSpec]:
+    """Every ``[cohorts.<name>]`` table, in order (a cohort reads a source or an earlier one)."""
     cohorts: dict[str, CohortSpec] = {}
     for name, c in ck.table(raw.get("cohorts", {}), "cohorts").items():
         key = f"cohorts.{name}"
@@ -996,118 +1042,156 @@ def load_spec(
             where=filters,
             description=ck.string(c, "description", key, default=""),
         )
-    if check_data:
-        _check_filter_types(cohorts, origins, ck)
+    return cohorts
 
-    # -- indicators
+
+@dataclass(frozen=True)
+class _Known:
+    """What indicators may refer to: the sources, the cohorts and (checked) source columns."""
+
+    sources: Mapping[str, DataSource]
+    cohorts: Mapping[str, CohortSpec]
+    columns: Mapping[str, list[str]]
+    check_data: bool
+
+
+def _check_indicators(
+    raw: Mapping[str, Any], ck: _Checker, known: _Known, *, base_seed: int, fixed_seed: int | None
+) -> tuple[IndicatorSpec, ...]:
+    """Every ``[[indicators]]`` table (ids unique)."""
     inds_raw = raw.get("indicators", [])
     if not isinstance(inds_raw, list) or not inds_raw:
         raise ck.fail("indicators", "at least one [[indicators]] table is required")
-    indicators: list[IndicatorSpec] = []
-    seen: set[str] = set()
+    out: list[IndicatorSpec] = []
     for i, ind in enumerate(inds_raw):
         key = f"indicators[{i}]"
         ck.table(ind, key, _IND_KEYS)
-        iid = ck.string(ind, "id", key)
-        if iid in seen:
-            raise ck.fail(f"{key}.id", f"duplicate indicator id {iid!r}")
-        seen.add(iid)
-        dname = ck.string(ind, "design", key)
-        entry = resolve(dname)
-        if entry is None:
-            from pfseval.batch.designs import DESIGNS
-
-            raise ck.fail(
-                f"{key}.design", f"unknown design {dname!r}; use one of {', '.join(DESIGNS)}"
-            )
-        dsrc = ck.string(ind, "data", key)
-        if dsrc not in sources and dsrc not in cohorts:
-            raise ck.fail(
-                f"{key}.data",
-                f"{dsrc!r} is not a data source or cohort (known: {', '.join([*sources, *cohorts])})",
-            )
-        lvl = ind.get("level", 0.95)
-        if isinstance(lvl, bool) or not isinstance(lvl, float | int) or not 0 < lvl < 1:
-            raise ck.fail(
-                f"{key}.level", f"must be a number between 0 and 1, e.g. 0.95; got {lvl!r}"
-            )
-        if seed is None and "seed" in ind:
+        spec = _check_indicator(ind, key, ck, known)
+        if any(x.id == spec.id for x in out):
+            raise ck.fail(f"{key}.id", f"duplicate indicator id {spec.id!r}")
+        if fixed_seed is None and "seed" in ind:
             iseed = ck.integer(ind, "seed", key, default=0)
         else:
             iseed = _derive_seed(base_seed, i)
-        label = ind.get("label", iid)
-        if isinstance(label, str):
-            label = {"ja": label, "en": label}
-        ck.table(label, f"{key}.label", {"ja", "en"})
-        options = dict(ck.table(ind.get("options", {}), f"{key}.options"))
-        match = dict(ck.table(ind.get("match", {}), f"{key}.match"))
-        try:
-            fn = entry.function()
-            mfn = entry.match_function()
-        except (ImportError, AttributeError) as exc:
-            raise ck.fail(
-                f"{key}.design", f"design {dname!r} is not available in this installation: {exc}"
-            ) from exc
-        _check_options(options, fn, f"{key}.options", ck, design=dname)
-        if mfn is not None:
-            _check_options(match, mfn, f"{key}.match", ck, design=f"{dname} (matching)")
-        elif match:
-            raise ck.fail(f"{key}.match", f"design {dname!r} has no matching step; remove it")
-        use = ind.get("use")
-        if use is not None:
-            if not isinstance(use, str):
-                raise ck.fail(f"{key}.use", f"must be the name of a related estimate, got {use!r}")
-            if use not in entry.related:
-                allowed = ", ".join(entry.related) or "none"
-                raise ck.fail(
-                    f"{key}.use",
-                    f"design {dname!r} has no related estimate {use!r} to use as the "
-                    f"indicator value; it has: {allowed}",
-                )
-        if check_data:
-            root = _root(cohorts, dsrc)
-            for table, opts in (("options", options), ("match", match)):
-                for k, col in _column_refs(opts):
-                    ck.column(f"{key}.{table}.{k}", col, columns[root], f"data source {root!r}")
-        indicators.append(
-            IndicatorSpec(
-                id=iid,
-                label=dict(label),
-                design=dname,
-                data=dsrc,
-                level=float(lvl),
-                seed=iseed,
-                options=options,
-                match=match,
-                key_path=key,
-                description=ck.string(ind, "description", key, default=""),
-                use=use,
-            )
+        out.append(replace(spec, seed=iseed))
+    return tuple(out)
+
+
+def _design_of(ind: Mapping[str, Any], key: str, ck: _Checker) -> DesignSpec:
+    """The registered design an indicator names."""
+    dname = ck.string(ind, "design", key)
+    try:
+        return get(dname)
+    except DesignError as exc:
+        raise ck.fail(f"{key}.design", str(exc)) from exc
+    except (ImportError, AttributeError) as exc:
+        raise ck.fail(
+            f"{key}.design", f"design {dname!r} is not available in this installation: {exc}"
+        ) from exc
+
+
+def _check_level(ind: Mapping[str, Any], key: str, ck: _Checker) -> float:
+    lvl = ind.get("level", 0.95)
+    if isinstance(lvl, bool) or not isinstance(lvl, float | int) or not 0 < lvl < 1:
+        raise ck.fail(f"{key}.level", f"must be a number between 0 and 1, e.g. 0.95; got {lvl!r}")
+    return float(lvl)
+
+
+def _check_use(ind: Mapping[str, Any], key: str, ck: _Checker, design: DesignSpec) -> str | None:
+    """The related estimate an indicator pays on instead of the main value (``use``)."""
+    use = ind.get("use")
+    if use is None:
+        return None
+    if not isinstance(use, str):
+        raise ck.fail(f"{key}.use", f"must be the name of a related estimate, got {use!r}")
+    if use not in design.related:
+        raise ck.fail(
+            f"{key}.use",
+            f"design {design.name!r} has no related estimate {use!r} to use as the indicator "
+            f"value; it has: {', '.join(design.related) or 'none'}",
         )
+    return use
 
-    # -- contract
-    contract: dict[str, Any] | None = None
+
+def _check_indicator(
+    ind: Mapping[str, Any], key: str, ck: _Checker, known: _Known
+) -> IndicatorSpec:
+    """One indicator: id, design, data, level, label, options (and match), use."""
+    iid = ck.string(ind, "id", key)
+    design = _design_of(ind, key, ck)
+    dsrc = ck.string(ind, "data", key)
+    if dsrc not in known.sources and dsrc not in known.cohorts:
+        raise ck.fail(
+            f"{key}.data",
+            f"{dsrc!r} is not a data source or cohort "
+            f"(known: {', '.join([*known.sources, *known.cohorts])})",
+        )
+    label = ind.get("label", iid)
+    if isinstance(label, str):
+        label = {"ja": label, "en": label}
+    ck.table(label, f"{key}.label", {"ja", "en"})
+    options = dict(ck.table(ind.get("options", {}), f"{key}.options"))
+    match = dict(ck.table(ind.get("match", {}), f"{key}.match"))
+    _check_options(options, design, f"{key}.options", ck)
+    mspec = matching_spec(design)
+    if mspec is not None:
+        _check_options(match, mspec, f"{key}.match", ck)
+    elif match:
+        raise ck.fail(f"{key}.match", f"design {design.name!r} has no matching step; remove it")
+    if known.check_data:
+        root = _root(known.cohorts, dsrc)
+        tables = [("options", design, options)]
+        if mspec is not None:
+            tables.append(("match", mspec, match))
+        for table, dspec, opts in tables:
+            for k, col in column_refs(dspec, opts):
+                ck.column(f"{key}.{table}.{k}", col, known.columns[root], f"data source {root!r}")
+    return IndicatorSpec(
+        id=iid,
+        label=dict(label),
+        design=design.name,
+        data=dsrc,
+        level=_check_level(ind, key, ck),
+        seed=0,  # set by _check_indicators (derived from the evaluation seed)
+        options=options,
+        match=match,
+        key_path=key,
+        description=ck.string(ind, "description", key, default=""),
+        use=_check_use(ind, key, ck, design),
+    )
+
+
+def _check_contract_table(
+    raw: Mapping[str, Any], ck: _Checker, base: Path, indicators: Sequence[IndicatorSpec]
+) -> tuple[dict[str, Any] | None, Path | None]:
+    """The ``contract`` key: a path to a contract file, or the contract inline."""
+    if "contract" not in raw:
+        return None, None
+    c = raw["contract"]
+    if isinstance(c, str):
+        c = {"path": c}
+    ck.table(c, "contract")
     contract_file: Path | None = None
-    if "contract" in raw:
-        c = raw["contract"]
-        if isinstance(c, str):
-            c = {"path": c}
-        ck.table(c, "contract")
-        if "path" in c:
-            if set(c) != {"path"}:
-                raise ck.fail("contract", "give either `path` or the inline contract, not both")
-            contract_file = (base / ck.string(c, "path", "contract")).resolve()
-            if not contract_file.is_file():
-                raise ck.fail("contract.path", f"file not found: {contract_file}")
-            try:
-                contract = tomllib.loads(contract_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ck.fail("contract.path", f"{contract_file}: not valid TOML: {exc}") from exc
-        else:
-            contract = {"contract": dict(c)}
-        _check_contract(contract, contract_file, [x.id for x in indicators], ck)
+    if "path" in c:
+        if set(c) != {"path"}:
+            raise ck.fail("contract", "give either `path` or the inline contract, not both")
+        contract_file = (base / ck.string(c, "path", "contract")).resolve()
+        if not contract_file.is_file():
+            raise ck.fail("contract.path", f"file not found: {contract_file}")
+        try:
+            contract = tomllib.loads(contract_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ck.fail("contract.path", f"{contract_file}: not valid TOML: {exc}") from exc
+    else:
+        contract = {"contract": dict(c)}
+    _check_contract(contract, contract_file, [x.id for x in indicators], ck)
+    return contract, contract_file
 
-    # -- report
+
+def _check_report(
+    raw: Mapping[str, Any], ck: _Checker, *, lang: str | None, title: str, description: str
+) -> ReportOptions:
+    """The ``[report]`` table (``lang`` given to :func:`load_spec` replaces its own)."""
     rep = ck.table(raw.get("report", {}), "report", _REPORT_KEYS)
     rlang = lang if lang is not None else ck.string(rep, "lang", "report", default="ja")
     if rlang not in ("ja", "en"):
@@ -1115,30 +1199,13 @@ def load_spec(
     min_cell = ck.integer(rep, "min_cell", "report", default=10)
     if min_cell < 1:
         raise ck.fail("report.min_cell", f"must be at least 1, got {min_cell}")
-    report = ReportOptions(
+    return ReportOptions(
         lang=rlang,
         title=ck.string(rep, "title", "report", default=title),
         period=ck.string(rep, "period", "report", default=""),
         evaluator=ck.string(rep, "evaluator", "report", default=""),
         min_cell=min_cell,
         summary=ck.string(rep, "summary", "report", default=description),
-    )
-    h = hashlib.sha256(raw_bytes)
-    if contract_file is not None:
-        h.update(contract_file.read_bytes())
-    return EvaluationSpec(
-        file=file,
-        sha256=h.hexdigest(),
-        title=title or report.title,
-        programme=programme,
-        description=description,
-        seed=base_seed,
-        data=sources,
-        cohorts=cohorts,
-        indicators=tuple(indicators),
-        contract=contract,
-        contract_file=contract_file,
-        report=report,
     )
 
 

@@ -8,7 +8,10 @@ effect is
     value = observed − expected          (rate difference, or count difference)
 
 with ``related["additional_count"]`` = eligible people in the evaluation year × value for rates
-(the additional people screened, e.g. the 浦添市 indicator).
+(the additional people screened, e.g. the 浦添市 indicator), and ``related["observed"]`` = the
+evaluation year's observed level itself (the rate with its Wilson interval on the year's
+counts, or the count with its exact Poisson interval), for contracts that pay on the level
+(e.g. 八王子市's uptake rate; a spec's ``use = "observed"``).
 
 Model and what the interval covers
 ----------------------------------
@@ -60,6 +63,15 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from pfseval.designs._checks import numeric_column, require_columns
+from pfseval.designs.contract import (
+    COMMON_OPTIONS,
+    DesignSpec,
+    Diagnostic,
+    Option,
+    declare_diagnostics,
+    register,
+    validated,
+)
 from pfseval.errors import (
     ConvergenceError,
     DataProblem,
@@ -69,7 +81,8 @@ from pfseval.errors import (
     PfsevalWarning,
     ShortSeriesWarning,
 )
-from pfseval.inference import newcombe_diff
+from pfseval.inference import newcombe_diff, wilson
+from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["METHODS", "compare", "compare_many", "median_variance_factor"]
@@ -81,15 +94,155 @@ _MIN_K = {"last": 1, "mean": 2, "median": 2, "trend": 3, "glm": 3}
 _SMOOTH = 4.0
 #: Series at or below this many baseline years get a ShortSeriesWarning.
 _SHORT = {"last": 1, "mean": 3, "median": 3, "trend": 5, "glm": 5}
-_METHOD_TEXT = {
-    "last": "last year's value",
-    "mean": "mean of the past {k} years",
-    "median": "median of the past {k} years",
-    "trend": "linear trend (OLS) over the past {k} years",
-    "glm": "{family} GLM trend over the past {k} years",
-}
 
 FloatArray = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------- the catalogue
+
+# The method text: what the expected value is built from, an optional comparison-series
+# adjustment and the interval. The variants are catalogue entries composed once from these
+# clauses, so the design picks a code and never assembles a sentence.
+_BASIS = {
+    "last_rate": {"en": "last year's value", "ja": "前年の値"},
+    "last_count": {"en": "last year's value", "ja": "前年の値"},
+    "mean": {"en": "mean of the past {k} years", "ja": "過去{k}年の平均"},
+    "median": {"en": "median of the past {k} years", "ja": "過去{k}年の中央値"},
+    "trend": {
+        "en": "linear trend (OLS) over the past {k} years",
+        "ja": "過去{k}年の線形トレンド（OLS）",
+    },
+    "glm_rate": {
+        "en": "binomial (logit) GLM trend over the past {k} years",
+        "ja": "過去{k}年の二項分布（logit）GLM トレンド",
+    },
+    "glm_count": {
+        "en": "Poisson (log) GLM trend over the past {k} years",
+        "ja": "過去{k}年の Poisson 分布（対数）GLM トレンド",
+    },
+}
+_ADJUSTED = {
+    "": {"en": "", "ja": ""},
+    "_adjusted": {
+        "en": ", adjusted for the comparison series {comparison!v}",
+        "ja": "、比較系列{comparison!v}で調整",
+    },
+}
+_INTERVAL = {
+    "last_rate": {
+        "en": "Newcombe hybrid-score interval (sampling variation only)",
+        "ja": "Newcombe のハイブリッド・スコア区間（標本変動のみ）",
+    },
+    "last_count": {
+        "en": "normal interval (sampling variation only)",
+        "ja": "正規近似の区間（標本変動のみ）",
+    },
+    "years": {
+        "en": "t interval combining year-to-year variation and baseline uncertainty",
+        "ja": "年ごとの変動と見込み値の不確かさを合わせた t 区間",
+    },
+}
+declare_messages(
+    {
+        f"baseline.method.{basis}{adj}": {
+            "en": "observed − expected from the "
+            + _BASIS[basis]["en"]
+            + _ADJUSTED[adj]["en"]
+            + "; "
+            + _INTERVAL[basis if basis.startswith("last") else "years"]["en"],
+            "ja": "観測値 − 見込み値（"
+            + _BASIS[basis]["ja"]
+            + _ADJUSTED[adj]["ja"]
+            + "）；"
+            + _INTERVAL[basis if basis.startswith("last") else "years"]["ja"],
+        }
+        for basis in _BASIS
+        for adj in _ADJUSTED
+    }
+)
+
+#: Notices of one series; compare_many issues each once with the number of groups concerned
+#: (the ``.groups`` variants below).
+_NOTICES = {
+    "baseline.last_only": {
+        "en": "last year only: the interval reflects sampling variation alone, not the "
+        "year-to-year variation of the rate, and is too narrow if the rate varies; prefer the "
+        "mean or the trend of several past years.",
+        "ja": "前年の値だけを基準にしているため、区間は標本変動だけを反映し、年ごとの変動を"
+        "含みません。率が年ごとに変動する場合は狭すぎるため、複数年の平均またはトレンドに"
+        "よる方法を勧めます。",
+    },
+    "baseline.short_series": {
+        "en": "only {k} baseline years: the expected value is uncertain and the interval uses "
+        "t with {df} degrees of freedom (wide).",
+        "ja": "基準年が{k}年しかないため見込み値は不確かで、区間は自由度{df}の t 分布による"
+        "幅の広いものになります。",
+    },
+    "baseline.extrapolated": {
+        "en": "the trend is extrapolated {horizon} years beyond the last baseline year.",
+        "ja": "トレンドを最後の基準年から{horizon}年先まで外挿しています。",
+    },
+    "baseline.too_smooth": {
+        "en": "the baseline years vary much less than sampling noise alone would make them "
+        "(residual variance under a quarter of the sampling variance): the interval may be "
+        "too narrow; check the series (smoothed or rounded figures?) and see "
+        "intervals['conditional'].",
+        "ja": "基準年の値の変動が、標本変動だけから見込まれるよりかなり小さくなっています"
+        "（残差分散が標本分散の4分の1未満）。区間が狭すぎる可能性があるため、系列"
+        "（平滑化や丸めをした数値でないか）を確認し、条件付きの区間も参照してください。",
+    },
+    "baseline.glm_failed": {
+        "en": "the GLM did not converge: no estimate.",
+        "ja": "GLM が収束せず、推定値は得られませんでした。",
+    },
+}
+declare_messages(_NOTICES)
+declare_messages(
+    {
+        f"{code}.groups": {
+            "en": "{n_groups} of {n_all} groups: " + t["en"],
+            "ja": "{n_all}グループ中{n_groups}グループ：" + t["ja"],
+        }
+        for code, t in _NOTICES.items()
+    }
+)
+declare_messages(
+    {
+        "baseline.flow.before_window": {
+            "en": "year before the baseline window",
+            "ja": "基準期間より前の年度",
+        },
+        "baseline.flow.between": {
+            "en": "year between the baseline and the evaluation year",
+            "ja": "基準期間と評価年度の間の年度",
+        },
+        "baseline.flow.after_evaluation": {
+            "en": "year after the evaluation year",
+            "ja": "評価年度より後の年度",
+        },
+        "baseline.expected_method": {
+            "en": "counterfactual expected value under the baseline model (confidence interval)",
+            "ja": "基準期間のモデルによる、事業がなかった場合の見込み値（信頼区間）",
+        },
+        "baseline.additional_rate_method": {
+            "en": "eligible in {year:d} ({n_eligible}) × rate difference",
+            "ja": "{year:d}年度の対象者数（{n_eligible}人）× 率の差",
+        },
+        "baseline.additional_count_method": {
+            "en": "count difference",
+            "ja": "件数の差",
+        },
+        "baseline.observed_rate_method": {
+            "en": "observed rate in the evaluation year {year:d}; Wilson score interval on the "
+            "year's counts",
+            "ja": "評価年度（{year:d}年度）に観測された率；その年の人数に基づく Wilson スコア区間",
+        },
+        "baseline.observed_count_method": {
+            "en": "observed count in the evaluation year {year:d}; exact Poisson interval",
+            "ja": "評価年度（{year:d}年度）に観測された件数；Poisson 分布による正確な区間",
+        },
+    }
+)
 
 
 # ---------------------------------------------------------------- median variance factor
@@ -159,11 +312,11 @@ class _Panel:
     flow_counts: dict[str, int] = field(default_factory=dict)
     n_rows: int = 0
 
-    def flow(self, group: str) -> SampleFlow:
+    def flow(self) -> SampleFlow:
         """Every input row, less the rows of years outside the window (one step per reason)."""
-        flow = SampleFlow.start({group: self.n_rows})
-        for reason, cnt in self.flow_counts.items():
-            flow = flow.exclude(f"year {reason}", cnt, group=group)
+        flow = SampleFlow.start(self.n_rows)
+        for code, cnt in self.flow_counts.items():
+            flow = flow.exclude(Message(code), cnt)
         return flow
 
 
@@ -328,9 +481,9 @@ def _prepare(
         nE=nE,
         cE=cE,
         flow_counts={
-            "before the baseline window": before,
-            "between the baseline and the evaluation year": between,
-            "after the evaluation year": after,
+            "baseline.flow.before_window": before,
+            "baseline.flow.between": between,
+            "baseline.flow.after_evaluation": after,
         },
         n_rows=len(series),
     )
@@ -537,67 +690,73 @@ def _p_values(fit: _Fit, method: str) -> FloatArray:
     return np.asarray(2 * stats.t.sf(np.abs(fit.value / fit.se), fit.df), dtype=float)
 
 
-def _method_text(method: str, k: int, rate: bool, comparison: str | None) -> str:
-    fam = "binomial (logit)" if rate else "Poisson (log)"
-    txt = _METHOD_TEXT[method].format(k=k, family=fam)
-    adj = f", adjusted for the comparison series {comparison!r}" if comparison else ""
-    ci = (
-        "Newcombe hybrid-score interval (sampling variation only)"
-        if method == "last" and rate
-        else "normal interval (sampling variation only)"
-        if method == "last"
-        else "t interval combining year-to-year variation and baseline uncertainty"
-    )
-    return f"observed − expected from the {txt}{adj}; {ci}"
+def _method(method: str, k: int, rate: bool, comparison: str | None) -> Message:
+    """The catalogue message of the method, with its settings as parameters."""
+    basis = method + ("_rate" if rate else "_count") if method in ("last", "glm") else method
+    params: dict[str, Any] = {} if method == "last" else {"k": k}
+    if comparison:
+        params["comparison"] = comparison
+    return Message(f"baseline.method.{basis}{'_adjusted' if comparison else ''}", params=params)
 
 
-def _group_warnings(
-    fit: _Fit, g: int, *, method: str, k: int, horizon: int
-) -> list[tuple[type[Warning], str]]:
-    out: list[tuple[type[Warning], str]] = []
+def _group_notices(fit: _Fit, g: int, *, method: str, k: int, horizon: int) -> list[Notice]:
+    out: list[Notice] = []
     if method == "last":
-        out.append(
-            (
-                ShortSeriesWarning,
-                "last year only: the interval reflects sampling variation alone, not the "
-                "year-to-year variation of the rate, and is too narrow if the rate varies; "
-                "prefer method='mean' or 'trend' with several past years.",
-            )
-        )
+        out.append(Notice("baseline.last_only", category=ShortSeriesWarning))
     elif k <= _SHORT[method]:
         out.append(
-            (
-                ShortSeriesWarning,
-                f"only {k} baseline years for method={method!r}: the expected value is "
-                f"uncertain and the interval uses t with {int(fit.df[g])} degrees of freedom "
-                "(wide).",
+            Notice(
+                "baseline.short_series",
+                category=ShortSeriesWarning,
+                params={"k": k, "df": int(fit.df[g])},
             )
         )
     if method in ("trend", "glm") and horizon > 1:
         out.append(
-            (
-                ExtrapolationWarning,
-                f"the trend is extrapolated {horizon} years beyond the last baseline year.",
+            Notice(
+                "baseline.extrapolated",
+                category=ExtrapolationWarning,
+                params={"horizon": horizon},
             )
         )
     if fit.floored[g] and method != "last":
-        out.append(
-            (
-                PfsevalWarning,
-                "the baseline years vary much less than sampling noise alone would make them "
-                "(residual variance under a quarter of the sampling variance): the interval "
-                "may be too narrow; check the series (smoothed or rounded figures?) and see "
-                "intervals['conditional'].",
-            )
-        )
+        out.append(Notice("baseline.too_smooth", category=PfsevalWarning))
     if fit.failed[g]:
-        out.append((PfsevalWarning, "the GLM did not converge: no estimate."))
+        out.append(Notice("baseline.glm_failed", category=PfsevalWarning))
     return out
+
+
+def _observed(p: _Panel, *, rate: bool, level: float, evaluation_year: int, label: str) -> Estimate:
+    """The evaluation year's observed level: a rate with the Wilson interval on the year's
+    counts (R ``prop.test(x, n, correct = FALSE)``), or a count with the exact Poisson
+    interval (R ``poisson.test(x)``)."""
+    yE = float(p.yE[0])
+    if rate:
+        assert p.nE is not None
+        nE = float(p.nE[0])
+        lo, hi = wilson(yE, nE, level=level)  # type: ignore[arg-type]  # whole in practice
+        value, code, n = yE / nE, "baseline.observed_rate_method", round(nE)
+    else:
+        a = 1 - level
+        lo = 0.0 if yE == 0 else float(stats.chi2.ppf(a / 2, 2 * yE) / 2)
+        hi = float(stats.chi2.ppf(1 - a / 2, 2 * yE + 2) / 2)
+        value, code, n = yE, "baseline.observed_count_method", 1
+    return Estimate(
+        estimand="observed_rate" if rate else "observed_count",
+        value=value,
+        conf_low=lo,
+        conf_high=hi,
+        level=level,
+        method=Message(code, params={"year": int(evaluation_year)}),
+        n=n,
+        label=label,
+    )
 
 
 # ---------------------------------------------------------------- public API
 
 
+@validated("baseline.compare")
 def compare(
     series: pd.DataFrame,
     *,
@@ -649,10 +808,12 @@ def compare(
     -------
     Estimate
         ``estimand`` is ``"rate_difference"`` or ``"count_difference"``; ``related`` holds
-        ``"additional_count"`` (eligible × rate difference, or the count difference) and
-        ``"expected"`` (the counterfactual expected value with its confidence interval);
-        ``intervals["conditional"]`` is described in the module notes. ``n`` is the number of
-        years analysed.
+        ``"additional_count"`` (eligible × rate difference, or the count difference),
+        ``"expected"`` (the counterfactual expected value with its confidence interval) and
+        ``"observed"`` (the evaluation year's observed rate with its Wilson interval, or its
+        count with the exact Poisson interval: what a contract paying on the level itself
+        uses); ``intervals["conditional"]`` is described in the module notes. ``n`` is the
+        number of years analysed; ``notices`` are the warnings as data.
 
     Examples
     --------
@@ -668,9 +829,10 @@ def compare(
     (0.0222, 222)
     >>> bool(est.conf_low > 0)
     True
+    >>> obs = est.related["observed"]  # the 2020 rate itself, Wilson interval
+    >>> round(obs.value, 3), round(obs.conf_low, 4), round(obs.conf_high, 4)
+    (0.215, 0.2071, 0.2232)
     """
-    if not 0 < level < 1:
-        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
     context = "baseline.compare"
     p = _prepare(
         series, by=(), year=year, numerator=numerator, denominator=denominator,
@@ -680,7 +842,7 @@ def compare(
     fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
     kk = len(p.base_years)
     horizon = int(evaluation_year - p.base_years[-1])
-    warns = _group_warnings(fit, 0, method=method, k=kk, horizon=horizon)
+    notices = _group_notices(fit, 0, method=method, k=kk, horizon=horizon)
     if fit.failed[0]:
         raise ConvergenceError(f"{context}: the GLM trend did not converge; try method='trend'")
     rate = denominator is not None
@@ -695,7 +857,7 @@ def compare(
         conf_low=fit.expected[0] - crit * sd_base,
         conf_high=fit.expected[0] + crit * sd_base,
         level=level,
-        method="counterfactual expected value under the baseline model (confidence interval)",
+        method=Message("baseline.expected_method"),
         n=kk,
         std_error=sd_base,
     )
@@ -706,9 +868,13 @@ def compare(
         conf_high=nE * fit.hi[0],
         level=level,
         method=(
-            f"eligible in {evaluation_year} ({nE:g}) × rate difference"
+            Message(
+                "baseline.additional_rate_method",
+                params={"year": int(evaluation_year)},
+                counts={"n_eligible": round(nE)},
+            )
             if rate
-            else "count difference"
+            else Message("baseline.additional_count_method")
         ),
         n=kk + 1,
         std_error=nE * fit.se[0],
@@ -735,20 +901,25 @@ def compare(
         conf_low=fit.lo[0],
         conf_high=fit.hi[0],
         level=level,
-        method=_method_text(method, kk, rate, comparison),
+        method=_method(method, kk, rate, comparison),
         n=kk + 1,
         std_error=fit.se[0],
         p_value=p_val,
         intervals={"conditional": (fit.cond_lo[0], fit.cond_hi[0])},
-        related={"additional_count": additional, "expected": expected},
+        related={
+            "additional_count": additional,
+            "expected": expected,
+            "observed": _observed(
+                p, rate=rate, level=level, evaluation_year=evaluation_year, label=label
+            ),
+        },
         diagnostics=diag,
-        warnings=tuple(m for _, m in warns),
-        sample_flow=p.flow("years"),
+        notices=tuple(notices),
+        sample_flow=p.flow(),
         provenance=provenance(seed=None, data=series),
         label=label,
     )
-    for cat, msg in warns:
-        emit_warnings([msg], cat)
+    emit_warnings(notices, stacklevel=4)
     return est
 
 
@@ -777,7 +948,8 @@ def compare_many(
     -------
     pandas.DataFrame
         One row per group: the ``by`` columns, ``value``, ``conf_low``, ``conf_high``,
-        ``level``, ``method``, ``n`` (years analysed), ``warnings`` (tuple of strings), and
+        ``level``, ``method`` (the catalogue code of the method), ``n`` (years analysed),
+        ``notices`` (tuple of :class:`~pfseval.messages.Notice`), and
         ``std_error``, ``p_value``, ``df``, ``observed``, ``expected``, ``additional_count``,
         ``additional_count_low``, ``additional_count_high``, ``conditional_low``,
         ``conditional_high``. Distinct warnings are also issued once each (with the number of
@@ -798,7 +970,10 @@ def compare_many(
     [0.038, 0.0025]
     """
     if not 0 < level < 1:
-        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+        raise DesignError(
+            f"baseline.compare_many: option 'level' = {level!r} is not allowed: it must be a "
+            "number in (0, 1). Fix: use e.g. level = 0.95."
+        )
     by_cols = [by] if isinstance(by, str) else list(by)
     if not by_cols:
         raise DesignError("compare_many needs at least one 'by' column")
@@ -814,16 +989,16 @@ def compare_many(
     G = len(p.keys)
     rate = denominator is not None
     nE = p.nE if p.nE is not None else np.ones(G)
-    gw = [_group_warnings(fit, g, method=method, k=kk, horizon=horizon) for g in range(G)]
+    gw = [_group_notices(fit, g, method=method, k=kk, horizon=horizon) for g in range(G)]
     out = pd.DataFrame(p.keys, columns=by_cols)
     cols: dict[str, Any] = {
         "value": fit.value,
         "conf_low": fit.lo,
         "conf_high": fit.hi,
         "level": level,
-        "method": _method_text(method, kk, rate, comparison),
+        "method": _method(method, kk, rate, comparison).code,
         "n": kk + 1,
-        "warnings": pd.Series([tuple(m for _, m in w) for w in gw], dtype=object),
+        "notices": pd.Series([tuple(w) for w in gw], dtype=object),
         "std_error": fit.se,
         "p_value": _p_values(fit, method),
         "df": fit.df,
@@ -837,11 +1012,150 @@ def compare_many(
     }
     for name, v in cols.items():
         out[name] = v
-    out.attrs["sample_flow"] = p.flow("rows").to_dict()  # plain data: pandas deep-copies attrs
-    seen: dict[tuple[type[Warning], str], int] = {}
+    out.attrs["sample_flow"] = p.flow().to_dict()  # plain data: pandas deep-copies attrs
+    # each distinct notice once, with the number of groups concerned
+    seen: dict[str, tuple[Notice, int]] = {}
     for w in gw:
-        for key in w:
-            seen[key] = seen.get(key, 0) + 1
-    for (cat, msg), cnt in seen.items():
-        emit_warnings([f"{cnt} of {G} groups: {msg}"], cat)
+        for n in w:
+            first, cnt = seen.get(n.code, (n, 0))
+            seen[n.code] = (first, cnt + 1)
+    emit_warnings(
+        [
+            Notice(
+                f"{code}.groups",
+                category=n.category,
+                params={**n.params, "n_groups": cnt, "n_all": G},
+            )
+            for code, (n, cnt) in seen.items()
+        ],
+        stacklevel=3,
+    )
     return out
+
+
+# ---------------------------------------------------------------- the design contract
+
+_DIAGNOSTICS = declare_diagnostics(
+    Diagnostic("baseline_years", "setting", {"ja": "基準年度", "en": "baseline years"}),
+    Diagnostic("evaluation_year", "setting", {"ja": "評価年度", "en": "evaluation year"}),
+    Diagnostic("k", "count", {"ja": "基準年数", "en": "baseline years (k)"}),
+    Diagnostic(
+        "observed", "statistic", {"ja": "評価年度の観測値", "en": "observed, evaluation year"}
+    ),
+    Diagnostic("expected", "statistic", {"ja": "見込み値", "en": "expected value"}),
+    Diagnostic(
+        "var_evaluation_year",
+        "statistic",
+        {"ja": "評価年度の分散", "en": "variance of the evaluation year"},
+    ),
+    Diagnostic(
+        "var_baseline",
+        "statistic",
+        {"ja": "見込み値の分散", "en": "variance of the expected value"},
+    ),
+    Diagnostic(
+        "residual_variance",
+        "statistic",
+        {"ja": "基準期間の残差分散", "en": "residual variance of the baseline years"},
+    ),
+    Diagnostic(
+        "eligible_evaluation_year",
+        "people",
+        {"ja": "評価年度の対象者数", "en": "eligible in the evaluation year"},
+    ),
+    Diagnostic("slope_per_year", "statistic", {"ja": "年あたりの傾き", "en": "slope per year"}),
+    Diagnostic("dispersion", "statistic", {"ja": "過分散パラメータ", "en": "dispersion"}),
+)
+
+_C = COMMON_OPTIONS
+
+register(
+    DesignSpec(
+        name="baseline.compare",
+        function="pfseval.designs.baseline:compare",
+        input="series",
+        person_level=False,
+        options=(
+            Option("year", "column", required=True, label={"ja": "年度の列", "en": "year column"}),
+            Option(
+                "numerator",
+                "column",
+                required=True,
+                label={"ja": "分子（人数・件数）の列", "en": "numerator column"},
+            ),
+            Option(
+                "denominator",
+                "column",
+                nullable=True,
+                label={"ja": "分母（対象者数）の列", "en": "denominator column"},
+            ),
+            Option(
+                "evaluation_year",
+                "int",
+                required=True,
+                low=1900,
+                high=2200,
+                label={"ja": "評価年度", "en": "evaluation year"},
+            ),
+            Option(
+                "method",
+                "choice",
+                choices=METHODS,
+                label={"ja": "見込み値の求め方", "en": "baseline method"},
+            ),
+            _C["level"],
+            Option(
+                "k",
+                "int",
+                low=1,
+                high=100,
+                nullable=True,
+                label={"ja": "基準年数", "en": "baseline years (k)"},
+            ),
+            Option(
+                "comparison",
+                "column",
+                nullable=True,
+                label={"ja": "比較系列の列", "en": "comparison series column"},
+            ),
+            Option(
+                "baseline_end",
+                "int",
+                low=1900,
+                high=2200,
+                nullable=True,
+                label={"ja": "基準期間の最終年度", "en": "last baseline year"},
+            ),
+            _C["label"],
+        ),
+        title={
+            "en": "Comparison with past years (historical baseline)",
+            "ja": "既存データとの比較",
+        },
+        description={
+            "en": "The evaluation year's rate (or count) is compared with the value expected "
+            "from past years: the last year, the mean or median of several years, or a trend "
+            "extrapolated to the evaluation year. The indicator is the difference; the "
+            "observed level itself and the additional number of people are also reported.",
+            "ja": "評価年度の率（または件数）を、過去の年度から見込まれる値（前年の値、"
+            "複数年の平均・中央値、または評価年度まで延長したトレンド）と比較します。"
+            "指標はその差で、観測された値そのものと増えた人数もあわせて示します。",
+        },
+        assumptions={
+            "en": (
+                "The evaluation year is compared with the value expected from past years. "
+                "This assumes that without the programme the past pattern would have "
+                "continued; external changes in the same year bias the comparison unless "
+                "a comparison series adjusts for them."
+            ),
+            "ja": (
+                "評価年度の値を過去の推移から見込まれる値と比較します。事業がなければ過去の"
+                "傾向が続いたと仮定しており、同じ年に起きた外部の変化は比較系列で調整しない"
+                "限り偏りとなります。"
+            ),
+        },
+        diagnostics=(*_DIAGNOSTICS, "df"),
+        figures=("trend",),
+        related=("additional_count", "expected", "observed"),
+    )
+)

@@ -6,9 +6,9 @@ Every function takes a data frame with one row per person and two columns, ``bef
 
 - :func:`compare` — mean change with the paired-t interval (R ``t.test(paired = TRUE)``), or
   the Wilcoxon signed-rank test with the Hodges–Lehmann estimate and its interval, computed as
-  R's ``wilcox.test(conf.int = TRUE)`` does; with ``comparison=`` the difference of mean changes
-  between participants and a comparison group (Welch interval), the adjustment for regression
-  to the mean.
+  R's ``wilcox.test(conf.int = TRUE)`` does; with ``treatment=`` (1 = participant, 0 =
+  comparison group) the difference of mean changes between participants and a comparison
+  group (Welch interval), the adjustment for regression to the mean.
 - :func:`paired_proportions` — a 0/1 item before and after: difference of paired proportions
   with Newcombe's (1998) method-10 interval and McNemar's test (exact binomial when the
   discordant pairs are few).
@@ -18,14 +18,17 @@ Every function takes a data frame with one row per person and two columns, ``bef
 People with only a ``before`` or only an ``after`` value are excluded from the analysis and
 counted in the :class:`~pfseval.result.SampleFlow` (with an :class:`~pfseval.errors.AttritionWarning`);
 ``strict=True`` turns them into a :class:`~pfseval.errors.DataValidationError` instead.
+
+The design-free statistics (signed-rank test and Hodges–Lehmann estimate, Newcombe's paired
+interval, McNemar's test) live in :mod:`pfseval.inference`. The four functions are registered in
+the design contract (see :mod:`pfseval.designs.prepost_contract`), which checks their options.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -33,7 +36,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs import prepost_contract as _contract  # noqa: F401  (registers the specs)
 from pfseval.designs._checks import numeric_column
+from pfseval.designs.contract import validated
 from pfseval.errors import (
     AttritionWarning,
     DataProblem,
@@ -42,19 +47,23 @@ from pfseval.errors import (
     PfsevalWarning,
     SmallSampleWarning,
 )
-from pfseval.inference import clopper_pearson, t_interval, wilson
+from pfseval.inference import (
+    clopper_pearson,
+    mcnemar_test,
+    newcombe_paired,
+    signrank_test,
+    t_interval,
+    wilson,
+)
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = [
     "RegressionToMeanWarning",
-    "SignRankResult",
     "compare",
     "count_total",
-    "hodges_lehmann",
-    "newcombe_paired",
     "paired_proportions",
     "share_improved",
-    "signrank_test",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -82,30 +91,25 @@ class _Pairs:
     after: FloatArray
     pos: NDArray[np.int64]
     flow: SampleFlow
-    warnings: tuple[str, ...]
+    notices: tuple[Notice, ...]
 
 
-def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise DesignError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-
-
-def _row_ids(data: pd.DataFrame, id_column: str | None) -> NDArray[Any]:
-    if id_column is not None and id_column in data.columns:
-        return np.asarray(data[id_column].to_numpy(), dtype=object)
+def _row_ids(data: pd.DataFrame, id_col: str | None) -> NDArray[Any]:
+    if id_col is not None and id_col in data.columns:
+        return np.asarray(data[id_col].to_numpy(), dtype=object)
     return np.asarray(data.index.to_numpy(), dtype=object)
 
 
-def _check_unique_ids(ids: pd.Series, id_column: str, context: str) -> None:
+def _check_unique_ids(ids: pd.Series, id_col: str, context: str) -> None:
     """One row per person: a repeated id would be counted as two people."""
     dup = np.flatnonzero(ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy())
     if dup.size:
         raise DataValidationError(
             [
                 DataProblem(
-                    column=id_column,
+                    column=id_col,
                     kind="duplicate",
-                    message=f"the same {id_column} appears on more than one row; each row "
+                    message=f"the same {id_col} appears on more than one row; each row "
                     "would be analysed as a separate person",
                     rows=tuple(int(i) for i in dup),
                     values=tuple(ids.iloc[dup[:10]].tolist()),
@@ -123,17 +127,17 @@ def _pairs(
     after: str,
     *,
     strict: bool,
-    id_column: str | None,
+    id_col: str | None,
     context: str,
     mask: NDArray[np.bool_] | None = None,
-    group: str = "participants",
+    group: str = "all",
 ) -> _Pairs:
     """Complete pairs of ``before``/``after`` with a sample flow for one group of rows."""
     b = numeric_column(data, before, context=context)
     a = numeric_column(data, after, context=context)
-    ids = _row_ids(data, id_column)
-    if id_column is not None and id_column in data.columns:
-        _check_unique_ids(data[id_column], id_column, context)
+    ids = _row_ids(data, id_col)
+    if id_col is not None and id_col in data.columns:
+        _check_unique_ids(data[id_col], id_col, context)
     pos = np.arange(len(data))
     if mask is not None:
         b, a, ids, pos = b[mask], a[mask], ids[mask], pos[mask]
@@ -158,295 +162,46 @@ def _pairs(
                     )
                 )
         raise DataValidationError(problems, source=context)
+    cols = {"before": before, "after": after}
     flow = SampleFlow.start({group: len(b)})
-    flow = flow.exclude(f"no {after} value (only {before})", ids[only_b].tolist(), group=group)
-    flow = flow.exclude(f"no {before} value (only {after})", ids[only_a].tolist(), group=group)
-    flow = flow.exclude(f"neither {before} nor {after}", ids[neither].tolist(), group=group)
-    warns: list[str] = []
-    n_miss = int((only_b | only_a).sum())
-    if n_miss:
-        warns.append(
-            f"{group}: {int(only_b.sum())} person(s) have only a before value and "
-            f"{int(only_a.sum())} only an after value; they are excluded (see the sample flow). "
-            "If follow-up is missing for reasons linked to the outcome, the change is biased."
+    flow = flow.exclude(
+        Message("prepost.flow.only_before", params=cols), ids[only_b].tolist(), group=group
+    )
+    flow = flow.exclude(
+        Message("prepost.flow.only_after", params=cols), ids[only_a].tolist(), group=group
+    )
+    flow = flow.exclude(
+        Message("prepost.flow.neither", params=cols), ids[neither].tolist(), group=group
+    )
+    notices: list[Notice] = []
+    if (only_b | only_a).any():
+        notices.append(
+            Notice(
+                "prepost.incomplete_pairs" + ("_control" if group == "control" else ""),
+                category=AttritionWarning,
+                counts={"n_only_before": int(only_b.sum()), "n_only_after": int(only_a.sum())},
+                params=cols,
+            )
         )
     ok = hb & ha
-    return _Pairs(b[ok], a[ok], pos[ok], flow, tuple(warns))
+    return _Pairs(b[ok], a[ok], pos[ok], flow, tuple(notices))
 
 
-_Warn = tuple[type[Warning], str]
-
-
-def _build(
-    attrition: tuple[str, ...], other: list[_Warn], *, depth: int = 0, **fields: Any
-) -> Estimate:
-    """Make the Estimate with every warning recorded, then issue the warnings.
+def _build(notices: Sequence[Notice], *, depth: int = 0, **fields: Any) -> Estimate:
+    """Make the Estimate with every notice recorded, then issue them as warnings.
 
     ``depth`` = extra private frames between the public function and this call.
     """
-    est = Estimate(warnings=(*attrition, *(m for _, m in other)), **fields)
-    emit_warnings(attrition, AttritionWarning, stacklevel=4 + depth)
-    for cat, msg in other:
-        emit_warnings([msg], cat, stacklevel=4 + depth)
+    est = Estimate(notices=tuple(notices), **fields)
+    # validated() wraps each public function: one more frame between the user and here.
+    emit_warnings(est.notices, stacklevel=5 + depth)
     return est
 
 
-def _small_n_warning(n: int) -> list[_Warn]:
+def _small_n_notice(n: int) -> list[Notice]:
     if n < SMALL_N:
-        msg = f"only {n} complete pairs: the interval rests on few people and is wide."
-        return [(SmallSampleWarning, msg)]
+        return [Notice("prepost.few_pairs", category=SmallSampleWarning, counts={"n_pairs": n})]
     return []
-
-
-# ---------------------------------------------------------------- Wilcoxon signed rank
-
-
-@lru_cache(maxsize=64)
-def _signrank_cdf(n: int) -> FloatArray:
-    """Cumulative null distribution of the signed-rank statistic V for ``n`` pairs (no ties)."""
-    top = n * (n + 1) // 2
-    counts = np.zeros(top + 1)
-    counts[0] = 1.0
-    for k in range(1, n + 1):
-        counts[k:] = counts[k:] + counts[:-k].copy()
-    cdf = np.cumsum(counts / 2.0**n)
-    cdf.setflags(write=False)
-    return cdf
-
-
-def _psignrank(q: float, n: int) -> float:
-    """P(V <= q) for the exact signed-rank distribution (R ``psignrank``)."""
-    qi = math.floor(q + 1e-7)
-    if qi < 0:
-        return 0.0
-    cdf = _signrank_cdf(n)
-    return float(cdf[min(qi, len(cdf) - 1)])
-
-
-def _qsignrank(p: float, n: int) -> int:
-    """Smallest q with P(V <= q) >= p (R ``qsignrank``, with its 10·eps fuzz)."""
-    cdf = _signrank_cdf(n)
-    target = p - 10 * np.finfo(float).eps
-    return int(np.searchsorted(cdf, target, side="left"))
-
-
-_SIGN = 1 << 63
-
-
-def _f2i(f: float) -> int:
-    """Map a float to an integer preserving order (adjacent floats -> adjacent integers)."""
-    b = int(np.array([f], dtype=np.float64).view(np.int64)[0])
-    return b if b >= 0 else -(b & (_SIGN - 1))
-
-
-def _i2f(i: int) -> float:
-    u = i if i >= 0 else (-i) | _SIGN
-    return float(np.array([u], dtype=np.uint64).view(np.float64)[0])
-
-
-def _count_pair_sums_le(xs: FloatArray, s: float) -> int:
-    """#{i <= j : fl(xs_i + xs_j) <= s} for sorted ``xs``: a vectorised binary search per i.
-
-    The floating-point sum is monotone in ``xs_j``, so the comparison is exact (no rounding
-    of ``s - xs_i``) and the count is O(n log n).
-    """
-    n = len(xs)
-    lo = np.arange(n)
-    hi = np.full(n, n)
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        ok = (xs + xs[np.minimum(mid, n - 1)]) <= s
-        lo = np.where(active & ok, mid + 1, lo)
-        hi = np.where(active & ~ok, mid, hi)
-    return int((lo - np.arange(n)).sum())
-
-
-def _walsh_kth(xs: FloatArray, k: int) -> float:
-    """The k-th smallest (1-based) pairwise sum ``fl(x_i + x_j)`` (i <= j) of sorted ``xs``.
-
-    Bisection over the ordered bit patterns of floats (at most 64 steps), each step an exact
-    O(n log n) count, so the result is exactly the pair sum R's ``outer(x, x, "+")`` holds,
-    without building the n(n+1)/2 sums.
-    """
-    lo, hi = _f2i(2 * xs[0]), _f2i(2 * xs[-1])
-    if _count_pair_sums_le(xs, _i2f(lo)) >= k:
-        return _i2f(lo)
-    while hi - lo > 1:  # invariant: count(lo) < k <= count(hi)
-        mid = (lo + hi) // 2
-        if _count_pair_sums_le(xs, _i2f(mid)) >= k:
-            hi = mid
-        else:
-            lo = mid
-    return _i2f(hi)
-
-
-def hodges_lehmann(x: Any) -> float:
-    """Hodges–Lehmann estimate: the median of the Walsh averages ``(x_i + x_j)/2``, i <= j.
-
-    Computed without forming the n(n+1)/2 averages (O(n log n) per bisection step).
-
-    Examples
-    --------
-    >>> hodges_lehmann([1.0, 2.0, 9.0])  # Walsh averages 1, 1.5, 2, 5, 5.5, 9
-    3.5
-    """
-    xs = np.sort(np.asarray(x, dtype=float))
-    if xs.size == 0:
-        raise DesignError("hodges_lehmann needs at least one value")
-    total = len(xs) * (len(xs) + 1) // 2
-    if total % 2:
-        return _walsh_kth(xs, (total + 1) // 2) / 2
-    return (_walsh_kth(xs, total // 2) + _walsh_kth(xs, total // 2 + 1)) / 4
-
-
-def _w_stat(x: FloatArray, d: float, correct: bool) -> float:
-    """R's standardised signed-rank statistic of ``x - d`` (zeros dropped, tie-corrected)."""
-    xd = x - d
-    xd = xd[xd != 0]
-    nx = len(xd)
-    r = stats.rankdata(np.abs(xd))
-    zd = float(r[xd > 0].sum()) - nx * (nx + 1) / 4
-    _, t = np.unique(np.abs(xd), return_counts=True)
-    var = nx * (nx + 1) * (2 * nx + 1) / 24 - float((t**3 - t).sum()) / 48
-    sigma = math.sqrt(var) if var > 0 else 0.0
-    corr = 0.5 * np.sign(zd) if correct else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.float64(zd - corr) / np.float64(sigma))
-
-
-def _root(x: FloatArray, zq: float, lo: float, hi: float, f_lo: float, f_hi: float) -> float:
-    """Where the step function W(d) - zq changes sign on [lo, hi] (f(lo) >= 0 >= f(hi))."""
-    if f_lo <= 0:
-        return lo
-    if f_hi >= 0:
-        return hi
-    scale = max(abs(lo), abs(hi), 1e-300)
-    for _ in range(2000):
-        mid = 0.5 * (lo + hi)
-        if not lo < mid < hi or hi - lo <= 2 * np.finfo(float).eps * scale:
-            break
-        fm = _w_stat(x, mid, True) - zq
-        if fm == 0:
-            return mid
-        if fm > 0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-@dataclass(frozen=True)
-class SignRankResult:
-    """Result of :func:`signrank_test` (R ``wilcox.test(x, conf.int = TRUE)``)."""
-
-    statistic: float
-    p_value: float
-    estimate: float
-    conf_low: float
-    conf_high: float
-    level: float
-    exact: bool
-    n_nonzero: int
-    n_zero: int
-    ties: bool
-    messages: tuple[str, ...]
-
-
-def signrank_test(
-    x: Any, *, level: float = 0.95, exact: bool | None = None, correct: bool = True
-) -> SignRankResult:
-    """Wilcoxon signed-rank test of ``x`` (changes) with Hodges–Lehmann estimate and interval.
-
-    Follows R's ``wilcox.test(x, conf.int = TRUE)`` (two-sided, ``mu = 0``): zero changes are
-    dropped; with fewer than 50 non-zero changes and no ties or zeros the exact null
-    distribution is used (interval from the ordered Walsh averages); otherwise the normal
-    approximation with tie and continuity corrections, the interval limits being where the
-    standardised statistic of ``x - d`` crosses the normal quantiles (found exactly by
-    bisection on the step function, where R uses ``uniroot`` with ``tol.root``). When the
-    requested level cannot be achieved, ``level`` is the achieved level (R's ``conf.level``).
-    The estimate is the median of the Walsh averages of the non-zero changes in both cases.
-
-    Examples
-    --------
-    >>> r = signrank_test([-1.2, -0.4, -2.5, 0.3, -1.9, -0.8, -3.1, -0.05])
-    >>> r.exact, r.statistic, round(r.p_value, 5), round(r.estimate, 3)  # as R wilcox.test
-    (True, 2.0, 0.02344, -1.175)
-    """
-    _check_level(level)
-    xa = np.asarray(x, dtype=float)
-    xa = xa[~np.isnan(xa)]
-    n_zero = int((xa == 0).sum())
-    xa = xa[xa != 0]
-    n = len(xa)
-    if n == 0:
-        raise DesignError("all changes are zero: the signed-rank test is not defined")
-    use_exact = (n < 50) if exact is None else exact
-    r = stats.rankdata(np.abs(xa))
-    v = float(r[xa > 0].sum())
-    ties = len(np.unique(r)) != n
-    msgs: list[str] = []
-    alpha = 1 - level
-    xs = np.sort(xa)
-    total = n * (n + 1) // 2
-    if use_exact and not ties and n_zero == 0:
-        # P(V >= v) = P(V <= N - v) by symmetry: no cancellation in 1 - cdf for tiny p
-        p = _psignrank(total - v, n) if v > n * (n + 1) / 4 else _psignrank(v, n)
-        pval = min(2 * p, 1.0)
-        qu = _qsignrank(alpha / 2, n)
-        if qu == 0:
-            qu = 1
-        ql = total - qu
-        achieved = 2 * _psignrank(qu - 1, n)
-        lo = _walsh_kth(xs, qu) / 2
-        hi = _walsh_kth(xs, ql + 1) / 2
-        got_level = level
-        if achieved - alpha > alpha / 2:
-            got_level = 1 - float(f"{achieved:.2g}")
-            msgs.append(
-                f"the requested {level:.0%} level is not achievable with {n} non-zero changes; "
-                f"the exact interval has level {got_level:.3g}"
-            )
-        return SignRankResult(
-            v, pval, hodges_lehmann(xa), lo, hi, got_level, True, n, n_zero, ties, tuple(msgs)
-        )
-    # normal approximation
-    zz = _w_stat(xa, 0.0, correct)
-    pval = float(2 * min(stats.norm.cdf(zz), stats.norm.sf(zz)))
-    if use_exact and (ties or n_zero):
-        msgs.append("ties or zero changes: normal approximation used instead of the exact test")
-    mumin, mumax = float(xs[0]), float(xs[-1])
-    w_min = _w_stat(xa, mumin, correct)
-    w_max = _w_stat(xa, mumax, correct) if math.isfinite(w_min) else float("nan")
-    got_level = level
-    if not math.isfinite(w_max):
-        msgs.append("all non-zero changes are equal: no signed-rank interval can be computed")
-        return SignRankResult(
-            v, pval, (mumin + mumax) / 2, math.nan, math.nan, 0.0, False, n, n_zero, ties,
-            tuple(msgs),
-        )  # fmt: skip
-    while alpha < 1:
-        if w_min - stats.norm.isf(alpha / 2) < 0 or w_max - stats.norm.ppf(alpha / 2) > 0:
-            alpha *= 2
-        else:
-            break
-    if alpha >= 1 or 1 - level < alpha * 0.75:
-        got_level = 1 - min(1.0, alpha)
-        msgs.append(
-            f"the requested {level:.0%} level is not achievable with {n} non-zero changes; "
-            f"the interval has level {got_level:.3g}"
-        )
-    if alpha < 1:
-        zq_l, zq_u = float(stats.norm.isf(alpha / 2)), float(stats.norm.ppf(alpha / 2))
-        lo = _root(xa, zq_l, mumin, mumax, w_min - zq_l, w_max - zq_l)
-        hi = _root(xa, zq_u, mumin, mumax, w_min - zq_u, w_max - zq_u)
-    else:
-        lo = hi = float(np.median(xa))
-    return SignRankResult(
-        v, pval, hodges_lehmann(xa), lo, hi, got_level, False, n, n_zero, ties, tuple(msgs)
-    )
 
 
 # ---------------------------------------------------------------- compare
@@ -474,6 +229,7 @@ def _welch(
     return diff, lo, hi, se, p, df
 
 
+@validated("prepost.compare")
 def compare(
     data: pd.DataFrame,
     *,
@@ -481,10 +237,10 @@ def compare(
     after: str,
     level: float = 0.95,
     method: Literal["t", "wilcoxon"] = "t",
-    comparison: str | None = None,
+    treatment: str | None = None,
     selected_on_baseline: bool = False,
     strict: bool = False,
-    id_column: str | None = "person_id",
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Change from before to after in the same people (``value`` = after − before).
@@ -502,23 +258,24 @@ def compare(
         ``"wilcoxon"``: Hodges–Lehmann estimate of the (pseudo)median change with the
         signed-rank interval and p value (R ``wilcox.test(after, before, paired = TRUE,
         conf.int = TRUE)``; exact for fewer than 50 non-zero changes without ties, normal
-        approximation with continuity correction otherwise; see :func:`signrank_test`).
-    comparison
-        A 0/1 column: 1 marks people of a comparison group (not in the programme) measured at
-        the same times, 0 the participants. The estimate then becomes the difference of mean
-        changes, participants − comparison, with Welch's interval (R ``t.test(change_p,
+        approximation with continuity correction otherwise; see
+        :func:`pfseval.inference.signrank_test`).
+    treatment
+        A 0/1 column: 1 marks the participants, 0 the people of a comparison group (not in the
+        programme) measured at the same times. The estimate then becomes the difference of
+        mean changes, participants − comparison, with Welch's interval (R ``t.test(change_p,
         change_c)``): the adjustment for regression to the mean and for outside influences.
-        Only with ``method="t"``.
+        Only with ``method="t"``. Without it every row is a participant.
     selected_on_baseline
         Say ``True`` when participants were chosen because their ``before`` value was high (or
-        low): without a comparison group a warning says that part of the change is regression
-        to the mean. With a comparison group the warning is also given when the participants'
+        low): without a comparison group a notice says that part of the change is regression
+        to the mean. With a comparison group the notice is also given when the participants'
         baseline mean is more than 0.5 pooled SD from the comparison group's.
     strict
         ``True``: people with only one of the two values raise
         :class:`~pfseval.errors.DataValidationError`; ``False`` (default): they are excluded and
         counted in the sample flow, with an :class:`~pfseval.errors.AttritionWarning`.
-    id_column
+    id_col
         Column whose values identify people in the sample flow (row labels when absent).
         One row per person: a repeated id raises
         :class:`~pfseval.errors.DataValidationError` (here and in the other functions of
@@ -543,11 +300,8 @@ def compare(
     >>> est.value, round(est.conf_low, 4), round(est.conf_high, 4)  # as R t.test(paired=TRUE)
     (-5.4, -9.7547, -1.0453)
     """
-    _check_level(level)
-    if method not in ("t", "wilcoxon"):
-        raise DesignError(f"method must be 't' or 'wilcoxon', got {method!r}")
     context = "prepost.compare"
-    if comparison is not None:
+    if treatment is not None:
         if method != "t":
             raise DesignError(
                 "the comparison-group adjustment uses mean changes: call with method='t'"
@@ -557,60 +311,83 @@ def compare(
             before=before,
             after=after,
             level=level,
-            comparison=comparison,
+            treatment=treatment,
             selected_on_baseline=selected_on_baseline,
             strict=strict,
-            id_column=id_column,
+            id_col=id_col,
             label=label,
         )
-    pr = _pairs(data, before, after, strict=strict, id_column=id_column, context=context)
+    pr = _pairs(data, before, after, strict=strict, id_col=id_col, context=context)
     d = pr.after - pr.before
     n = len(d)
-    other = _small_n_warning(n)
+    notices = [*pr.notices, *_small_n_notice(n)]
     if selected_on_baseline:
-        other.append(
-            (
-                RegressionToMeanWarning,
-                "participants were selected on their baseline value: part of the change is "
-                "regression to the mean, not the programme; give a comparison group "
-                "(comparison=...) to adjust for it.",
-            )
-        )
+        notices.append(Notice("prepost.selected_on_baseline", category=RegressionToMeanWarning))
     diag: dict[str, Any] = {
-        "n_pairs": n,
+        "n_treated": n,
         "mean_before": float(pr.before.mean()) if n else math.nan,
         "mean_after": float(pr.after.mean()) if n else math.nan,
         "n_increased": int((d > 0).sum()),
         "n_decreased": int((d < 0).sum()),
         "n_unchanged": int((d == 0).sum()),
     }
+    common: dict[str, Any] = {
+        "sample_flow": pr.flow,
+        "provenance": provenance(seed=None, data=data),
+        "label": label,
+    }
     if method == "t":
-        if n < 2:
-            raise DesignError(f"{context}: need at least 2 complete pairs, got {n}")
-        mean, lo, hi, se, p = _paired_t(d, level)
-        diag["sd_change"] = float(d.std(ddof=1))
-        diag["df"] = n - 1
-        return _build(
-            pr.warnings,
-            other,
-            estimand="mean_change",
-            value=mean,
-            conf_low=lo,
-            conf_high=hi,
-            level=level,
-            method="mean of after − before with paired t interval",
-            n=n,
-            std_error=se,
-            p_value=p,
-            diagnostics=diag,
-            sample_flow=pr.flow,
-            provenance=provenance(seed=None, data=data),
-            label=label,
-        )
+        return _mean_change(d, level, diag, notices, common, context=context)
+    return _median_change(d, level, diag, notices, common, context=context)
+
+
+def _mean_change(
+    d: FloatArray,
+    level: float,
+    diag: dict[str, Any],
+    notices: list[Notice],
+    common: dict[str, Any],
+    *,
+    context: str,
+) -> Estimate:
+    """Mean change with the paired t interval (R ``t.test(after, before, paired = TRUE)``)."""
+    n = len(d)
+    if n < 2:
+        raise DesignError(f"{context}: need at least 2 complete pairs, got {n}")
+    mean, lo, hi, se, p = _paired_t(d, level)
+    diag["sd_change"] = float(d.std(ddof=1))
+    diag["df"] = n - 1
+    return _build(
+        notices,
+        depth=1,
+        estimand="mean_change",
+        value=mean,
+        conf_low=lo,
+        conf_high=hi,
+        level=level,
+        method=Message("prepost.method.paired_t"),
+        n=n,
+        std_error=se,
+        p_value=p,
+        diagnostics=diag,
+        **common,
+    )
+
+
+def _median_change(
+    d: FloatArray,
+    level: float,
+    diag: dict[str, Any],
+    notices: list[Notice],
+    common: dict[str, Any],
+    *,
+    context: str,
+) -> Estimate:
+    """Hodges–Lehmann change with the signed-rank interval (R ``wilcox.test(conf.int = TRUE)``)."""
+    n = len(d)
     if n < 1:
         raise DesignError(f"{context}: no complete pairs")
     res = signrank_test(d, level=level)
-    other += [(PfsevalWarning, m) for m in res.messages]
     diag.update(
         statistic_v=res.statistic,
         exact=res.exact,
@@ -619,28 +396,23 @@ def compare(
         ties=res.ties,
         requested_level=level,
     )
+    code = "exact" if res.exact else "normal"
     return _build(
-        pr.warnings,
-        other,
+        [*notices, *res.notices],
+        depth=1,
         estimand="pseudo_median_change",
         value=res.estimate,
         conf_low=res.conf_low,
         conf_high=res.conf_high,
         level=res.level if 0 < res.level < 1 else level,
-        method=(
-            "Hodges–Lehmann estimate of after − before with the "
-            + (
-                "exact Wilcoxon signed-rank interval"
-                if res.exact
-                else "Wilcoxon signed-rank interval (normal approximation, continuity correction)"
-            )
+        method=Message(
+            f"prepost.method.hodges_lehmann_{code}",
+            params={"exact": res.exact, "correct": True, "achieved_level": res.level},
         ),
         n=n,
         p_value=res.p_value,
         diagnostics=diag,
-        sample_flow=pr.flow,
-        provenance=provenance(seed=None, data=data),
-        label=label,
+        **common,
     )
 
 
@@ -676,29 +448,30 @@ def _compare_with_group(
     before: str,
     after: str,
     level: float,
-    comparison: str,
+    treatment: str,
     selected_on_baseline: bool,
     strict: bool,
-    id_column: str | None,
+    id_col: str | None,
     label: str,
 ) -> Estimate:
-    context = "prepost.compare(comparison=...)"
+    """Difference of mean changes, participants (``treatment == 1``) − comparison group."""
+    context = "prepost.compare(treatment=...)"
     marker = _zero_one(
         data,
-        comparison,
+        treatment,
         context,
         missing_ok=False,
-        message="the comparison-group marker must be 0 (participant) or 1 (comparison group)",
+        message="the treatment column must be 1 (participant) or 0 (comparison group)",
         expected="0 or 1, no missing values",
     )
-    is_c = np.asarray(marker == 1.0)
+    is_t = np.asarray(marker == 1.0)
     pp = _pairs(
-        data, before, after, strict=strict, id_column=id_column, context=context,
-        mask=~is_c, group="participants",
+        data, before, after, strict=strict, id_col=id_col, context=context,
+        mask=is_t, group="treated",
     )  # fmt: skip
     pc = _pairs(
-        data, before, after, strict=strict, id_column=id_column, context=context,
-        mask=is_c, group="comparison",
+        data, before, after, strict=strict, id_col=id_col, context=context,
+        mask=~is_t, group="control",
     )  # fmt: skip
     for name, pr in (("participants", pp), ("comparison", pc)):
         if len(pr.before) < 2:
@@ -710,107 +483,68 @@ def _compare_with_group(
     diff, lo, hi, se, p, df = _welch(dp, dc, level)
     pooled = math.sqrt((pp.before.var(ddof=1) + pc.before.var(ddof=1)) / 2)
     smd = float((pp.before.mean() - pc.before.mean()) / pooled) if pooled > 0 else 0.0
-    other = _small_n_warning(min(len(dp), len(dc)))
+    notices = [*pp.notices, *pc.notices, *_small_n_notice(min(len(dp), len(dc)))]
     if abs(smd) > RTM_SMD_THRESHOLD or selected_on_baseline:
-        other.append(
-            (
-                RegressionToMeanWarning,
-                f"participants' baseline differs from the comparison group's by {smd:+.2f} SD: "
-                "their own change includes regression to the mean; the difference of mean "
-                "changes adjusts for it only if both groups would regress alike (similar "
-                "baselines).",
+        notices.append(
+            Notice(
+                "prepost.baseline_differs",
+                category=RegressionToMeanWarning,
+                params={"smd": smd, "threshold": RTM_SMD_THRESHOLD},
             )
         )
-    attr = (*pp.warnings, *pc.warnings)
-    prov = provenance(seed=None, data=data)
-
-    def own(pr: _Pairs, d: FloatArray, who: str) -> Estimate:
-        m, lo_, hi_, se_, p_ = _paired_t(d, level)
-        return Estimate(
-            estimand="mean_change",
-            value=m,
-            conf_low=lo_,
-            conf_high=hi_,
-            level=level,
-            method=f"{who}: mean of after − before with paired t interval",
-            n=len(d),
-            std_error=se_,
-            p_value=p_,
-            sample_flow=pr.flow,
-        )
-
     return _build(
-        attr,
-        other,
+        notices,
         depth=1,
         estimand="difference_in_mean_change",
         value=diff,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method="difference of mean changes (participants − comparison group), Welch t interval",
+        method=Message("prepost.method.difference_in_changes"),
         n=len(dp) + len(dc),
         std_error=se,
         p_value=p,
         diagnostics={
-            "n_participants": len(dp),
-            "n_comparison": len(dc),
-            "mean_change_participants": float(dp.mean()),
-            "mean_change_comparison": float(dc.mean()),
-            "baseline_mean_participants": float(pp.before.mean()),
-            "baseline_mean_comparison": float(pc.before.mean()),
+            "n_treated": len(dp),
+            "n_control": len(dc),
+            "mean_change_treated": float(dp.mean()),
+            "mean_change_control": float(dc.mean()),
+            "baseline_mean_treated": float(pp.before.mean()),
+            "baseline_mean_control": float(pc.before.mean()),
             "baseline_smd": smd,
             "df": df,
         },
         related={
-            "participants_mean_change": own(pp, dp, "participants"),
-            "comparison_mean_change": own(pc, dc, "comparison group"),
+            "participants_mean_change": _own_change(pp, dp, level, "treated"),
+            "comparison_mean_change": _own_change(pc, dc, level, "control"),
         },
         sample_flow=pp.flow.combine(pc.flow),
-        provenance=prov,
+        provenance=provenance(seed=None, data=data),
         label=label,
+    )
+
+
+def _own_change(pr: _Pairs, d: FloatArray, level: float, group: str) -> Estimate:
+    """One group's own mean change with its paired t interval (shown beside the difference)."""
+    m, lo, hi, se, p = _paired_t(d, level)
+    return Estimate(
+        estimand="mean_change",
+        value=m,
+        conf_low=lo,
+        conf_high=hi,
+        level=level,
+        method=Message(f"prepost.method.own_change_{group}"),
+        n=len(d),
+        std_error=se,
+        p_value=p,
+        sample_flow=pr.flow,
     )
 
 
 # ---------------------------------------------------------------- binary before/after
 
 
-def newcombe_paired(
-    n11: int, n10: int, n01: int, n00: int, *, level: float = 0.95
-) -> tuple[float, float]:
-    """Newcombe's (1998, Stat Med 17:2635) method-10 interval for paired ``p_after − p_before``.
-
-    ``n10`` = yes before / no after, ``n01`` = no before / yes after. The two Wilson intervals
-    of the margins are combined ("square and add") with Newcombe's continuity-corrected phi
-    correlation of the 2×2 table: with ``A = n11·n00 − n10·n01``, phi uses ``A − n/2`` when
-    ``A > n/2``, 0 when ``0 ≤ A ≤ n/2`` and ``A`` when ``A < 0`` (0 when a margin is empty).
-
-    Examples
-    --------
-    >>> # Cavo et al. (2012) in Fagerland, Lydersen & Laake (2017): -0.1186 to -0.0046
-    >>> lo, hi = newcombe_paired(59, 16, 6, 80)
-    >>> round(lo, 4), round(hi, 4)
-    (-0.1186, -0.0046)
-    """
-    n = n11 + n10 + n01 + n00
-    if n <= 0:
-        raise DesignError("newcombe_paired needs at least one pair")
-    xa, xb = n11 + n01, n11 + n10
-    pa, pb = xa / n, xb / n
-    la, ua = wilson(xa, n, level=level)
-    lb, ub = wilson(xb, n, level=level)
-    den = (n00 + n01) * (n10 + n11) * (n00 + n10) * (n01 + n11)
-    # Newcombe's corrected phi: (A - n/2) when A = ad - bc > n/2, 0 when 0 <= A <= n/2, A when
-    # A < 0 (Newcombe 1998; Fagerland, Lydersen & Laake 2017, ch. 8).
-    a_ = n11 * n00 - n01 * n10
-    num = a_ - n / 2 if a_ > n / 2 else (0.0 if a_ >= 0 else float(a_))
-    phi = num / math.sqrt(den) if den > 0 else 0.0
-    d = pa - pb
-    dl = math.sqrt(max((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2, 0.0))
-    du = math.sqrt(max((ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2, 0.0))
-    return d - dl, d + du
-
-
+@validated("prepost.paired_proportions")
 def paired_proportions(
     data: pd.DataFrame,
     *,
@@ -818,29 +552,29 @@ def paired_proportions(
     after: str,
     level: float = 0.95,
     mcnemar: Literal["auto", "exact", "asymptotic"] = "auto",
+    correct: bool = True,
     strict: bool = False,
-    id_column: str | None = "person_id",
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Change in a yes/no item (e.g. exercise habit): ``p_after − p_before`` in the same people.
 
-    The interval is Newcombe's method 10 for paired data (:func:`newcombe_paired`). The p value
-    is McNemar's test: with ``mcnemar="auto"`` the exact binomial test on the discordant pairs
-    (R ``binom.test(n01, n01 + n10)``) when there are fewer than 25 of them, otherwise the
-    chi-squared test with continuity correction (R ``mcnemar.test``); both are in
-    ``diagnostics``.
+    The interval is Newcombe's method 10 for paired data
+    (:func:`pfseval.inference.newcombe_paired`). The p value is McNemar's test
+    (:func:`pfseval.inference.mcnemar_test`): with ``mcnemar="auto"`` the exact binomial test
+    on the discordant pairs (R ``binom.test(n01, n01 + n10)``) when there are fewer than 25 of
+    them, otherwise the chi-squared test (R ``mcnemar.test``), with the continuity correction
+    unless ``correct=False`` (R ``mcnemar.test(correct = FALSE)``); both p values are in
+    ``diagnostics``. Options ``strict``, ``id_col`` and ``label`` are as in :func:`compare`.
 
     Examples
     --------
     >>> df = pd.DataFrame({"ex0": [0] * 13 + [1] * 7, "ex1": [0] * 10 + [1] * 10})
-    >>> est = paired_proportions(df, before="ex0", after="ex1", id_column=None)
+    >>> est = paired_proportions(df, before="ex0", after="ex1", id_col=None)
     >>> est.value, round(est.conf_low, 4), round(est.conf_high, 4), est.p_value
     (0.15, -0.0306, 0.3117, 0.25)
     """
-    _check_level(level)
     context = "prepost.paired_proportions"
-    if mcnemar not in ("auto", "exact", "asymptotic"):
-        raise DesignError(f"mcnemar must be 'auto', 'exact' or 'asymptotic', got {mcnemar!r}")
     for col in (before, after):
         _zero_one(
             data,
@@ -850,7 +584,7 @@ def paired_proportions(
             message="values must be 0/1",
             expected="0 (no) or 1 (yes), missing as NaN",
         )
-    pr = _pairs(data, before, after, strict=strict, id_column=id_column, context=context)
+    pr = _pairs(data, before, after, strict=strict, id_col=id_col, context=context)
     b, a = pr.before, pr.after
     n = len(b)
     if n == 0:
@@ -860,31 +594,23 @@ def paired_proportions(
     n01 = int(((b == 0) & (a == 1)).sum())
     n00 = n - n11 - n10 - n01
     lo, hi = newcombe_paired(n11, n10, n01, n00, level=level)
-    disc = n01 + n10
-    if disc == 0:
-        p_exact = p_asym = 1.0
-        chi2 = 0.0
-    else:
-        p_exact = float(stats.binomtest(n01, disc, 0.5).pvalue)
-        chi2 = (abs(n01 - n10) - 1) ** 2 / disc if n01 != n10 else 0.0
-        p_asym = float(stats.chi2.sf(chi2, 1))
+    mc = mcnemar_test(n10, n01, correct=correct)
+    disc = mc.n_discordant
     use_exact = mcnemar == "exact" or (mcnemar == "auto" and disc < MCNEMAR_EXACT_BELOW)
-    other = _small_n_warning(n)
+    how = "exact" if use_exact else ("chi2" if correct else "chi2_uncorrected")
     return _build(
-        pr.warnings,
-        other,
+        [*pr.notices, *_small_n_notice(n)],
         estimand="difference_in_paired_proportions",
         value=(n01 - n10) / n,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method=(
-            "p_after − p_before with Newcombe's paired method-10 interval; McNemar p value ("
-            + ("exact binomial" if use_exact else "chi-squared with continuity correction")
-            + ")"
+        method=Message(
+            f"prepost.method.paired_proportions_{how}",
+            params={"mcnemar": "exact" if use_exact else "asymptotic", "correct": correct},
         ),
         n=n,
-        p_value=p_exact if use_exact else p_asym,
+        p_value=mc.p_value_exact if use_exact else mc.p_value_asymptotic,
         diagnostics={
             "n_yes_yes": n11,
             "n_yes_no": n10,
@@ -894,9 +620,10 @@ def paired_proportions(
             "p_after": (n11 + n01) / n,
             "n_discordant": disc,
             "mcnemar_exact": use_exact,
-            "mcnemar_statistic": chi2,
-            "p_value_asymptotic": p_asym,
-            "p_value_exact": p_exact,
+            "mcnemar_correct": correct,
+            "mcnemar_statistic": mc.statistic,
+            "p_value_asymptotic": mc.p_value_asymptotic,
+            "p_value_exact": mc.p_value_exact,
         },
         sample_flow=pr.flow,
         provenance=provenance(seed=None, data=data),
@@ -907,6 +634,7 @@ def paired_proportions(
 # ---------------------------------------------------------------- share improved, totals
 
 
+@validated("prepost.share_improved")
 def share_improved(
     data: pd.DataFrame,
     *,
@@ -917,7 +645,7 @@ def share_improved(
     rule: Callable[[FloatArray, FloatArray], Any] | None = None,
     level: float = 0.95,
     strict: bool = False,
-    id_column: str | None = "person_id",
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Share of people improved, with the Wilson interval (main) and Clopper–Pearson.
@@ -941,15 +669,10 @@ def share_improved(
     >>> est.value, est.diagnostics["n_improved"]
     (0.5, 3)
     """
-    _check_level(level)
     context = "prepost.share_improved"
-    if direction not in ("decrease", "increase"):
-        raise DesignError(f"direction must be 'decrease' or 'increase', got {direction!r}")
     if rule is not None and threshold is not None:
         raise DesignError("give either rule= or threshold=, not both")
-    if threshold is not None and threshold <= 0:
-        raise DesignError(f"threshold must be positive (a size of improvement), got {threshold}")
-    pr = _pairs(data, before, after, strict=strict, id_column=id_column, context=context)
+    pr = _pairs(data, before, after, strict=strict, id_col=id_col, context=context)
     n = len(pr.before)
     if n == 0:
         raise DesignError(f"{context}: no complete pairs")
@@ -962,25 +685,29 @@ def share_improved(
                 f"rule must return one boolean per person ({n}), got {improved.shape}"
             )
         how = "user rule"
+        code = "rule"
     elif threshold is None:
         improved = sign * change > 0
         how = f"after {'<' if sign < 0 else '>'} before"
+        code = direction
     else:
         improved = sign * change >= threshold
         how = f"after − before {'≤ −' if sign < 0 else '≥ '}{threshold:g}"
+        code = f"threshold_{direction}"
     x = int(improved.sum())
     lo, hi = wilson(x, n, level=level)
     cp = clopper_pearson(x, n, level=level)
-    other = _small_n_warning(n)
     return _build(
-        pr.warnings,
-        other,
+        [*pr.notices, *_small_n_notice(n)],
         estimand="share_improved",
         value=x / n,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method=f"share improved ({how}) with Wilson interval",
+        method=Message(
+            f"prepost.method.share_improved_{code}",
+            params={"threshold": threshold, "direction": direction, "user_rule": rule is not None},
+        ),
         n=n,
         std_error=math.sqrt(x / n * (1 - x / n) / n),
         intervals={"wilson": (lo, hi), "clopper_pearson": cp},
@@ -991,6 +718,7 @@ def share_improved(
     )
 
 
+@validated("prepost.count_total")
 def count_total(
     data: pd.DataFrame,
     *,
@@ -1000,7 +728,7 @@ def count_total(
     method: Literal["t", "poisson"] = "t",
     level: float = 0.95,
     strict: bool = False,
-    id_column: str | None = "person_id",
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Total of per-person count changes, e.g. the number of drugs reduced.
@@ -1027,13 +755,8 @@ def count_total(
     >>> est.value, round(est.conf_low, 4), round(est.conf_high, 4)
     (5.0, 0.2601, 9.7399)
     """
-    _check_level(level)
     context = "prepost.count_total"
-    if direction not in ("decrease", "increase"):
-        raise DesignError(f"direction must be 'decrease' or 'increase', got {direction!r}")
-    if method not in ("t", "poisson"):
-        raise DesignError(f"method must be 't' or 'poisson', got {method!r}")
-    pr = _pairs(data, before, after, strict=strict, id_column=id_column, context=context)
+    pr = _pairs(data, before, after, strict=strict, id_col=id_col, context=context)
     n = len(pr.before)
     if n < 2:
         raise DesignError(f"{context}: need at least 2 complete pairs, got {n}")
@@ -1042,7 +765,6 @@ def count_total(
     mean, mlo, mhi, se, p = _paired_t(r, level)
     if method == "t":
         lo, hi = n * mlo, n * mhi
-        how = "n × paired t interval of the mean per-person change"
     else:
         bad = np.flatnonzero((r < 0) | (r != np.round(r)))
         if bad.size:
@@ -1064,28 +786,28 @@ def count_total(
         x = round(total)
         lo = 0.0 if x == 0 else float(stats.chi2.ppf(a / 2, 2 * x) / 2)
         hi = float(stats.chi2.ppf(1 - a / 2, 2 * x + 2) / 2)
-        how = "exact Poisson interval for the total"
-    other = _small_n_warning(n)
     per = Estimate(
         estimand="mean_change_per_person",
         value=mean,
         conf_low=mlo,
         conf_high=mhi,
         level=level,
-        method="mean per-person change with t interval",
+        method=Message("prepost.method.mean_change_per_person"),
         n=n,
         std_error=se,
         p_value=p,
     )
     return _build(
-        pr.warnings,
-        other,
+        [*pr.notices, *_small_n_notice(n)],
         estimand="total_change",
         value=total,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method=f"total of per-person changes ({direction}) with {how}",
+        method=Message(
+            f"prepost.method.total_{method}_{direction}",
+            params={"method": method, "direction": direction},
+        ),
         n=n,
         std_error=n * se if method == "t" else math.sqrt(max(total, 0.0)),
         p_value=p if method == "t" else None,

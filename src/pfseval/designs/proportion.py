@@ -8,6 +8,9 @@ early, such as the Kobe programme completion rate and lifestyle-improvement rate
 - :func:`mean_of_rates` — the mean of several domain rates, each over the people with data on
   that domain (the Kobe 生活習慣改善率 is the mean of four domain rates), with a person-level
   bootstrap percentile interval.
+
+Both are registered in the design contract (see :mod:`pfseval.designs.proportion_contract`),
+which checks their options.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from pfseval.designs._checks import require_columns
+from pfseval.designs import proportion_contract as _contract  # noqa: F401  (registers the specs)
+from pfseval.designs._checks import fresh_seed, require_columns
+from pfseval.designs.contract import validated
 from pfseval.errors import (
     DataProblem,
     DataValidationError,
@@ -28,6 +33,7 @@ from pfseval.errors import (
     SmallSampleWarning,
 )
 from pfseval.inference import bootstrap_draws, clopper_pearson, percentile_interval, wilson
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = ["mean_of_rates", "rate"]
@@ -80,11 +86,13 @@ def _apply_exclude(
         )
     drop = flag.to_numpy() == 1.0
     flow = flow.exclude(
-        f"met an exclusion criterion after the start ({exclude} = 1)", int(drop.sum())
+        Message("proportion.flow.excluded_after_start", params={"exclude": exclude}),
+        int(drop.sum()),
     )
     return data.loc[~drop], flow
 
 
+@validated("proportion.rate")
 def rate(
     data: pd.DataFrame,
     *,
@@ -118,8 +126,8 @@ def rate(
     -------
     Estimate
         ``estimand="proportion"``; Wilson interval as ``conf_low``/``conf_high``,
-        Clopper–Pearson in ``intervals``; ``diagnostics`` has ``numerator``,
-        ``denominator``, ``n_missing`` and ``n_excluded``.
+        Clopper–Pearson in ``intervals``; ``diagnostics`` has ``n_numerator``,
+        ``n_denominator``, ``n_missing`` and ``n_excluded``.
 
     Examples
     --------
@@ -145,7 +153,9 @@ def rate(
             ],
             source=context,
         )
-    flow = flow.exclude(f"no data on {outcome}", int(miss.sum()))
+    flow = flow.exclude(
+        Message("proportion.flow.no_data", params={"outcome": outcome}), int(miss.sum())
+    )
     yv = y.to_numpy()[~miss]
     n = int(yv.size)
     if n == 0:
@@ -156,20 +166,23 @@ def rate(
     x = int(yv.sum())
     p = x / n
     lo, hi = wilson(x, n, level=level)
-    warns: list[str] = []
+    notices: list[Notice] = []
     if n < _SMALL_N:
-        warns.append(
-            f"Only {n} people in the denominator: the interval is wide and the rate can move "
-            "a lot with one person."
+        notices.append(
+            Notice(
+                "proportion.small_denominator",
+                category=SmallSampleWarning,
+                counts={"n_denominator": n},
+                params={"minimum": _SMALL_N},
+            )
         )
-    emit_warnings(warns, SmallSampleWarning)
-    return Estimate(
+    est = Estimate(
         estimand="proportion",
         value=p,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method=f"share of people with {outcome} = 1; Wilson score interval",
+        method=Message("proportion.method.wilson", params={"outcome": outcome}),
         n=n,
         std_error=math.sqrt(p * (1 - p) / n),
         intervals={
@@ -177,18 +190,21 @@ def rate(
             "clopper_pearson": clopper_pearson(x, n, level=level),
         },
         diagnostics={
-            "numerator": x,
-            "denominator": n,
+            "n_numerator": x,
+            "n_denominator": n,
             "n_missing": int(miss.sum()),
             "n_excluded": len(data) - len(kept),
         },
-        warnings=tuple(warns),
+        notices=tuple(notices),
         sample_flow=flow,
         provenance=provenance(seed=None, data=data),
         label=label,
     )
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
+    return est
 
 
+@validated("proportion.mean_of_rates")
 def mean_of_rates(
     data: pd.DataFrame,
     *,
@@ -219,7 +235,8 @@ def mean_of_rates(
     exclude
         Optional 0/1 column of people removed from every domain (exclusion after start).
     level, n_boot, seed, n_jobs, progress
-        Confidence level and bootstrap settings (draws do not depend on ``n_jobs``).
+        Confidence level and bootstrap settings (draws do not depend on ``n_jobs``;
+        ``n_boot`` must be at least 1).
     label
         Display name of the indicator.
 
@@ -234,13 +251,19 @@ def mean_of_rates(
     outcomes = list(outcomes)
     if not outcomes:
         raise DesignError(f"{context}: give at least one outcome column in `outcomes`.")
+    if n_boot < 1:
+        raise DesignError(
+            f"{context}: option 'n_boot' = {n_boot} leaves no bootstrap replicates for the "
+            "interval. Fix: use e.g. n_boot = 2000."
+        )
+    seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
     flow = SampleFlow.start(len(data))
     kept, flow = _apply_exclude(data, exclude, flow, context=context)
     M = np.column_stack([_binary(kept, c, context=context).to_numpy() for c in outcomes])
     have = ~np.isnan(M)
     n_j = have.sum(axis=0)
     no_data = ~have.any(axis=1)
-    flow = flow.exclude("no data on any domain", int(no_data.sum()))
+    flow = flow.exclude(Message("proportion.flow.no_data_any_domain"), int(no_data.sum()))
     empty = [c for c, n in zip(outcomes, n_j, strict=True) if n == 0]
     if empty:
         raise DesignError(
@@ -272,32 +295,39 @@ def mean_of_rates(
             conf_low=dlo,
             conf_high=dhi,
             level=level,
-            method=f"share of people with {c} = 1 among those with data; Wilson score interval",
+            method=Message("proportion.method.domain_wilson", params={"outcome": c}),
             n=int(n),
-            diagnostics={"numerator": int(x), "denominator": int(n)},
+            diagnostics={"n_numerator": int(x), "n_denominator": int(n)},
             label=c,
         )
-    warns: list[str] = []
+    notices: list[Notice] = []
     n_people = int(M.shape[0])
     if n_people < _SMALL_N:
-        warns.append(
-            f"Only {n_people} people with data: the bootstrap interval is unreliable at this size."
+        notices.append(
+            Notice(
+                "proportion.small_bootstrap_sample",
+                category=SmallSampleWarning,
+                counts={"n_people": n_people},
+                params={"minimum": _SMALL_N},
+            )
         )
     if n_failed:
-        warns.append(
-            f"{n_failed} of {n_boot} bootstrap resamples had a domain with no data and were "
-            "left out of the interval."
+        notices.append(
+            Notice(
+                "proportion.failed_replicates",
+                category=SmallSampleWarning,
+                params={"failed": n_failed, "n_boot": n_boot},
+            )
         )
-    emit_warnings(warns, SmallSampleWarning)
-    return Estimate(
+    est = Estimate(
         estimand="mean_of_rates",
         value=value,
         conf_low=lo,
         conf_high=hi,
         level=level,
-        method=(
-            f"mean of {len(outcomes)} domain rates, each over the people with data on it; "
-            f"person-level bootstrap percentile interval (B = {n_boot})"
+        method=Message(
+            "proportion.method.mean_of_rates",
+            params={"domains": len(outcomes), "n_boot": n_boot, "outcomes": outcomes},
         ),
         n=n_people,
         std_error=float(np.nanstd(draws, ddof=1)),
@@ -309,11 +339,13 @@ def mean_of_rates(
             "numerators": [int(v) for v in x_j],
             "denominators": [int(v) for v in n_j],
             "n_boot": n_boot,
-            "n_failed_draws": n_failed,
+            "n_failed_replicates": n_failed,
             "n_excluded": len(data) - len(kept),
         },
-        warnings=tuple(warns),
+        notices=tuple(notices),
         sample_flow=flow,
         provenance=provenance(seed=seed, data=data),
         label=label,
     )
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
+    return est

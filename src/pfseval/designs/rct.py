@@ -1,14 +1,14 @@
 """Randomised trials (ランダム化比較試験): two-arm comparisons and randomisation tests.
 
-:func:`compare` estimates the effect of the intervention (``arm == 1``) against control
-(``arm == 0``) as intervention − control, with the interval that suits the design:
+:func:`compare` estimates the effect of the intervention (``treatment == 1``) against
+control (``treatment == 0``) as intervention − control, with the interval that suits the design:
 
 ============================================  ==================================================
 design / outcome                              estimate and interval
 ============================================  ==================================================
 continuous, no adjustment                     difference in means, Welch t interval
-continuous or 0/1, ``covariates``             Lin (2013): OLS on arm × centred covariates, HC2,
-                                              t(n − k)
+continuous or 0/1, ``covariates``             Lin (2013): OLS on treatment × centred covariates,
+                                              HC2, t(n − k)
 ``strata`` (blocked randomisation)            stratum-size-weighted difference (the same Lin
                                               regression on centred stratum indicators), HC2
 ``cluster`` (cluster randomisation)           OLS (Lin when adjusted), CR2 with Bell–McCaffrey
@@ -24,7 +24,10 @@ continuous or 0/1, ``covariates``             Lin (2013): OLS on arm × centred 
 allows few enough assignments) and the interval that inverts it under a constant effect.
 
 People with a missing outcome are counted in the sample flow (attrition, by arm) and left out
-of the analysis; a warning flags differential attrition (see :func:`compare`).
+of the analysis; a notice flags differential attrition (see :func:`compare`).
+
+Both functions are registered in the design contract (``rct.compare``,
+``rct.permutation_test``; see :mod:`pfseval.designs.rct_contract`), which checks their options.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.designs import rct_contract as _contract  # noqa: F401  (registers the specs)
 from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
+from pfseval.designs.contract import validated
 from pfseval.errors import (
     AttritionWarning,
     DataProblem,
@@ -52,14 +57,17 @@ from pfseval.errors import (
 from pfseval.inference import (
     cluster_robust_vcov,
     count_assignments,
+    cr2_variance,
     hc_vcov,
     iter_assignments,
+    least_squares,
     newcombe_diff,
     permutation_p_value,
     shift_interval,
     t_interval,
     wilson,
 )
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = [
@@ -82,7 +90,8 @@ ATTRITION_OVERALL = 0.20
 #: Warn when a cluster-randomised analysis has fewer clusters than this.
 FEW_CLUSTERS = 20
 
-_ARMS = ("intervention", "control")
+#: Flow groups, in the package's one vocabulary (treated = the intervention arm).
+_ARMS = ("treated", "control")
 
 
 # ----------------------------------------------------------------- validation and flow
@@ -101,7 +110,7 @@ class _Prepared:
     flow: SampleFlow
     n_input: dict[str, int]
     n_missing_outcome: dict[str, int]
-    warnings: list[tuple[str, type[Warning]]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def _need_frame(data: Any) -> pd.DataFrame:
@@ -134,33 +143,37 @@ def _prepare(
     data: pd.DataFrame,
     *,
     outcome: str,
-    arm: str,
+    treatment: str,
     covariates: Sequence[str],
     strata: str | None,
     cluster: str | None,
     period: str | None,
-    id_column: str | None,
+    id_col: str | None,
     context: str,
 ) -> _Prepared:
-    cols = [outcome, arm, *covariates, *(c for c in (strata, cluster, period, id_column) if c)]
+    # The default id column may be absent: the frame's index then identifies the rows.
+    if id_col is not None and id_col not in data.columns and id_col == "person_id":
+        id_col = None
+    cols = [outcome, treatment, *covariates, *(c for c in (strata, cluster, period, id_col) if c)]
     require_columns(data, cols, context=context)
     if len(data) == 0:
         raise DesignError(f"{context}: the data frame has no rows")
     problems: list[DataProblem] = []
 
-    a = data[arm]
+    a = data[treatment]
     a_num = a if pd.api.types.is_bool_dtype(a) else pd.to_numeric(a, errors="coerce")
     a_arr = pd.Series(a_num).to_numpy(dtype="float64", na_value=np.nan)
     bad_arm = np.flatnonzero(~np.isin(a_arr, [0.0, 1.0]))
     if bad_arm.size:
         problems.append(
             DataProblem(
-                column=arm,
+                column=treatment,
                 kind="unknown_code",
-                message="the arm must be 1 (intervention) or 0 (control)",
+                message="the treatment must be 1 (intervention) or 0 (control)",
                 rows=tuple(int(i) for i in bad_arm[:50]),
                 values=tuple(a.iloc[bad_arm[:10]].tolist()),
-                expected="0 or 1 in every row (recode the arm; missing arms are not allowed)",
+                expected="0 or 1 in every row (recode the treatment column; missing values are "
+                "not allowed)",
             )
         )
     y = numeric_column(data, outcome, context=context, what="the outcome", problems=problems)
@@ -172,23 +185,23 @@ def _prepare(
     s = _design_column(data, strata, problems, what="stratum")
     g = _design_column(data, cluster, problems, what="cluster")
     per = _design_column(data, period, problems, what="period")
-    if id_column:
-        _duplicate_ids(data, id_column, per, problems)
+    if id_col:
+        _duplicate_ids(data, id_col, per, problems)
     if problems:
         raise DataValidationError(problems, source=context)
 
     z = a_arr.astype(np.int64)
-    ids = data[id_column].to_numpy() if id_column else data.index.to_numpy()
+    ids = data[id_col].to_numpy() if id_col else data.index.to_numpy()
     miss_y = np.isnan(y)
     miss_x = ~miss_y & np.isnan(X).any(axis=1) if X.shape[1] else np.zeros(len(y), dtype=bool)
 
     if per is None:
-        keys: list[tuple[Hashable, str]] = [(None, "intervention"), (None, "control")]
-        group_of = np.where(z == 1, "intervention", "control")
+        keys: list[tuple[Hashable, str]] = [(None, "treated"), (None, "control")]
+        group_of = np.where(z == 1, "treated", "control")
     else:
         levels = _period_levels(per)
         keys = [(p, f"period {p}: {lab}") for p in levels for lab in _ARMS]
-        arm_lab = np.where(z == 1, ": intervention", ": control").astype(object)
+        arm_lab = np.where(z == 1, ": treated", ": control").astype(object)
         group_of = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(
             dtype=object
         ) + arm_lab
@@ -199,16 +212,16 @@ def _prepare(
         in_g = group_of == name
         sel = in_g & miss_y
         n_missing[name] = int(sel.sum())
-        flow = flow.exclude("outcome missing (lost to follow-up)", ids[sel].tolist(), group=name)
-    period_warnings: list[tuple[str, type[Warning]]] = []
+        flow = flow.exclude(Message("rct.flow.outcome_missing"), ids[sel].tolist(), group=name)
+    period_notices: list[Notice] = []
     if X.shape[1]:
         for _, name in keys:
             sel = (group_of == name) & miss_x
-            flow = flow.exclude("covariate missing", ids[sel].tolist(), group=name)
-        if miss_x.any():
-            period_warnings.append(
-                (_missing_covariate_message(covariates, X, miss_x), PfsevalWarning)
+            flow = flow.exclude(
+                Message("rct.flow.covariate_missing"), ids[sel].tolist(), group=name
             )
+        if miss_x.any():
+            period_notices.append(_missing_covariate_notice(covariates, X, miss_x))
     keep = ~miss_y & ~miss_x
     if per is not None:
         # A period without a concurrent control (or intervention) group, such as the second
@@ -218,40 +231,39 @@ def _prepare(
             has = {code: bool(np.any(in_p & (z == code))) for code in (0, 1)}
             if all(has.values()):
                 continue
-            lacking = "control" if not has[0] else "intervention"
-            for code, lab in ((1, "intervention"), (0, "control")):
+            lacking = "control" if not has[0] else "treated"
+            for code, lab in ((1, "treated"), (0, "control")):
                 sel = in_p & (z == code)
                 flow = flow.exclude(
-                    f"period {p} has no concurrent {lacking} group with an outcome "
-                    "(no randomised comparison)",
+                    Message(f"rct.flow.period_without_{lacking}", params={"period": p}),
                     ids[sel].tolist(),
                     group=f"period {p}: {lab}",
                 )
             keep &= per != p
-            period_warnings.append(
-                (
-                    f"period {p} has no {lacking} group with an outcome (e.g. the waitlist "
-                    f"group being served); its {int(in_p.sum())} records are excluded from the "
-                    "comparison and shown in the sample flow.",
-                    PfsevalWarning,
+            period_notices.append(
+                Notice(
+                    f"rct.period_without_{lacking}",
+                    category=PfsevalWarning,
+                    params={"period": p},
+                    counts={"n_records": int(in_p.sum())},
                 )
             )
         if not keep.any():
             raise DesignError(
                 f"{context}: no period has both an intervention and a control group with an "
-                f"observed outcome ({outcome!r}). Fix: check the arm and period columns."
+                f"observed outcome ({outcome!r}). Fix: check the treatment and period columns."
             )
-        if id_column:
+        if id_col:
             seen = pd.Series(ids[keep]).groupby(pd.Series(per[keep], dtype=object).to_numpy())
             per_id = pd.concat([pd.Series(v.unique()) for _, v in seen])
             dup = per_id[per_id.duplicated()].unique()
             if dup.size:
-                period_warnings.append(
-                    (
-                        f"{dup.size} {id_column} value(s) appear in more than one analysed "
-                        f"period (e.g. {format_rows(dup, limit=3)}); the combined interval "
-                        "treats periods as independent samples and may be too narrow.",
-                        PfsevalWarning,
+                period_notices.append(
+                    Notice(
+                        "rct.id_in_several_periods",
+                        category=PfsevalWarning,
+                        counts={"n_people": int(dup.size)},
+                        params={"id_col": id_col, "examples": format_rows(dup, limit=3)},
                     )
                 )
     prep = _Prepared(
@@ -265,14 +277,14 @@ def _prepare(
         n_input=n_input,
         n_missing_outcome=n_missing,
     )
-    prep.warnings.extend(_attrition_warnings(n_input, n_missing, keys))
-    prep.warnings.extend(period_warnings)
+    prep.notices.extend(_attrition_notices(n_input, n_missing, keys))
+    prep.notices.extend(period_notices)
     if per is None:
         for code, lab in ((1, "intervention"), (0, "control")):
             if not np.any(prep.z == code):
                 raise DesignError(
-                    f"{context}: the {lab} arm ({arm} == {code}) has no one with an "
-                    f"observed outcome ({outcome!r}). Fix: check the arm coding and the "
+                    f"{context}: the {lab} arm ({treatment} == {code}) has no one with an "
+                    f"observed outcome ({outcome!r}). Fix: check the treatment coding and the "
                     "outcome column; a comparison needs people in both arms."
                 )
     return prep
@@ -284,22 +296,22 @@ def _period_levels(period: NDArray[Any]) -> list[Any]:
 
 
 def _duplicate_ids(
-    data: pd.DataFrame, id_column: str, per: NDArray[Any] | None, problems: list[DataProblem]
+    data: pd.DataFrame, id_col: str, per: NDArray[Any] | None, problems: list[DataProblem]
 ) -> None:
     """A person (id) may have one row, or one row per period in a waitlist design."""
-    key = pd.DataFrame({"id": data[id_column].to_numpy(dtype=object)})
+    key = pd.DataFrame({"id": data[id_col].to_numpy(dtype=object)})
     if per is not None:
         key["period"] = per
-    dup = key.duplicated(keep=False).to_numpy() & data[id_column].notna().to_numpy()
+    dup = key.duplicated(keep=False).to_numpy() & data[id_col].notna().to_numpy()
     rows = np.flatnonzero(dup)
     if not rows.size:
         return
     within = " within one period" if per is not None else ""
     problems.append(
         DataProblem(
-            column=id_column,
+            column=id_col,
             kind="duplicate",
-            message=f"the same {id_column} appears on more than one row{within}; each row is "
+            message=f"the same {id_col} appears on more than one row{within}; each row is "
             "analysed as a separate person",
             rows=tuple(int(i) for i in rows),
             values=tuple(key["id"].iloc[rows[:10]].tolist()),
@@ -310,36 +322,31 @@ def _duplicate_ids(
     )
 
 
-def _missing_covariate_message(
+def _missing_covariate_notice(
     covariates: Sequence[str], X: NDArray[np.float64], miss_x: NDArray[np.bool_]
-) -> str:
-    per_cov = [
-        f"{c}: {int(np.isnan(X[miss_x, j]).sum())}"
-        for j, c in enumerate(covariates)
-        if np.isnan(X[miss_x, j]).any()
-    ]
-    n = int(miss_x.sum())
-    return (
-        f"{n} {'person' if n == 1 else 'people'} with an outcome but a missing covariate "
-        f"({', '.join(per_cov)}) are left out of the comparison (counted in the sample flow); "
-        "the estimate covers complete cases only. Fix: fill in the covariate, or leave it out "
-        "of covariates to analyse everyone."
+) -> Notice:
+    missing = [c for j, c in enumerate(covariates) if np.isnan(X[miss_x, j]).any()]
+    return Notice(
+        "rct.covariate_missing",
+        category=PfsevalWarning,
+        counts={"n_excluded": int(miss_x.sum())},
+        params={"covariates": missing},
     )
 
 
-def _attrition_warnings(
+def _attrition_notices(
     n_input: dict[str, int], n_missing: dict[str, int], keys: list[tuple[Hashable, str]]
-) -> list[tuple[str, type[Warning]]]:
-    out: list[tuple[str, type[Warning]]] = []
+) -> list[Notice]:
+    out: list[Notice] = []
     tot_in = sum(n_input.values())
     tot_miss = sum(n_missing.values())
     if tot_in and tot_miss / tot_in > ATTRITION_OVERALL:
         out.append(
-            (
-                f"{tot_miss} of {tot_in} randomised people ({tot_miss / tot_in:.0%}) have no "
-                f"outcome (more than {ATTRITION_OVERALL:.0%}); the comparison covers only "
-                "those followed up and may be biased.",
-                AttritionWarning,
+            Notice(
+                "rct.attrition_overall",
+                category=AttritionWarning,
+                counts={"n_missing": tot_miss, "n_randomised": tot_in},
+                params={"share": tot_miss / tot_in, "threshold": ATTRITION_OVERALL},
             )
         )
     for i in range(0, len(keys), 2):
@@ -349,15 +356,24 @@ def _attrition_warnings(
         r1 = n_missing[g1] / n_input[g1]
         r0 = n_missing[g0] / n_input[g0]
         if abs(r1 - r0) > ATTRITION_DIFFERENCE:
-            where = "" if p is None else f" in period {p}"
+            params: dict[str, Any] = {
+                "share_treated": r1,
+                "share_control": r0,
+                "threshold": ATTRITION_DIFFERENCE,
+            }
+            if p is not None:
+                params["period"] = p
             out.append(
-                (
-                    f"differential attrition{where}: outcome missing for {r1:.1%} of the "
-                    f"intervention arm ({n_missing[g1]}/{n_input[g1]}) and {r0:.1%} of the "
-                    f"control arm ({n_missing[g0]}/{n_input[g0]}), a difference above "
-                    f"{ATTRITION_DIFFERENCE:.0%} points; randomisation no longer guarantees "
-                    "comparable arms.",
-                    AttritionWarning,
+                Notice(
+                    "rct.attrition_differential" + ("" if p is None else "_in_period"),
+                    category=AttritionWarning,
+                    counts={
+                        "n_missing_treated": n_missing[g1],
+                        "n_treated": n_input[g1],
+                        "n_missing_control": n_missing[g0],
+                        "n_control": n_input[g0],
+                    },
+                    params=params,
                 )
             )
     return out
@@ -375,11 +391,11 @@ class _Fit:
     std_error: float | None
     df: float
     p_value: float | None
-    method: str
+    method: Message
     n: int
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
-    warnings: list[tuple[str, type[Warning]]] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def _t_p(value: float, se: float, df: float) -> float | None:
@@ -391,11 +407,11 @@ def _t_p(value: float, se: float, df: float) -> float | None:
 def _arm_summary(y: NDArray[np.float64], z: NDArray[np.int64]) -> dict[str, Any]:
     y1, y0 = y[z == 1], y[z == 0]
     return {
-        "n_intervention": int(y1.size),
+        "n_treated": int(y1.size),
         "n_control": int(y0.size),
-        "mean_intervention": float(y1.mean()),
+        "mean_treated": float(y1.mean()),
         "mean_control": float(y0.mean()),
-        "sd_intervention": float(y1.std(ddof=1)) if y1.size > 1 else float("nan"),
+        "sd_treated": float(y1.std(ddof=1)) if y1.size > 1 else float("nan"),
         "sd_control": float(y0.std(ddof=1)) if y0.size > 1 else float("nan"),
     }
 
@@ -436,7 +452,7 @@ def _welch(y: NDArray[np.float64], z: NDArray[np.int64], level: float) -> _Fit:
         std_error=se,
         df=df,
         p_value=_t_p(d, se, df),
-        method="difference in means (intervention − control), Welch t interval",
+        method=Message("rct.method.welch"),
         n=n1 + n0,
         diagnostics={**_arm_summary(y, z), "df": df},
     )
@@ -447,16 +463,16 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
     x0, n0 = int(y[z == 0].sum()), int((z == 0).sum())
     p1, p0 = x1 / n1, x0 / n0
     diag: dict[str, Any] = {
-        "n_intervention": n1,
+        "n_treated": n1,
         "n_control": n0,
-        "events_intervention": x1,
-        "events_control": x0,
-        "risk_intervention": p1,
+        "n_events_treated": x1,
+        "n_events_control": x0,
+        "risk_treated": p1,
         "risk_control": p0,
-        "wilson_intervention": wilson(x1, n1, level=level),
+        "wilson_treated": wilson(x1, n1, level=level),
         "wilson_control": wilson(x0, n0, level=level),
     }
-    warns: list[tuple[str, type[Warning]]] = []
+    notices: list[Notice] = []
     if measure == "difference":
         d = p1 - p0
         lo, hi = newcombe_diff(x1, n1, x0, n0, level=level)
@@ -473,10 +489,7 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
             std_error=se,
             df=math.inf,
             p_value=p,
-            method=(
-                "risk difference (intervention − control), Newcombe hybrid-score interval; "
-                "p-value from the two-sample score (chi-square) test"
-            ),
+            method=Message("rct.method.newcombe"),
             n=n1 + n0,
             intervals={"wald": (d - zq * se, d + zq * se)},
             diagnostics=diag,
@@ -487,22 +500,17 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
     corrected = min(needed) == 0
     if corrected:
         a, b, c, e = a + 0.5, b + 0.5, c + 0.5, e + 0.5
-        warns.append(
-            (
-                f"a zero cell in the 2×2 table: 0.5 was added to every cell (Haldane "
-                f"correction) to compute the {measure.replace('_', ' ')} and its interval; "
-                "treat the estimate with caution.",
-                SmallSampleWarning,
+        notices.append(
+            Notice(
+                "rct.haldane_correction", category=SmallSampleWarning, params={"measure": measure}
             )
         )
     if measure == "risk_ratio":
         log_v = math.log((a / (a + b)) / (c / (c + e)))
         se = math.sqrt(1 / a - 1 / (a + b) + 1 / c - 1 / (c + e))
-        name = "risk ratio"
     else:
         log_v = math.log(a * e / (b * c))
         se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / e)
-        name = "odds ratio"
     diag["haldane_correction"] = corrected
     diag["log_std_error"] = se
     return _log_wald(
@@ -510,13 +518,13 @@ def _binary(y: NDArray[np.float64], z: NDArray[np.int64], measure: Measure, leve
         log_v,
         se,
         level,
-        method=(
-            f"{name} (intervention / control), Wald interval on the log scale"
-            + (" with 0.5 added to every cell" if corrected else "")
+        method=Message(
+            f"rct.method.{measure}" + ("_haldane" if corrected else ""),
+            params={"measure": measure, "haldane": corrected},
         ),
         n=n1 + n0,
         diagnostics=diag,
-        warnings=warns,
+        notices=notices,
     )
 
 
@@ -526,10 +534,10 @@ def _log_wald(
     log_se: float,
     level: float,
     *,
-    method: str,
+    method: Message,
     n: int,
     diagnostics: dict[str, Any],
-    warnings: list[tuple[str, type[Warning]]] | None = None,
+    notices: list[Notice] | None = None,
 ) -> _Fit:
     """A ratio fitted on the log scale: Wald interval and p-value, back-transformed."""
     zq = float(stats.norm.ppf(0.5 + level / 2))
@@ -544,7 +552,7 @@ def _log_wald(
         method=method,
         n=n,
         diagnostics=diagnostics,
-        warnings=warnings or [],
+        notices=notices or [],
     )
 
 
@@ -583,7 +591,7 @@ def _mantel_haenszel(
             + (P * S + Q * R).sum() / (2 * sR * sS)
             + (Q * S).sum() / (2 * sS**2)
         )
-        name, var_ref = "odds ratio", "Robins–Breslow–Greenland variance"
+        var_ref = "Robins–Breslow–Greenland"
     else:
         num, den = a * n0 / n, c * n1 / n
         sN, sD = float(num.sum()), float(den.sum())
@@ -594,23 +602,23 @@ def _mantel_haenszel(
             )
         log_v = math.log(sN / sD)
         var = float(((n1 * n0 * (a + c) - a * c * n) / n**2).sum() / (sN * sD))
-        name, var_ref = "risk ratio", "Greenland–Robins variance"
+        var_ref = "Greenland–Robins"
     se = math.sqrt(var)
     return _log_wald(
         measure,
         log_v,
         se,
         level,
-        method=(
-            f"Mantel–Haenszel {name} (intervention / control) over {K} strata, Wald interval "
-            f"on the log scale ({var_ref})"
+        method=Message(
+            f"rct.method.mh_{measure}",
+            params={"measure": measure, "strata": int(K), "variance": var_ref},
         ),
         n=int(y.size),
         diagnostics={
-            "n_intervention": int(n1.sum()),
+            "n_treated": int(n1.sum()),
             "n_control": int(n0.sum()),
-            "events_intervention": int(a.sum()),
-            "events_control": int(c.sum()),
+            "n_events_treated": int(a.sum()),
+            "n_events_control": int(c.sum()),
             "n_strata": int(K),
             "log_std_error": se,
         },
@@ -631,58 +639,115 @@ def _design_matrix(
     Wc = W - W.mean(axis=0) if W.shape[1] else W
     zf = z.astype(float)[:, None]
     X = np.column_stack([np.ones(z.size), zf[:, 0], Wc, zf * Wc])
-    cols = ["(intercept)", "arm", *names, *(f"arm:{n}" for n in names)]
+    cols = ["(intercept)", "treatment", *names, *(f"treatment:{n}" for n in names)]
     return X, cols
 
 
-def _cr2(
-    X: NDArray[np.float64], e: NDArray[np.float64], codes: NDArray[np.int64], j: int
-) -> tuple[float, float]:
-    """CR2 variance of coefficient ``j`` and its Bell–McCaffrey degrees of freedom.
+def _strata_block(
+    strata: NDArray[Any], z: NDArray[np.int64], diag: dict[str, Any]
+) -> tuple[NDArray[np.float64], list[str]]:
+    """Stratum indicators (first level dropped) for the Lin regression; records stratum sizes."""
+    levels, codes = np.unique(strata.astype(str), return_inverse=True)
+    tab = pd.crosstab(codes, z)
+    tab = tab.reindex(index=range(levels.size), columns=[0, 1], fill_value=0)
+    small = [str(levels[i]) for i in range(levels.size) if tab.loc[i].min() < 2]
+    if small:
+        more = f" (and {len(small) - 1} more)" if len(small) > 1 else ""
+        raise DesignError(
+            f"stratum {small[0]!r}{more} has fewer than 2 people with an outcome in an arm; "
+            "the within-stratum difference has no variance estimate. Fix: merge small strata "
+            "before analysis."
+        )
+    diag["n_strata"] = int(levels.size)
+    diag["stratum_sizes"] = {str(lv): int(np.sum(codes == i)) for i, lv in enumerate(levels)}
+    dummies = (codes[:, None] == np.arange(1, levels.size)[None, :]).astype(float)
+    return dummies, [f"stratum={lv}" for lv in levels[1:]]
 
-    ``A_g = (I − H_gg)^(-1/2)`` is applied through the thin SVD of ``X_g`` so no
-    ``n_g × n_g`` matrix is formed. With ``c`` the unit vector of coefficient ``j`` and
-    ``v_g = A_g X_g B c``: ``Var = Σ_g (v_gᵀ e_g)²`` and, for a working model with
-    independent homoskedastic errors, ``df = (tr Ω)² / ‖Ω‖_F²`` with
-    ``Ω = diag(‖v_g‖²) − R B Rᵀ``, ``R_g = X_gᵀ v_g`` (Bell & McCaffrey 2002; Pustejovsky &
-    Tipton 2018).
-    """
-    B = np.linalg.inv(X.T @ X)
-    Bc = B[:, j]
-    order = np.argsort(codes, kind="stable")
-    splits = np.flatnonzero(np.diff(codes[order])) + 1
-    G = splits.size + 1
-    contrib = np.empty(G)
-    norms = np.empty(G)
-    R = np.empty((G, X.shape[1]))
-    for gi, ix in enumerate(np.split(order, splits)):
-        Xg = X[ix]
-        U, s, Vt = np.linalg.svd(Xg, full_matrices=False)
-        keep = s > s.max() * 1e-12 if s.size else s > 0
-        U, s, Vt = U[:, keep], s[keep], Vt[keep]
-        M = (s[:, None] * (Vt @ B @ Vt.T)) * s[None, :]
-        lam, Wm = np.linalg.eigh(M)
-        if lam.size and lam.max() > 1 - 1e-10:
-            raise DesignError(
-                "cluster-robust CR2 variance is undefined: one cluster alone determines a "
-                "coefficient (e.g. an arm with a single cluster, or a covariate that varies in "
-                "one cluster only). Fix: use more clusters per arm or fewer covariates."
+
+def _lin_fit(
+    y: NDArray[np.float64], z: NDArray[np.int64], W: NDArray[np.float64], names: list[str]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], list[str]]:
+    """OLS of ``y`` on treatment × centred ``W`` (Lin 2013): design, coefficients, residuals."""
+    X, cols = _design_matrix(z, W, names)
+    n, k = X.shape
+    fit = least_squares(X, y)
+    if not fit.full_rank:
+        raise DesignError(
+            "the adjustment regression is rank deficient: a covariate is constant, collinear "
+            f"with others or with the strata, or constant within an arm ({', '.join(names)}). "
+            "Fix: drop or merge the offending covariates."
+        )
+    if n - k < 1:
+        raise DesignError(
+            f"{k} regression coefficients for {n} people: no residual degrees of freedom. "
+            "Fix: use fewer covariates."
+        )
+    return X, fit.coef, fit.resid, cols
+
+
+def _hc2_interval(
+    X: NDArray[np.float64], e: NDArray[np.float64], value: float, level: float
+) -> tuple[float, float, tuple[float, float]]:
+    """HC2 standard error of the treatment coefficient with t(n − k): ``(se, df, ci)``."""
+    n, k = X.shape
+    h = np.einsum("ij,jk,ik->i", X, np.linalg.inv(X.T @ X), X)
+    if h.max() > 1 - 1e-10:
+        raise DesignError(
+            "a person has leverage 1 in the adjustment regression (e.g. the only person "
+            "with some covariate value in an arm); HC2 is undefined. Fix: use fewer or "
+            "coarser covariates."
+        )
+    se = math.sqrt(float(hc_vcov(X, e, kind="HC2")[1, 1]))
+    df = float(n - k)
+    return se, df, t_interval(value, se, df, level=level)
+
+
+def _cluster_counts(
+    z: NDArray[np.int64], cluster: NDArray[Any], diag: dict[str, Any], period: Hashable
+) -> tuple[NDArray[np.int64], list[Notice]]:
+    """Cluster codes, cluster counts in ``diag`` and the notices about the clustering."""
+    codes_c, uniq = pd.factorize(pd.Series(cluster.astype(str)))
+    codes_c = np.asarray(codes_c, dtype=np.int64)
+    G = int(uniq.size)
+    zmax, zmin = _unit_range(z, codes_c)
+    mixed = int(np.sum(zmax != zmin))
+    g1 = int(np.sum(zmax == 1))
+    g0 = int(np.sum(zmin == 0))
+    sizes = np.bincount(codes_c)
+    diag.update(
+        n_clusters=G,
+        n_clusters_treated=g1,
+        n_clusters_control=g0,
+        n_clusters_mixed=mixed,
+        cluster_size_min=int(sizes.min()),
+        cluster_size_max=int(sizes.max()),
+    )
+    if min(g1, g0) < 2:
+        raise DesignError(
+            f"cluster-randomised comparison needs at least 2 clusters in each arm "
+            f"(intervention {g1}, control {g0}). Fix: more clusters, or analyse the "
+            "clusters descriptively."
+        )
+    where: dict[str, Any] = {} if period is None else {"period": period}
+    suffix = "" if period is None else "_in_period"
+    notices: list[Notice] = []
+    if mixed:
+        notices.append(
+            Notice(
+                "rct.treatment_varies_within_clusters" + suffix,
+                category=PfsevalWarning,
+                params={"clusters_mixed": mixed, "clusters": G, **where},
             )
-        Ug = U @ Wm
-        f = 1 / np.sqrt(1 - lam) - 1
-
-        def apply(v: NDArray[np.float64], Ug: NDArray[np.float64] = Ug, f: Any = f) -> Any:
-            return v + Ug @ (f * (Ug.T @ v))
-
-        v = apply(Xg @ Bc)
-        contrib[gi] = float(v @ e[ix])
-        norms[gi] = float(v @ v)
-        R[gi] = Xg.T @ v
-    var = float(np.sum(contrib**2))
-    Omega = -(R @ B @ R.T)
-    Omega[np.diag_indices(G)] += norms
-    df = float(np.trace(Omega) ** 2 / np.sum(Omega**2))
-    return var, df
+        )
+    if G < FEW_CLUSTERS:
+        notices.append(
+            Notice(
+                "rct.few_clusters" + suffix,
+                category=SmallSampleWarning,
+                params={"clusters": G, "threshold": FEW_CLUSTERS, **where},
+            )
+        )
+    return codes_c, notices
 
 
 def _regression(
@@ -696,134 +761,60 @@ def _regression(
     binary: bool,
     level: float,
     cluster_se: ClusterSE,
+    strata_col: str | None = None,
+    period: Hashable = None,
 ) -> _Fit:
+    """Lin's regression (or OLS on treatment) with HC2, or CR2 / CR1 for clusters."""
     blocks: list[NDArray[np.float64]] = []
     names: list[str] = []
     diag: dict[str, Any] = _arm_summary(y, z)
-    warns: list[tuple[str, type[Warning]]] = []
+    notices: list[Notice] = []
+    adjusted_for: list[str] = []
     if strata is not None:
-        levels, codes = np.unique(strata.astype(str), return_inverse=True)
-        tab = pd.crosstab(codes, z)
-        tab = tab.reindex(index=range(levels.size), columns=[0, 1], fill_value=0)
-        small = [str(levels[i]) for i in range(levels.size) if tab.loc[i].min() < 2]
-        if small:
-            raise DesignError(
-                f"stratum {small[0]!r}"
-                + (f" (and {len(small) - 1} more)" if len(small) > 1 else "")
-                + " has fewer than 2 people with an outcome in an arm; the within-stratum "
-                "difference has no variance estimate. Fix: merge small strata before analysis."
-            )
-        dummies = (codes[:, None] == np.arange(1, levels.size)[None, :]).astype(float)
+        dummies, dnames = _strata_block(strata, z, diag)
         blocks.append(dummies)
-        names += [f"stratum={lv}" for lv in levels[1:]]
-        diag["n_strata"] = int(levels.size)
-        diag["stratum_sizes"] = {str(lv): int(np.sum(codes == i)) for i, lv in enumerate(levels)}
+        names += dnames
+        adjusted_for.append(strata_col or "strata")
     if covariates.shape[1]:
         blocks.append(covariates)
         names += covariate_names
+        adjusted_for += covariate_names
     W = np.column_stack(blocks) if blocks else np.empty((z.size, 0))
-    X, cols = _design_matrix(z, W, names)
+    X, beta, e, cols = _lin_fit(y, z, W, names)
     n, k = X.shape
-    if np.linalg.matrix_rank(X) < k:
-        raise DesignError(
-            "the adjustment regression is rank deficient: a covariate is constant, collinear "
-            f"with others or with the strata, or constant within an arm ({', '.join(names)}). "
-            "Fix: drop or merge the offending covariates."
-        )
-    if n - k < 1:
-        raise DesignError(
-            f"{k} regression coefficients for {n} people: no residual degrees of freedom. "
-            "Fix: use fewer covariates."
-        )
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-    e = y - X @ beta
     value = float(beta[1])
     intervals: dict[str, tuple[float, float]] = {}
-    what = "risk difference (linear probability model)" if binary else "difference in means"
-    adj = []
-    if strata is not None:
-        adj.append("centred stratum indicators")
-    if covariate_names:
-        adj.append("centred covariates")
-    adj_txt = (
-        f"OLS of the outcome on arm × ({' and '.join(adj)}) (Lin 2013)" if adj else "OLS on arm"
-    )
     diag["coefficients"] = dict(zip(cols, (float(b) for b in beta), strict=True))
     diag["n_coefficients"] = k
+    form = "lin" if adjusted_for else "ols"
+    settings: dict[str, Any] = {"adjusted_for": adjusted_for, "binary": binary}
     if cluster is None:
-        h = np.einsum("ij,jk,ik->i", X, np.linalg.inv(X.T @ X), X)
-        if h.max() > 1 - 1e-10:
-            raise DesignError(
-                "a person has leverage 1 in the adjustment regression (e.g. the only person "
-                "with some covariate value in an arm); HC2 is undefined. Fix: use fewer or "
-                "coarser covariates."
-            )
-        V = hc_vcov(X, e, kind="HC2")
-        se = math.sqrt(float(V[1, 1]))
-        df = float(n - k)
-        lo, hi = t_interval(value, se, df, level=level)
-        method = f"{what} (intervention − control): {adj_txt}, HC2 robust SE, t({n - k}) interval"
+        se, df, (lo, hi) = _hc2_interval(X, e, value, level)
+        method = Message("rct.method.lin_hc2", params={**settings, "df": int(df), "vcov": "HC2"})
     else:
-        codes_c, uniq = pd.factorize(pd.Series(cluster.astype(str)))
-        codes_c = np.asarray(codes_c, dtype=np.int64)
-        G = int(uniq.size)
-        zmax, zmin = _unit_range(z, codes_c)
-        mixed = int(np.sum(zmax != zmin))
-        g1 = int(np.sum(zmax == 1))
-        g0 = int(np.sum(zmin == 0))
-        sizes = np.bincount(codes_c)
-        diag.update(
-            n_clusters=G,
-            n_clusters_intervention=g1,
-            n_clusters_control=g0,
-            n_clusters_mixed=mixed,
-            cluster_size_min=int(sizes.min()),
-            cluster_size_max=int(sizes.max()),
-        )
-        if min(g1, g0) < 2:
-            raise DesignError(
-                f"cluster-randomised comparison needs at least 2 clusters in each arm "
-                f"(intervention {g1}, control {g0}). Fix: more clusters, or analyse the "
-                "clusters descriptively."
-            )
-        if mixed:
-            warns.append(
-                (
-                    f"the arm varies within {mixed} of {G} clusters; a cluster-randomised "
-                    "trial assigns whole clusters. Check the arm and cluster columns.",
-                    PfsevalWarning,
-                )
-            )
-        if G < FEW_CLUSTERS:
-            warns.append(
-                (
-                    f"only {G} clusters (fewer than {FEW_CLUSTERS}): cluster-robust intervals are "
-                    "approximate; small-sample corrections are applied, and the randomisation "
-                    "test (permutation_test with cluster=...) is advisable.",
-                    SmallSampleWarning,
-                )
-            )
-        V1 = cluster_robust_vcov(X, e, codes_c)
-        se1 = math.sqrt(float(V1[1, 1]))
+        codes_c, notices = _cluster_counts(z, cluster, diag, period)
+        G = int(diag["n_clusters"])
+        se1 = math.sqrt(float(cluster_robust_vcov(X, e, codes_c)[1, 1]))
         ci1 = t_interval(value, se1, G - 1, level=level)
-        var2, df2 = _cr2(X, e, codes_c, 1)
+        var2, df2 = cr2_variance(X, e, codes_c, 1)
         se2 = math.sqrt(var2)
         ci2 = t_interval(value, se2, df2, level=level)
         diag["df_bell_mccaffrey"] = df2
         if cluster_se == "CR2":
             se, df, (lo, hi) = se2, df2, ci2
             intervals["CR1, t(G-1)"] = ci1
-            method = (
-                f"{what} (intervention − control): {adj_txt}, cluster-robust CR2 SE "
-                f"(bias-reduced), t interval with Bell–McCaffrey df ({df2:.1f}); {G} clusters"
-            )
         else:
             se, df, (lo, hi) = se1, float(G - 1), ci1
             intervals["CR2, Bell-McCaffrey df"] = ci2
-            method = (
-                f"{what} (intervention − control): {adj_txt}, cluster-robust CR1 SE, "
-                f"t({G - 1}) interval; {G} clusters"
-            )
+        method = Message(
+            f"rct.method.{form}_{cluster_se.lower()}",
+            params={
+                **settings,
+                "df": round(df, 1) if cluster_se == "CR2" else G - 1,  # exact df in diagnostics
+                "clusters": G,
+                "vcov": cluster_se,
+            },
+        )
     diag["df"] = df
     return _Fit(
         estimand="risk_difference" if binary else "mean_difference",
@@ -837,7 +828,7 @@ def _regression(
         n=n,
         intervals=intervals,
         diagnostics=diag,
-        warnings=warns,
+        notices=notices,
     )
 
 
@@ -853,6 +844,8 @@ def _fit_one(
     measure: Measure,
     level: float,
     cluster_se: ClusterSE,
+    strata_col: str | None = None,
+    period: Hashable = None,
 ) -> _Fit:
     if measure != "difference" and not binary:
         raise DesignError(
@@ -878,6 +871,8 @@ def _fit_one(
             binary=binary,
             level=level,
             cluster_se=cluster_se,
+            strata_col=strata_col,
+            period=period,
         )
     if binary:
         return _binary(prep_y, prep_z, measure, level)
@@ -893,10 +888,9 @@ def _to_estimate(
     label: str,
     extra_diag: dict[str, Any],
     related: dict[str, Estimate] | None = None,
-    extra_warnings: Sequence[tuple[str, type[Warning]]] = (),
-) -> tuple[Estimate, list[tuple[str, type[Warning]]]]:
-    warns = [*extra_warnings, *fit.warnings]
-    est = Estimate(
+    extra_notices: Sequence[Notice] = (),
+) -> Estimate:
+    return Estimate(
         estimand=fit.estimand,
         value=fit.value,
         conf_low=fit.conf_low,
@@ -905,7 +899,7 @@ def _to_estimate(
         method=fit.method,
         n=fit.n,
         diagnostics={**extra_diag, **fit.diagnostics},
-        warnings=tuple(m for m, _ in warns),
+        notices=(*extra_notices, *fit.notices),
         std_error=fit.std_error,
         p_value=fit.p_value,
         intervals=fit.intervals,
@@ -914,30 +908,49 @@ def _to_estimate(
         provenance=prov,
         label=label,
     )
-    return est, warns
-
-
-def _emit(warns: Sequence[tuple[str, type[Warning]]], *, depth: int = 0) -> None:
-    """Issue the recorded warnings so they point at the user's call (``depth`` extra frames)."""
-    for msg, cat in warns:
-        emit_warnings([msg], cat, stacklevel=4 + depth)
 
 
 def _attrition_diag(prep: _Prepared) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """Randomised and missing counts per group; one table over periods in waitlist designs."""
+    rows: dict[str, dict[str, Any]] = {}
     for g, n in prep.n_input.items():
-        key = g.replace(": ", "_").replace(" ", "_")
-        out[f"n_randomised_{key}"] = n
-        out[f"n_missing_outcome_{key}"] = prep.n_missing_outcome[g]
-        out[f"attrition_{key}"] = prep.n_missing_outcome[g] / n if n else float("nan")
-    return out
+        miss = prep.n_missing_outcome[g]
+        rows[g] = {
+            "n_randomised": n,
+            "n_missing_outcome": miss,
+            "attrition": miss / n if n else float("nan"),
+        }
+    if prep.period is not None:
+        return {"attrition_by_period": rows}
+    return {f"{k}_{g}": v for g, row in rows.items() for k, v in row.items()}
 
 
+def _outcome_kind(y: NDArray[np.float64], outcome: str, outcome_type: OutcomeType) -> bool:
+    """Whether the outcome is analysed as 0/1 (``outcome_type="auto"``: all values 0 or 1)."""
+    is01 = bool(np.isin(y, [0.0, 1.0]).all())
+    if outcome_type == "binary" and not is01:
+        bad = np.flatnonzero(~np.isin(y, [0.0, 1.0]))
+        raise DataValidationError(
+            [
+                DataProblem(
+                    column=outcome,
+                    kind="out_of_range",
+                    message="outcome_type='binary' needs 0/1 outcomes",
+                    values=tuple(y[bad[:10]].tolist()),
+                    expected="0 or 1",
+                )
+            ],
+            source="rct.compare",
+        )
+    return is01 if outcome_type == "auto" else outcome_type == "binary"
+
+
+@validated("rct.compare")
 def compare(
     data: pd.DataFrame,
     *,
     outcome: str,
-    arm: str,
+    treatment: str,
     covariates: Sequence[str] | None = None,
     strata: str | None = None,
     cluster: str | None = None,
@@ -946,7 +959,7 @@ def compare(
     outcome_type: OutcomeType = "auto",
     cluster_se: ClusterSE = "CR2",
     level: float = 0.95,
-    id_column: str | None = None,
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Compare the intervention arm with the control arm of a randomised trial.
@@ -957,15 +970,16 @@ def compare(
         One row per randomised person (per period, for waitlist designs).
     outcome
         Outcome column (numeric; missing = lost to follow-up, counted in the sample flow).
-    arm
-        Arm column: 1 intervention, 0 control (bool allowed).
+    treatment
+        Treatment column: 1 intervention, 0 control (bool allowed).
     covariates
-        Baseline covariates (numeric) for Lin's (2013) adjustment: OLS of the outcome on arm,
-        the covariates centred at their analysed-sample means and their interactions with
-        arm; the arm coefficient is the adjusted difference, with an HC2 standard error and a
-        t(n − k) interval (as R ``lm`` + ``sandwich::vcovHC(type = "HC2")``). People with a
-        missing covariate are excluded (complete cases), counted in the flow, and a warning
-        names the covariates and counts (matching refuses missing covariates instead).
+        Baseline covariates (numeric) for Lin's (2013) adjustment: OLS of the outcome on
+        treatment, the covariates centred at their analysed-sample means and their
+        interactions with treatment; the treatment coefficient is the adjusted difference,
+        with an HC2 standard error and a t(n − k) interval (as R ``lm`` +
+        ``sandwich::vcovHC(type = "HC2")``). People with a missing covariate are excluded
+        (complete cases), counted in the flow, and a notice names the covariates and the
+        count (matching refuses missing covariates instead).
     strata
         Randomisation stratum (block) column. The estimate is the difference in means within
         each stratum weighted by the stratum's share of analysed people, computed as the Lin
@@ -999,9 +1013,10 @@ def compare(
         t(G − 1). The other interval is reported in ``intervals``.
     level
         Confidence level.
-    id_column
-        Column of person ids used in the sample flow (default: the frame's index). An id may
-        appear once (once per period with ``period``); repeated ids are an error.
+    id_col
+        Column of person ids used in the sample flow (default ``"person_id"``; when the
+        default column is absent the frame's index is used). An id may appear once (once per
+        period with ``period``); repeated ids are an error.
     label
         Display name of the indicator.
 
@@ -1010,8 +1025,8 @@ def compare(
     Estimate
         ``value`` is intervention − control (or intervention / control for ratios), with
         ``conf_low``, ``conf_high``, ``std_error`` (``None`` for ratios; the log-scale SE is in
-        ``diagnostics``), ``p_value`` (two-sided, no effect), the sample flow by arm (and
-        period), arm summaries and attrition in ``diagnostics``.
+        ``diagnostics``), ``p_value`` (two-sided, no effect), the sample flow by group
+        (``treated``, ``control``; per period), group summaries and attrition in ``diagnostics``.
 
     Notes
     -----
@@ -1020,64 +1035,35 @@ def compare(
     clusters or periods the risk difference comes from the linear model (robust SEs), and
     within a period the combination uses the Wald SE of each period's risk difference.
 
-    Attrition rule: a warning (:class:`~pfseval.errors.AttritionWarning`) is given when the
+    Attrition rule: a notice (:class:`~pfseval.errors.AttritionWarning`) is given when the
     share with a missing outcome differs between the arms by more than 5 percentage points
     (:data:`ATTRITION_DIFFERENCE`), or when more than 20% of all randomised people have no
     outcome (:data:`ATTRITION_OVERALL`).
 
     Examples
     --------
-    >>> df = pd.DataFrame({"arm": [1] * 5 + [0] * 5,
+    >>> df = pd.DataFrame({"treated": [1] * 5 + [0] * 5,
     ...                    "y": [5.1, 6.0, 5.5, 7.2, 6.1, 4.0, 4.8, 5.2, 3.9, 4.4]})
-    >>> est = compare(df, outcome="y", arm="arm")
+    >>> est = compare(df, outcome="y", treatment="treated")
     >>> round(est.value, 2), round(est.conf_low, 3), round(est.conf_high, 3)
     (1.52, 0.506, 2.534)
     >>> est.sample_flow.n_analysed("control")
     5
     """
     data = _need_frame(data)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if measure not in ("difference", "risk_ratio", "odds_ratio"):
-        raise ValueError(
-            f"measure must be 'difference', 'risk_ratio' or 'odds_ratio', got {measure!r}"
-        )
-    if outcome_type not in ("auto", "continuous", "binary"):
-        raise ValueError(
-            f"outcome_type must be 'auto', 'continuous' or 'binary', got {outcome_type!r}"
-        )
-    if cluster_se not in ("CR2", "CR1"):
-        raise ValueError(f"cluster_se must be 'CR2' or 'CR1', got {cluster_se!r}")
-    cov_names = list(covariates or [])
-    if isinstance(covariates, str):
-        cov_names = [covariates]
+    cov_names = [covariates] if isinstance(covariates, str) else list(covariates or [])
     prep = _prepare(
         data,
         outcome=outcome,
-        arm=arm,
+        treatment=treatment,
         covariates=cov_names,
         strata=strata,
         cluster=cluster,
         period=period,
-        id_column=id_column,
+        id_col=id_col,
         context="rct.compare",
     )
-    is01 = bool(np.isin(prep.y, [0.0, 1.0]).all())
-    if outcome_type == "binary" and not is01:
-        bad = np.flatnonzero(~np.isin(prep.y, [0.0, 1.0]))
-        raise DataValidationError(
-            [
-                DataProblem(
-                    column=outcome,
-                    kind="out_of_range",
-                    message="outcome_type='binary' needs 0/1 outcomes",
-                    values=tuple(prep.y[bad[:10]].tolist()),
-                    expected="0 or 1",
-                )
-            ],
-            source="rct.compare",
-        )
-    binary = is01 if outcome_type == "auto" else outcome_type == "binary"
+    binary = _outcome_kind(prep.y, outcome, outcome_type)
     prov = provenance(seed=None, data=data)
     common = {
         "outcome": outcome,
@@ -1096,40 +1082,42 @@ def compare(
             measure=measure,
             level=level,
             cluster_se=cluster_se,
+            strata_col=strata,
         )
-        est, warns = _to_estimate(
+        est = _to_estimate(
             fit,
             level=level,
             flow=prep.flow,
             prov=prov,
             label=label,
             extra_diag=common,
-            extra_warnings=prep.warnings,
+            extra_notices=prep.notices,
         )
-        _emit(warns)
+        emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
         return est
     if measure != "difference":
         raise DesignError(
             f"measure={measure!r} cannot be combined over periods; use measure='difference'."
         )
-    return _combine_periods(prep, cov_names, binary, level, cluster_se, prov, label, common)
+    est = _combine_periods(
+        prep, cov_names, binary, level, cluster_se, prov, label, common, strata_col=strata
+    )
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
+    return est
 
 
-def _combine_periods(
+def _fit_periods(
     prep: _Prepared,
     cov_names: list[str],
     binary: bool,
     level: float,
     cluster_se: ClusterSE,
-    prov: dict[str, Any],
-    label: str,
-    common: dict[str, Any],
-) -> Estimate:
+    strata_col: str | None,
+) -> tuple[list[Any], list[_Fit]]:
+    """One difference per period, each with a positive standard error."""
     assert prep.period is not None
     levels = _period_levels(prep.period)
     fits: list[_Fit] = []
-    related: dict[str, Estimate] = {}
-    warns: list[tuple[str, type[Warning]]] = list(prep.warnings)
     for p in levels:
         sel = prep.period == p
         f = _fit_one(
@@ -1143,6 +1131,8 @@ def _combine_periods(
             measure="difference",
             level=level,
             cluster_se=cluster_se,
+            strata_col=strata_col,
+            period=p,
         )
         if f.std_error is None or not f.std_error > 0:
             raise DesignError(
@@ -1150,11 +1140,29 @@ def _combine_periods(
                 "be combined. Fix: check the outcome varies within the period."
             )
         fits.append(f)
-        est_p, w_p = _to_estimate(
+    return levels, fits
+
+
+def _combine_periods(
+    prep: _Prepared,
+    cov_names: list[str],
+    binary: bool,
+    level: float,
+    cluster_se: ClusterSE,
+    prov: dict[str, Any],
+    label: str,
+    common: dict[str, Any],
+    *,
+    strata_col: str | None,
+) -> Estimate:
+    """Weight the period estimates by analysed people; Satterthwaite df for the combination."""
+    levels, fits = _fit_periods(prep, cov_names, binary, level, cluster_se, strata_col)
+    related = {
+        f"period {p}": _to_estimate(
             f, level=level, flow=None, prov={}, label=f"period {p}", extra_diag={}
         )
-        related[f"period {p}"] = est_p
-        warns += [(f"period {p}: {m}", c) for m, c in w_p]
+        for p, f in zip(levels, fits, strict=True)
+    }
     n = np.array([f.n for f in fits], dtype=float)
     w = n / n.sum()
     vals = np.array([f.value for f in fits])
@@ -1167,22 +1175,21 @@ def _combine_periods(
     denom = float(np.sum(terms[finite] ** 2 / dfs[finite]))
     df = float(terms.sum() ** 2 / denom) if denom > 0 else math.inf
     p_value: float | None
+    settings: dict[str, Any] = {
+        "period_method": fits[0].method.code,
+        "period_settings": dict(fits[0].method.params),
+        # A period's Newcombe risk difference enters the combination with its Wald SE.
+        "period_se": "wald" if fits[0].method.code == "rct.method.newcombe" else "model",
+    }
     if math.isinf(df):
         q = float(stats.norm.ppf(0.5 + level / 2))
         lo, hi = value - q * se, value + q * se
         p_value = float(2 * stats.norm.sf(abs(value) / se))
-        ci_txt = "normal interval"
+        method = Message("rct.method.periods_normal", params=settings)
     else:
         lo, hi = t_interval(value, se, df, level=level)
         p_value = _t_p(value, se, df)
-        ci_txt = f"t interval with Satterthwaite df ({df:.1f})"
-    first = fits[0].method
-    method = (
-        f"waitlist / staggered design: per-period estimates ({first}) combined with weights "
-        f"proportional to analysed people per period; {ci_txt}"
-    )
-    if binary and "Newcombe" in first:
-        method += "; periods combined with the Wald SE of each period's risk difference"
+        method = Message("rct.method.periods", params={**settings, "df": round(df, 1)})
     diag = {
         **common,
         "n_periods": len(levels),
@@ -1201,7 +1208,8 @@ def _combine_periods(
         n=int(n.sum()),
         diagnostics=diag,
     )
-    est, all_warns = _to_estimate(
+    period_notices = [n_ for f in fits for n_ in f.notices]
+    return _to_estimate(
         fit,
         level=level,
         flow=prep.flow,
@@ -1209,10 +1217,8 @@ def _combine_periods(
         label=label,
         extra_diag={},
         related=related,
-        extra_warnings=warns,
+        extra_notices=[*prep.notices, *period_notices],
     )
-    _emit(all_warns, depth=1)
-    return est
 
 
 # ----------------------------------------------------------------- randomisation test
@@ -1223,11 +1229,12 @@ def _big(k: int) -> str:
     return f"{float(k):.3g}" if k < 10**300 else f"about 10^{len(str(k)) - 1}"
 
 
+@validated("rct.permutation_test")
 def permutation_test(
     data: pd.DataFrame,
     *,
     outcome: str,
-    arm: str,
+    treatment: str,
     strata: str | None = None,
     cluster: str | None = None,
     n_perm: int = 10_000,
@@ -1235,7 +1242,7 @@ def permutation_test(
     statistic: Literal["difference"] = "difference",
     alternative: Literal["two-sided", "greater", "less"] = "two-sided",
     level: float = 0.95,
-    id_column: str | None = None,
+    id_col: str | None = "person_id",
     label: str = "",
 ) -> Estimate:
     """Randomisation test of no effect, re-drawing the assignment the way the trial drew it.
@@ -1243,7 +1250,7 @@ def permutation_test(
     The statistic is the difference in means (intervention − control) over people; with
     ``strata`` the stratum-size-weighted difference (as :func:`compare`). The assignment is
     re-drawn with the observed number of treated units in each stratum; with ``cluster``
-    whole clusters are re-assigned (the arm must be constant within a cluster, and the
+    whole clusters are re-assigned (the treatment must be constant within a cluster, and the
     stratum too). When the design allows at most ``n_perm`` distinct assignments all are
     enumerated (exact p-value); otherwise ``n_perm`` seeded random re-randomisations give a
     Monte Carlo p-value ``(1 + count) / (1 + n_perm)``.
@@ -1263,7 +1270,7 @@ def permutation_test(
         ``"two-sided"`` counts ``|T| ≥ |T_obs|``; ``"greater"`` / ``"less"`` are one-sided.
     level
         Level of the interval obtained by inverting the two-sided test under a constant
-        additive effect (the set of shifts ``δ`` not rejected; ``y − δ·arm`` is re-tested).
+        additive effect (the set of shifts ``δ`` not rejected; ``y − δ·treatment`` is re-tested).
 
     Returns
     -------
@@ -1275,37 +1282,102 @@ def permutation_test(
 
     Examples
     --------
-    >>> df = pd.DataFrame({"arm": [1] * 4 + [0] * 4, "y": [5.0, 6, 7, 8, 1, 2, 3, 4]})
-    >>> est = permutation_test(df, outcome="y", arm="arm")
+    >>> df = pd.DataFrame({"treated": [1] * 4 + [0] * 4, "y": [5.0, 6, 7, 8, 1, 2, 3, 4]})
+    >>> est = permutation_test(df, outcome="y", treatment="treated")
     >>> est.value, round(est.p_value, 4), est.diagnostics["n_assignments"]
     (4.0, 0.0286, 70)
     """
     data = _need_frame(data)
-    if statistic != "difference":
-        raise ValueError(f"statistic must be 'difference', got {statistic!r}")
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(
-            f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}"
-        )
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if n_perm < 1:
-        raise ValueError(f"n_perm must be at least 1, got {n_perm}")
     seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
     prep = _prepare(
         data,
         outcome=outcome,
-        arm=arm,
+        treatment=treatment,
         covariates=[],
         strata=strata,
         cluster=cluster,
         period=None,
-        id_column=id_column,
+        id_col=id_col,
         context="rct.permutation_test",
     )
     y, z = prep.y, prep.z
-    n = y.size
-    # units: people, or whole clusters
+    units = _assignment_units(prep)
+    stat = _stratified_difference(units, y, z)
+    observed = float(stat(units.z.astype(bool)[None, :])[0, 0])
+    total = count_assignments(units.z, blocks=units.blocks)
+    exact = total <= n_perm
+    draws = iter_assignments(units.z, blocks=units.blocks, n_perm=n_perm, seed=seed)
+    null = np.vstack([stat(Z) for Z in draws])
+    p = permutation_p_value(observed, null[:, 0], exact=exact, alternative=alternative)
+    lo, hi = shift_interval(observed, null[:, 0], null[:, 1], exact=exact, level=level)
+    notices = list(prep.notices)
+    if exact and 2 / total > 1 - level:
+        notices.append(
+            Notice(
+                "rct.few_assignments",
+                category=SmallSampleWarning,
+                params={"assignments": total, "min_p": 2 / total, "alpha": 1 - level},
+            )
+        )
+    settings: dict[str, Any] = {
+        "units": units.kind,
+        "strata": strata,
+        "cluster": cluster,
+        "alternative": alternative,
+        "assignments": total if exact else _big(total),
+    }
+    if exact:
+        method = Message("rct.method.permutation_exact", params=settings)
+    else:
+        method = Message(
+            "rct.method.permutation_monte_carlo", params={**settings, "n_perm": n_perm}
+        )
+    diag = {
+        "outcome": outcome,
+        "exact": exact,
+        "n_assignments": total,
+        "n_perm_used": int(null.shape[0]),
+        "units": units.kind,
+        "n_units": int(units.z.size),
+        "alternative": alternative,
+        "min_attainable_p": 1 / total if exact else 1 / (1 + n_perm),
+        "p_value_mc_se": None if exact else math.sqrt(p * (1 - p) / n_perm),
+        **_arm_summary(y, z),
+        **_attrition_diag(prep),
+    }
+    est = Estimate(
+        estimand="mean_difference",
+        value=observed,
+        conf_low=lo,
+        conf_high=hi,
+        level=level,
+        method=method,
+        n=int(y.size),
+        diagnostics=diag,
+        notices=tuple(notices),
+        p_value=p,
+        sample_flow=prep.flow,
+        provenance=provenance(seed=seed, data=data),
+        label=label,
+    )
+    emit_warnings(est.notices, stacklevel=4)  # warn, emit, design, validated(), user
+    return est
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The units the trial assigned (people or clusters) and their strata."""
+
+    kind: Literal["people", "clusters"]
+    codes: NDArray[np.int64]  # unit of each analysed person
+    z: NDArray[np.int64]  # assignment of each unit
+    strata: NDArray[np.int64]  # stratum of each unit (all 0 without strata)
+    blocks: NDArray[np.int64] | None  # strata for re-drawing, None without strata
+
+
+def _assignment_units(prep: _Prepared) -> _Units:
+    """Units re-assigned by the test: people, or whole clusters nested in strata."""
+    z = prep.z
     if prep.cluster is not None:
         ucodes, uniq = pd.factorize(pd.Series(prep.cluster.astype(str)))
         ucodes = np.asarray(ucodes, dtype=np.int64)
@@ -1313,45 +1385,52 @@ def permutation_test(
         mixed = np.flatnonzero(zmax != zmin)
         if mixed.size:
             raise DesignError(
-                f"the arm varies within cluster(s) {', '.join(map(str, uniq[mixed][:10]))}; "
-                "re-randomising whole clusters needs one arm per cluster. Fix: check the arm "
-                "and cluster columns."
+                f"the treatment varies within cluster(s) "
+                f"{', '.join(map(str, uniq[mixed][:10]))}; re-randomising whole clusters needs "
+                "one arm per cluster. Fix: check the treatment and cluster columns."
             )
         unit_z = zmax.astype(np.int64)
-        units = "clusters"
+        kind: Literal["people", "clusters"] = "clusters"
     else:
-        ucodes = np.arange(n)
+        ucodes = np.arange(z.size)
         unit_z = z
-        units = "people"
-    U = unit_z.size
-    if prep.strata is not None:
-        s_str = prep.strata.astype(str)
-        scode_person = np.unique(s_str, return_inverse=True)[1]
-        smax, smin = _unit_range(scode_person, ucodes)
-        s_unit = smax.astype(np.int64)
-        if np.any(smax != smin):
-            raise DesignError(
-                "the stratum varies within a cluster; clusters must be nested in strata. Fix: "
-                "check the strata and cluster columns."
-            )
-        blocks: NDArray[np.int64] | None = s_unit
-    else:
-        s_unit = np.zeros(U, dtype=np.int64)
-        blocks = None
+        kind = "people"
+    if prep.strata is None:
+        return _Units(kind, ucodes, unit_z, np.zeros(unit_z.size, dtype=np.int64), None)
+    scode_person = np.unique(prep.strata.astype(str), return_inverse=True)[1]
+    smax, smin = _unit_range(scode_person, ucodes)
+    if np.any(smax != smin):
+        raise DesignError(
+            "the stratum varies within a cluster; clusters must be nested in strata. Fix: "
+            "check the strata and cluster columns."
+        )
+    s_unit = smax.astype(np.int64)
+    return _Units(kind, ucodes, unit_z, s_unit, s_unit)
+
+
+def _stratified_difference(units: _Units, y: NDArray[np.float64], z: NDArray[np.int64]) -> Any:
+    """The statistic for many assignments at once: stratum-size-weighted differences in means.
+
+    Returns a function of a (draws × units) boolean assignment matrix giving, per draw, the
+    difference of ``y`` and of the observed treatment (the second column lets the interval
+    re-test shifted outcomes without recomputing).
+    """
+    U = units.z.size
+    ucodes = units.codes
     # per-unit sums of the outcome, of the observed assignment and of people
     Ysum = np.column_stack(
         [np.bincount(ucodes, weights=y, minlength=U), np.bincount(ucodes, weights=z, minlength=U)]
     )
     nsum = np.bincount(ucodes, minlength=U).astype(float)
-    strata_units = [np.flatnonzero(s_unit == s) for s in np.unique(s_unit)]
+    strata_units = [np.flatnonzero(units.strata == s) for s in np.unique(units.strata)]
     for ix in strata_units:
-        k = int(unit_z[ix].sum())
+        k = int(units.z[ix].sum())
         if k == 0 or k == ix.size:
             raise DesignError(
                 "a stratum has all its analysed units in one arm, so it carries no comparison. "
                 "Fix: merge strata or drop the stratum explicitly before the test."
             )
-    wts = [float(nsum[ix].sum()) / n for ix in strata_units]
+    wts = [float(nsum[ix].sum()) / y.size for ix in strata_units]
 
     def stat(Z: NDArray[np.bool_]) -> NDArray[np.float64]:
         out = np.zeros((Z.shape[0], 2))
@@ -1364,63 +1443,4 @@ def permutation_test(
             out += wt * (T1 / N1[:, None] - (tot - T1) / (Ns - N1)[:, None])
         return out
 
-    observed = float(stat(unit_z.astype(bool)[None, :])[0, 0])
-    total = count_assignments(unit_z, blocks=blocks)
-    exact = total <= n_perm
-    chunks = [stat(Z) for Z in iter_assignments(unit_z, blocks=blocks, n_perm=n_perm, seed=seed)]
-    null = np.vstack(chunks)
-    p = permutation_p_value(observed, null[:, 0], exact=exact, alternative=alternative)
-    lo, hi = shift_interval(observed, null[:, 0], null[:, 1], exact=exact, level=level)
-    warns: list[tuple[str, type[Warning]]] = list(prep.warnings)
-    min_p = 1 / total if exact else 1 / (1 + n_perm)
-    if exact and 2 / total > 1 - level:
-        warns.append(
-            (
-                f"only {total} possible assignments: the smallest attainable two-sided p-value "
-                f"is about {2 / total:.3g}, so the test cannot reach the {1 - level:.3g} level "
-                "and the interval is unbounded.",
-                SmallSampleWarning,
-            )
-        )
-    mc_se = None if exact else math.sqrt(p * (1 - p) / n_perm)
-    how = (
-        f"exact: all {total} assignments enumerated"
-        if exact
-        else f"Monte Carlo: {n_perm} seeded re-randomisations of {_big(total)} possible"
-    )
-    within = " within strata" if prep.strata is not None else ""
-    method = (
-        f"randomisation test of the {'stratum-weighted ' if prep.strata is not None else ''}"
-        f"difference in means, re-assigning {units}{within} ({how}); interval by inverting "
-        "the test under a constant additive effect"
-    )
-    diag = {
-        "outcome": outcome,
-        "exact": exact,
-        "n_assignments": total,
-        "n_perm_used": int(null.shape[0]),
-        "units": units,
-        "n_units": U,
-        "alternative": alternative,
-        "min_attainable_p": min_p,
-        "p_value_mc_se": mc_se,
-        **_arm_summary(y, z),
-        **_attrition_diag(prep),
-    }
-    est = Estimate(
-        estimand="mean_difference",
-        value=observed,
-        conf_low=lo,
-        conf_high=hi,
-        level=level,
-        method=method,
-        n=n,
-        diagnostics=diag,
-        warnings=tuple(m for m, _ in warns),
-        p_value=p,
-        sample_flow=prep.flow,
-        provenance=provenance(seed=seed, data=data),
-        label=label,
-    )
-    _emit(warns)
-    return est
+    return stat

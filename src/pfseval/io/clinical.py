@@ -33,7 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.errors import DataProblem, DataValidationError
 
 __all__ = [

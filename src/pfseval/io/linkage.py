@@ -16,14 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.errors import DataProblem, DataValidationError
+from pfseval.io.notices import NO_FOLLOWUP, followup_missing
 from pfseval.io.validation import FOLLOW_SUFFIX, _as_text
 from pfseval.result import SampleFlow
 
 __all__ = ["FOLLOW_SUFFIX", "DuplicateIdError", "LinkedCohort", "link_years"]
 
-NO_RECORD = "no follow-up health-check record"
+NO_RECORD = NO_FOLLOWUP
 
 
 class DuplicateIdError(DataValidationError):
@@ -209,14 +210,14 @@ def link_years(
     for item in require:
         col = data[f"{item}{FOLLOW_SUFFIX}"]
         lacking = remaining & col.isna().to_numpy()
-        reason = f"follow-up record without {item}"
+        reason = followup_missing(item)
         flow = flow.exclude(reason, ids[lacking].tolist())
         lost_pos.append(np.flatnonzero(lacking))
         reasons.append(reason)
         remaining &= ~lacking
     lost = pd.concat(
         [
-            pd.DataFrame({id_col: ids.iloc[p].to_numpy(), "reason": r}, index=p)
+            pd.DataFrame({id_col: ids.iloc[p].to_numpy(), "reason": r.text("en")}, index=p)
             for p, r in zip(lost_pos, reasons, strict=True)
         ]
     )

@@ -30,9 +30,9 @@ import pandas as pd
 
 from pfseval.errors import DataProblem, PfsevalError
 from pfseval.io.mapping import ColumnMapping, MappingError, apply_mapping
-from pfseval.io.validation import DataQualityWarning, ValidationReport, parse_checkups
+from pfseval.io.notices import problem_notice, warn
+from pfseval.io.validation import ValidationReport, parse_checkups
 from pfseval.io.vocabulary import REQUIRED_COLUMNS
-from pfseval.result import emit_warnings
 
 __all__ = ["FileFormatError", "check_file", "decode_bytes", "read_checkups"]
 
@@ -222,7 +222,7 @@ def read_checkups(
     renamed, converted, report = _load(path, mapping, encoding, required)
     if validate:
         report.raise_for_errors()
-        emit_warnings([str(w) for w in report.warnings], DataQualityWarning)
+        warn([problem_notice(w, source=Path(path).name) for w in report.warnings])
         return converted
     out = converted.copy()
     bad_cols = {p.column for p in report.problems if p.kind in ("wrong_type", "unknown_code")}

@@ -20,7 +20,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pfseval.errors import ContractError
+from pfseval.messages import Notice
 from pfseval.payment._keys import Reader
+from pfseval.payment.notices import point_for_bound
 from pfseval.payment.result import PaymentResult, build_result
 from pfseval.payment.schedules import (
     DIRECTIONS,
@@ -462,14 +464,14 @@ class Contract:
 
     def indicator_values(
         self, indicators: Indicators, *, basis: Basis | None = None
-    ) -> tuple[list[float], list[str]]:
+    ) -> tuple[list[float], list[Notice]]:
         """The value each component uses, and notes on numbers used without an interval.
 
         Raises :class:`~pfseval.errors.ContractError` naming the component's key path when an
         indicator is not supplied or is not a finite number.
         """
         out: list[float] = []
-        notes: list[str] = []
+        notes: list[Notice] = []
         for i, comp in enumerate(self.components):
             path = f"contract.component[{i}].indicator"
             b = basis or comp.basis
@@ -490,10 +492,7 @@ class Contract:
             ):
                 x = float(ind)
                 if basis is None and b != "point":
-                    notes.append(
-                        f"indicator {comp.indicator!r} was supplied as a number without a "
-                        f"confidence interval; it is used as is for basis {b!r}."
-                    )
+                    notes.append(point_for_bound(comp.indicator, b))
             else:
                 raise ContractError(
                     path,

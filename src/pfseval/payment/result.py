@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pfseval.errors import PfsevalWarning
+from pfseval.messages import Notice
+from pfseval.payment.notices import negative_subtotal
 from pfseval.payment.schedules import ROUNDING_WORDS, Lang, fmt_amount
 from pfseval.result import emit_warnings, provenance, to_jsonable
 
@@ -57,8 +58,9 @@ class PaymentResult:
         The contract cap (支払上限額) and whether it limited the total.
     basis
         ``None`` when every component used its own basis, else the basis forced on all.
-    warnings
-        Notes an evaluator needs (e.g. a number used where the contract asks for a CI bound).
+    notices
+        Notes an evaluator needs, as :class:`~pfseval.messages.Notice` records (e.g. a number
+        used where the contract asks for a CI bound); ``warnings`` gives their English text.
 
     In the breakdown, ``value`` is the indicator value the schedule used (rounded to the
     contract's ``value_decimals`` when it has one) and ``value_estimate`` the value supplied.
@@ -77,9 +79,14 @@ class PaymentResult:
     rounding_unit: float
     rows: tuple[Mapping[str, Any], ...] = field(repr=False)
     formulas: Mapping[str, tuple[str, ...]] = field(repr=False)
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
     contract: Contract | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice."""
+        return tuple(n.text("en") for n in self.notices)
 
     @property
     def breakdown(self) -> pd.DataFrame:
@@ -102,7 +109,7 @@ class PaymentResult:
                 "rounding": self.rounding,
                 "rounding_unit": self.rounding_unit,
                 "breakdown": [dict(r) for r in self.rows],
-                "warnings": list(self.warnings),
+                "notices": [n.to_dict() for n in self.notices],
                 "provenance": dict(self.provenance),
             }
         )
@@ -222,8 +229,8 @@ class PaymentResult:
         if self.subtotal < 0:
             lines.append("小計が負のため支払額は 0" if ja else "Negative subtotal: nothing is paid")
         lines.append(f"{'支払額' if ja else 'Amount paid'}: {money(self.total)}")
-        for w in self.warnings:
-            lines.append(f"{'注意' if ja else 'Note'}: {w}")
+        for w in self.notices:
+            lines.append(f"{'注意' if ja else 'Note'}: {w.text(lang)}")
         return "\n".join(lines)
 
     def _formulas(self, lang: Lang, decimals: int | Mapping[str, int]) -> tuple[str, ...]:
@@ -297,7 +304,7 @@ def build_result(
     pay: Payments,
     *,
     basis: str | None,
-    notes: Sequence[str],
+    notes: Sequence[Notice],
     estimates: Sequence[float] | None = None,
 ) -> PaymentResult:
     """Assemble a :class:`PaymentResult` from one row of :meth:`Contract.payments`.
@@ -355,14 +362,10 @@ def build_result(
                     comp, x, raw, capped, rounded, contract.rounding, contract.unit, lang
                 )
             )
-    warnings = tuple(notes)
+    notices = tuple(notes)
     if float(pay.subtotal[0]) < 0:
-        warnings += (
-            f"the payments add up to {fmt_amount(float(pay.subtotal[0]))} {contract.unit} "
-            "(deductions exceed payments); the amount paid is 0.",
-        )
-    if warnings:
-        emit_warnings(warnings, PfsevalWarning, stacklevel=4)
+        notices += (negative_subtotal(fmt_amount(float(pay.subtotal[0])), contract.unit),)
+    emit_warnings(notices, stacklevel=4)
     return PaymentResult(
         contract_name=contract.name,
         unit=contract.unit,
@@ -377,7 +380,7 @@ def build_result(
         rounding_unit=float(contract.rounding_unit),
         rows=tuple(rows),
         formulas={k: tuple(v) for k, v in formulas.items()},
-        warnings=warnings,
+        notices=notices,
         provenance=provenance(seed=None, contract_file=contract.source or None),
         contract=contract,
     )

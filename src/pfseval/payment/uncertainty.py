@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from pfseval.errors import PfsevalError, PfsevalWarning
+from pfseval.errors import PfsevalError
+from pfseval.messages import Notice
 from pfseval.payment.contract import Contract, Indicators
+from pfseval.payment.notices import draws_dropped, held_fixed, point_draws
 from pfseval.result import Estimate, emit_warnings, provenance, to_jsonable
 
 __all__ = [
@@ -87,8 +89,9 @@ class PaymentDistribution:
         Where the draws come from, in plain words.
     n_dropped
         Draws excluded because an indicator draw was not finite (failed resamples).
-    warnings
-        Notes an evaluator needs (indicators held fixed, dropped draws, ...).
+    notices
+        Notes an evaluator needs (indicators held fixed, dropped draws, ...) as
+        :class:`~pfseval.messages.Notice` records; ``warnings`` gives their English text.
     """
 
     contract_name: str
@@ -102,10 +105,15 @@ class PaymentDistribution:
     cap: float | None
     method: str
     n_dropped: int = 0
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
     #: per component, "higher" or "lower" (which values are better); empty = all higher
     directions: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice."""
+        return tuple(n.text("en") for n in self.notices)
 
     def __post_init__(self) -> None:
         for name in ("values", "amounts", "totals"):
@@ -200,7 +208,7 @@ class PaymentDistribution:
                 "summary": self.summary(),
                 "components": self.component_summary().reset_index(),
                 "n_dropped": self.n_dropped,
-                "warnings": list(self.warnings),
+                "notices": [n.to_dict() for n in self.notices],
                 "provenance": dict(self.provenance),
             }
         )
@@ -211,24 +219,21 @@ def distribution_from_values(
     values: NDArray[np.float64],
     *,
     method: str,
-    warnings: Sequence[str] = (),
+    notices: Sequence[Notice] = (),
     seed: int | None = None,
 ) -> PaymentDistribution:
     """Payment distribution for an ``(n, k)`` array of component values (non-finite rows dropped)."""
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v).all(axis=1)
     n_dropped = int((~ok).sum())
-    notes = list(warnings)
+    notes = list(notices)
     if n_dropped:
-        notes.append(
-            f"{n_dropped} of {len(v)} draws had a missing indicator value and were excluded."
-        )
+        notes.append(draws_dropped(n_dropped, len(v)))
     if not ok.any():
         raise PfsevalError("no draw has a finite value for every indicator; nothing to summarise")
     v = v[ok]
     pay = contract.payments(v)
-    if notes:
-        emit_warnings(notes, PfsevalWarning, stacklevel=4)
+    emit_warnings(notes, stacklevel=4)
     return PaymentDistribution(
         contract_name=contract.name,
         unit=contract.unit,
@@ -241,7 +246,7 @@ def distribution_from_values(
         cap=None if contract.cap is None else float(contract.cap),
         method=method,
         n_dropped=n_dropped,
-        warnings=tuple(notes),
+        notices=tuple(notes),
         provenance=provenance(seed=seed, contract_file=contract.source or None),
         directions=tuple(c.direction for c in contract.components),
     )
@@ -293,13 +298,10 @@ def payment_distribution(contract: Contract, indicators: Indicators) -> PaymentD
         if isinstance(ind, Estimate) and ind.draws is not None:
             cols.append(np.asarray(ind.draws, dtype=float).reshape(-1))
             if comp.basis != "point":
-                notes.append(
-                    f"component {comp.label!r} pays on {comp.basis}; each draw is used as the "
-                    "value (draws describe the point estimate)."
-                )
+                notes.append(point_draws(comp.label, comp.basis))
         else:
             cols.append(np.full(n, base[j]))
-            notes.append(f"indicator {comp.indicator!r} has no draws and is held at {base[j]:g}.")
+            notes.append(held_fixed(comp.indicator, base[j]))
     return distribution_from_values(
-        contract, np.column_stack(cols), method=f"{n} bootstrap draws", warnings=notes
+        contract, np.column_stack(cols), method=f"{n} bootstrap draws", notices=notes
     )

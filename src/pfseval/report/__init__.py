@@ -1,24 +1,24 @@
 """Evaluation appendices: HTML, DOCX, XLSX and figures, in Japanese or English.
 
 The report renders what a run computed (results, sample flows, payment) and never estimates
-anything. Published outputs pass through :mod:`pfseval.report.disclosure`: no person ids, no
+anything. It does not import :mod:`pfseval.batch`: a batch run calls :func:`write_report`
+with its run (anything with the attributes of :class:`EvaluationRun`), and designs are known
+through the registry (:mod:`pfseval.designs.contract`) and their ``results.json`` records.
+Published outputs pass through :mod:`pfseval.report.disclosure`: no person ids, no
 individual values, counts under the minimum cell size suppressed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pfseval.report.disclosure import flow_table, format_count, suppress_linked
-from pfseval.report.document import Document, build_document
+from pfseval.report.document import Document, EvaluationRun, build_document
 from pfseval.report.writers import write_docx, write_figures, write_html, write_xlsx
-
-if TYPE_CHECKING:
-    from pfseval.batch.runner import EvaluationRun
 
 __all__ = [
     "Document",
+    "EvaluationRun",
     "build_document",
     "flow_table",
     "format_count",

@@ -18,8 +18,7 @@ Only counts are handled here; tables of individual values must never reach a rep
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,6 @@ __all__ = [
     "flow_table",
     "format_count",
     "is_small",
-    "redact_text",
     "register_flow",
     "render_flow",
     "suppress_linked",
@@ -42,71 +40,6 @@ Relation = tuple[int, Sequence[int]]
 
 #: How a count hidden by complementary suppression is shown.
 SECONDARY = "*"
-
-
-_RANGE = re.compile(r"\(\s*-?\d[\d,.]*\s*(?:to|–|-)\s*-?\d[\d,.]*\s*\)")
-_INT = re.compile(r"(?<![\w.,/|>-])(\d+)(?![\w.,%-]|/\d)")
-_PEOPLE = re.compile(
-    r"(?<![\w.,/-])(\d+)(?=\s+(?:matched\s+|treated\s+)?(?:participants?|controls?|persons?|"
-    r"people|treated|units?|individuals?|records?)\b)"
-)
-# "a of N <words> (p%)" / "a of N, p%": the percentage is a / N (up to the next ';')
-_OF_PERCENT = re.compile(r"(?<![\w.,/-])(\d+) of (\d[\d,]*)([^;%]*?)(\d+(?:\.\d+)?)%")
-
-
-def redact_text(
-    text: str,
-    *,
-    min_cell: int = 10,
-    counts: str = "all",
-    hidden: Collection[int] = (),
-) -> str:
-    """Remove small counts and individual values from free text written by a design.
-
-    Ranges such as ``(46 to 71)`` (minimum and maximum of some group: individual values)
-    become ``(range not shown)``. Whole numbers from 1 to ``min_cell - 1`` become
-    ``<min_cell``: every such number (``counts="all"``, for warnings) or only those followed
-    by a word for people (``counts="people"``, for method descriptions, where numbers such as
-    "4 domain rates" are settings). Whole numbers in ``hidden`` (counts the tables hide by
-    complementary suppression) become ``*``. The percentage that follows a small count
-    ``a of N`` (before the next ``;``) is its share ``a / N`` and would give it back: it
-    becomes an upper bound, ``<ceil(100 · min_cell / N)%``.
-
-    Examples
-    --------
-    >>> redact_text("3 participant(s) have age outside the range of the controls (46 to 71)")
-    '<10 participant(s) have age outside the range of the controls (range not shown)'
-    >>> redact_text("9 of 55 treated units; |SMD| > 0.1; 12.5% missing")
-    '<10 of 55 treated units; |SMD| > 0.1; 12.5% missing'
-    >>> redact_text("mean of 4 domain rates over 8 controls, 5-fold", counts="people")
-    'mean of 4 domain rates over <10 controls, 5-fold'
-    >>> redact_text("only 25 participants (fewer than 30)", hidden={25})
-    'only * participants (fewer than 30)'
-    >>> redact_text("9 of 103 matched participants (9%) have no follow-up; 45 of 100, 45%")
-    '<10 of 103 matched participants (<10%) have no follow-up; 45 of 100, 45%'
-    """
-    text = _RANGE.sub("(range not shown)", text)
-
-    def share(m: re.Match[str]) -> str:
-        # a small count's share gives the count back (9% of 103 is 9): show an upper bound
-        a, total = int(m.group(1)), int(m.group(2).replace(",", ""))
-        if not 0 < a < min_cell or total <= 0:
-            return m.group(0)
-        bound = -(-100 * min_cell // total)  # ceil(100 · min_cell / N)
-        return f"{m.group(1)} of {m.group(2)}{m.group(3)}<{bound}%"
-
-    text = _OF_PERCENT.sub(share, text)
-    pattern = _INT if counts == "all" else _PEOPLE
-    hide = set(hidden)
-
-    def sub(m: re.Match[str]) -> str:
-        v = int(m.group(1))
-        return f"<{min_cell}" if 0 < v < min_cell else m.group(0)
-
-    text = pattern.sub(sub, text)
-    if hide:
-        text = _INT.sub(lambda m: SECONDARY if int(m.group(1)) in hide else m.group(0), text)
-    return text
 
 
 def is_small(count: float | None, *, min_cell: int = 10) -> bool:
@@ -521,15 +454,19 @@ def render_flow(
     *,
     labels: Mapping[str, str] | None = None,
     text: Callable[[str], str] | None = None,
+    reason: Callable[[Any], str] | None = None,
 ) -> pd.DataFrame:
     """The published flow table (columns ``group, step, excluded, remaining``).
 
     ``labels`` replaces the fixed words (``input``, ``excluded``, ``analysed``); ``text``,
-    when given, is applied to the group labels and the exclusion reasons (translation).
+    when given, is applied to the group labels (translation); ``reason`` renders a step's
+    reason record (a message record of ``SampleFlow.to_dict()``; by default its English
+    text).
     """
     words = {"input": "input records", "excluded": "excluded", "analysed": "analysed"}
     words.update(labels or {})
     tr = text if text is not None else str
+    why = reason if reason is not None else _reason_en
     group_labels = dict(flow.get("labels") or {})
     rows: list[dict[str, str]] = []
     for g in dict(flow["n_input"]):
@@ -548,7 +485,7 @@ def render_flow(
             rows.append(
                 {
                     "group": glabel,
-                    "step": f"{words['excluded']}: {tr(str(s['reason']))}",
+                    "step": f"{words['excluded']}: {why(s['reason'])}",
                     "excluded": ledger.show(ex),
                     "remaining": ledger.show(rem),
                 }
@@ -564,6 +501,12 @@ def render_flow(
     return pd.DataFrame(rows, columns=["group", "step", "excluded", "remaining"])
 
 
+def _reason_en(record: Any) -> str:
+    if isinstance(record, Mapping):
+        return str((record.get("text") or {}).get("en", record.get("code", "")))
+    return str(record)
+
+
 def flow_table(
     flow: Mapping[str, Any], *, min_cell: int = 10, labels: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -576,8 +519,9 @@ def flow_table(
 
     Examples
     --------
+    >>> from pfseval.messages import Message
     >>> from pfseval.result import SampleFlow
-    >>> f = SampleFlow.start(105).exclude("no follow-up", 4)
+    >>> f = SampleFlow.start(105).exclude(Message.plain(ja="追跡なし", en="no follow-up"), 4)
     >>> t = flow_table(f.to_dict())
     >>> t["excluded"].tolist(), t["remaining"].tolist()
     (['', '<10', ''], ['105', '*', '*'])

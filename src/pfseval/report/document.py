@@ -12,28 +12,50 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-from pfseval.batch.designs import resolve
+from pfseval.designs.contract import DIAGNOSTICS as DECLARED
+from pfseval.designs.contract import get
+from pfseval.messages import Lang
 from pfseval.report import figures as F
-from pfseval.report.disclosure import CountLedger, redact_text, register_flow, render_flow
+from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
 from pfseval.report.i18n import (
     RELATED,
-    diag_label,
     group_label,
     interval_label,
-    reason_text,
     related_label,
     schedule_label,
     step_text,
     t,
     value_text,
 )
+from pfseval.report.texts import diagnostic_label, render
 
-if TYPE_CHECKING:
-    from pfseval.batch.runner import EvaluationRun
+
+class EvaluationRun(Protocol):
+    """What the report reads of a run (``pfseval.batch.EvaluationRun`` has it).
+
+    The report does not import ``pfseval.batch``: batch runs call the report, never the
+    other way round. Designs are known only through the registry
+    (:mod:`pfseval.designs.contract`) and the ``results.json`` records.
+    """
+
+    @property
+    def spec(self) -> Any: ...
+
+    @property
+    def payment(self) -> Any: ...
+
+    @property
+    def figure_data(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+    @property
+    def finished_at(self) -> str: ...
+
+    def results(self) -> dict[str, Any]: ...
+
 
 __all__ = [
     "Document",
@@ -205,7 +227,7 @@ def _flow_frame(
     led: CountLedger,
     flow: Mapping[str, Any],
     keys: Mapping[str, Any],
-    lang: str,
+    lang: Lang,
     *,
     analysed: str = "analysed",
 ) -> pd.DataFrame:
@@ -215,10 +237,14 @@ def _flow_frame(
         "analysed": t(analysed, lang),
     }
 
-    def text(x: str) -> str:
-        return group_label(reason_text(x, lang), lang)
+    def reason(r: Any) -> str:
+        # a flow reason is a message record; the counts of the flow itself are the cells
+        return render(r, lang, min_cell=0, labels=None)
 
-    df = render_flow(led, flow, keys, labels=words, text=text)
+    def group(label: str) -> str:
+        return group_label(label, lang)
+
+    df = render_flow(led, flow, keys, labels=words, text=group, reason=reason)
     return df.rename(
         columns={
             "group": t("group", lang),
@@ -286,6 +312,31 @@ def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> 
     if flow and list(flow["n_input"]) == ["years"]:
         return "years"
     return "rows"
+
+
+def _diag_kind(key: str, v: Any, *, people: bool, options: Mapping[str, Any]) -> str:
+    """What a diagnostic counts: its declared kind (the design contract); for a name no
+    design has declared, the report's former reading of the name (the safe side)."""
+    declared = DECLARED.get(key)
+    if declared is not None:
+        return declared.kind
+    person = _is_count_key(key) if people else _person_diag(key, options)
+    if person:
+        return "people"
+    return "count" if _is_count_key(key) else "other"
+
+
+def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
+    """Whether a diagnostic derived from counts of people (degrees of freedom, a rate) would
+    give back a count the tables hide: any count it derives from is suppressed."""
+    declared = DECLARED.get(key)
+    if declared is None:
+        return False
+    cells = [
+        c.keys.get(f"ind:{ind_id}:n" if src == "n" else f"ind:{ind_id}:diag:{src}")
+        for src in declared.derived_from
+    ]
+    return any(cell is not None and c.led.hidden(cell) for cell in cells)
 
 
 def _person_diag(key: str, options: Mapping[str, Any]) -> bool:
@@ -405,10 +456,10 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
             key = f"{p}:diag:{k}"
             if not _is_number(v) or key in c.keys:
                 continue
-            person = _is_count_key(k) if people else _person_diag(k, ind.options)
-            if person:
+            kind = _diag_kind(k, v, people=people, options=ind.options)
+            if kind == "people":
                 c.keys[key] = led.add(key, v)
-            elif _is_count_key(k):  # on aggregated data: a count of rows or years
+            elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
                 c.keys[key] = led.add(key, v, people=False)
         for name, r in (d.get("related") or {}).items():
             rp = f"{p}:rel:{name}"
@@ -469,10 +520,10 @@ def _scale_key(link: str) -> str:
 def _match_options(ind: Any) -> dict[str, Any] | None:
     """The matching options of a psm indicator, with the matching function's defaults
     filled in (``None`` for an indicator without a matching step)."""
-    entry = resolve(ind.design)
-    mfn = entry.match_function() if entry is not None else None
-    if mfn is None:
+    design = get(ind.design)
+    if design.matching is None:
         return None
+    mfn = get(design.matching).load()
     opts: dict[str, Any] = {
         k: p.default
         for k, p in inspect.signature(mfn).parameters.items()
@@ -541,7 +592,7 @@ def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
 
 
 def _linkage_blocks(
-    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: str
+    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: Lang
 ) -> list[Block]:
     """CONSORT-style tables of the linked / merged data sources (``sample_flow.sources``)."""
     flows = res["sample_flow"].get("sources") or {}
@@ -564,8 +615,25 @@ def _linkage_blocks(
     return out
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every step of :func:`build_document` reads."""
+
+    run: EvaluationRun
+    res: Mapping[str, Any]  # the results.json document
+    spec: Any
+    lang: Lang
+    min_cell: int
+    counts: _Counts
+    hidden: set[int]  # counts hidden by complementary suppression (a notice's too)
+    targets: Mapping[str, float]
+
+
 def build_document(run: EvaluationRun) -> Document:
     """Build the appendix content of a run (see the module docstring).
+
+    The steps: register every published count with the disclosure ledger, then one section
+    each — summary, indicators, payment, notices of the run, reproducibility, disclosure.
 
     Parameters
     ----------
@@ -578,21 +646,45 @@ def build_document(run: EvaluationRun) -> Document:
     """
     res = run.results()
     sp = run.spec
-    lang = sp.report.lang
-    m = sp.report.min_cell
     counts = _register_counts(run, res)
-    # counts hidden by complementary suppression, to redact from free text
-    hidden = counts.led.hidden_values()
-    targets = _targets(sp.contract)
-    meta = []
-    if sp.report.period:
-        meta.append((t("period", lang), sp.report.period))
-    if sp.report.evaluator:
-        meta.append((t("evaluator", lang), sp.report.evaluator))
-    meta.append((t("generated", lang), run.finished_at))
-    sections: list[Section] = []
+    c = _Context(
+        run=run,
+        res=res,
+        spec=sp,
+        lang=sp.report.lang,
+        min_cell=sp.report.min_cell,
+        counts=counts,
+        hidden=counts.led.hidden_values(),
+        targets=_targets(sp.contract),
+    )
+    sections = [
+        _summary_section(c),
+        Section(t("indicators", c.lang), 2),
+        *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
+        _payment_section(c),
+        _run_notices_section(c),
+        _repro_section(c),
+        _disclosure_section(c),
+    ]
+    title = sp.report.title or sp.title or t("appendix", c.lang)
+    return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
 
-    # 1. summary --------------------------------------------------------------
+
+def _meta(c: _Context) -> tuple[tuple[str, str], ...]:
+    """Period, evaluator and the time the run finished."""
+    rep, lang = c.spec.report, c.lang
+    meta = []
+    if rep.period:
+        meta.append((t("period", lang), rep.period))
+    if rep.evaluator:
+        meta.append((t("evaluator", lang), rep.evaluator))
+    meta.append((t("generated", lang), c.run.finished_at))
+    return tuple(meta)
+
+
+def _summary_section(c: _Context) -> Section:
+    """1. The indicators at a glance, linked sources, the estimates figure, the payment."""
+    run, res, sp, lang, counts, targets = c.run, c.res, c.spec, c.lang, c.counts, c.targets
     blocks: list[Block] = []
     if sp.programme:
         blocks.append(Paragraph(f"{t('programme', lang)}: {sp.programme}"))
@@ -604,11 +696,10 @@ def build_document(run: EvaluationRun) -> Document:
         d = res["indicators"][ind.id]
         est = d["estimand"]
         ref = (d.get("related") or {}).get("reference_rate")
-        entry = resolve(ind.design)
         glance_rows.append(
             {
                 t("indicator", lang): ind.label_in(lang),
-                t("design", lang): entry.title[lang] if entry else ind.design,
+                t("design", lang): get(ind.design).title[lang],
                 t("value", lang): fmt_value(d["value"], est),
                 f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
                 t("target", lang): fmt_value(targets.get(ind.id), est),
@@ -645,168 +736,203 @@ def build_document(run: EvaluationRun) -> Document:
                 + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
             )
         )
-    sections.append(Section(t("summary", lang), 2, tuple(blocks)))
+    return Section(t("summary", lang), 2, tuple(blocks))
 
-    # 2. indicators -----------------------------------------------------------
-    sections.append(Section(t("indicators", lang), 2))
-    for k, ind in enumerate(sp.indicators, start=1):
-        d = res["indicators"][ind.id]
-        estimand = d["estimand"]
-        entry = resolve(ind.design)
-        blocks = []
-        if entry is not None:
-            blocks.append(Paragraph(f"{t('design', lang)}: {entry.title[lang]}"))
-            blocks.append(Paragraph(entry.assumptions[lang]))
-        method = redact_text(d["method"], min_cell=m, counts="people", hidden=hidden)
-        people = _rows_are_people(run, ind.data)
-        # the method is free text written by the design (English): labelled as such in ja
-        blocks.append(Paragraph(f"{t('method_raw', lang)}: {method}"))
-        match_block = _match_table(ind, lang)
-        if match_block is not None:
-            blocks.append(match_block)
-        # flows: cohort filters, then the design's own accounting
-        for cname in _cohort_chain(run, ind.data):
-            flow = res["sample_flow"]["cohorts"][cname]
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_cohort_{cname}",
-                    f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
-                    _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
-                    note="" if people else t("not_people_note", lang),
-                )
-            )
-        if d.get("sample_flow"):
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_flow",
-                    f"{t('flow', lang)} — {t('design_flow', lang)}",
-                    _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
-                    note="" if people else t("not_people_note", lang),
-                )
-            )
-        # estimate
-        rows = [
-            (t("value", lang), fmt_value(d["value"], estimand)),
-            (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
-            (t("n", lang), counts.show_n(f"ind:{ind.id}:n", lang)),
-        ]
-        if d.get("std_error") is not None:
-            rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
-        if d.get("p_value") is not None:
-            rows.append((t("p_value", lang), fmt_value(d["p_value"])))
-        for name, (lo, hi) in (d.get("intervals") or {}).items():
-            rows.append(
-                (
-                    f"{t('ci', lang)} ({interval_label(name, lang)})",
-                    f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
-                )
-            )
-        if ind.id in targets:
-            rows.append((t("target", lang), fmt_value(targets[ind.id], estimand)))
-        blocks.append(
+
+def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
+    """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
+    notices."""
+    lang, m, hidden = c.lang, c.min_cell, c.hidden
+    d = c.res["indicators"][ind.id]
+    design = get(ind.design)
+    blocks: list[Block] = [
+        Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
+        Paragraph(design.description[lang]),
+        Paragraph(design.assumptions[lang]),
+        Paragraph(f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"),
+    ]
+    match_block = _match_table(ind, lang)
+    if match_block is not None:
+        blocks.append(match_block)
+    blocks += _flow_blocks(c, ind, d)
+    blocks.append(_estimate_table(c, ind, d))
+    if d.get("related"):
+        blocks.append(_related_table(c, ind, d))
+    diag = _diagnostics_table(c, ind, d)
+    if diag is not None:
+        blocks.append(diag)
+    blocks += _figure_blocks(c, ind)
+    notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
+    blocks.append(Paragraph(t("warnings", lang) + ":"))
+    blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
+    return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
+
+
+def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
+    """The cohort filters' flows, then the design's own accounting."""
+    lang, counts = c.lang, c.counts
+    note = "" if _rows_are_people(c.run, ind.data) else t("not_people_note", lang)
+    out: list[Block] = []
+    for cname in _cohort_chain(c.run, ind.data):
+        flow = c.res["sample_flow"]["cohorts"][cname]
+        out.append(
             TableBlock(
-                f"{ind.id}_estimate",
-                f"{t('estimate', lang)}: {ind.label_in(lang)}",
-                pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+                f"{ind.id}_cohort_{cname}",
+                f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
+                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
+                note=note,
             )
         )
-        related = d.get("related") or {}
-        if related:
-            rrows = []
-            for name, r in related.items():
-                rrows.append(
-                    {
-                        t("name", lang): _related_name(name, r, lang),
-                        t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
-                        t("ci", lang): _ci(r, r.get("estimand", "")),
-                        t("n", lang): counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
-                        if r.get("n") is not None
-                        else "–",
-                        t("method_raw", lang): redact_text(
-                            r.get("method", ""),
-                            min_cell=m,
-                            counts="people",
-                            hidden=hidden,
-                        ),
-                    }
-                )
-            blocks.append(TableBlock(f"{ind.id}_related", t("related", lang), pd.DataFrame(rrows)))
-        diag_rows = []
-        for key, v in (d.get("diagnostics") or {}).items():
-            if "id" in key.lower().split("_") or isinstance(v, dict | list):
-                continue
-            label = diag_label(key, lang)
-            if isinstance(v, bool):
-                diag_rows.append((label, t("yes" if v else "no", lang)))
-            elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
-                diag_rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
-            elif isinstance(v, int | float):
-                diag_rows.append((label, fmt_value(v)))
-            elif isinstance(v, str) and len(v) <= 200:
-                diag_rows.append((label, value_text(v, lang)))
-        if diag_rows:
-            blocks.append(
-                TableBlock(
-                    f"{ind.id}_diagnostics",
-                    f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
-                    pd.DataFrame(diag_rows, columns=[t("item", lang), t("value", lang)]),
-                )
+    if d.get("sample_flow"):
+        out.append(
+            TableBlock(
+                f"{ind.id}_flow",
+                f"{t('flow', lang)} — {t('design_flow', lang)}",
+                _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                note=note,
             )
-        figs = run.figure_data.get(ind.id, {})
-        bal = figs.get("balance")
-        if isinstance(bal, pd.DataFrame) and not bal.empty:
-            cols = [
-                c
-                for c in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
-                if c in bal.columns
-            ]
-            shown = bal[cols].copy()
-            for c in cols[1:]:
-                shown[c] = [fmt_value(x) for x in pd.to_numeric(shown[c], errors="coerce")]
-            if "variable" in shown.columns:  # the matching score's own row
-                shown["variable"] = [
-                    t("distance", lang) if str(x) == "distance" else str(x)
-                    for x in shown["variable"]
-                ]
-            shown = shown.rename(columns={c: t(c, lang) for c in cols})
-            blocks.append(TableBlock(f"{ind.id}_balance", t("balance", lang), shown))
-            if {"smd_before", "smd_after"} <= set(bal.columns):
-                blocks.append(_fig(f"{ind.id}_love", t("love", lang), F.love_plot(bal, lang=lang)))
-        ov = figs.get("overlap")
-        if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
-            blocks.append(
-                _fig(
-                    f"{ind.id}_overlap",
-                    t("overlap", lang),
-                    F.overlap_plot(ov, lang=lang, link=str(ind.match.get("link", "logit"))),
-                )
-            )
-        tr = figs.get("trend")
-        if tr is not None:
-            blocks.append(
-                _fig(
-                    f"{ind.id}_trend",
-                    t("trend", lang),
-                    F.trend_plot(
-                        tr["years"],
-                        tr["values"],
-                        evaluation_year=tr.get("evaluation_year"),
-                        expected=tr.get("expected"),
-                        lang=lang,
-                    ),
-                )
-            )
-        # on aggregated data, only numbers followed by a word for people are counts of people
-        mode = "all" if people else "people"
-        warns = [
-            redact_text(w, min_cell=m, counts=mode, hidden=hidden) for w in d.get("warnings") or []
-        ]
-        blocks.append(Paragraph(t("warnings_raw" if warns else "warnings", lang) + ":"))
-        blocks.append(Bullets(tuple(warns)) if warns else Paragraph(t("no_warnings", lang)))
-        sections.append(Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks)))
+        )
+    return out
 
-    # 3. payment --------------------------------------------------------------
-    blocks = []
+
+def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
+    """Value, interval, n, standard error, p value, other intervals, target."""
+    lang, estimand = c.lang, d["estimand"]
+    rows = [
+        (t("value", lang), fmt_value(d["value"], estimand)),
+        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
+        (t("n", lang), c.counts.show_n(f"ind:{ind.id}:n", lang)),
+    ]
+    if d.get("std_error") is not None:
+        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
+    if d.get("p_value") is not None:
+        rows.append((t("p_value", lang), fmt_value(d["p_value"])))
+    for name, (lo, hi) in (d.get("intervals") or {}).items():
+        rows.append(
+            (
+                f"{t('ci', lang)} ({interval_label(name, lang)})",
+                f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+            )
+        )
+    if ind.id in c.targets:
+        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand)))
+    return TableBlock(
+        f"{ind.id}_estimate",
+        f"{t('estimate', lang)}: {ind.label_in(lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+    )
+
+
+def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
+    """The related estimates (the no-effect reference, the difference, the main estimate of
+    an indicator that pays on a related one)."""
+    lang = c.lang
+    rows = []
+    for name, r in d["related"].items():
+        rows.append(
+            {
+                t("name", lang): _related_name(name, r, lang),
+                t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
+                t("ci", lang): _ci(r, r.get("estimand", "")),
+                t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
+                if r.get("n") is not None
+                else "–",
+                t("method", lang): render(
+                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden
+                ),
+            }
+        )
+    return TableBlock(f"{ind.id}_related", t("related", lang), pd.DataFrame(rows))
+
+
+def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock | None:
+    """The diagnostics with their declared labels; counts of people through the ledger and
+    values derived from a hidden count hidden too."""
+    lang, counts = c.lang, c.counts
+    rows = []
+    for key, v in (d.get("diagnostics") or {}).items():
+        if "id" in key.lower().split("_") or isinstance(v, dict | list):
+            continue
+        label = diagnostic_label(key, lang)
+        if isinstance(v, bool):
+            rows.append((label, t("yes" if v else "no", lang)))
+        elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
+            rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
+        elif _derived_hidden(counts, ind.id, key):
+            rows.append((label, SECONDARY))
+        elif isinstance(v, int | float):
+            rows.append((label, fmt_value(v)))
+        elif isinstance(v, str) and len(v) <= 200:
+            rows.append((label, value_text(v, lang)))
+    if not rows:
+        return None
+    return TableBlock(
+        f"{ind.id}_diagnostics",
+        f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+    )
+
+
+def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
+    """The covariate balance table (variables by their labels) and the Love plot."""
+    cols = [
+        col
+        for col in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
+        if col in bal.columns
+    ]
+    shown = bal[cols].copy()
+    for col in cols[1:]:
+        shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
+    if "variable" in shown.columns:  # the matching score's own row
+        shown["variable"] = [
+            t("distance", lang) if str(x) == "distance" else str(x) for x in shown["variable"]
+        ]
+    shown = shown.rename(columns={col: t(col, lang) for col in cols})
+    out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
+    if {"smd_before", "smd_after"} <= set(bal.columns):
+        out.append(_fig(f"{ind.id}_love", t("love", lang), F.love_plot(bal, lang=lang)))
+    return out
+
+
+def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
+    """The figures the run prepared data for (balance, score overlap, yearly trend)."""
+    lang = c.lang
+    figs = c.run.figure_data.get(ind.id, {})
+    out: list[Block] = []
+    bal = figs.get("balance")
+    if isinstance(bal, pd.DataFrame) and not bal.empty:
+        out += _balance_blocks(ind, bal, lang)
+    ov = figs.get("overlap")
+    if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
+        out.append(
+            _fig(
+                f"{ind.id}_overlap",
+                t("overlap", lang),
+                F.overlap_plot(ov, lang=lang, link=str(ind.match.get("link", "logit"))),
+            )
+        )
+    tr = figs.get("trend")
+    if tr is not None:
+        out.append(
+            _fig(
+                f"{ind.id}_trend",
+                t("trend", lang),
+                F.trend_plot(
+                    tr["years"],
+                    tr["values"],
+                    evaluation_year=tr.get("evaluation_year"),
+                    expected=tr.get("expected"),
+                    lang=lang,
+                ),
+            )
+        )
+    return out
+
+
+def _payment_section(c: _Context) -> Section:
+    """3. The payment: breakdown, published audit trail, payment at the interval bounds."""
+    run, res, lang = c.run, c.res, c.lang
+    blocks: list[Block] = []
     if run.payment is None:
         blocks.append(Paragraph(t("no_contract", lang)))
     else:
@@ -876,23 +1002,28 @@ def build_document(run: EvaluationRun) -> Document:
                 F.payment_plot(labels, amounts, unit=unit, lang=lang),
             )
         )
-    sections.append(Section(t("payment", lang), 2, tuple(blocks)))
+    return Section(t("payment", lang), 2, tuple(blocks))
 
-    # 4. warnings of the run ----------------------------------------------------
+
+def _run_notices_section(c: _Context) -> Section:
+    """4. Every notice of the run (data sources, cohorts, indicators, payment)."""
+    res, sp, lang, m, hidden = c.res, c.spec, c.lang, c.min_cell, c.hidden
+    labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
     run_warns = []
-    ind_people = {ind.id: _rows_are_people(run, ind.data) for ind in sp.indicators}
-    for w in res.get("warnings") or []:
-        head, sep, _ = str(w).partition(": ")
-        # an indicator on aggregated data: only numbers followed by a word for people
-        mode = "people" if sep and ind_people.get(head) is False else "all"
-        run_warns.append(redact_text(str(w), min_cell=m, counts=mode, hidden=hidden))
-    blocks = [Paragraph(t("run_warnings_text", lang))]
+    for n in res.get("notices") or []:
+        text = render(n, lang, min_cell=m, hidden=hidden)
+        sep = "：" if lang == "ja" else ": "
+        run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
+    blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
-    sections.append(Section(t("run_warnings", lang), 2, tuple(blocks)))
+    return Section(t("run_warnings", lang), 2, tuple(blocks))
 
-    # 5. reproducibility ------------------------------------------------------
+
+def _repro_section(c: _Context) -> Section:
+    """5. Reproducibility: spec hash, seed, times, input files, package versions."""
+    res, lang = c.res, c.lang
     prov = res["provenance"]
-    blocks = [Paragraph(t("repro_text", lang))]
+    blocks: list[Block] = [Paragraph(t("repro_text", lang))]
     blocks.append(
         TableBlock(
             "reproducibility",
@@ -927,13 +1058,11 @@ def build_document(run: EvaluationRun) -> Document:
             ),
         )
     )
-    sections.append(Section(t("repro", lang), 2, tuple(blocks)))
-    sections.append(
-        Section(
-            t("disclosure", lang),
-            2,
-            (Paragraph(t("disclosure_text", lang).format(m=m, m_1=m - 1)),),
-        )
-    )
-    title = sp.report.title or sp.title or t("appendix", lang)
-    return Document(lang=lang, title=title, meta=tuple(meta), sections=tuple(sections))
+    return Section(t("repro", lang), 2, tuple(blocks))
+
+
+def _disclosure_section(c: _Context) -> Section:
+    """6. The disclosure rules applied."""
+    m = c.min_cell
+    text = t("disclosure_text", c.lang).format(m=m, m_1=m - 1)
+    return Section(t("disclosure", c.lang), 2, (Paragraph(text),))

@@ -14,7 +14,6 @@ __all__ = [
     "diag_label",
     "group_label",
     "interval_label",
-    "reason_text",
     "related_label",
     "schedule_label",
     "step_text",
@@ -137,8 +136,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "diag_counts": {"ja": "件数など", "en": "Counts and settings"},
     "step_reached": {"ja": "該当段階", "en": "Step reached"},
     "fig": {"ja": "図", "en": "Figure"},
-    "method_raw": {"ja": "計算方法（原文）", "en": "Method"},
-    "warnings_raw": {"ja": "注意事項（原文）", "en": "Warnings"},
     "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
     "run_warnings_text": {
         "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、マッチング、推定、"
@@ -326,51 +323,6 @@ _VALUES: dict[str, dict[str, str]] = {
     "relative_per_year": {"ja": "相対変化（年あたり）", "en": "relative change per year"},
 }
 
-#: Exclusion reasons written by pfseval itself (designs, linkage, merges), as
-#: ``(pattern, Japanese with {0}, {1}… for the groups)``; checked in order.
-_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), ja)
-    for p, ja in (
-        (r"no follow-up health-check record", "追跡年度の健診レコードなし"),
-        (r"follow-up record without (.+)", "追跡年度のレコードに {0} なし"),
-        (
-            r"no matching record in data source '(.+)' \(on (.+)\)",
-            "データソース「{0}」に一致するレコードなし（{1} で照合）",
-        ),
-        (r"year before the baseline window", "ベースライン期間より前の年度"),
-        (
-            r"year between the baseline and the evaluation year",
-            "ベースライン期間と評価年度の間の年度",
-        ),
-        (r"year after the evaluation year", "評価年度より後の年度"),
-        (r"no data on any domain", "どの領域にもデータなし"),
-        (r"no data on (.+)", "{0} のデータなし"),
-        (r"met an exclusion criterion after the start \((.+)\)", "開始後に除外基準に該当（{0}）"),
-        (r"no matched control", "マッチした対照者なし"),
-        (r"no follow-up value of (.+)", "{0} の追跡値なし"),
-        (r"outside the denominator subset \((.+)\)", "分母の対象外（{0}）"),
-        (r"not matched to a participant", "参加者とマッチせず"),
-        (r"no match: no control within the caliper", "マッチなし：キャリパー内に対照者なし"),
-        (
-            r"no match: all suitable controls were already matched",
-            "マッチなし：適合する対照者はすべてマッチ済み",
-        ),
-        (r"no match: outside common support \(discarded\)", "マッチなし：共通サポート外"),
-        (r"outside common support \(discarded\)", "共通サポート外（除外）"),
-        (r"not selected as a match", "マッチ相手に選ばれず"),
-        (r"missing covariate values \((.+)\)", "共変量の欠測（{0}）"),
-        (
-            r"matched but no (.+) \(or adjustment covariates\)",
-            "マッチ済みだが {0}（または調整共変量）なし",
-        ),
-        (r"outcome missing \(lost to follow-up\)", "アウトカム欠測（追跡不能）"),
-        (r"covariate missing", "共変量の欠測"),
-        (r"no (\S+) value \(only (\S+)\)", "{0} の値なし（{1} のみ）"),
-        (r"neither (\S+) nor (\S+)", "{0}・{1} ともになし"),
-        (r"not \((.+)\)", "条件（{0}）に該当せず"),
-    )
-)
-
 
 def _lookup(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
     return table[key][lang] if key in table else key
@@ -436,22 +388,6 @@ def group_label(label: str, lang: str) -> str:
     if lang == "ja" and label.endswith(" records"):
         return f"{label[: -len(' records')]} のレコード"
     return label
-
-
-def reason_text(reason: str, lang: str) -> str:
-    """An exclusion reason written by pfseval, in ``lang`` (a reason written in a spec
-    file is shown as written).
-
-    Examples
-    --------
-    >>> reason_text("no follow-up value of egfr_follow", "ja")
-    'egfr_follow の追跡値なし'
-    >>> reason_text("no follow-up value of egfr_follow", "en")
-    'no follow-up value of egfr_follow'
-    """
-    if lang != "ja":
-        return reason
-    return _by_pattern(_REASONS, reason, lambda g: reason_text(g, lang))
 
 
 def value_text(value: str, lang: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.synthetic._common import (
     SyntheticDataset,
     SyntheticOptionError,

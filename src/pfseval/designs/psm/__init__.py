@@ -5,6 +5,7 @@ whose balance can be inspected before any outcome is used; :func:`att` and the K
 indicator :func:`suppression_rate` take it.
 """
 
+from pfseval.designs.psm import specs as specs  # the contract: options, texts, messages
 from pfseval.designs.psm.balance import balance_table
 from pfseval.designs.psm.effects import att
 from pfseval.designs.psm.kobe import suppression_plot, suppression_rate

@@ -21,7 +21,7 @@ freedom ``n - k`` (``lmtest::coefci``). An optional cluster bootstrap resamples 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from pfseval.designs._checks import fresh_seed, require_columns
+from pfseval.designs.contract import validated
+from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, MatchingError
@@ -39,6 +41,7 @@ from pfseval.inference import (
     percentile_interval,
     t_interval,
 )
+from pfseval.messages import Message, Notice
 from pfseval.result import Estimate, emit_warnings, provenance
 
 __all__ = ["att"]
@@ -90,17 +93,19 @@ def _set_blocks(
     return XtWX, XtWy
 
 
+@validated("psm.att")
 def att(
     matched: MatchedSample,
     *,
     outcome: str,
-    adjust: Sequence[str] | None = None,
+    covariates: Sequence[str] | None = None,
     level: float = 0.95,
     vcov: Vcov = "cluster",
     n_boot: int | None = None,
     seed: int | None = None,
     n_jobs: int = 1,
     progress: bool = False,
+    label: str = "",
 ) -> Estimate:
     """Average treatment effect on the treated in a matched sample.
 
@@ -110,7 +115,7 @@ def att(
         The result of :func:`pfseval.designs.psm.match`.
     outcome
         Outcome column of ``matched.data`` (e.g. the eGFR change per year).
-    adjust
+    covariates
         Covariates for regression adjustment (``y ~ treated + covariates``); ``None`` gives
         the matched difference in means.
     level
@@ -119,19 +124,22 @@ def att(
         ``"cluster"``: clustered on matched sets (without replacement; with replacement HC3 is
         used instead and the method says so), or ``"HC0"``–``"HC3"``.
     n_boot
-        If given, also a cluster bootstrap over matched sets with this many resamples
-        (``intervals["bootstrap"]``, percentile, and ``draws``).
+        If given (and not 0), also a cluster bootstrap over matched sets with this many
+        resamples (``intervals["bootstrap"]``, percentile, and ``draws``).
     seed, n_jobs, progress
         Bootstrap seed, worker processes and progress bar. With ``n_boot`` and
         ``seed=None`` a seed is drawn from the operating system and recorded in
         ``provenance["seed"]``, so that the run can be repeated.
+    label
+        Display name of the indicator (default: the outcome column's name).
 
     Returns
     -------
     Estimate
         ``estimand="ATT"`` with value, t-based CI, std_error, p_value; ``diagnostics`` holds
-        counts, the residual df and the variance type; ``sample_flow`` continues the matching
-        flow (rows without the outcome are excluded with a reason).
+        counts, the residual degrees of freedom (``df``) and the variance type; ``notices``
+        the matched sample's notices followed by this function's own; ``sample_flow``
+        continues the matching flow (rows without the outcome are excluded with a reason).
 
     Examples
     --------
@@ -147,14 +155,13 @@ def att(
     >>> est.conf_low < 1.0 < est.conf_high
     True
     """
-    if not 0 < level < 1:
-        raise MatchingError(f"level must be in (0, 1), got {level!r}")
-    if vcov not in ("cluster", "HC0", "HC1", "HC2", "HC3"):
-        raise MatchingError(f"vcov must be 'cluster' or 'HC0'–'HC3', got {vcov!r}")
+    # option values were checked by the contract's validator (@validated)
+    if n_boot == 0:
+        n_boot = None
     data = matched.data
     require_columns(data, [outcome], context="psm.att()")
-    adj = tuple(adjust or ())
-    require_columns(data, adj, context="psm.att(adjust)")
+    adj = tuple(covariates or ())
+    require_columns(data, adj, context="psm.att(covariates)")
     w_all = matched.weights.to_numpy()
     t_all = data[matched.treatment].to_numpy() == 1
     y_all = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -163,19 +170,22 @@ def att(
     if adj:
         miss |= in_ms & data[list(adj)].isna().any(axis=1).to_numpy()
     flow = matched.sample_flow
-    msgs: list[str] = []
+    notices: list[Notice] = []
     if miss.any():
         ids = data[matched.id_col].to_numpy()
+        reason = Message("psm.flow.no_outcome", params={"outcome": outcome})
         for g, mask in (("treated", t_all), ("control", ~t_all)):
-            flow = flow.exclude(
-                f"matched but no {outcome} (or adjustment covariates)",
-                ids[miss & mask].tolist(),
-                group=g,
+            flow = flow.exclude(reason, ids[miss & mask].tolist(), group=g)
+        notices.append(
+            Notice(
+                "psm.att_missing_outcome",
+                category=AttritionWarning,
+                counts={
+                    "n_treated_missing": int((miss & t_all).sum()),
+                    "n_control_missing": int((miss & ~t_all).sum()),
+                },
+                params={"outcome": outcome},
             )
-        msgs.append(
-            f"{int((miss & t_all).sum())} matched treated and {int((miss & ~t_all).sum())} "
-            f"matched controls have no {outcome!r} and are left out of the ATT; the "
-            "remaining matched sets may no longer be balanced"
         )
     use = in_ms & ~miss
     rows = np.flatnonzero(use)
@@ -216,22 +226,20 @@ def att(
         clusters = matched.subclass.to_numpy(dtype=object, na_value=None)[rows]
         V = cluster_robust_vcov(X, resid, clusters, weights=w)
         n_clusters = len(set(clusters.tolist()))
-        vdesc = "standard error clustered on matched sets (sandwich::vcovCL, HC1)"
+        # clustered on matched sets, HC1-type factor (sandwich::vcovCL)
+        vname = "CR1"
     else:
+        # with replacement a control sits in several sets: sets are not clusters
         V = hc_vcov(X, resid, weights=w, kind=vtype)
         n_clusters = None
-        vdesc = f"heteroskedasticity-robust standard error ({vtype}, sandwich::vcovHC)"
-        if vcov == "cluster":
-            vdesc += "; matched with replacement, so sets are not clusters"
+        vname = vtype
     value = float(beta[1])
     se = float(np.sqrt(V[1, 1]))
     lo, hi = t_interval(value, se, df_resid, level=level)
     p_value = float(2 * stats.t.sf(abs(value / se), df_resid)) if se > 0 else float("nan")
-    what = "regression-adjusted ATT" if adj else "matched difference in means (ATT)"
-    method = (
-        f"{what}: weighted least squares on the matched sample with MatchIt weights; {vdesc}; "
-        f"t interval with {df_resid} residual df"
-    )
+    method_params: dict[str, Any] = {"vcov": vname, "df": df_resid}
+    if adj:
+        method_params["covariates"] = list(adj)
     intervals: dict[str, tuple[float, float]] = {}
     draws = None
     if n_boot is not None:
@@ -252,9 +260,14 @@ def att(
             stat, n_boot=n_boot, seed=seed, n_jobs=n_jobs, progress=progress, desc="ATT bootstrap"
         )
         intervals["bootstrap"] = percentile_interval(draws, level=level)
-        method += f"; cluster bootstrap over {S} matched sets ({n_boot} resamples, percentile)"
-    if msgs:
-        emit_warnings(msgs, AttritionWarning)
+        method_params.update(n_sets=S, n_boot=int(n_boot))
+    method = Message(
+        "psm.att.method"
+        + ("_adjusted" if adj else "")
+        + ("_bootstrap" if n_boot is not None else ""),
+        params=method_params,
+    )
+    emit_warnings(notices, stacklevel=4)
     coef = pd.DataFrame(
         {"term": names, "estimate": beta, "std_error": np.sqrt(np.diag(V))},
     )
@@ -263,10 +276,10 @@ def att(
         "outcome": outcome,
         "n_treated": int(t.sum()),
         "n_control": int((~t).sum()),
-        "df_resid": df_resid,
+        "df": df_resid,
         "vcov": vtype,
         "n_clusters": n_clusters,
-        "adjust": list(adj),
+        "covariates": list(adj),
         "coefficients": coef,
         "mean_treated": float(np.average(y[t], weights=w[t])),
         "mean_control": float(np.average(y[~t], weights=w[~t])),
@@ -280,7 +293,7 @@ def att(
         method=method,
         n=n,
         diagnostics=diagnostics,
-        warnings=(*matched.warnings, *msgs),
+        notices=(*matched.notices, *notices),
         std_error=se,
         p_value=p_value,
         intervals=intervals,
@@ -290,5 +303,5 @@ def att(
             **(matched.provenance or provenance(data=data)),
             "seed": seed if n_boot is not None else matched.seed,
         },
-        label=f"ATT on {outcome}",
+        label=label or outcome,
     )

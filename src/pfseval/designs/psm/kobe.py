@@ -19,7 +19,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,8 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
+from pfseval.designs.contract import validated
+from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.errors import (
     AttritionWarning,
     DataProblem,
@@ -42,7 +44,8 @@ from pfseval.inference import (
     percentile_interval,
     wilson,
 )
-from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
+from pfseval.messages import Message, Notice
+from pfseval.result import Estimate, SampleFlow, data_hash, emit_warnings, provenance
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,7 +64,6 @@ CiKind = Literal[
     "wilson",
     "clopper_pearson",
 ]
-_CI_CHOICES: tuple[str, ...] = get_args(CiKind)
 #: The construction ``ci="bootstrap"`` stands for (chosen by the coverage study, docs/kobe.md).
 RECOMMENDED_BOOTSTRAP = "bootstrap_normal"
 
@@ -267,15 +269,21 @@ def _denominator_mask(
     ids: pd.Index,
     rows: NDArray[np.bool_],
     denominator: str | pd.Series | None,
-) -> tuple[NDArray[np.bool_], str]:
-    """In-denominator flag for every row of ``data`` (checked only where ``rows``)."""
+) -> tuple[NDArray[np.bool_], str, Message]:
+    """In-denominator flag for every row of ``data`` (checked only where ``rows``), the
+    subset's description (a diagnostic) and the sample-flow reason of the rows outside it."""
     if denominator is None:
-        return np.ones(len(data), dtype=bool), "all participants with follow-up"
+        return (
+            np.ones(len(data), dtype=bool),
+            "all participants with follow-up",
+            Message("kobe.flow.outside_given_subset"),
+        )
     if isinstance(denominator, str):
         require_columns(data, [denominator], context=_CONTEXT)
         vals = _numeric(data, denominator)
         where = f"column {denominator!r}"
         label = f"{denominator} = 1"
+        reason = Message("kobe.flow.outside_denominator", params={"denominator": denominator})
     else:
         s = pd.Series(denominator)
         missing = ids[rows][~ids[rows].isin(s.index)]
@@ -291,6 +299,11 @@ def _denominator_mask(
         )
         where = "the denominator Series"
         label = str(s.name) + " = 1" if s.name is not None else "given subset"
+        reason = (
+            Message("kobe.flow.outside_denominator", params={"denominator": str(s.name)})
+            if s.name is not None
+            else Message("kobe.flow.outside_given_subset")
+        )
     bad = rows & ~np.isin(vals, (0.0, 1.0))
     if bad.any():
         raise DesignError(
@@ -298,7 +311,7 @@ def _denominator_mask(
             f"ids {format_rows(ids[bad])} have {format_rows(pd.unique(vals[bad]))}. "
             "Fix: code the subset as 0/1 for all participants."
         )
-    return vals == 1.0, label
+    return vals == 1.0, label, reason
 
 
 def _design(
@@ -339,6 +352,7 @@ def _folds(n_sets: int, k_folds: int, seed_fold: int) -> NDArray[np.intp]:
 # ---------------------------------------------------------------- the indicator
 
 
+@validated("psm.suppression_rate")
 def suppression_rate(
     matched: MatchedSample,
     *,
@@ -346,7 +360,7 @@ def suppression_rate(
     baseline: str | None = None,
     followup_years: str | float | None = None,
     change: ChangeKind = "absolute_per_year",
-    regressors: Sequence[str] | None = None,
+    covariates: Sequence[str] | None = None,
     denominator: str | pd.Series | None = None,
     level: float = 0.95,
     ci: CiKind = "bootstrap",
@@ -355,6 +369,7 @@ def suppression_rate(
     seed: int | None = None,
     n_jobs: int = 1,
     progress: bool = False,
+    label: str = "",
 ) -> Estimate:
     """Kobe decline-suppression rate with bootstrap CI and a no-effect reference.
 
@@ -363,7 +378,8 @@ def suppression_rate(
     matched
         A :class:`~pfseval.designs.psm.matching.MatchedSample`. Its ``pairs`` define the
         matched sets (a participant with its controls); participants without any matched
-        control are excluded (counted in the sample flow).
+        control are excluded (counted in the sample flow). Only the rows of the matched sets
+        are read, so the cost does not grow with the size of the candidate pool.
     outcome
         With ``baseline``: the follow-up measurement column (e.g. ``"egfr_follow"``; NaN =
         no follow-up record). Without ``baseline``: a ready *change* column (higher = better,
@@ -377,7 +393,7 @@ def suppression_rate(
     change
         ``"absolute_per_year"``: (follow − baseline) / years; ``"absolute"``: follow −
         baseline; ``"relative"``: (follow − baseline) / baseline.
-    regressors
+    covariates
         Baseline columns of the prediction model (default ``matched.covariates``).
         Non-numeric columns are expanded into indicators with the first level as reference.
     denominator
@@ -406,6 +422,8 @@ def suppression_rate(
         Worker processes for the bootstrap; the draws do not depend on it.
     progress
         Show a progress bar for the bootstrap.
+    label
+        Display name of the indicator (default ``"suppression rate"``).
 
     Returns
     -------
@@ -414,8 +432,14 @@ def suppression_rate(
         ``related["reference_rate"]`` and ``related["difference"]`` (participants −
         reference); counts, R² and coefficients in ``diagnostics``;
         ``private["per_person"]`` = predicted and actual decline per participant;
-        ``warnings`` = the matched sample's warnings (issued by ``match``, not again here)
-        followed by this function's own.
+        ``notices`` = the matched sample's notices (issued by ``match``, not again here)
+        followed by this function's own; ``sample_flow`` continues the matching flow.
+
+    Raises
+    ------
+    DesignError
+        An option outside what it allows (the contract's validator), ``ci`` needing a
+        bootstrap with ``n_boot=0``, or data the regression cannot use (see the messages).
 
     Notes
     -----
@@ -435,7 +459,7 @@ def suppression_rate(
     --------
     >>> from pfseval.designs.psm.kobe import _example_matched
     >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
-    ...                        followup_years=3.0, regressors=["age", "egfr"],
+    ...                        followup_years=3.0, covariates=["age", "egfr"],
     ...                        n_boot=200, seed=1)
     >>> est.diagnostics["n_denominator"], round(est.value, 3)
     (60, 0.8)
@@ -443,75 +467,207 @@ def suppression_rate(
     >>> bool(lo < est.value < hi), sorted(est.related)
     (True, ['difference', 'reference_rate'])
     """
-    # ---- options
-    if not 0 < level < 1:
-        raise DesignError(f"level must be in (0, 1), got {level!r}.")
-    if ci not in _CI_CHOICES:
-        raise DesignError(f"ci={ci!r} is not one of {', '.join(map(repr, _CI_CHOICES))}.")
-    if int(n_boot) != n_boot or n_boot < 0:
-        raise DesignError(f"n_boot must be a non-negative integer, got {n_boot!r}.")
     if n_boot == 0 and ci.startswith("bootstrap"):
-        raise DesignError(f"ci={ci!r} needs n_boot > 0. Fix: set n_boot, or ci='wilson'.")
-    if int(k_folds) != k_folds or k_folds < 2:
-        raise DesignError(f"k_folds must be an integer ≥ 2, got {k_folds!r}.")
-    seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
-
-    data = matched.data
-    id_col, treat = matched.id_col, matched.treatment
-    regs = tuple(matched.covariates if regressors is None else regressors)
-    if not regs:
-        raise DesignError("no regressors: pass regressors=[...] (baseline covariates).")
-    needed = [id_col, treat, outcome, *regs] + ([baseline] if baseline else [])
-    require_columns(data, needed, context=_CONTEXT)
-    if outcome in regs:
         raise DesignError(
-            f"the follow-up outcome {outcome!r} is also a regressor; the prediction model may "
-            "use baseline values only. Fix: remove it from regressors."
+            f"{_CONTEXT}: option 'ci' = {ci!r} needs a bootstrap, but n_boot = 0. "
+            "Fix: set n_boot (e.g. 2000), or use ci = 'wilson'."
         )
-    ids = pd.Index(data[id_col])
-    if ids.has_duplicates:
-        dup = ids[ids.duplicated()]
-        raise DesignError(f"column {id_col!r} has duplicated ids {format_rows(dup)}.")
-    tr = _numeric(data, treat)
-    if not np.isin(tr, (0.0, 1.0)).all():
-        bad = ids[~np.isin(tr, (0.0, 1.0))]
-        raise DesignError(f"column {treat!r} must be 0/1; ids {format_rows(bad)} are not.")
-    is_t = tr == 1.0
+    seed = fresh_seed(seed)  # None: drawn from the OS and recorded, so the run can be repeated
+    regs = tuple(matched.covariates if covariates is None else covariates)
+    sets = _matched_sets(matched, outcome=outcome, baseline=baseline, regs=regs)
+    people = _people(
+        sets, outcome=outcome, baseline=baseline, followup_years=followup_years,
+        change=change, denominator=denominator,
+    )  # fmt: skip
+    design = _design_matrix(sets, people, regs)
+    engine = _build_engine(sets, people, design, k_folds=int(k_folds), seed=seed)
+    point = _point_estimate(sets, people, design, engine)
+    engine = _smoothed(engine, people, point)
+    draws = (
+        bootstrap_draws(
+            engine,
+            n_boot=int(n_boot),
+            seed=seed,
+            n_jobs=n_jobs,
+            progress=progress,
+            desc="Kobe bootstrap",
+        )
+        if n_boot > 0
+        else None
+    )
+    ivs = _intervals(point, people, draws, level=level, ci=ci, n_boot=int(n_boot))
+    own = _notices(matched, sets, people, design, n_failed=ivs.n_failed, n_boot=int(n_boot),
+                   outcome=outcome)  # fmt: skip
+    emit_warnings(own, stacklevel=4)
+    # the matched sample's notices (balance, caliper drops, few pairs) were issued by match()
+    # already: carried into the result for the appendix, not issued a second time
+    notices = (*(n for n in matched.notices if n not in own), *own)
+    flow = _flow(matched, sets, people, outcome=outcome)
+    return _assemble(
+        matched, sets, people, design, engine, point, ivs, draws,
+        notices=notices, flow=flow, outcome=outcome, baseline=baseline, change=change,
+        level=level, n_boot=int(n_boot), k_folds=int(k_folds), seed=seed, label=label,
+    )  # fmt: skip
 
-    # ---- matched sets
+
+# ---------------------------------------------------------------- step 1: the matched sets
+
+
+@dataclass(frozen=True)
+class _Sets:
+    """The rows of the matched sets (in data order) and how they are linked.
+
+    ``data`` holds only the rows named in ``matched.pairs`` (found through the matching
+    weights, a single vectorised pass), so every later step costs the same for a pool of ten
+    thousand or of a million people.
+    """
+
+    data: pd.DataFrame
+    ids: pd.Index
+    id_col: str
+    is_t: NDArray[np.bool_]
+    set_ids: pd.Index
+    pos_t: NDArray[np.intp]  # row of each matched set's participant
+    pos_c: NDArray[np.intp]  # row of each (set, control) membership
+    member_set_all: NDArray[np.intp]  # set of each (set, control) membership
+    in_set_t: NDArray[np.bool_]
+    in_set_c: NDArray[np.bool_]
+
+
+def _pairs_long(matched: MatchedSample) -> tuple[pd.Series, pd.Series]:
+    """(participant id, control id) of every membership of a control in a matched set."""
     pairs = matched.pairs
     ctrl_cols = [c for c in pairs.columns if str(c).startswith("control_id")]
     if "treated_id" not in pairs.columns or not ctrl_cols:
         raise DesignError(
             "matched.pairs must have columns treated_id, control_id_1, ...; got "
-            f"{list(pairs.columns)}."
+            f"{list(pairs.columns)}. Fix: pass the result of psm.match()."
         )
     long = pairs.melt(id_vars="treated_id", value_vars=ctrl_cols, value_name="cid").dropna(
         subset=["cid"]
     )
-    set_ids = pd.Index(pd.unique(long["treated_id"]))
-    pos_t = ids.get_indexer(set_ids)
-    pos_c = ids.get_indexer(pd.Index(long["cid"]))
-    if (pos_t < 0).any() or (pos_c < 0).any():
-        unknown = list(set_ids[pos_t < 0]) + list(pd.Index(long["cid"])[pos_c < 0])
-        raise DesignError(f"matched.pairs names ids not in matched.data: {format_rows(unknown)}.")
-    if not is_t[pos_t].all() or is_t[pos_c].any():
-        raise DesignError("matched.pairs pairs treated with treated or controls with controls.")
-    member_set_all = set_ids.get_indexer(pd.Index(long["treated_id"]))
+    return long["treated_id"], long["cid"]
 
-    # ---- outcome change, follow-up, denominator
-    y = _change(
-        data, ids, outcome=outcome, baseline=baseline, followup_years=followup_years, change=change
-    )
-    has_fu = ~np.isnan(y)
+
+def _set_rows(matched: MatchedSample, wanted: pd.Index) -> pd.DataFrame:
+    """The rows of ``matched.data`` whose id is in ``wanted``, in data order.
+
+    Matching gives every member of a matched set a positive weight, so the rows with a
+    positive weight are a (small) superset found without hashing the pool's ids; a
+    hand-made sample whose weights do not cover its pairs falls back to the whole data.
+    """
+    data = matched.data
+    w = matched.weights.to_numpy(dtype=float, na_value=0.0)
+    if len(w) == len(data):
+        sub = data.loc[w > 0]
+        if pd.Index(sub[matched.id_col]).isin(wanted).sum() >= len(wanted):
+            return sub
+    return data
+
+
+def _matched_sets(
+    matched: MatchedSample, *, outcome: str, baseline: str | None, regs: tuple[str, ...]
+) -> _Sets:
+    """Validate the pairs and columns; locate each matched set's rows."""
+    id_col, treat = matched.id_col, matched.treatment
+    if not regs:
+        raise DesignError(
+            f"{_CONTEXT}: no covariates for the prediction model. "
+            "Fix: pass covariates=[...] (baseline values)."
+        )
+    if outcome in regs:
+        raise DesignError(
+            f"the follow-up outcome {outcome!r} is also a covariate; the prediction model may "
+            "use baseline values only. Fix: remove it from covariates."
+        )
+    needed = [id_col, treat, outcome, *regs] + ([baseline] if baseline else [])
+    require_columns(matched.data, needed, context=_CONTEXT)
+    t_ids, c_ids = _pairs_long(matched)
+    set_ids = pd.Index(pd.unique(t_ids))
+    wanted = set_ids.append(pd.Index(pd.unique(c_ids)))
+    data = _set_rows(matched, wanted)
+    ids = pd.Index(data[id_col])
+    if ids.has_duplicates:
+        dup = ids[ids.duplicated()]
+        raise DesignError(
+            f"column {id_col!r} has duplicated ids {format_rows(dup)}. "
+            "Fix: keep one row per person before matching."
+        )
+    tr = _numeric(data, treat)
+    if not np.isin(tr, (0.0, 1.0)).all():
+        bad = ids[~np.isin(tr, (0.0, 1.0))]
+        raise DesignError(
+            f"column {treat!r} must be 0/1; ids {format_rows(bad)} are not. "
+            "Fix: code participants as 1 and non-participants as 0."
+        )
+    is_t = tr == 1.0
+    pos_t = ids.get_indexer(set_ids)
+    pos_c = ids.get_indexer(pd.Index(c_ids))
+    if (pos_t < 0).any() or (pos_c < 0).any():
+        unknown = list(set_ids[pos_t < 0]) + list(pd.Index(c_ids)[pos_c < 0])
+        raise DesignError(
+            f"matched.pairs names ids not in matched.data: {format_rows(unknown)}. "
+            "Fix: pass the result of psm.match() unchanged."
+        )
+    if not is_t[pos_t].all() or is_t[pos_c].any():
+        raise DesignError(
+            "matched.pairs pairs treated with treated or controls with controls. "
+            "Fix: pass the result of psm.match() unchanged."
+        )
     in_set_t = np.zeros(len(data), dtype=bool)
     in_set_t[pos_t] = True
     in_set_c = np.zeros(len(data), dtype=bool)
     in_set_c[pos_c] = True
-    part_fu = in_set_t & has_fu
-    in_den, den_label = _denominator_mask(data, ids, part_fu, denominator)
+    return _Sets(
+        data=data,
+        ids=ids,
+        id_col=id_col,
+        is_t=is_t,
+        set_ids=set_ids,
+        pos_t=pos_t,
+        pos_c=pos_c,
+        member_set_all=set_ids.get_indexer(pd.Index(t_ids)),
+        in_set_t=in_set_t,
+        in_set_c=in_set_c,
+    )
+
+
+# ---------------------------------------------------------------- step 2: who is analysed
+
+
+@dataclass(frozen=True)
+class _People:
+    """Outcome change, follow-up and denominator per row of the matched sets."""
+
+    y: NDArray[np.float64]
+    has_fu: NDArray[np.bool_]
+    part_fu: NDArray[np.bool_]  # participants in a set with follow-up
+    in_den: NDArray[np.bool_]
+    den_label: str
+    den_reason: Message
+    analysed: NDArray[np.bool_]  # participants counted in the rate
+    ctrl_used: NDArray[np.bool_]  # controls in the regression
+    n_den: int
+    n_ctrl: int
+
+
+def _people(
+    sets: _Sets,
+    *,
+    outcome: str,
+    baseline: str | None,
+    followup_years: str | float | None,
+    change: str,
+    denominator: str | pd.Series | None,
+) -> _People:
+    data, ids = sets.data, sets.ids
+    y = _change(
+        data, ids, outcome=outcome, baseline=baseline, followup_years=followup_years, change=change
+    )
+    has_fu = ~np.isnan(y)
+    part_fu = sets.in_set_t & has_fu
+    in_den, den_label, den_reason = _denominator_mask(data, ids, part_fu, denominator)
     analysed = part_fu & in_den
-    ctrl_used = in_set_c & has_fu
     n_den = int(analysed.sum())
     if n_den == 0:
         raise DesignError(
@@ -519,57 +675,99 @@ def suppression_rate(
             f"is in the subset ({den_label}). Fix: check the follow-up linkage and the "
             "denominator column."
         )
+    ctrl_used = sets.in_set_c & has_fu
+    return _People(
+        y=y,
+        has_fu=has_fu,
+        part_fu=part_fu,
+        in_den=in_den,
+        den_label=den_label,
+        den_reason=den_reason,
+        analysed=analysed,
+        ctrl_used=ctrl_used,
+        n_den=n_den,
+        n_ctrl=int(ctrl_used.sum()),
+    )
 
-    # ---- design matrix and regressors' completeness
+
+# ---------------------------------------------------------------- step 3: the design matrix
+
+
+@dataclass(frozen=True)
+class _DesignMatrix:
+    """Raw covariate columns, their names, and the centred and scaled design with intercept."""
+
+    x_raw: NDArray[np.float64]
+    names: list[str]
+    unseen: dict[str, list[Any]]
+    z: NDArray[np.float64]
+
+
+def _design_matrix(sets: _Sets, people: _People, regs: Sequence[str]) -> _DesignMatrix:
+    """Build the prediction model's design; refuse missing, constant or collinear columns."""
+    data, ids, ctrl_used, n_ctrl = sets.data, sets.ids, people.ctrl_used, people.n_ctrl
     Xraw, xnames, unseen = _design(data, regs, ctrl_used)
-    need_x = ctrl_used | part_fu
-    miss = need_x & np.isnan(Xraw).any(axis=1)
+    miss = (ctrl_used | people.part_fu) & np.isnan(Xraw).any(axis=1)
     if miss.any():
         which = [n for j, n in enumerate(xnames) if np.isnan(Xraw[miss, j]).any()]
         raise DesignError(
-            f"regressor(s) {', '.join(which)} missing for ids {format_rows(ids[miss])} "
+            f"covariate(s) {', '.join(which)} missing for ids {format_rows(ids[miss])} "
             "(participants or controls with follow-up). Fix: impute them, exclude these people "
-            "before matching, or choose other regressors."
+            "before matching, or choose other covariates."
         )
-    n_ctrl = int(ctrl_used.sum())
     if n_ctrl <= len(xnames) + 1:
         raise DesignError(
             f"only {n_ctrl} matched controls have follow-up, too few to fit a regression on "
-            f"{len(xnames)} regressors. Fix: use fewer regressors or more controls."
+            f"{len(xnames)} covariates. Fix: use fewer covariates or more controls."
         )
     Xc_raw = Xraw[ctrl_used]
     sd = Xc_raw.std(axis=0)
     const = [xnames[j] for j in np.flatnonzero(sd == 0)]
     if const:
         raise DesignError(
-            f"regressor(s) {', '.join(const)} are constant among the {n_ctrl} matched controls "
-            "with follow-up, so their effect cannot be estimated. Fix: drop them from regressors."
+            f"covariate(s) {', '.join(const)} are constant among the {n_ctrl} matched controls "
+            "with follow-up, so their effect cannot be estimated. Fix: drop them from covariates."
         )
     mu = Xc_raw.mean(axis=0)
     Z = np.column_stack([np.ones(len(data)), (Xraw - mu) / sd])
     if np.linalg.matrix_rank(Z[ctrl_used]) < Z.shape[1]:
         raise DesignError(
-            f"the regressors {', '.join(xnames)} are collinear among the matched controls "
-            "with follow-up. Fix: drop redundant regressors."
+            f"the covariates {', '.join(xnames)} are collinear among the matched controls "
+            "with follow-up. Fix: drop redundant covariates."
         )
+    return _DesignMatrix(x_raw=Xraw, names=xnames, unseen=unseen, z=Z)
 
-    # ---- index maps for the engine
-    ctrl_pos = np.flatnonzero(ctrl_used)  # rows of data
-    row_to_ctrl = np.full(len(data), -1, dtype=np.intp)
+
+# ---------------------------------------------------------------- step 4: the engine
+
+
+def _build_engine(
+    sets: _Sets, people: _People, design: _DesignMatrix, *, k_folds: int, seed: int
+) -> _Engine:
+    """Index maps of participants, controls and matched sets, and the cross-fitting folds."""
+    n = len(sets.data)
+    ctrl_pos = np.flatnonzero(people.ctrl_used)  # rows of sets.data
+    row_to_ctrl = np.full(n, -1, dtype=np.intp)
     row_to_ctrl[ctrl_pos] = np.arange(len(ctrl_pos))
-    mc = row_to_ctrl[pos_c]
+    mc = row_to_ctrl[sets.pos_c]
     keep = mc >= 0
-    member_set, member_ctrl = member_set_all[keep], mc[keep]
-    w0 = np.bincount(member_ctrl, minlength=len(ctrl_pos)).astype(float)
-    set_fold = _folds(len(set_ids), int(k_folds), seed)
+    member_set, member_ctrl = sets.member_set_all[keep], mc[keep]
+    set_fold = _folds(len(sets.set_ids), k_folds, seed)
     order = np.lexsort((member_set, member_ctrl))  # first set of each control
     first = np.unique(member_ctrl[order], return_index=True)[1]
     fold_ctrl = set_fold[member_set[order][first]]
-    part_pos = np.flatnonzero(analysed)
-    set_of_row = np.full(len(data), -1, dtype=np.intp)
-    set_of_row[pos_t] = np.arange(len(set_ids))
-    engine = _Engine(
-        n_sets=len(set_ids),
+    fold_sizes = np.bincount(fold_ctrl, minlength=k_folds)
+    if (fold_sizes == 0).any():
+        raise DesignError(
+            f"k_folds={k_folds} leaves a fold without controls ({len(sets.set_ids)} matched "
+            "sets). Fix: use fewer folds."
+        )
+    part_pos = np.flatnonzero(people.analysed)
+    set_of_row = np.full(n, -1, dtype=np.intp)
+    set_of_row[sets.pos_t] = np.arange(len(sets.set_ids))
+    Z, y = design.z, people.y
+    return _Engine(
+        n_sets=len(sets.set_ids),
         x_part=Z[part_pos],
         y_part=y[part_pos],
         set_of_part=set_of_row[part_pos],
@@ -578,290 +776,449 @@ def suppression_rate(
         member_set=member_set,
         member_ctrl=member_ctrl,
         fold_of_ctrl=fold_ctrl,
-        k_folds=int(k_folds),
+        k_folds=k_folds,
     )
-    fold_sizes = np.bincount(fold_ctrl, minlength=int(k_folds))
-    if (fold_sizes == 0).any():
-        raise DesignError(
-            f"k_folds={k_folds} leaves a fold without controls ({len(set_ids)} matched sets). "
-            "Fix: use fewer folds."
-        )
 
-    # ---- point estimate: statsmodels OLS (frequency weights when controls repeat)
+
+# ---------------------------------------------------------------- step 5: OLS and the rates
+
+
+@dataclass(frozen=True)
+class _Point:
+    """The point estimates: OLS fit, every participant's prediction, rate and reference."""
+
+    fit: Any  # statsmodels RegressionResults
+    ctrl_pos: NDArray[np.intp]
+    w0: NDArray[np.float64]  # times each control enters the regression (its matched sets)
+    fu_part_pos: NDArray[np.intp]
+    pred: NDArray[np.float64]
+    actual: NDArray[np.float64]
+    suppressed: NDArray[np.bool_]
+    in_den: NDArray[np.bool_]
+    numer: int
+    rate: float
+    n_ties: int
+    ctrl_pred: NDArray[np.float64]
+    ctrl_suppressed: NDArray[np.bool_]
+    n_ref: int
+    x_ref: int
+    ref_rate: float
+
+
+def _point_estimate(sets: _Sets, people: _People, design: _DesignMatrix, engine: _Engine) -> _Point:
+    """statsmodels OLS on the controls (frequency weights when controls repeat), the
+    participants' rate and the cross-fitted no-effect reference."""
     import statsmodels.api as sm
 
-    X_sm = np.column_stack([np.ones(len(ctrl_pos)), Xc_raw])
+    ctrl_pos = np.flatnonzero(people.ctrl_used)
+    w0 = np.bincount(engine.member_ctrl, minlength=len(ctrl_pos)).astype(float)
+    Xraw, y = design.x_raw, people.y
+    X_sm = np.column_stack([np.ones(len(ctrl_pos)), Xraw[ctrl_pos]])
     fit = sm.WLS(y[ctrl_pos], X_sm, weights=w0).fit()
-    fu_part_pos = np.flatnonzero(part_fu)
-    pred_all = np.column_stack([np.ones(len(fu_part_pos)), Xraw[fu_part_pos]]) @ fit.params
-    actual_all = y[fu_part_pos]
-    supp_all = _suppressed(actual_all, pred_all)
-    den_all = in_den[fu_part_pos]
-    numer = int((supp_all & den_all).sum())
-    rate = numer / n_den
-    n_ties = int((den_all & (np.abs(actual_all - pred_all) <= _tie_tolerance(pred_all))).sum())
-
+    fu_part_pos = np.flatnonzero(people.part_fu)
+    pred = np.column_stack([np.ones(len(fu_part_pos)), Xraw[fu_part_pos]]) @ fit.params
+    actual = y[fu_part_pos]
+    supp = _suppressed(actual, pred)
+    den = people.in_den[fu_part_pos]
+    numer = int((supp & den).sum())
+    n_ties = int((den & (np.abs(actual - pred) <= _tie_tolerance(pred))).sum())
     # no-effect reference: cross-fitted predictions of the controls (lstsq, independent of
     # the engine's normal equations; the tests check that both agree)
     ctrl_pred = _crossfit_predictions(engine, np.ones(engine.n_sets))
+    supp_ctrl = _suppressed(engine.y_ctrl, ctrl_pred)
+    n_ref = round(float(w0.sum()))
+    x_ref = round(float(w0 @ supp_ctrl))
+    return _Point(
+        fit=fit,
+        ctrl_pos=ctrl_pos,
+        w0=w0,
+        fu_part_pos=fu_part_pos,
+        pred=pred,
+        actual=actual,
+        suppressed=supp,
+        in_den=den,
+        numer=numer,
+        rate=numer / people.n_den,
+        n_ties=n_ties,
+        ctrl_pred=ctrl_pred,
+        ctrl_suppressed=supp_ctrl,
+        n_ref=n_ref,
+        x_ref=x_ref,
+        ref_rate=x_ref / n_ref,
+    )
 
-    # ---- intervals
-    intervals_rate: dict[str, tuple[float, float]] = {
+
+def _smoothed(engine: _Engine, people: _People, point: _Point) -> _Engine:
+    """The engine with smoothed flips (see :class:`_Engine`); bandwidths by Silverman's rule
+    on the controls' cross-fitted residual SD."""
+    r0_part, r0_ctrl = engine.residuals(np.ones(engine.n_sets))
+    sigma = float(np.std(r0_ctrl))
+    return dataclasses.replace(
+        engine,
+        base_part=point.suppressed[point.in_den].astype(float),
+        base_ctrl=point.ctrl_suppressed.astype(float),
+        r0_part=r0_part,
+        r0_ctrl=r0_ctrl,
+        h_part=_SILVERMAN * sigma * people.n_den ** (-0.2),
+        h_ctrl=_SILVERMAN * sigma * people.n_ctrl ** (-0.2),
+    )
+
+
+# ---------------------------------------------------------------- step 6: intervals
+
+
+@dataclass(frozen=True)
+class _Intervals:
+    rate: dict[str, tuple[float, float]]
+    ref: dict[str, tuple[float, float]]
+    diff: dict[str, tuple[float, float]]
+    main: str
+    main_ref: str
+    main_diff: str
+    n_failed: int
+
+
+def _intervals(
+    point: _Point,
+    people: _People,
+    draws: NDArray[np.float64] | None,
+    *,
+    level: float,
+    ci: str,
+    n_boot: int,
+) -> _Intervals:
+    """Count-based intervals always; bootstrap intervals when there are draws."""
+    numer, n_den, x_ref, n_ref = point.numer, people.n_den, point.x_ref, point.n_ref
+    rate: dict[str, tuple[float, float]] = {
         "wilson": wilson(numer, n_den, level=level),
         "clopper_pearson": clopper_pearson(numer, n_den, level=level),
     }
-    n_ref = round(float(w0.sum()))
-    supp_ctrl = _suppressed(engine.y_ctrl, ctrl_pred)
-    x_ref = round(float(w0 @ supp_ctrl))
-    ref_rate = x_ref / n_ref
-    diff = rate - ref_rate
-    intervals_ref: dict[str, tuple[float, float]] = {"wilson": wilson(x_ref, n_ref, level=level)}
-    intervals_diff: dict[str, tuple[float, float]] = {
+    ref: dict[str, tuple[float, float]] = {"wilson": wilson(x_ref, n_ref, level=level)}
+    diff: dict[str, tuple[float, float]] = {
         "newcombe": newcombe_diff(numer, n_den, x_ref, n_ref, level=level)
     }
-    # bootstrap engine with smoothed flips (see _Engine); bandwidths by Silverman's rule on
-    # the controls' cross-fitted residual SD
-    r0_part, r0_ctrl = engine.residuals(np.ones(engine.n_sets))
-    sigma = float(np.std(r0_ctrl))
-    engine = dataclasses.replace(
-        engine,
-        base_part=supp_all[den_all].astype(float),
-        base_ctrl=supp_ctrl.astype(float),
-        r0_part=r0_part,
-        r0_ctrl=r0_ctrl,
-        h_part=_SILVERMAN * sigma * n_den ** (-0.2),
-        h_ctrl=_SILVERMAN * sigma * n_ctrl ** (-0.2),
-    )
-    draws: NDArray[np.float64] | None = None
     n_failed = 0
-    if n_boot > 0:
-        draws = bootstrap_draws(
-            engine,
-            n_boot=int(n_boot),
-            seed=seed,
-            n_jobs=n_jobs,
-            progress=progress,
-            desc="Kobe bootstrap",
-        )
+    if draws is not None:
         n_failed = int(np.isnan(draws).any(axis=1).sum())
-        for store, j, est in (
-            (intervals_rate, 0, rate),
-            (intervals_ref, 1, ref_rate),
-            (intervals_diff, 2, diff),
-        ):
+        estimates = (point.rate, point.ref_rate, point.rate - point.ref_rate)
+        for j, store in enumerate((rate, ref, diff)):
             bounds = (-1.0, 1.0) if j == 2 else (0.0, 1.0)
-            store.update(_bootstrap_intervals(draws[:, j], est, level, bounds=bounds))
+            store.update(_bootstrap_intervals(draws[:, j], estimates[j], level, bounds=bounds))
     main = RECOMMENDED_BOOTSTRAP if ci == "bootstrap" else ci
     fallback = RECOMMENDED_BOOTSTRAP if n_boot else None
-    main_ref = main if main in intervals_ref else (fallback or "wilson")
-    main_diff = main if main in intervals_diff else (fallback or "newcombe")
+    return _Intervals(
+        rate=rate,
+        ref=ref,
+        diff=diff,
+        main=main,
+        main_ref=main if main in ref else (fallback or "wilson"),
+        main_diff=main if main in diff else (fallback or "newcombe"),
+        n_failed=n_failed,
+    )
 
-    # ---- warnings
-    small: list[str] = []
-    extrap: list[str] = []
-    attr: list[str] = []
+
+# ---------------------------------------------------------------- step 7: notices
+
+
+def _notices(
+    matched: MatchedSample,
+    sets: _Sets,
+    people: _People,
+    design: _DesignMatrix,
+    *,
+    n_failed: int,
+    n_boot: int,
+    outcome: str,
+) -> tuple[Notice, ...]:
+    """Small samples, extrapolated predictions and attrition, as notices."""
+    out: list[Notice] = []
+    xnames, n_ctrl, n_den = design.names, people.n_ctrl, people.n_den
     min_ctrl = max(_MIN_CONTROLS, _CONTROLS_PER_REGRESSOR * len(xnames))
     if n_ctrl < min_ctrl:
-        small.append(
-            f"the prediction regression is fitted on only {n_ctrl} matched controls with "
-            f"follow-up for {len(xnames)} regressors (fewer than {min_ctrl}: at least "
-            f"{_CONTROLS_PER_REGRESSOR} per regressor and {_MIN_CONTROLS} in all); predictions "
-            "are imprecise."
+        out.append(
+            Notice(
+                "kobe.few_controls",
+                category=SmallSampleWarning,
+                counts={"n_controls": n_ctrl},
+                params={
+                    "n_regressors": len(xnames),
+                    "minimum": min_ctrl,
+                    "per_regressor": _CONTROLS_PER_REGRESSOR,
+                    "minimum_all": _MIN_CONTROLS,
+                },
+            )
         )
     if n_den < _MIN_DENOMINATOR:
-        small.append(
-            f"only {n_den} participants are in the denominator (fewer than "
-            f"{_MIN_DENOMINATOR}); the rate is imprecise, read its confidence interval."
-        )
-    lo_c, hi_c = Xc_raw.min(axis=0), Xc_raw.max(axis=0)
-    Xp = Xraw[part_pos]
-    for j, name in enumerate(xnames):
-        n_out = int(((Xp[:, j] < lo_c[j]) | (Xp[:, j] > hi_c[j])).sum())
-        if n_out:
-            extrap.append(
-                f"{n_out} participant(s) in the denominator have {name} outside the range of "
-                f"the controls used in the regression ({lo_c[j]:.4g} to {hi_c[j]:.4g}); their "
-                "predictions are extrapolated."
+        out.append(
+            Notice(
+                "kobe.small_denominator",
+                category=SmallSampleWarning,
+                counts={"n_denominator": n_den},
+                params={"minimum": _MIN_DENOMINATOR},
             )
-    for name, levs in unseen.items():
-        n_un = int(data[name].iloc[part_pos].isin(levs).sum()) if levs else 0
-        if n_un:
-            extrap.append(
-                f"{n_un} participant(s) in the denominator have a level of {name} "
-                f"({format_rows(levs)}) that no control used in the regression has; they are "
-                "predicted at the reference level."
-            )
-    n_part = int(in_set_t.sum())
-    n_no_fu = int((in_set_t & ~has_fu).sum())
-    if n_no_fu:
-        c_no_fu = int((in_set_c & ~has_fu).sum())
-        n_c_set = int(in_set_c.sum())
-        attr.append(
-            f"{n_no_fu} of {n_part} matched participants ({n_no_fu / n_part:.0%}) have no "
-            f"follow-up value of {outcome!r} and are left out of the rate (matched controls "
-            f"without follow-up: {c_no_fu} of {n_c_set}, {c_no_fu / n_c_set:.0%})."
         )
     if n_boot > 0 and n_failed:
-        small.append(
-            f"{n_failed} of {n_boot} bootstrap replicates had no participant in the "
-            "denominator and were ignored in the intervals."
+        out.append(
+            Notice(
+                "kobe.failed_replicates",
+                category=SmallSampleWarning,
+                params={"n_failed": n_failed, "n_boot": n_boot},
+            )
         )
-    emit_warnings(small, SmallSampleWarning)
-    emit_warnings(extrap, ExtrapolationWarning)
-    emit_warnings(attr, AttritionWarning)
-    # the matched sample's own warnings (balance, caliper drops, few pairs) were issued by
-    # match() already: carried into the result for the appendix, not issued a second time
-    own = (*small, *extrap, *attr)
-    all_warnings = (*(w for w in matched.warnings if w not in own), *own)
+    out += _extrapolation_notices(sets, people, design)
+    n_part = int(sets.in_set_t.sum())
+    n_no_fu = int((sets.in_set_t & ~people.has_fu).sum())
+    if n_no_fu:
+        out.append(
+            Notice(
+                "kobe.no_followup",
+                category=AttritionWarning,
+                counts={
+                    "n_no_followup": n_no_fu,
+                    "n_participants": n_part,
+                    "n_controls_no_followup": int((sets.in_set_c & ~people.has_fu).sum()),
+                    "n_controls": int(sets.in_set_c.sum()),
+                },
+                params={"outcome": outcome},
+            )
+        )
+    return tuple(out)
 
-    # ---- sample flow
-    flow = SampleFlow.start(
-        {"participants": int(is_t.sum()), "controls": int((~is_t).sum())},
-        labels={"participants": "participants", "controls": "controls"},
-    )
-    flow = flow.exclude("no matched control", ids[is_t & ~in_set_t], group="participants")
-    flow = flow.exclude(
-        f"no follow-up value of {outcome}", ids[in_set_t & ~has_fu], group="participants"
-    )
-    flow = flow.exclude(
-        f"outside the denominator subset ({den_label})",
-        ids[part_fu & ~in_den],
-        group="participants",
-    )
-    flow = flow.exclude("not matched to a participant", ids[~is_t & ~in_set_c], group="controls")
-    flow = flow.exclude(
-        f"no follow-up value of {outcome}", ids[in_set_c & ~has_fu], group="controls"
-    )
 
-    # ---- result
-    change_words = (
-        f"ready change column {outcome}"
-        if baseline is None
-        else {
-            "absolute_per_year": f"({outcome} − {baseline}) / follow-up years",
-            "absolute": f"{outcome} − {baseline}",
-            "relative": f"({outcome} − {baseline}) / {baseline}",
-        }[change]
+def _extrapolation_notices(sets: _Sets, people: _People, design: _DesignMatrix) -> list[Notice]:
+    """Participants outside the controls' range, or with a level no control has."""
+    out: list[Notice] = []
+    Xc_raw = design.x_raw[people.ctrl_used]
+    lo_c, hi_c = Xc_raw.min(axis=0), Xc_raw.max(axis=0)
+    part_pos = np.flatnonzero(people.analysed)
+    Xp = design.x_raw[part_pos]
+    for j, name in enumerate(design.names):
+        n_out = int(((Xp[:, j] < lo_c[j]) | (Xp[:, j] > hi_c[j])).sum())
+        if n_out:
+            out.append(
+                Notice(
+                    "kobe.extrapolated",
+                    category=ExtrapolationWarning,
+                    counts={"n_outside": n_out},
+                    params={"covariate": name, "low": float(lo_c[j]), "high": float(hi_c[j])},
+                )
+            )
+    for name, levs in design.unseen.items():
+        col = sets.data[name].iloc[part_pos]
+        hit = col.isin(levs) if levs else pd.Series(False, index=col.index)
+        if hit.any():
+            out.append(
+                Notice(
+                    "kobe.unseen_level",
+                    category=ExtrapolationWarning,
+                    counts={"n_unseen": int(hit.sum())},
+                    params={
+                        "covariate": name,
+                        "levels": [str(v) for v in sorted(pd.unique(col[hit]), key=str)],
+                    },
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- step 8: the sample flow
+
+
+def _flow(matched: MatchedSample, sets: _Sets, people: _People, *, outcome: str) -> SampleFlow:
+    """Continue the matching step's flow with this indicator's own exclusions.
+
+    A sample whose flow does not end at its matched sets (one built by hand) gets a flow of
+    its own from its data instead.
+    """
+    no_fu = Message("kobe.flow.no_followup", params={"outcome": outcome})
+    ids = sets.ids
+    mflow = matched.sample_flow
+    n_ctrl_sets = int(sets.in_set_c.sum())
+    continues = (
+        set(mflow.groups) == {"treated", "control"}
+        and mflow.n_analysed("treated") == len(sets.set_ids)
+        and mflow.n_analysed("control") == n_ctrl_sets
     )
-    boot_words = (
-        f"{n_boot} bootstrap replicates resampling matched sets and refitting the regression"
-        if n_boot
-        else "no bootstrap"
-    )
-    method = (
-        f"Kobe suppression rate: OLS of the change [{change_words}] on {', '.join(xnames)} "
-        f"fitted on {n_ctrl} matched controls with follow-up; a participant is suppressed when "
-        f"the actual decline is strictly smaller than predicted; rate over {den_label}. "
-        f"Interval: {_ci_words(main)}; {boot_words}."
-    )
-    prov = provenance(seed=seed, data=data)
+    if continues:
+        flow = mflow
+    else:
+        flow = _own_flow(matched, n_sets=len(sets.set_ids), n_ctrl_sets=n_ctrl_sets)
+    flow = flow.exclude(no_fu, ids[sets.in_set_t & ~people.has_fu], group="treated")
+    flow = flow.exclude(people.den_reason, ids[people.part_fu & ~people.in_den], group="treated")
+    return flow.exclude(no_fu, ids[sets.in_set_c & ~people.has_fu], group="control")
+
+
+def _own_flow(matched: MatchedSample, *, n_sets: int, n_ctrl_sets: int) -> SampleFlow:
+    """Every row of ``matched.data``: participants without a matched control, controls not
+    matched (counts only: the ids are in the matching step's own records)."""
+    tr = _numeric(matched.data, matched.treatment)
+    n_t, n_c = int((tr == 1.0).sum()), int((tr != 1.0).sum())
+    flow = SampleFlow.start({"treated": n_t, "control": n_c})
+    flow = flow.exclude(Message("kobe.flow.no_matched_control"), n_t - n_sets, group="treated")
+    return flow.exclude(Message("kobe.flow.not_matched"), n_c - n_ctrl_sets, group="control")
+
+
+# ---------------------------------------------------------------- step 9: the result
+
+
+def _method(
+    design: _DesignMatrix,
+    people: _People,
+    *,
+    outcome: str,
+    baseline: str | None,
+    change: str,
+    main: str,
+    n_boot: int,
+) -> Message:
+    params: dict[str, Any] = {
+        "outcome": outcome,
+        "change": "given" if baseline is None else change,
+        "covariates": list(design.names),
+        "n_controls": people.n_ctrl,
+        "ci": main,
+    }
+    if n_boot:
+        return Message("kobe.method", params={**params, "n_boot": n_boot})
+    return Message("kobe.method_no_bootstrap", params=params)
+
+
+def _assemble(
+    matched: MatchedSample,
+    sets: _Sets,
+    people: _People,
+    design: _DesignMatrix,
+    engine: _Engine,
+    point: _Point,
+    ivs: _Intervals,
+    draws: NDArray[np.float64] | None,
+    *,
+    notices: tuple[Notice, ...],
+    flow: SampleFlow,
+    outcome: str,
+    baseline: str | None,
+    change: str,
+    level: float,
+    n_boot: int,
+    k_folds: int,
+    seed: int,
+    label: str,
+) -> Estimate:
+    """The Estimate with its related reference and difference, diagnostics and private
+    per-person tables."""
+    # the matching step hashed the whole input; hashing it again would cost the pool's size
+    data_sha = (matched.provenance or {}).get("data_sha256") or data_hash(sets.data)
+    prov = provenance(seed=seed, data_sha256=data_sha)
+    xnames, fit = design.names, point.fit
     coef = {"intercept": float(fit.params[0])}
     coef.update({n: float(b) for n, b in zip(xnames, fit.params[1:], strict=True)})
+    n_den, n_ctrl = people.n_den, people.n_ctrl
     diagnostics = {
-        "n_suppressed": numer,
+        "n_suppressed": point.numer,
         "n_denominator": n_den,
-        "n_participants_matched": n_part,
-        "n_participants_without_followup": n_no_fu,
-        "n_participants_outside_denominator": int((part_fu & ~in_den).sum()),
+        "n_participants_matched": int(sets.in_set_t.sum()),
+        "n_participants_without_followup": int((sets.in_set_t & ~people.has_fu).sum()),
+        "n_participants_outside_denominator": int((people.part_fu & ~people.in_den).sum()),
         "n_controls_used": n_ctrl,
-        "n_control_rows": n_ref,
-        "n_matched_sets": len(set_ids),
+        "n_control_rows": point.n_ref,
+        "n_matched_sets": len(sets.set_ids),
         "regression_r_squared": float(fit.rsquared),
         "regression_coefficients": coef,
         "regressors": list(xnames),
         "change": "given" if baseline is None else change,
-        "denominator": den_label,
-        "n_ties": n_ties,
+        "denominator": people.den_label,
+        "n_ties": point.n_ties,
         "tie_rule": (
             "actual decline equal to predicted (within 1e-9 relative) counts as not suppressed"
         ),
-        "reference_n_suppressed": x_ref,
-        "k_folds": int(k_folds),
-        "fold_sizes": [int(v) for v in fold_sizes],
-        "n_boot": int(n_boot),
-        "n_failed_replicates": n_failed,
+        "reference_n_suppressed": point.x_ref,
+        "k_folds": k_folds,
+        "fold_sizes": [int(v) for v in np.bincount(engine.fold_of_ctrl, minlength=k_folds)],
+        "n_boot": n_boot,
+        "n_failed_replicates": ivs.n_failed,
         "bootstrap_bandwidth_participants": engine.h_part,
         "bootstrap_bandwidth_controls": engine.h_ctrl,
     }
+    common: dict[str, Any] = {"level": level, "sample_flow": flow, "provenance": prov}
+    diff = point.rate - point.ref_rate
     ref_est = Estimate(
         estimand="suppression_reference_rate",
-        value=ref_rate,
-        conf_low=intervals_ref[main_ref][0],
-        conf_high=intervals_ref[main_ref][1],
-        method=(
-            f"no-effect reference: the same rule applied to the {n_ctrl} controls with "
-            f"{k_folds}-fold cross-fitted predictions (folds by matched set); "
-            f"interval: {_ci_words(main_ref)}"
+        value=point.ref_rate,
+        conf_low=ivs.ref[ivs.main_ref][0],
+        conf_high=ivs.ref[ivs.main_ref][1],
+        method=Message(
+            "kobe.reference_method",
+            params={"n_controls": n_ctrl, "k_folds": k_folds, "ci": ivs.main_ref},
         ),
-        n=n_ref,
-        intervals=intervals_ref,
+        n=point.n_ref,
+        intervals=ivs.ref,
         draws=None if draws is None else draws[:, 1],
-        diagnostics={"n_suppressed": x_ref, "n_controls": n_ref},
+        diagnostics={"n_suppressed": point.x_ref, "n_control_rows": point.n_ref},
         label="no-effect reference rate",
-        level=level,
-        sample_flow=flow,
-        provenance=prov,
+        **common,
     )
     diff_est = Estimate(
         estimand="suppression_rate_difference",
         value=diff,
-        conf_low=intervals_diff[main_diff][0],
-        conf_high=intervals_diff[main_diff][1],
+        conf_low=ivs.diff[ivs.main_diff][0],
+        conf_high=ivs.diff[ivs.main_diff][1],
         method=(
-            "participants' rate − no-effect reference rate; interval: "
-            + (
-                _ci_words(main_diff) + " (both rates recomputed in each replicate)"
-                if main_diff.startswith("bootstrap")
-                else "Newcombe hybrid score (ignores the shared regression)"
-            )
+            Message("kobe.difference_method", params={"ci": ivs.main_diff})
+            if ivs.main_diff.startswith("bootstrap")
+            else Message("kobe.difference_method_newcombe")
         ),
         n=n_den,
-        intervals=intervals_diff,
+        intervals=ivs.diff,
         draws=None if draws is None else draws[:, 2],
         label="rate − reference",
-        level=level,
-        sample_flow=flow,
-        provenance=prov,
+        **common,
     )
+    ids, id_col = sets.ids, sets.id_col
     per_person = pd.DataFrame(
         {
-            id_col: ids[fu_part_pos],
-            "predicted_change": pred_all,
-            "actual_change": actual_all,
-            "predicted_decline": -pred_all,
-            "actual_decline": -actual_all,
-            "suppressed": supp_all,
-            "in_denominator": den_all,
+            id_col: ids[point.fu_part_pos],
+            "predicted_change": point.pred,
+            "actual_change": point.actual,
+            "predicted_decline": -point.pred,
+            "actual_decline": -point.actual,
+            "suppressed": point.suppressed,
+            "in_denominator": point.in_den,
         }
     )
     per_control = pd.DataFrame(
         {
-            id_col: ids[ctrl_pos],
-            "fold": fold_ctrl,
-            "predicted_change": ctrl_pred,
+            id_col: ids[point.ctrl_pos],
+            "fold": engine.fold_of_ctrl,
+            "predicted_change": point.ctrl_pred,
             "actual_change": engine.y_ctrl,
-            "suppressed": supp_ctrl,
-            "n_matched_sets": w0.astype(int),
+            "suppressed": point.ctrl_suppressed,
+            "n_matched_sets": point.w0.astype(int),
         }
     )
     return Estimate(
         estimand="suppression_rate",
-        value=rate,
-        conf_low=intervals_rate[main][0],
-        conf_high=intervals_rate[main][1],
-        method=method,
+        value=point.rate,
+        conf_low=ivs.rate[ivs.main][0],
+        conf_high=ivs.rate[ivs.main][1],
+        method=_method(
+            design,
+            people,
+            outcome=outcome,
+            baseline=baseline,
+            change=change,
+            main=ivs.main,
+            n_boot=n_boot,
+        ),
         n=n_den,
         diagnostics=diagnostics,
-        warnings=all_warnings,
+        notices=notices,
         std_error=None if draws is None else float(np.nanstd(draws[:, 0], ddof=1)),
-        intervals=intervals_rate,
+        intervals=ivs.rate,
         related={"reference_rate": ref_est, "difference": diff_est},
         draws=None if draws is None else draws[:, 0],
-        label="suppression rate",
+        label=label or "suppression rate",
         private={"per_person": per_person, "per_control": per_control},
-        level=level,
-        sample_flow=flow,
-        provenance=prov,
+        **common,
     )
 
 
@@ -873,17 +1230,6 @@ def _tie_tolerance(predicted: NDArray[np.float64]) -> NDArray[np.float64]:
 def _suppressed(actual: NDArray[np.float64], predicted: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Actual change above predicted (decline smaller), beyond rounding: ties are not."""
     return np.asarray(actual - predicted > _tie_tolerance(predicted), dtype=bool)
-
-
-def _ci_words(kind: str) -> str:
-    return {
-        "bootstrap_percentile": "bootstrap percentile",
-        "bootstrap_basic": "bootstrap basic (reverse percentile)",
-        "bootstrap_normal": "normal with the bootstrap standard error",
-        "wilson": "Wilson score on the count",
-        "clopper_pearson": "Clopper–Pearson exact on the count",
-        "newcombe": "Newcombe hybrid score",
-    }[kind]
 
 
 def _bootstrap_intervals(
@@ -937,7 +1283,7 @@ def suppression_plot(estimate: Estimate, *, ax: Axes | None = None) -> Figure:
     --------
     >>> from pfseval.designs.psm.kobe import _example_matched
     >>> est = suppression_rate(_example_matched(), outcome="egfr_follow", baseline="egfr",
-    ...                        followup_years=3.0, regressors=["age", "egfr"], ci="wilson",
+    ...                        followup_years=3.0, covariates=["age", "egfr"], ci="wilson",
     ...                        n_boot=0, seed=1)
     >>> fig = suppression_plot(est)
     >>> len(fig.axes)

@@ -23,6 +23,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from pfseval.designs._checks import require_columns
+from pfseval.designs.contract import validated
+from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.balance import balance_table
 from pfseval.designs.psm.score import PropensityModel, covariate_design, fit_propensity
 from pfseval.errors import (
@@ -33,6 +35,7 @@ from pfseval.errors import (
     PfsevalWarning,
     SmallSampleWarning,
 )
+from pfseval.messages import Message, Notice
 from pfseval.result import SampleFlow, emit_warnings, provenance
 
 if TYPE_CHECKING:
@@ -52,6 +55,15 @@ MatchLink = Literal["logit", "linear.logit", "probit", "linear.probit"]
 
 SMD_THRESHOLD = 0.1
 MIN_MATCHED_TREATED = 30
+
+#: Sample-flow code of each reason a treated unit found no control (``unmatched["reason"]``).
+_UNMATCHED_CODE = {
+    "outside common support (discarded)": "psm.flow.discarded",
+    "no control in its exact-matching stratum": "psm.flow.no_control_in_stratum",
+    "no control": "psm.flow.no_control",
+    "no control within the caliper": "psm.flow.outside_caliper",
+    "all suitable controls were already matched": "psm.flow.controls_used_up",
+}
 
 TREATED = "treated"
 CONTROL = "control"
@@ -105,8 +117,9 @@ class MatchedSample:
         The fitted propensity model.
     ratio, replace, caliper, caliper_width, link, order, exact, discard, seed
         The options used; ``caliper_width`` is the caliper on the distance scale.
-    warnings
-        Warnings an evaluator needs (also issued when matching).
+    notices
+        What an evaluator needs to be warned about, as :class:`~pfseval.messages.Notice`
+        records (also issued as warnings when matching); ``warnings`` gives their English text.
     diagnostics
         Counts: treated/controls input, matched, discarded, unmatched by reason.
     provenance
@@ -134,9 +147,14 @@ class MatchedSample:
     exact: tuple[str, ...] = ()
     discard: str = "none"
     seed: int | None = None
-    warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     diagnostics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The English text of every notice."""
+        return tuple(n.text("en") for n in self.notices)
 
     @property
     def n_matched_treated(self) -> int:
@@ -566,12 +584,13 @@ def _discard(d: NDArray[np.float64], t: NDArray[np.bool_], option: str) -> NDArr
 # ---------------------------------------------------------------- match()
 
 
+@validated("psm.match")
 def match(
     data: pd.DataFrame,
     *,
     treatment: str,
     covariates: Sequence[str],
-    id_col: str,
+    id_col: str = "person_id",
     ratio: int = 1,
     caliper: float | None = None,
     link: MatchLink = "logit",
@@ -582,6 +601,7 @@ def match(
     distance: Literal["glm"] = "glm",
     discard: Literal["none", "both", "control", "treated"] = "none",
     missing: Literal["error", "exclude"] = "error",
+    label: str = "",
 ) -> MatchedSample:
     """Greedy nearest-neighbour matching on the propensity score (MatchIt ``"nearest"``, ATT).
 
@@ -622,6 +642,8 @@ def match(
     missing
         ``"error"`` (default): missing covariates raise :class:`MatchingDataError`;
         ``"exclude"``: such rows are excluded and counted in the sample flow.
+    label
+        Display name of this matching (kept in ``diagnostics["label"]``).
 
     Returns
     -------
@@ -629,6 +651,8 @@ def match(
 
     Raises
     ------
+    DesignError
+        An option outside what it allows (checked by the design contract's validator).
     MatchingDataError
         Treatment not 0/1, duplicated or missing ids, a covariate missing in every row, missing
         covariate values (with ``missing="error"``).
@@ -661,39 +685,17 @@ def match(
     >>> bool((m.balance["smd_after"].abs() < 0.1).all())  # balanced after matching
     True
     """
-    if distance != "glm":
-        raise MatchingError(f"distance must be 'glm', got {distance!r}")
-    if link not in ("logit", "linear.logit", "probit", "linear.probit"):
-        raise MatchingError(
-            f"link must be 'logit', 'linear.logit', 'probit' or 'linear.probit', got {link!r}"
-        )
-    if order not in ("largest", "smallest", "random", "data"):
-        raise MatchingError(
-            f"order must be 'largest', 'smallest', 'random' or 'data', got {order!r}"
-        )
-    if missing not in ("error", "exclude"):
-        raise MatchingError(f"missing must be 'error' or 'exclude', got {missing!r}")
-    if discard not in ("none", "both", "control", "treated"):
-        raise MatchingError(
-            f"discard must be 'none', 'both', 'control' or 'treated', got {discard!r}"
-        )
-    if isinstance(ratio, bool) or int(ratio) != ratio or ratio < 1:
-        raise MatchingError(f"ratio must be a positive integer, got {ratio!r}")
+    # option values were checked by the contract's validator (@validated)
     ratio = int(ratio)
-    if caliper is not None and not (np.isfinite(caliper) and caliper > 0):
-        raise MatchingError(f"caliper must be a positive number of SDs or None, got {caliper!r}")
     covs = tuple(covariates)
     ex = tuple(exact or ())
     df, miss_rows, miss_cols = _validate(
         data, treatment=treatment, covariates=covs, id_col=id_col, exact=ex, missing=missing
     )
     t_all = pd.to_numeric(df[treatment].astype(object)).to_numpy(dtype=float) == 1
-    flow = SampleFlow.start(
-        {TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())},
-        labels={TREATED: "treated (participants)", CONTROL: "control (non-participants)"},
-    )
+    flow = SampleFlow.start({TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())})
     if miss_rows.any():
-        reason = f"missing covariate values ({', '.join(miss_cols)})"
+        reason = Message("psm.flow.missing_covariates", params={"covariates": list(miss_cols)})
         for g, mask in ((TREATED, t_all), (CONTROL, ~t_all)):
             flow = flow.exclude(reason, df.loc[miss_rows & mask, id_col].tolist(), group=g)
     df = df.loc[~miss_rows].reset_index(drop=True)
@@ -752,6 +754,7 @@ def match(
         exact=ex,
         discard=discard,
         seed=seed,
+        label=label,
     )
 
 
@@ -815,6 +818,7 @@ def _assemble(
     exact: tuple[str, ...],
     discard: str,
     seed: int | None,
+    label: str,
 ) -> MatchedSample:
     n = len(df)
     t_pos = np.flatnonzero(t)
@@ -856,15 +860,17 @@ def _assemble(
         sel = [
             i for i, r in zip(ids.to_numpy()[un_rows].tolist(), reasons, strict=True) if r == reason
         ]
-        flow = flow.exclude(f"no match: {reason}", sel, group=TREATED)
+        flow = flow.exclude(Message(_UNMATCHED_CODE[reason]), sel, group=TREATED)
     ctrl_rows = np.flatnonzero(~t)
     disc_c = ctrl_rows[discarded[ctrl_rows]]
     if disc_c.size:
         flow = flow.exclude(
-            "outside common support (discarded)", ids.to_numpy()[disc_c].tolist(), group=CONTROL
+            Message("psm.flow.discarded"), ids.to_numpy()[disc_c].tolist(), group=CONTROL
         )
     unused = ctrl_rows[(w[ctrl_rows] == 0) & ~discarded[ctrl_rows]]
-    flow = flow.exclude("not selected as a match", ids.to_numpy()[unused].tolist(), group=CONTROL)
+    flow = flow.exclude(
+        Message("psm.flow.not_selected"), ids.to_numpy()[unused].tolist(), group=CONTROL
+    )
     if not matched_t.any():
         raise MatchingError(
             "no treated unit found a control"
@@ -885,45 +891,46 @@ def _assemble(
     )
     # warnings
     by_reason = pd.Series(reasons).value_counts()
-    msgs: list[tuple[str, type[Warning]]] = []
+    notices: list[Notice] = []
     covbal = bal.iloc[1:]
     high = covbal.loc[covbal["smd_after"].abs() > SMD_THRESHOLD, "variable"].tolist()
     if high:
-        msgs.append(
-            (
-                f"covariate balance after matching is inadequate: |SMD| > {SMD_THRESHOLD} for "
-                f"{', '.join(high)}",
-                BalanceWarning,
+        notices.append(
+            Notice(
+                "psm.balance_inadequate",
+                category=BalanceWarning,
+                params={"threshold": SMD_THRESHOLD, "covariates": [str(v) for v in high]},
             )
         )
     n_mt = int(matched_t.sum())
     if n_mt < MIN_MATCHED_TREATED:
-        msgs.append(
-            (
-                f"only {n_mt} treated units were matched (fewer than {MIN_MATCHED_TREATED}); "
-                "estimates will be imprecise",
-                SmallSampleWarning,
+        notices.append(
+            Notice(
+                "psm.few_matched_treated",
+                category=SmallSampleWarning,
+                counts={"n_matched_treated": n_mt},
+                params={"minimum": MIN_MATCHED_TREATED},
             )
         )
     if un_rows.size:
-        detail = "; ".join(f"{c} {r}" for r, c in by_reason.items())
-        msgs.append(
-            (
-                f"{un_rows.size} of {t_pos.size} treated units were not matched ({detail}); "
-                "the ATT refers to the matched treated only",
-                UnmatchedWarning,
+        notices.append(
+            Notice(
+                "psm.unmatched_treated",
+                category=UnmatchedWarning,
+                counts={"n_unmatched": int(un_rows.size), "n_treated": int(t_pos.size)},
             )
         )
     partial = int(((n_found > 0) & (n_found < ratio)).sum())
     if partial:
-        msgs.append(
-            (
-                f"{partial} treated units received fewer than {ratio} controls",
-                UnmatchedWarning,
+        notices.append(
+            Notice(
+                "psm.partially_matched",
+                category=UnmatchedWarning,
+                counts={"n_partially_matched": partial},
+                params={"ratio": ratio},
             )
         )
-    for text, cat in msgs:
-        emit_warnings([text], cat, stacklevel=4)
+    emit_warnings(notices, stacklevel=5)
     diagnostics = {
         "n_treated_input": int(t.sum()),
         "n_control_input": int((~t).sum()),
@@ -935,6 +942,7 @@ def _assemble(
         "caliper_width": caliper_width,
         "unmatched_by_reason": {str(k): int(v) for k, v in by_reason.items()},
         "max_abs_smd_after": float(covbal["smd_after"].abs().max()),
+        "label": label,
     }
     return MatchedSample(
         data=df,
@@ -958,7 +966,7 @@ def _assemble(
         exact=exact,
         discard=discard,
         seed=seed,
-        warnings=tuple(text for text, _ in msgs),
+        notices=tuple(notices),
         diagnostics=diagnostics,
         provenance=prov,
     )

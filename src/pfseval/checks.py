@@ -1,0 +1,116 @@
+"""Input checks shared by designs, loaders and linkage: required and numeric columns; fresh seeds.
+
+Each check names the column, the rows and the fix, through :mod:`pfseval.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from pfseval.errors import ColumnMissingError, DataProblem, DataValidationError
+
+__all__ = ["fresh_seed", "numeric_column", "require_columns"]
+
+
+def fresh_seed(seed: int | None) -> int:
+    """``seed`` itself, or (for ``None``) a new seed from the operating system's entropy.
+
+    Randomised methods call this before drawing and record the result in
+    ``Estimate.provenance["seed"]``, so that an unseeded run can be repeated exactly. The new
+    seed is reduced to 32 bits (it stays readable and exact in JSON and spreadsheets).
+
+    Examples
+    --------
+    >>> fresh_seed(7)
+    7
+    >>> s = fresh_seed(None)
+    >>> isinstance(s, int) and 0 <= s < 2**32
+    True
+    """
+    if seed is not None:
+        return int(seed)
+    return int(np.random.SeedSequence().entropy) % 2**32  # type: ignore[arg-type]
+
+
+def require_columns(data: pd.DataFrame, columns: Sequence[str], *, context: str) -> None:
+    """Raise :class:`ColumnMissingError` for the first of ``columns`` absent from ``data``.
+
+    Examples
+    --------
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], context="example")
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["b"], context="example")
+    Traceback (most recent call last):
+    ...
+    pfseval.errors.ColumnMissingError: column 'b' is missing (needed by example); ...
+    """
+    for c in columns:
+        if c not in data.columns:
+            raise ColumnMissingError(c, [str(x) for x in data.columns], context=context)
+
+
+def numeric_column(
+    data: pd.DataFrame,
+    column: str,
+    *,
+    context: str,
+    what: str = "",
+    problems: list[DataProblem] | None = None,
+) -> NDArray[np.float64]:
+    """The column as float64 (missing as NaN); text that is not a number is a problem.
+
+    With ``problems`` given, problems are appended to it (so a caller can report every problem
+    at once); otherwise a :class:`DataValidationError` is raised at once. Infinite values are a
+    problem too. Rows are 0-based positions in ``data``.
+
+    Examples
+    --------
+    >>> numeric_column(pd.DataFrame({"x": ["1.5", None]}), "x", context="example")
+    array([1.5, nan])
+    >>> try:
+    ...     numeric_column(pd.DataFrame({"x": ["1.5", "abc"]}), "x", context="example")
+    ... except DataValidationError as err:
+    ...     print(err.problems[0].column, err.problems[0].kind, err.problems[0].rows)
+    x wrong_type (1,)
+    """
+    require_columns(data, [column], context=context)
+    s = data[column]
+    label = f"{what} " if what else ""
+    found: list[DataProblem] = []
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        out = np.asarray(s.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
+    else:
+        coerced = pd.to_numeric(s, errors="coerce")
+        bad = np.flatnonzero(coerced.isna().to_numpy() & s.notna().to_numpy())
+        if bad.size:
+            found.append(
+                DataProblem(
+                    column=column,
+                    kind="wrong_type",
+                    message=f"{label}values are not numbers",
+                    rows=tuple(int(i) for i in bad),
+                    values=tuple(s.iloc[bad[:10]].tolist()),
+                    expected="numbers (missing values as empty / NaN; recode categories to 0/1)",
+                )
+            )
+        out = np.asarray(coerced.to_numpy(dtype="float64", na_value=np.nan), dtype=float)
+    inf = np.flatnonzero(np.isinf(out))
+    if inf.size:
+        found.append(
+            DataProblem(
+                column=column,
+                kind="out_of_range",
+                message=f"{label}values are infinite",
+                rows=tuple(int(i) for i in inf),
+                values=tuple(out[inf[:10]].tolist()),
+                expected="finite numbers",
+            )
+        )
+    if problems is not None:
+        problems.extend(found)
+    elif found:
+        raise DataValidationError(found, source=context)
+    return out

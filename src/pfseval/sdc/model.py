@@ -1,0 +1,273 @@
+"""What a publication shows, as cells and the relations a reader can use.
+
+Everything a reader can combine is recorded here: the cells (counts of people), the identities
+between them that hold whatever is published (a flow step's count before equals excluded plus
+remaining), and every published value derived from cells (a difference, ``df = n − 1``, a rate or
+a mean of a two-valued variable shown to some precision, the limits of a proportion's confidence
+interval, an estimate computed from one group). A published derived value is an **item**: it can
+be withheld, like a cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+__all__ = ["Cell", "Derived", "Identity", "Publication"]
+
+DerivedKind = Literal["linear", "ratio", "proportion_ci", "group"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count of people, or another count a table shows.
+
+    Attributes
+    ----------
+    key
+        Unique name within the publication (e.g. ``"flow.treated.analysed"``).
+    value
+        The true count.
+    sensitive
+        A count of people (primary suppression applies). Counts of other things (pairs of a
+        fixed ratio, bootstrap replicates) are ``False``.
+    cost
+        What hiding it costs the reader; secondary suppression hides the cheapest cells first.
+        Key denominators (participants, matched, analysed) carry a high cost so that they stay
+        published whenever the audit allows.
+    """
+
+    key: str
+    value: int
+    sensitive: bool = True
+    cost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An identity between cells that every reader knows: ``Σ coefs[k] · cell[k] = 0``."""
+
+    coefs: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coefs", MappingProxyType(dict(self.coefs)))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A published value derived from cells.
+
+    Attributes
+    ----------
+    key
+        Unique name of the item.
+    kind
+        ``linear`` (``Σ coefs · cells + const``), ``ratio`` (``scale · numerator / denominator``),
+        ``proportion_ci`` (the limits of a proportion's interval), ``group`` (a statistic of one
+        group's people: an estimate, SE, CI or figure; it would show individual values when the
+        group is small).
+    value
+        The published value (for ``proportion_ci``: the lower limit; ``upper`` holds the other).
+    tol
+        Half the unit of the last shown digit (a rate shown as 72.1% has ``tol = 0.0005``).
+    """
+
+    key: str
+    kind: DerivedKind
+    value: float = 0.0
+    tol: float = 0.0
+    coefs: Mapping[str, float] = field(default_factory=dict)
+    const: float = 0.0
+    numerator: str | None = None
+    denominator: str | float | None = None
+    scale: float = 1.0
+    upper: float = 0.0
+    level: float = 0.95
+    method: str = "wilson"
+    group: tuple[str, ...] = ()
+    cost: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coefs", MappingProxyType(dict(self.coefs)))
+
+    def cells(self) -> tuple[str, ...]:
+        """The cells this value is derived from."""
+        keys = list(self.coefs)
+        if self.numerator is not None:
+            keys.append(self.numerator)
+        if isinstance(self.denominator, str):
+            keys.append(self.denominator)
+        keys += list(self.group)
+        return tuple(dict.fromkeys(keys))
+
+
+def _tol(decimals: int | None) -> float:
+    return 0.0 if decimals is None else 0.5 * 10.0 ** (-decimals)
+
+
+class Publication:
+    """The cells, identities and derived values of one publication.
+
+    Parameters
+    ----------
+    min_cell
+        Smallest count of people that may be shown (counts 1 … min_cell − 1 are hidden; 0 is
+        shown). 10 is the NDB rule.
+
+    Examples
+    --------
+    >>> pub = Publication(min_cell=10)
+    >>> for key, v in [("input", 120), ("excluded", 3), ("analysed", 117)]:
+    ...     _ = pub.cell(key, v)
+    >>> pub.identity({"input": 1, "excluded": -1, "analysed": -1})
+    >>> sorted(pub.cells)
+    ['analysed', 'excluded', 'input']
+    """
+
+    def __init__(self, *, min_cell: int = 10) -> None:
+        if min_cell < 1:
+            raise ValueError(f"min_cell must be ≥ 1, got {min_cell}")
+        self.min_cell = int(min_cell)
+        self.cells: dict[str, Cell] = {}
+        self.identities: list[Identity] = []
+        self.derived: dict[str, Derived] = {}
+
+    # -- cells -----------------------------------------------------------------
+    def cell(self, key: str, value: int, *, sensitive: bool = True, cost: float = 1.0) -> str:
+        """Add a cell (the same key with the same value may be added again: tables share cells)."""
+        v = int(value)
+        if v != value or v < 0:
+            raise ValueError(f"cell {key!r}: a count must be a whole number ≥ 0, got {value!r}")
+        old = self.cells.get(key)
+        if old is not None:
+            if old.value != v:
+                raise ValueError(f"cell {key!r} added twice with different values")
+            if cost > old.cost or (sensitive and not old.sensitive):
+                self.cells[key] = Cell(key, v, sensitive or old.sensitive, max(cost, old.cost))
+            return key
+        self.cells[key] = Cell(key, v, sensitive, cost)
+        return key
+
+    def identity(self, coefs: Mapping[str, float]) -> None:
+        """``Σ coefs[k] · cell[k] = 0`` holds, whatever is published."""
+        self._known(coefs)
+        total = sum(c * self.cells[k].value for k, c in coefs.items())
+        if abs(total) > 1e-9:
+            raise ValueError(f"identity {dict(coefs)} does not hold for the cell values")
+        self.identities.append(Identity(coefs))
+
+    def parts(self, total: str, parts: Sequence[str]) -> None:
+        """``total = Σ parts`` (a table's margin, a flow step)."""
+        self.identity({total: 1.0, **{p: -1.0 for p in parts}})
+
+    # -- derived values --------------------------------------------------------
+    def linear(
+        self,
+        key: str,
+        coefs: Mapping[str, float],
+        *,
+        const: float = 0.0,
+        decimals: int | None = None,
+        cost: float = 1.0,
+    ) -> str:
+        """A published ``Σ coefs · cells + const`` (a difference of counts, ``df = n − 1``)."""
+        self._known(coefs)
+        value = sum(c * self.cells[k].value for k, c in coefs.items()) + const
+        return self._add(
+            Derived(
+                key, "linear", value=value, tol=_tol(decimals), coefs=coefs, const=const, cost=cost
+            )
+        )
+
+    def ratio(
+        self,
+        key: str,
+        numerator: str,
+        denominator: str | float,
+        *,
+        decimals: int,
+        scale: float = 1.0,
+        cost: float = 1.0,
+    ) -> str:
+        """A published ``scale · numerator / denominator`` shown to ``decimals`` decimals.
+
+        A rate (scale 1 or 100 for %), or the mean of a two-valued variable in a group (the
+        numerator is the count with the value 1).
+        """
+        self._known([numerator, *([denominator] if isinstance(denominator, str) else [])])
+        den = self.cells[denominator].value if isinstance(denominator, str) else denominator
+        value = scale * self.cells[numerator].value / den if den else 0.0
+        return self._add(
+            Derived(
+                key,
+                "ratio",
+                value=round(value, decimals),
+                tol=_tol(decimals),
+                numerator=numerator,
+                denominator=denominator,
+                scale=scale,
+                cost=cost,
+            )
+        )
+
+    def proportion_ci(
+        self,
+        key: str,
+        numerator: str,
+        denominator: str,
+        *,
+        conf_low: float,
+        conf_high: float,
+        decimals: int,
+        method: Literal["wilson", "clopper_pearson"] = "wilson",
+        level: float = 0.95,
+        cost: float = 1.0,
+    ) -> str:
+        """The published limits of a proportion's confidence interval (they say much about n)."""
+        self._known([numerator, denominator])
+        return self._add(
+            Derived(
+                key,
+                "proportion_ci",
+                value=round(conf_low, decimals),
+                upper=round(conf_high, decimals),
+                tol=_tol(decimals),
+                numerator=numerator,
+                denominator=denominator,
+                method=method,
+                level=level,
+                cost=cost,
+            )
+        )
+
+    def group_statistic(self, key: str, group: Sequence[str], *, cost: float = 1.0) -> str:
+        """A statistic computed from the people of ``group`` (estimate, SE, CI, df, figure).
+
+        It is withheld whenever a group cell is under ``min_cell``: from two people a mean and
+        its SE give each person's value.
+        """
+        self._known(group)
+        return self._add(Derived(key, "group", group=tuple(group), cost=cost))
+
+    # -- helpers ---------------------------------------------------------------
+    def _known(self, keys: Mapping[str, float] | Sequence[str]) -> None:
+        missing = [k for k in keys if k not in self.cells]
+        if missing:
+            raise ValueError(f"unknown cells {missing}: add them with Publication.cell first")
+
+    def _add(self, d: Derived) -> str:
+        if d.key in self.derived and self.derived[d.key] != d:
+            raise ValueError(f"derived value {d.key!r} added twice with different definitions")
+        self.derived[d.key] = d
+        return d.key
+
+    def upper_bound(self) -> int:
+        """A bound no cell can exceed (what a reader can assume without knowing anything)."""
+        return max([c.value for c in self.cells.values()] + [self.min_cell]) * 10 + 1000
+
+    def small(self, key: str) -> bool:
+        """Whether a cell must be hidden on its own (a count of people 1 … min_cell − 1)."""
+        c = self.cells[key]
+        return c.sensitive and 0 < c.value < self.min_cell
