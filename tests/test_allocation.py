@@ -262,3 +262,10 @@ def test_examples_allocate_the_whole_budget() -> None:
     assert caps[("I", "outcome")] == 100
     assert a.table["points"].max() <= 400
     assert AllocationScheme.from_dict(r8.to_dict()) == r8
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[allocation\nname = 1", encoding="utf-8")
+    with pytest.raises(AllocationError, match=r"bad\.toml: \(file\): not valid TOML"):
+        AllocationScheme.from_toml(bad)

@@ -25,7 +25,6 @@ scores → quota = budget × share → amount (largest remainder).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -37,7 +36,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from pfseval.errors import ContractError
-from pfseval.payment._keys import Reader
+from pfseval.payment._keys import Reader, load_toml
 from pfseval.payment.contract import UNITS
 from pfseval.payment.schedules import DIRECTIONS, fmt_amount, round_significant
 
@@ -340,13 +339,7 @@ class AllocationScheme:
     @classmethod
     def from_toml(cls, path: str | Path) -> AllocationScheme:
         """Read and validate a scheme file; ``units`` is resolved against its folder."""
-        p = Path(path)
-        try:
-            with p.open("rb") as f:
-                doc = tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise _fail("(file)", f"not valid TOML: {e}", str(p)) from e
-        return cls.from_dict(doc, file=str(p))
+        return cls.from_dict(load_toml(path, error=AllocationError), file=str(path))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, file: str = "") -> AllocationScheme:

@@ -10,7 +10,6 @@ to ``[0, cap]``.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from numpy.typing import NDArray
 
 from pfseval.errors import ContractError
 from pfseval.messages import Notice
-from pfseval.payment._keys import Reader
+from pfseval.payment._keys import Reader, load_toml
 from pfseval.payment.notices import point_for_bound
 from pfseval.payment.result import PaymentResult, build_result
 from pfseval.payment.schedules import (
@@ -240,13 +239,7 @@ class Contract:
     @classmethod
     def from_toml(cls, path: str | Path) -> Contract:
         """Read and validate a contract file; errors name the file and the key path."""
-        p = Path(path)
-        try:
-            with p.open("rb") as f:
-                doc = tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise ContractError("(file)", f"not valid TOML: {e}", file=str(p)) from e
-        return cls.from_dict(doc, file=str(p))
+        return cls.from_dict(load_toml(path), file=str(path))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, file: str = "") -> Contract:
