@@ -635,7 +635,8 @@ class AllocationScheme:
         indicator); all columns must have the same number of draws. ``others_sd`` adds,
         independently for every other unit and draw, normal noise with this standard
         deviation to their values in that column (uncertainty of the others' results,
-        simulated). Returns the unit's quota (before rounding) for each draw.
+        simulated). Returns the unit's quota (before rounding, in floating point) for each
+        draw; a draw in which every score is 0 gives NaN.
         """
         lens = {len(np.asarray(v)) for v in own.values()}
         if len(lens) != 1:
@@ -656,8 +657,22 @@ class AllocationScheme:
             for col, draws in own.items():
                 u[col] = u[col].astype(float)
                 u.loc[hit, col] = float(np.asarray(draws)[k])
-            out[k] = float(self.allocate(u).table.loc[hit, "quota"].iloc[0])
+            out[k] = self._quota_float(u, hit)
         return out
+
+    def _quota_float(self, units: pd.DataFrame, hit: NDArray[np.bool_]) -> float:
+        """One unit's quota in floating point (for many draws; ``allocate`` is exact)."""
+        pts = self.points(units)["points"].to_numpy(dtype=float)
+        w = (
+            pd.to_numeric(units[self.weight]).to_numpy(dtype=float)
+            if self.weight is not None
+            else np.ones(len(units))
+        )
+        if self.minimum_weight is not None:
+            w = np.maximum(w, self.minimum_weight)
+        s = pts * w
+        total = s.sum()
+        return float(self.budget) * float(s[hit][0]) / total if total > 0 else float("nan")
 
 
 def largest_remainder(
