@@ -10,11 +10,21 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pfseval.errors import ContractError
 from pfseval.payment import Contract, payment_distribution
-from pfseval.payment.schedules import SCHEDULE_TYPES
+from pfseval.payment.schedules import (
+    SCHEDULE_TYPES,
+    Band,
+    Interpolate,
+    PassFail,
+    PerUnit,
+    Step,
+)
 from pfseval.result import Estimate
 
 
@@ -231,3 +241,45 @@ def test_cap_below_fixed_payments_is_an_error() -> None:
         )
     assert str(e.value).startswith("contract.cap: the cap 4000 is below the fixed payments")
     assert "4500" in str(e.value) and "Fix:" in str(e.value)
+
+
+# ---------------------------------------------------------------- mirror property
+
+_sorted_pairs = st.lists(
+    st.tuples(st.integers(-1000, 1000).map(lambda i: i / 100), st.integers(-500, 500).map(float)),
+    min_size=1,
+    max_size=5,
+    unique_by=lambda p: p[0],
+).map(sorted)
+_xs = st.lists(st.integers(-1500, 1500).map(lambda i: i / 100), min_size=1, max_size=20)
+
+
+def _mirror(pairs: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    return tuple((-t, a) for t, a in reversed(pairs))
+
+
+@settings(max_examples=80, deadline=None)
+@given(pairs=_sorted_pairs, xs=_xs)
+def test_lower_tables_are_the_higher_tables_mirrored(
+    pairs: list[tuple[float, float]], xs: list[float]
+) -> None:
+    """Lower is better at x is higher is better at −x with the table mirrored, for every type
+    that is a pure table (an independent restatement of the rule, not the same code path)."""
+    x = np.array(xs)
+    step = Step(steps=tuple(pairs), direction="lower")
+    assert step.amounts(x).tolist() == Step(steps=_mirror(pairs)).amounts(-x).tolist()
+    rates = [(t, abs(a) / 500) for t, a in pairs]
+    band = Band(bands=tuple(rates), direction="lower")
+    assert band.amounts(x, 700).tolist() == Band(bands=_mirror(rates)).amounts(-x, 700).tolist()
+    t0 = pairs[0][0]
+    pf = PassFail(threshold=t0, direction="lower")
+    assert pf.amounts(x, 5).tolist() == PassFail(threshold=-t0).amounts(-x, 5).tolist()
+    pu = PerUnit(
+        unit_amount=3, max_units=7, min_units=1, whole_units=True, reference=t0, direction="lower"
+    )
+    mirror_pu = PerUnit(unit_amount=3, max_units=7, min_units=1, whole_units=True, reference=-t0)
+    assert pu.amounts(x).tolist() == mirror_pu.amounts(-x).tolist()
+    if len(pairs) >= 2:
+        ip = Interpolate(points=tuple(pairs), below=-9.0, direction="lower")
+        mirror_ip = Interpolate(points=_mirror(pairs), below=-9.0)
+        np.testing.assert_allclose(ip.amounts(x), mirror_ip.amounts(-x), rtol=0, atol=1e-9)
