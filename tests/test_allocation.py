@@ -262,6 +262,13 @@ def test_examples_allocate_the_whole_budget() -> None:
     assert caps[("I", "outcome")] == 100
     assert a.table["points"].max() <= 400
     assert AllocationScheme.from_dict(r8.to_dict()) == r8
+    # with the 努力支援交付金 scheme: 380 process and 420 output/outcome points in all
+    dr = AllocationScheme.from_toml(EXAMPLES / "r8_doryoku.toml")
+    assert dr.allocate().table["amount"].sum() == 1000
+    both = [c for s in (r8, dr) for c in s.caps]
+    assert sum(c.points for c in both if c.group == "process") == 380
+    assert sum(c.points for c in both if c.group == "activity") == 220
+    assert sum(c.points for c in both if c.group == "outcome") == 200
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

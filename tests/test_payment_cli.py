@@ -74,6 +74,39 @@ def test_pay_prints_the_published_kobe_payment_and_audit_trail() -> None:
     assert "Amount paid: 29,435 千円" in en.output
 
 
+def test_pay_reads_percentages_as_fractions() -> None:
+    r = CliRunner().invoke(
+        cli,
+        [
+            "pay",
+            str(KOBE),
+            "--value",
+            "completion_rate=100%",
+            "--value",
+            "lifestyle_improvement_rate=95%",
+            "--value",
+            "suppression_rate=32.9%",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "支払額: 29,435千円" in r.output
+    # a percentage without the sign is a proportion out of range: an error, not full payment
+    r = CliRunner().invoke(
+        cli,
+        [
+            "pay",
+            str(KOBE),
+            "--value",
+            "completion_rate=100",
+            "--value",
+            "lifestyle_improvement_rate=95",
+            "--value",
+            "suppression_rate=32.9",
+        ],
+    )
+    assert r.exit_code == 1 and "outside [0, 1]" in r.output and "Fix:" in r.output
+
+
 def test_pay_errors_are_messages_not_tracebacks() -> None:
     r = CliRunner().invoke(cli, ["pay", str(KOBE), "--value", "completion_rate=1.0"])
     assert r.exit_code == 1 and "Traceback" not in r.output

@@ -271,7 +271,9 @@ def _parse_values(values: tuple[str, ...]) -> dict[str, float]:
         try:
             if not sep or not key:
                 raise ValueError
-            out[key.strip()] = float(num)
+            # "95%" is read as 0.95, so a rate given in percent cannot pay the full allocation
+            text = num.strip()
+            out[key.strip()] = float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
             raise ContractError(
                 "--value",
@@ -287,7 +289,7 @@ def _parse_values(values: tuple[str, ...]) -> dict[str, float]:
     "values",
     multiple=True,
     metavar="ID=V",
-    help="An indicator value, e.g. --value completion_rate=1.0 (repeat per indicator).",
+    help="An indicator value, e.g. --value completion_rate=1.0 or =100% (repeat per indicator).",
 )
 @click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
 @click.option(
