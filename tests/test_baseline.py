@@ -475,6 +475,19 @@ def test_options_are_checked_by_the_contract() -> None:
     with pytest.raises(DesignError, match="'level'"):
         compare(df, **kw, level=1.5)
     with pytest.raises(DesignError, match=r"'method'.*'loess'"):
-        compare(df, **kw, method="loess")
+        compare(df, **kw, method="loess")  # type: ignore[arg-type]
     with pytest.raises(DesignError, match="'window'"):
-        compare(df, **kw, window=3)
+        compare(df, **kw, window=3)  # type: ignore[call-arg]
+
+
+def test_compare_many_issues_each_notice_once_with_the_number_of_groups() -> None:
+    s = pd.DataFrame({"city": ["A"] * 4 + ["B"] * 4, "fy": [2017, 2018, 2019, 2020] * 2,
+                      "y": [50, 52, 51, 70, 200, 190, 210, 205], "n": [500] * 4 + [2000] * 4})  # fmt: skip
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = compare_many(s, by="city", year="fy", numerator="y", denominator="n",
+                           evaluation_year=2020, method="last")  # fmt: skip
+    texts = [str(w.message) for w in rec if issubclass(w.category, ShortSeriesWarning)]
+    assert len(texts) == 1 and texts[0].startswith("2 of 2 groups: last year only")
+    assert [tuple(n.code for n in row) for row in out["notices"]] == [("baseline.last_only",)] * 2
+    assert out["method"].tolist() == ["baseline.method.last_rate"] * 2

@@ -256,7 +256,10 @@ def test_run_matches_python_api_and_contract(spec_dir: Path) -> None:
     flow = res["sample_flow"]["cohorts"]["participants"]
     assert flow["n_input"]["all"] == len(df)
     assert flow["n_analysed"]["all"] == len(part)
-    assert flow["steps"][0]["reason"] == "not a participant"
+    assert flow["steps"][0]["reason"]["text"] == {
+        "ja": "not a participant",
+        "en": "not a participant",
+    }
 
 
 def test_results_json_schema_and_determinism(spec_dir: Path) -> None:
@@ -389,7 +392,7 @@ where = [{ column = "municipality_code", op = "==", value = "990010" }]
 id = "hba1c"
 design = "rct.compare"
 data = "trial"
-options = { outcome = "hba1c_change", arm = "arm" }
+options = { outcome = "hba1c_change", treatment = "arm" }
 [[indicators]]
 id = "checklist"
 design = "prepost.compare"
@@ -414,7 +417,7 @@ lang = "en"
     q = pd.read_csv(d / "prepost.csv")
     s = pd.read_csv(d / "screening.csv")
     expected = {
-        "hba1c": rct.compare(trial, outcome="hba1c_change", arm="arm"),
+        "hba1c": rct.compare(trial, outcome="hba1c_change", treatment="arm"),
         "checklist": prepost.compare(
             q[q["participant"] == 1], before="checklist_before", after="checklist_after"
         ),

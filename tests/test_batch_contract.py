@@ -228,3 +228,32 @@ def test_diagnostics_suppressed_by_their_declared_kind(toy: DesignSpec, tmp_path
     assert cells["Positives (toy)"] == "<10"
     assert cells["Degrees of freedom (toy)"] == "*"
     assert cells["Ratio (toy)"] == "3"
+
+
+def test_loader_notices_reach_the_run_as_records(toy: DesignSpec, tmp_path: Path) -> None:
+    """A data-quality warning of the loader is a notice of the run: its code, the file, the
+    number of records (a count of people), never the records' values."""
+    from pfseval.io.validation import DataQualityWarning
+
+    rows = "".join(
+        f"p{i},{int(i < 8)},170,65,{30.0 if i < 3 else 22.5}\n" for i in range(60)
+    )  # 3 BMIs disagree with weight / height²
+    (tmp_path / "people.csv").write_text(
+        "person_id,sbp_high,height,weight,bmi\n" + rows, encoding="utf-8"
+    )
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        _spec(tmp_path).read_text(encoding="utf-8").replace('lang = "ja"', 'lang = "en"'),
+        encoding="utf-8",
+    )
+    (tmp_path / "people.csv").write_text(
+        "person_id,sbp_high,height,weight,bmi\n" + rows, encoding="utf-8"
+    )
+    with pytest.warns(DataQualityWarning):
+        run = run_spec(load_spec(spec))
+    (note,) = [n for n in run.notices if n.code == "io.bmi_inconsistent"]
+    assert dict(note.counts) == {"n_records": 3} and note.params["source"] == "people.csv"
+    rec = next(n for n in run.results()["notices"] if n["code"] == "io.bmi_inconsistent")
+    assert rec["indicator"] is None and rec["category"] == "DataQualityWarning"
+    html = write_outputs(run, tmp_path / "out")["html"].read_text(encoding="utf-8")
+    assert "&lt;10 records of people.csv have a BMI" in html

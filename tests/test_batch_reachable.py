@@ -133,3 +133,54 @@ def test_baseline_indicator_paid_on_the_observed_level(tmp_path: Path) -> None:
     mean3 = np.mean([940 / 5050, 960 / 4980, 970 / 5020])
     assert diff.value == pytest.approx(1300 / 5000 - mean3, abs=1e-12)
     assert run.payment is not None and run.payment.total == 1000
+
+
+# ---------------------------------------------------------------- the other newly reachable
+
+
+def test_permutation_test_and_count_total_from_a_spec(tmp_path: Path) -> None:
+    """rct.permutation_test (seeded by the indicator's seed) and prepost.count_total run from
+    a spec with the numbers of the Python API."""
+    _need("rct.permutation_test")
+    _need("prepost.count_total")
+    rng = np.random.default_rng(9)
+    n = 60
+    df = pd.DataFrame(
+        {
+            "person_id": [f"r{i:03d}" for i in range(n)],
+            "arm": np.tile([0, 1], n // 2),
+            "visits_before": rng.poisson(4, n),
+        }
+    )
+    df["sbp_change"] = rng.normal(0, 8, n) - 4 * df["arm"]
+    df["visits_after"] = rng.poisson(3, n)
+    df.to_csv(tmp_path / "trial.csv", index=False)
+    (tmp_path / "spec.toml").write_text(
+        """
+[data.trial]
+path = "trial.csv"
+[[indicators]]
+id = "perm"
+design = "rct.permutation_test"
+data = "trial"
+seed = 7
+options = { outcome = "sbp_change", treatment = "arm", n_perm = 999 }
+[[indicators]]
+id = "visits"
+design = "prepost.count_total"
+data = "trial"
+options = { before = "visits_before", after = "visits_after" }
+""",
+        encoding="utf-8",
+    )
+    run = run_spec(load_spec(tmp_path / "spec.toml"))
+    from pfseval.designs.prepost import count_total
+    from pfseval.designs.rct import permutation_test
+
+    perm = permutation_test(df, outcome="sbp_change", treatment="arm", n_perm=999, seed=7)
+    got = run.estimates["perm"]
+    assert (got.value, got.p_value) == (perm.value, perm.p_value)
+    tot = count_total(df, before="visits_before", after="visits_after")
+    assert run.estimates["visits"].value == tot.value
+    # by hand: the default direction counts the decrease, before − after, summed over people
+    assert run.estimates["visits"].value == int((df["visits_before"] - df["visits_after"]).sum())

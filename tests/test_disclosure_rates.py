@@ -125,7 +125,7 @@ def test_no_printed_rate_pins_down_a_count(published: tuple[Path, Any]) -> None:
     fractions: dict[str, Fraction] = {}
     for ind, est in run.estimates.items():
         diag = est.diagnostics
-        for num, den in (("numerator", "denominator"), ("n_suppressed", "n_denominator")):
+        for num, den in (("n_numerator", "n_denominator"), ("n_suppressed", "n_denominator")):
             if isinstance(diag.get(num), int | float) and isinstance(diag.get(den), int | float):
                 fractions[ind] = Fraction(int(diag[num]), int(diag[den]))
     assert {"completion_rate", "suppression_rate"} <= set(fractions)

@@ -79,3 +79,35 @@ def test_paired_proportions_uses_uncorrected_mcnemar_on_request() -> None:
     assert est.diagnostics["mcnemar_correct"] is False
     default = paired_proportions(df, before="b", after="a", mcnemar="asymptotic")
     assert default.p_value == pytest.approx(case["corrected"]["p_value"], rel=1e-10)
+
+
+def test_newcombe_limits_stay_within_minus_one_and_one() -> None:
+    from pfseval.inference import newcombe_diff, newcombe_paired
+
+    # 0/3 against 25/25: a Wilson limit rounded just below 1 used to give -1.0000000000000002
+    lo, hi = newcombe_diff(0, 3, 25, 25)
+    assert lo == -1.0 and hi < 0
+    for cells in [(0, 25, 0, 0), (0, 0, 25, 0), (3, 0, 0, 0)]:
+        lo, hi = newcombe_paired(*cells)
+        assert -1.0 <= lo <= hi <= 1.0
+
+
+def test_least_squares_matches_statsmodels_wls_and_reports_rank() -> None:
+    import statsmodels.api as sm
+
+    from pfseval.inference import least_squares
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(50), rng.normal(size=50), rng.normal(size=50)])
+    y = X @ [1.0, 2.0, -0.5] + rng.normal(size=50)
+    w = rng.uniform(0.5, 2.0, size=50)
+    fit = least_squares(X, y, weights=w)
+    ref = sm.WLS(y, X, weights=w).fit()
+    # both solve the same normal equations; 1e-10 is round-off
+    assert fit.coef == pytest.approx(ref.params, abs=1e-10)
+    assert fit.resid == pytest.approx(y - X @ ref.params, abs=1e-10)
+    assert fit.full_rank
+    several = least_squares(X, np.column_stack([y, 2 * y]))  # several responses at once
+    assert several.coef[:, 1] == pytest.approx(2 * several.coef[:, 0], abs=1e-10)
+    deficient = least_squares(np.column_stack([X, X[:, 1]]), y)
+    assert deficient.rank == 3 and not deficient.full_rank

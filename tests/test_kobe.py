@@ -479,10 +479,13 @@ def test_matched_sample_notices_reach_the_result_once() -> None:
 
 
 def test_notices_and_flow_render_in_both_languages() -> None:
+    from pfseval.messages import Message
+
     est = _run_small("kobe_small_pairs.csv", n_boot=0, ci="wilson")
-    assert est.method.code == "kobe.method_no_bootstrap"
-    assert est.method.params["ci"] == "wilson" and est.method.params["n_controls"] > 0
-    assert "OLS" in est.method.text("ja") and "神戸市方式" in est.method.text("ja")
+    method = est.method
+    assert isinstance(method, Message) and method.code == "kobe.method_no_bootstrap"
+    assert method.params["ci"] == "wilson" and method.params["n_controls"] > 0
+    assert "OLS" in method.text("ja") and "神戸市方式" in method.text("ja")
     frame = est.sample_flow.to_frame("ja")  # type: ignore[union-attr]
     assert "追跡値がない" in " ".join(frame["description"])
     for n in est.notices:
@@ -595,3 +598,36 @@ def test_with_match_replacement_ratio_and_caliper() -> None:
     assert int(pc["n_matched_sets"].sum()) == d["n_control_rows"]
     assert est.related["reference_rate"].n == d["n_control_rows"]
     assert est.conf_low < est.value < est.conf_high
+
+
+def test_rate_step_reads_only_the_matched_sets() -> None:
+    # issue 15: the same matched sets in a larger pool give the same estimate, and the step
+    # neither lists nor hashes the pool (flow continues the matching flow, hash reused)
+    import importlib.util
+
+    from pfseval.designs.psm import kobe as kobe_mod
+    from pfseval.designs.psm.matching import match
+    from pfseval.synthetic import kobe_programme
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "kobe_speed.py"
+    spec = importlib.util.spec_from_file_location("kobe_speed", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    ds = kobe_programme(seed=5, n_pool=1000, n_participants=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(ds.data, treatment="treated", covariates=["age", "sex", "egfr", "hba1c"])
+        big = bench.padded(m, 4000)
+        kw = {"outcome": "egfr_follow", "baseline": "egfr", "followup_years": "followup_years",
+              "n_boot": 20, "seed": 3}  # fmt: skip
+        a = suppression_rate(m, **kw)  # type: ignore[arg-type]
+        b = suppression_rate(big, **kw)  # type: ignore[arg-type]
+    assert (a.value, a.conf_low, a.conf_high) == (b.value, b.conf_low, b.conf_high)
+    assert np.array_equal(a.draws, b.draws)  # type: ignore[arg-type]
+    rows = kobe_mod._set_rows(big, pd.Index(m.pairs["treated_id"]))
+    assert len(rows) == m.n_matched_treated + m.n_matched_control < 4000
+    flow = b.sample_flow
+    assert flow is not None and flow.n_input["control"] == 4000 - int(ds.data["treated"].sum())
+    assert flow.steps[: len(big.sample_flow.steps)] == big.sample_flow.steps
+    assert b.provenance["data_sha256"] == big.provenance["data_sha256"]

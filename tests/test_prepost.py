@@ -229,8 +229,14 @@ def test_share_improved_rules_and_directions() -> None:
     assert maintained.value == 0.75
     with pytest.raises(DesignError):
         share_improved(df, before="b", after="a", threshold=1, rule=lambda b, a: a < b)
-    with pytest.raises(DesignError):
+    with pytest.raises(DesignError, match="'threshold'"):
         share_improved(df, before="b", after="a", threshold=-1)
+    # the rule and the method are data, rendered in either language
+    est = _quiet(share_improved, df, before="b", after="a", threshold=2)
+    assert est.diagnostics["rule"] == "Δ ≤ −2"
+    assert est.method.code == "prepost.method.share_improved_threshold_decrease"
+    assert est.method.text("ja") == "改善者の割合（事後 − 事前 ≤ −2）、Wilson 区間"
+    assert maintained.diagnostics["rule"] == "rule(before, after)"
 
 
 def test_count_total_matches_r() -> None:

@@ -465,6 +465,9 @@ def test_waitlist_period_without_control_is_excluded_in_flow() -> None:
     assert flow.n_input["period 2: treated"] == 40
     assert flow.n_analysed("period 2: treated") == 0
     assert flow.total_input == len(ds.data)
+    # the period groups have display names in both languages (the Japanese flow has no English)
+    ja = flow.to_frame("ja")
+    assert "期間2：介入群" in set(ja["group"]) and "period" not in " ".join(ja["group"])
 
 
 # ---------------------------------------------------------------- randomisation test

@@ -626,7 +626,7 @@ def use_related(est: Estimate, name: str) -> Estimate:
     others = {k: v for k, v in est.related.items() if k != name}
     return rel.with_updates(
         diagnostics=est.diagnostics,
-        notices=tuple(dict.fromkeys((*est.notices, *rel.notices))),
+        notices=_unique([*est.notices, *rel.notices]),
         sample_flow=est.sample_flow,
         provenance=est.provenance,
         label=est.label,

@@ -26,7 +26,7 @@ from pfseval.batch.registry import (
     option_problem,
     required_missing,
 )
-from pfseval.designs.contract import DesignSpec, get
+from pfseval.designs.contract import COMMON_OPTIONS, DesignSpec, get
 from pfseval.errors import DesignError, SpecError
 from pfseval.io.linkage import FOLLOW_SUFFIX
 from pfseval.messages import Message, declare_messages
@@ -1091,9 +1091,13 @@ def _design_of(ind: Mapping[str, Any], key: str, ck: _Checker) -> DesignSpec:
 
 
 def _check_level(ind: Mapping[str, Any], key: str, ck: _Checker) -> float:
+    """The indicator's confidence level, checked as every design's ``level`` option is."""
     lvl = ind.get("level", 0.95)
-    if isinstance(lvl, bool) or not isinstance(lvl, float | int) or not 0 < lvl < 1:
-        raise ck.fail(f"{key}.level", f"must be a number between 0 and 1, e.g. 0.95; got {lvl!r}")
+    problem = COMMON_OPTIONS["level"].problem(lvl)
+    if problem is not None:
+        raise ck.fail(
+            f"{key}.level", f"level = {lvl!r} is not allowed: {problem}. Fix: use e.g. 0.95"
+        )
     return float(lvl)
 
 

@@ -684,15 +684,16 @@ def share_improved(
             raise DesignError(
                 f"rule must return one boolean per person ({n}), got {improved.shape}"
             )
-        how = "user rule"
+        how = "rule(before, after)"
         code = "rule"
     elif threshold is None:
         improved = sign * change > 0
-        how = f"after {'<' if sign < 0 else '>'} before"
+        # a formula in symbols (Δ = after − before), the same in a Japanese or English report
+        how = f"Δ {'<' if sign < 0 else '>'} 0"
         code = direction
     else:
         improved = sign * change >= threshold
-        how = f"after − before {'≤ −' if sign < 0 else '≥ '}{threshold:g}"
+        how = f"Δ {'≤ −' if sign < 0 else '≥ '}{threshold:g}"
         code = f"threshold_{direction}"
     x = int(improved.sum())
     lo, hi = wilson(x, n, level=level)

@@ -29,6 +29,7 @@ from pfseval.designs.contract import (
     declare_diagnostics,
     register,
 )
+from pfseval.designs.shared_diagnostics import DF, EXACT, GROUP_SIZES, N_IMPROVED
 from pfseval.messages import declare_messages
 
 __all__ = ["COMPARE_DIAGNOSTICS"]
@@ -182,20 +183,12 @@ declare_messages(
 
 # ---------------------------------------------------------------- diagnostics
 
-_PAIRS = declare_diagnostics(
-    Diagnostic("n_treated", "people", {"ja": "介入群の人数", "en": "treated"}),
-    Diagnostic("n_control", "people", {"ja": "対照群の人数", "en": "controls"}),
-    Diagnostic(
-        "df",
-        "count",
-        {"ja": "自由度", "en": "degrees of freedom"},
-        derived_from=("n_treated", "n_control"),
-        relation="n_treated - 1 (paired t), Welch–Satterthwaite with a comparison group",
-    ),
-)
+# One-group designs count the participants as n_treated (df = n_treated - 1, paired t).
+_PAIRS = (*GROUP_SIZES, *DF)
 
 COMPARE_DIAGNOSTICS = (
     *_PAIRS,
+    *EXACT,
     *declare_diagnostics(
         Diagnostic("mean_before", "statistic", {"ja": "事前の平均", "en": "mean before"}),
         Diagnostic("mean_after", "statistic", {"ja": "事後の平均", "en": "mean after"}),
@@ -206,7 +199,6 @@ COMPARE_DIAGNOSTICS = (
         Diagnostic(
             "statistic_v", "statistic", {"ja": "符号付き順位統計量 V", "en": "signed-rank V"}
         ),
-        Diagnostic("exact", "setting", {"ja": "正確検定", "en": "exact test"}),
         Diagnostic("n_nonzero", "people", {"ja": "変化が0でない人数", "en": "non-zero changes"}),
         Diagnostic("n_zero", "people", {"ja": "変化が0の人数", "en": "zero changes"}),
         Diagnostic("ties", "setting", {"ja": "同順位あり", "en": "ties"}),
@@ -272,14 +264,16 @@ PAIRED_PROPORTIONS_DIAGNOSTICS = declare_diagnostics(
     Diagnostic("p_value_exact", "statistic", {"ja": "p値（正確）", "en": "p-value (exact)"}),
 )
 
-SHARE_DIAGNOSTICS = declare_diagnostics(
-    Diagnostic("n_improved", "people", {"ja": "改善した人数", "en": "improved"}),
-    Diagnostic("rule", "setting", {"ja": "改善の基準", "en": "improvement rule"}),
+SHARE_DIAGNOSTICS = N_IMPROVED + declare_diagnostics(
+    Diagnostic(
+        "rule",
+        "setting",
+        {"ja": "改善の基準（Δ = 事後 − 事前）", "en": "improvement rule (Δ = after − before)"},
+    ),
 )
 
-TOTAL_DIAGNOSTICS = declare_diagnostics(
+TOTAL_DIAGNOSTICS = N_IMPROVED + declare_diagnostics(
     Diagnostic("direction", "setting", {"ja": "改善の向き", "en": "direction"}),
-    Diagnostic("n_improved", "people", {"ja": "改善した人数", "en": "improved"}),
     Diagnostic("n_worsened", "people", {"ja": "悪化した人数", "en": "worsened"}),
     Diagnostic("gross_improvement", "statistic", {"ja": "改善量の合計", "en": "gross improvement"}),
     Diagnostic("gross_worsening", "statistic", {"ja": "悪化量の合計", "en": "gross worsening"}),

@@ -27,6 +27,7 @@ from pfseval.designs.contract import (
     declare_diagnostics,
     register,
 )
+from pfseval.designs.shared_diagnostics import BOOTSTRAP, N_DENOMINATOR
 from pfseval.messages import declare_messages
 
 __all__ = ["MEAN_OF_RATES_DIAGNOSTICS", "RATE_DIAGNOSTICS"]
@@ -100,26 +101,23 @@ _COMMON = declare_diagnostics(
 
 RATE_DIAGNOSTICS = (
     *_COMMON,
+    *N_DENOMINATOR,
     *declare_diagnostics(
         Diagnostic("n_numerator", "people", {"ja": "分子の人数", "en": "numerator"}),
-        Diagnostic("n_denominator", "people", {"ja": "分母の人数", "en": "denominator"}),
         Diagnostic("n_missing", "people", {"ja": "欠測の人数", "en": "missing"}),
     ),
 )
 
 MEAN_OF_RATES_DIAGNOSTICS = (
     *_COMMON,
+    *BOOTSTRAP,
+    "n_numerator",  # of each domain's related estimate
+    "n_denominator",
     *declare_diagnostics(
         Diagnostic("domains", "setting", {"ja": "領域", "en": "domains"}),
         Diagnostic("numerators", "table", {"ja": "領域ごとの分子", "en": "numerators by domain"}),
         Diagnostic(
             "denominators", "table", {"ja": "領域ごとの分母", "en": "denominators by domain"}
-        ),
-        Diagnostic(
-            "n_boot", "setting", {"ja": "ブートストラップ反復数", "en": "bootstrap replicates"}
-        ),
-        Diagnostic(
-            "n_failed_replicates", "count", {"ja": "失敗した反復", "en": "failed replicates"}
         ),
     ),
 )

@@ -67,7 +67,7 @@ from pfseval.inference import (
     t_interval,
     wilson,
 )
-from pfseval.messages import Message, Notice
+from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
 __all__ = [
@@ -139,7 +139,20 @@ def _design_column(
     return s.astype(object).to_numpy()
 
 
-def _prepare(
+@dataclass(frozen=True)
+class _Columns:
+    """The checked input columns as arrays (all rows, before any exclusion)."""
+
+    y: NDArray[np.float64]
+    z: NDArray[np.int64]
+    X: NDArray[np.float64]
+    strata: NDArray[Any] | None
+    cluster: NDArray[Any] | None
+    period: NDArray[Any] | None
+    ids: NDArray[Any]
+
+
+def _read_columns(
     data: pd.DataFrame,
     *,
     outcome: str,
@@ -150,16 +163,13 @@ def _prepare(
     period: str | None,
     id_col: str | None,
     context: str,
-) -> _Prepared:
-    # The default id column may be absent: the frame's index then identifies the rows.
-    if id_col is not None and id_col not in data.columns and id_col == "person_id":
-        id_col = None
+) -> _Columns:
+    """Check every input column at once (one DataValidationError listing all problems)."""
     cols = [outcome, treatment, *covariates, *(c for c in (strata, cluster, period, id_col) if c)]
     require_columns(data, cols, context=context)
     if len(data) == 0:
         raise DesignError(f"{context}: the data frame has no rows")
     problems: list[DataProblem] = []
-
     a = data[treatment]
     a_num = a if pd.api.types.is_bool_dtype(a) else pd.to_numeric(a, errors="coerce")
     a_arr = pd.Series(a_num).to_numpy(dtype="float64", na_value=np.nan)
@@ -181,7 +191,6 @@ def _prepare(
         numeric_column(data, c, context=context, what="a covariate", problems=problems)
         for c in covariates
     ]
-    X = np.column_stack(covs) if covs else np.empty((len(data), 0))
     s = _design_column(data, strata, problems, what="stratum")
     g = _design_column(data, cluster, problems, what="cluster")
     per = _design_column(data, period, problems, what="period")
@@ -189,97 +198,195 @@ def _prepare(
         _duplicate_ids(data, id_col, per, problems)
     if problems:
         raise DataValidationError(problems, source=context)
+    return _Columns(
+        y=y,
+        z=a_arr.astype(np.int64),
+        X=np.column_stack(covs) if covs else np.empty((len(data), 0)),
+        strata=s,
+        cluster=g,
+        period=per,
+        ids=data[id_col].to_numpy() if id_col else data.index.to_numpy(),
+    )
 
-    z = a_arr.astype(np.int64)
-    ids = data[id_col].to_numpy() if id_col else data.index.to_numpy()
-    miss_y = np.isnan(y)
-    miss_x = ~miss_y & np.isnan(X).any(axis=1) if X.shape[1] else np.zeros(len(y), dtype=bool)
 
+_PERIOD_GROUP = {
+    "treated": {"en": "period {period}: treated", "ja": "期間{period}：介入群"},
+    "control": {"en": "period {period}: control", "ja": "期間{period}：対照群"},
+}
+
+
+def _period_group(period: Hashable, arm: str) -> str:
+    """The flow group of one arm in one period, with its display name declared in ja and en.
+
+    Flow groups are named ``treated`` / ``control``; in a waitlist design each period has its
+    own pair, ``"period 2: treated"``, whose name the report renders in Japanese as
+    ``期間2：介入群`` through the ``flow.group.<name>`` catalogue entry declared here.
+    """
+    name = f"period {period}: {arm}"
+    label = str(period).replace("{", "{{").replace("}", "}}")
+    declare_messages(
+        {
+            f"flow.group.{name}": {
+                lang: tmpl.replace("{period}", label) for lang, tmpl in _PERIOD_GROUP[arm].items()
+            }
+        }
+    )
+    return name
+
+
+def _groups(
+    z: NDArray[np.int64], per: NDArray[Any] | None
+) -> tuple[list[tuple[Hashable, str]], NDArray[Any]]:
+    """Flow groups as (period, name) pairs, treated before control, and each row's group."""
     if per is None:
-        keys: list[tuple[Hashable, str]] = [(None, "treated"), (None, "control")]
-        group_of = np.where(z == 1, "treated", "control")
-    else:
-        levels = _period_levels(per)
-        keys = [(p, f"period {p}: {lab}") for p in levels for lab in _ARMS]
-        arm_lab = np.where(z == 1, ": treated", ": control").astype(object)
-        group_of = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(
-            dtype=object
-        ) + arm_lab
+        return [(None, "treated"), (None, "control")], np.where(z == 1, "treated", "control")
+    keys = [(p, _period_group(p, lab)) for p in _period_levels(per) for lab in _ARMS]
+    arm_lab = np.where(z == 1, ": treated", ": control").astype(object)
+    prefix = ("period " + pd.Series(per, dtype=object).astype(str)).to_numpy(dtype=object)
+    return keys, prefix + arm_lab
+
+
+def _exclude_missing(
+    cols: _Columns,
+    covariates: Sequence[str],
+    keys: list[tuple[Hashable, str]],
+    group_of: NDArray[Any],
+) -> tuple[SampleFlow, dict[str, int], dict[str, int], NDArray[np.bool_], list[Notice]]:
+    """Count people without an outcome, then without a covariate, per group, in the flow."""
+    miss_y = np.isnan(cols.y)
+    X = cols.X
+    miss_x = ~miss_y & np.isnan(X).any(axis=1) if X.shape[1] else np.zeros(len(miss_y), bool)
     n_input = {name: int(np.sum(group_of == name)) for _, name in keys}
     flow = SampleFlow.start(n_input)
     n_missing: dict[str, int] = {}
     for _, name in keys:
-        in_g = group_of == name
-        sel = in_g & miss_y
+        sel = (group_of == name) & miss_y
         n_missing[name] = int(sel.sum())
-        flow = flow.exclude(Message("rct.flow.outcome_missing"), ids[sel].tolist(), group=name)
-    period_notices: list[Notice] = []
+        flow = flow.exclude(Message("rct.flow.outcome_missing"), cols.ids[sel].tolist(), group=name)
+    notices: list[Notice] = []
     if X.shape[1]:
         for _, name in keys:
             sel = (group_of == name) & miss_x
             flow = flow.exclude(
-                Message("rct.flow.covariate_missing"), ids[sel].tolist(), group=name
+                Message("rct.flow.covariate_missing"), cols.ids[sel].tolist(), group=name
             )
         if miss_x.any():
-            period_notices.append(_missing_covariate_notice(covariates, X, miss_x))
-    keep = ~miss_y & ~miss_x
-    if per is not None:
-        # A period without a concurrent control (or intervention) group, such as the second
-        # period of a waitlist trial where everyone is served, carries no randomised comparison.
-        for p, _ in keys[::2]:
-            in_p = keep & (per == p)
-            has = {code: bool(np.any(in_p & (z == code))) for code in (0, 1)}
-            if all(has.values()):
-                continue
-            lacking = "control" if not has[0] else "treated"
-            for code, lab in ((1, "treated"), (0, "control")):
-                sel = in_p & (z == code)
-                flow = flow.exclude(
-                    Message(f"rct.flow.period_without_{lacking}", params={"period": p}),
-                    ids[sel].tolist(),
-                    group=f"period {p}: {lab}",
-                )
-            keep &= per != p
-            period_notices.append(
-                Notice(
-                    f"rct.period_without_{lacking}",
-                    category=PfsevalWarning,
-                    params={"period": p},
-                    counts={"n_records": int(in_p.sum())},
-                )
+            notices.append(_missing_covariate_notice(covariates, X, miss_x))
+    return flow, n_input, n_missing, ~miss_y & ~miss_x, notices
+
+
+def _exclude_periods_without_comparison(
+    cols: _Columns,
+    keys: list[tuple[Hashable, str]],
+    keep: NDArray[np.bool_],
+    flow: SampleFlow,
+) -> tuple[SampleFlow, NDArray[np.bool_], list[Notice]]:
+    """Drop periods that lack a concurrent control (or intervention) group, in the flow.
+
+    Such a period, like the second period of a waitlist trial where everyone is served,
+    carries no randomised comparison.
+    """
+    assert cols.period is not None
+    per, z = cols.period, cols.z
+    notices: list[Notice] = []
+    for p, _ in keys[::2]:
+        in_p = keep & (per == p)
+        has = {code: bool(np.any(in_p & (z == code))) for code in (0, 1)}
+        if all(has.values()):
+            continue
+        lacking = "control" if not has[0] else "treated"
+        for code, lab in ((1, "treated"), (0, "control")):
+            sel = in_p & (z == code)
+            flow = flow.exclude(
+                Message(f"rct.flow.period_without_{lacking}", params={"period": p}),
+                cols.ids[sel].tolist(),
+                group=_period_group(p, lab),
             )
+        keep = keep & (per != p)
+        notices.append(
+            Notice(
+                f"rct.period_without_{lacking}",
+                category=PfsevalWarning,
+                params={"period": p},
+                counts={"n_records": int(in_p.sum())},
+            )
+        )
+    return flow, keep, notices
+
+
+def _ids_in_several_periods(cols: _Columns, keep: NDArray[np.bool_], id_col: str) -> list[Notice]:
+    """A person analysed in more than one period makes the periods dependent samples."""
+    assert cols.period is not None
+    by_period = pd.Series(cols.ids[keep]).groupby(
+        pd.Series(cols.period[keep], dtype=object).to_numpy()
+    )
+    per_id = pd.concat([pd.Series(v.unique()) for _, v in by_period])
+    dup = per_id[per_id.duplicated()].unique()
+    if not dup.size:
+        return []
+    return [
+        Notice(
+            "rct.id_in_several_periods",
+            category=PfsevalWarning,
+            counts={"n_people": int(dup.size)},
+            params={"id_col": id_col, "examples": format_rows(dup, limit=3)},
+        )
+    ]
+
+
+def _prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
+    strata: str | None,
+    cluster: str | None,
+    period: str | None,
+    id_col: str | None,
+    context: str,
+) -> _Prepared:
+    """Checked, aligned arrays of the analysed people, with the flow of every input record."""
+    # The default id column may be absent: the frame's index then identifies the rows.
+    if id_col is not None and id_col not in data.columns and id_col == "person_id":
+        id_col = None
+    cols = _read_columns(
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        strata=strata,
+        cluster=cluster,
+        period=period,
+        id_col=id_col,
+        context=context,
+    )
+    keys, group_of = _groups(cols.z, cols.period)
+    flow, n_input, n_missing, keep, notices = _exclude_missing(cols, covariates, keys, group_of)
+    if cols.period is not None:
+        flow, keep, more = _exclude_periods_without_comparison(cols, keys, keep, flow)
+        notices += more
         if not keep.any():
             raise DesignError(
                 f"{context}: no period has both an intervention and a control group with an "
                 f"observed outcome ({outcome!r}). Fix: check the treatment and period columns."
             )
         if id_col:
-            seen = pd.Series(ids[keep]).groupby(pd.Series(per[keep], dtype=object).to_numpy())
-            per_id = pd.concat([pd.Series(v.unique()) for _, v in seen])
-            dup = per_id[per_id.duplicated()].unique()
-            if dup.size:
-                period_notices.append(
-                    Notice(
-                        "rct.id_in_several_periods",
-                        category=PfsevalWarning,
-                        counts={"n_people": int(dup.size)},
-                        params={"id_col": id_col, "examples": format_rows(dup, limit=3)},
-                    )
-                )
+            notices += _ids_in_several_periods(cols, keep, id_col)
     prep = _Prepared(
-        y=y[keep],
-        z=z[keep],
-        covariates=X[keep],
-        strata=None if s is None else s[keep],
-        cluster=None if g is None else g[keep],
-        period=None if per is None else per[keep],
+        y=cols.y[keep],
+        z=cols.z[keep],
+        covariates=cols.X[keep],
+        strata=None if cols.strata is None else cols.strata[keep],
+        cluster=None if cols.cluster is None else cols.cluster[keep],
+        period=None if cols.period is None else cols.period[keep],
         flow=flow,
         n_input=n_input,
         n_missing_outcome=n_missing,
     )
     prep.notices.extend(_attrition_notices(n_input, n_missing, keys))
-    prep.notices.extend(period_notices)
-    if per is None:
+    prep.notices.extend(notices)
+    if cols.period is None:
         for code, lab in ((1, "intervention"), (0, "control")):
             if not np.any(prep.z == code):
                 raise DesignError(

@@ -27,6 +27,7 @@ from pfseval.designs.contract import (
     declare_diagnostics,
     register,
 )
+from pfseval.designs.shared_diagnostics import DF, EXACT, GROUP_SIZES, MEANS, OUTCOME, REGRESSION
 from pfseval.messages import declare_messages
 
 __all__ = ["COMPARE_DIAGNOSTICS", "PERMUTATION_DIAGNOSTICS"]
@@ -277,16 +278,7 @@ declare_messages(
 # ---------------------------------------------------------------- diagnostics
 
 _ARM_DIAGNOSTICS = declare_diagnostics(
-    Diagnostic("n_treated", "people", {"ja": "介入群の人数", "en": "treated"}),
-    Diagnostic("n_control", "people", {"ja": "対照群の人数", "en": "controls"}),
-    Diagnostic("outcome", "setting", {"ja": "アウトカム", "en": "outcome"}),
     Diagnostic("outcome_type", "setting", {"ja": "アウトカムの種類", "en": "outcome type"}),
-    Diagnostic("mean_treated", "statistic", {"ja": "介入群の平均", "en": "mean, treated"}),
-    Diagnostic(
-        "mean_control",
-        "statistic",
-        {"ja": "対照群の平均（重み付き）", "en": "mean, controls (weighted)"},
-    ),
     Diagnostic("sd_treated", "statistic", {"ja": "介入群の標準偏差", "en": "SD, treated"}),
     Diagnostic("sd_control", "statistic", {"ja": "対照群の標準偏差", "en": "SD, controls"}),
     Diagnostic(
@@ -330,16 +322,13 @@ _ARM_DIAGNOSTICS = declare_diagnostics(
     ),
 )
 
+_ARM_DIAGNOSTICS = (*GROUP_SIZES, *OUTCOME, *MEANS, *_ARM_DIAGNOSTICS)
+
 COMPARE_DIAGNOSTICS = (
     *_ARM_DIAGNOSTICS,
+    *DF,
+    *REGRESSION,
     *declare_diagnostics(
-        Diagnostic(
-            "df",
-            "count",
-            {"ja": "自由度", "en": "degrees of freedom"},
-            derived_from=("n_treated", "n_control"),
-            relation="Welch–Satterthwaite, n - k, Bell–McCaffrey or clusters - 1 (see method)",
-        ),
         Diagnostic(
             "n_events_treated", "people", {"ja": "介入群の該当者数", "en": "events, treated"}
         ),
@@ -378,9 +367,7 @@ COMPARE_DIAGNOSTICS = (
         ),
         Diagnostic("n_strata", "count", {"ja": "層の数", "en": "strata"}),
         Diagnostic("stratum_sizes", "table", {"ja": "層別の人数", "en": "people per stratum"}),
-        Diagnostic("coefficients", "table", {"ja": "回帰係数", "en": "coefficients"}),
         Diagnostic("n_coefficients", "count", {"ja": "係数の数", "en": "coefficients (number)"}),
-        Diagnostic("n_clusters", "count", {"ja": "クラスター数", "en": "clusters"}),
         Diagnostic(
             "n_clusters_treated", "count", {"ja": "介入群のクラスター数", "en": "clusters, treated"}
         ),
@@ -412,8 +399,8 @@ COMPARE_DIAGNOSTICS = (
 
 PERMUTATION_DIAGNOSTICS = (
     *_ARM_DIAGNOSTICS,
+    *EXACT,
     *declare_diagnostics(
-        Diagnostic("exact", "setting", {"ja": "正確検定", "en": "exact test"}),
         Diagnostic(
             "n_assignments", "count", {"ja": "可能な割付けの数", "en": "possible assignments"}
         ),

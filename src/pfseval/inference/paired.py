@@ -52,7 +52,7 @@ def newcombe_paired(
     d = pa - pb
     dl = math.sqrt(max((pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2, 0.0))
     du = math.sqrt(max((ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2, 0.0))
-    return d - dl, d + du
+    return max(-1.0, d - dl), min(1.0, d + du)  # clamp round-off at the ±1 boundary
 
 
 @dataclass(frozen=True)

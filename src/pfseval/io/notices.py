@@ -7,10 +7,7 @@ of people, so disclosure control sees it); the rows and values stay in the valid
 
 Examples
 --------
->>> import warnings as _warnings
-from collections.abc import Iterable
-
-from pfseval.errors import DataProblem
+>>> from pfseval.errors import DataProblem
 >>> p = DataProblem(column="bmi", kind="inconsistent", message="...", rows=(2, 5),
 ...                 severity="warning")
 >>> n = problem_notice(p, source="kenshin.csv")
@@ -57,7 +54,7 @@ declare_messages(
         },
         "io.no_followup": {
             "en": "no follow-up health-check record",
-            "ja": "追跡年度の健診記録なし",
+            "ja": "追跡年度の健診レコードなし",
         },
         "io.followup_missing": {
             "en": "follow-up record without {column!v}",

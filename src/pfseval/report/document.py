@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from pfseval.designs.contract import DIAGNOSTICS as DECLARED
-from pfseval.designs.contract import get
+from pfseval.designs.contract import DesignSpec, get
 from pfseval.messages import Lang
 from pfseval.report import figures as F
 from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
@@ -305,12 +305,14 @@ def _merge_people(run: EvaluationRun, name: str, flow: Mapping[str, Any]) -> dic
     return {g: _input_is_people(run, _input_key(name, g)) for g in flow["n_input"]}
 
 
-def _unit(run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None) -> str:
+def _unit(
+    run: EvaluationRun, ind_data: str, flow: Mapping[str, Any] | None, design: DesignSpec
+) -> str:
     """What an indicator's ``n`` counts: ``"people"``, ``"years"`` or ``"rows"``."""
     if _rows_are_people(run, ind_data):
         return "people"
-    if flow and list(flow["n_input"]) == ["years"]:
-        return "years"
+    if design.input == "series" or (flow and list(flow["n_input"]) == ["years"]):
+        return "years"  # a design declared to read a yearly series counts years
     return "rows"
 
 
@@ -372,7 +374,11 @@ class _Counts:
 
 
 #: Diagnostics that are the numerator and denominator of a published rate.
-_RATE_PAIRS = (("numerator", "denominator"), ("n_suppressed", "n_denominator"))
+_RATE_PAIRS = (
+    ("n_numerator", "n_denominator"),
+    ("n_suppressed", "n_denominator"),
+    ("numerator", "denominator"),
+)
 
 
 def _is_number(v: Any) -> bool:
@@ -397,8 +403,19 @@ def _rate_cells(c: _Counts, prefix: str, num: float, den: float, den_key: str | 
 
 
 def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
-    sp = run.spec
-    c = _Counts(CountLedger(min_cell=sp.report.min_cell))
+    """Every count the document shows, in one ledger (so that complementary suppression sees
+    every relation between tables), solved."""
+    c = _Counts(CountLedger(min_cell=run.spec.report.min_cell))
+    final = _register_inputs(c, run, res)
+    for ind in run.spec.indicators:
+        _register_indicator(c, run, ind, res["indicators"][ind.id], final)
+    c.led.solve()
+    return c
+
+
+def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> dict[str, str]:
+    """Input files, linked / merged sources and cohorts; returns the ledger key of the final
+    count of every data source and cohort."""
     led = c.led
     final: dict[str, str] = {}
     for name, inp in res["provenance"]["inputs"].items():
@@ -411,68 +428,80 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
         c.source_flows[name] = register_flow(
             led, flow, f"srcflow:{name}", input_keys=inputs, people=_merge_people(run, name, flow)
         )
-    for cname, coh in sp.cohorts.items():
-        flow = res["sample_flow"]["cohorts"][cname]
+    for cname, coh in run.spec.cohorts.items():
         keys = register_flow(
             led,
-            flow,
+            res["sample_flow"]["cohorts"][cname],
             f"coh:{cname}",
             input_keys={"all": final[coh.source]},
             people=_rows_are_people(run, cname),
         )
         c.cohort_flows[cname] = keys
         final[cname] = keys["all"][-1][1]
-    for ind in sp.indicators:
-        d = res["indicators"][ind.id]
-        p = f"ind:{ind.id}"
-        flow = d.get("sample_flow")
-        people = _rows_are_people(run, ind.data)
-        unit = _unit(run, ind.data, flow)
-        n_key = None
-        if flow:
-            groups = list(flow["n_input"])
-            base = final[ind.data]
-            inputs = {"all": base} if groups == ["all"] else {}
-            keys = register_flow(led, flow, p, input_keys=inputs, people=people)
-            c.ind_flows[ind.id] = keys
-            if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
-                led.relate(base, [keys[g][0][1] for g in groups])
-            analysed = [keys[g][-1][1] for g in groups]
-            if len(groups) == 1 and led.value(analysed[0]) == d["n"]:
-                n_key = led.alias(f"{p}:n", analysed[0])
-        if n_key is None:
-            n_key = led.add(f"{p}:n", d["n"], people=people)
-        c.keys[f"{p}:n"] = n_key
-        c.units[f"{p}:n"] = unit
-        diag = d.get("diagnostics") or {}
+    return final
+
+
+def _register_indicator(
+    c: _Counts, run: EvaluationRun, ind: Any, d: Mapping[str, Any], final: Mapping[str, str]
+) -> None:
+    """An indicator's flow (tied to its cohort), its n, its rates, its diagnostics and its
+    related estimates."""
+    led, p = c.led, f"ind:{ind.id}"
+    flow = d.get("sample_flow")
+    people = _rows_are_people(run, ind.data)
+    unit = _unit(run, ind.data, flow, get(ind.design))
+    n_key = None
+    if flow:
+        groups = list(flow["n_input"])
+        base = final[ind.data]
+        inputs = {"all": base} if groups == ["all"] else {}
+        keys = register_flow(led, flow, p, input_keys=inputs, people=people)
+        c.ind_flows[ind.id] = keys
+        if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
+            led.relate(base, [keys[g][0][1] for g in groups])
+        analysed = [keys[g][-1][1] for g in groups]
+        if len(groups) == 1 and led.value(analysed[0]) == d["n"]:
+            n_key = led.alias(f"{p}:n", analysed[0])
+    if n_key is None:
+        n_key = led.add(f"{p}:n", d["n"], people=people)
+    c.keys[f"{p}:n"] = n_key
+    c.units[f"{p}:n"] = unit
+    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key, people=people)
+    for name, r in (d.get("related") or {}).items():
+        rp = f"{p}:rel:{name}"
+        if r.get("n") is None:
+            continue
+        c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
+        c.units[f"{rp}:n"] = unit
+        rd = r.get("diagnostics") or {}
         for num_k, den_k in _RATE_PAIRS:
-            num: Any = diag.get(num_k)
-            den: Any = diag.get(den_k)
-            if _is_number(num) and _is_number(den):
-                _rate_cells(c, f"{p}:{num_k}", float(num), float(den), n_key)
-                c.keys[f"{p}:diag:{num_k}"] = c.keys[f"{p}:{num_k}:num"]
-                c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
-        for k, v in diag.items():
-            key = f"{p}:diag:{k}"
-            if not _is_number(v) or key in c.keys:
-                continue
-            kind = _diag_kind(k, v, people=people, options=ind.options)
-            if kind == "people":
-                c.keys[key] = led.add(key, v)
-            elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
-                c.keys[key] = led.add(key, v, people=False)
-        for name, r in (d.get("related") or {}).items():
-            rp = f"{p}:rel:{name}"
-            rd = r.get("diagnostics") or {}
-            if r.get("n") is not None:
-                c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
-                c.units[f"{rp}:n"] = unit
-                if isinstance(rd.get("numerator"), int | float):
-                    _rate_cells(
-                        c, rp, rd["numerator"], rd.get("denominator", r["n"]), c.keys[f"{rp}:n"]
-                    )
-    led.solve()
-    return c
+            if _is_number(rd.get(num_k)):
+                den = rd.get(den_k, r["n"])
+                _rate_cells(c, rp, float(rd[num_k]), float(den), c.keys[f"{rp}:n"])
+                break
+
+
+def _register_diagnostics(
+    c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str, *, people: bool
+) -> None:
+    """Rates (numerator, complement, denominator tied), then every count by its kind."""
+    p = f"ind:{ind.id}"
+    for num_k, den_k in _RATE_PAIRS:
+        num: Any = diag.get(num_k)
+        den: Any = diag.get(den_k)
+        if _is_number(num) and _is_number(den):
+            _rate_cells(c, f"{p}:{num_k}", float(num), float(den), n_key)
+            c.keys[f"{p}:diag:{num_k}"] = c.keys[f"{p}:{num_k}:num"]
+            c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
+    for k, v in diag.items():
+        key = f"{p}:diag:{k}"
+        if not _is_number(v) or key in c.keys:
+            continue
+        kind = _diag_kind(k, v, people=people, options=ind.options)
+        if kind == "people":
+            c.keys[key] = c.led.add(key, v)
+        elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
+            c.keys[key] = c.led.add(key, v, people=False)
 
 
 _LINK_WORDS = {
