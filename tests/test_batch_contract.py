@@ -257,3 +257,19 @@ def test_loader_notices_reach_the_run_as_records(toy: DesignSpec, tmp_path: Path
     assert rec["indicator"] is None and rec["category"] == "DataQualityWarning"
     html = write_outputs(run, tmp_path / "out")["html"].read_text(encoding="utf-8")
     assert "&lt;10 records of people.csv have a BMI" in html
+
+
+def test_report_does_not_import_batch() -> None:
+    """Batch runs call the report; the report never imports pfseval.batch (not even for
+    types): it reads a run through its own protocol, the results records and the registry."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "src" / "pfseval" / "report"
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n.startswith("pfseval.batch") for n in names), path.name

@@ -483,9 +483,15 @@ def test_notices_and_flow_render_in_both_languages() -> None:
 
     est = _run_small("kobe_small_pairs.csv", n_boot=0, ci="wilson")
     method = est.method
-    assert isinstance(method, Message) and method.code == "kobe.method_no_bootstrap"
-    assert method.params["ci"] == "wilson" and method.params["n_controls"] > 0
-    assert "OLS" in method.text("ja") and "神戸市方式" in method.text("ja")
+    code = "kobe.method.absolute_per_year.wilson.no_bootstrap"
+    assert isinstance(method, Message) and method.code == code
+    assert method.params["n_controls"] > 0 and method.params["baseline"] == "egfr"
+    ja = method.text("ja", labels={"egfr": "eGFR"})
+    assert (
+        "神戸市方式" in ja and "Wilson スコア法" in ja and "追跡年数" in ja and "wilson" not in ja
+    )
+    ref = est.related["reference_rate"].method
+    assert isinstance(ref, Message) and ref.code == "kobe.reference_method.wilson"
     frame = est.sample_flow.to_frame("ja")  # type: ignore[union-attr]
     assert "追跡値がない" in " ".join(frame["description"])
     for n in est.notices:

@@ -169,7 +169,9 @@ def test_japanese_tables_have_no_english_fixed_labels(runs: dict[tuple[str, str]
                 for label in ENGLISH_LABELS:
                     assert label not in cell, (b.id, cell, label)
         text = doc.text()
-        assert "計算方法（原文）" in text and "Method:" not in text
+        # the method is rendered in Japanese: no "original text" label any more
+        assert f"{t('method', 'ja')}：" in text
+        assert "原文" not in text and "Method:" not in text
 
 
 def test_english_tables_stay_english(runs: dict[tuple[str, str], Any]) -> None:

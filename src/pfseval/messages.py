@@ -92,7 +92,7 @@ def declare_messages(templates: Mapping[str, Mapping[str, str]], *, replace: boo
                 f"message {code!r}: the ja and en templates use different placeholders "
                 f"({sorted(fields['ja'])} vs {sorted(fields['en'])})"
             )
-        new = MappingProxyType({lang: by_lang[lang] for lang in LANGS})
+        new: Mapping[str, str] = MappingProxyType({str(lang): by_lang[lang] for lang in LANGS})
         old = _CATALOGUE.get(code)
         if old is not None and dict(old) != dict(new) and not replace:
             raise ValueError(f"message {code!r} is already declared with another text")

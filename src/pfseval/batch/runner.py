@@ -51,12 +51,12 @@ declare_messages(
     {
         "batch.flow.merge_unmatched": {
             "en": "no matching record in data source {source!r} (on {on})",
-            "ja": "データ{source!r}に対応する記録なし（結合キー：{on}）",
+            "ja": "データ「{source}」に対応する記録なし（結合キー：{on}）",
         },
         "batch.merge_unmatched": {
             "en": "{key}: {n_unmatched} of {n_records} records of {file} match no record of the "
             "data source on {on!r} and are not used.",
-            "ja": "{key}：{file}の{n_records}件のうち{n_unmatched}件は、結合キー{on!r}で"
+            "ja": "{key}：{file}の{n_records}件のうち{n_unmatched}件は、結合キー「{on}」で"
             "データのどの記録とも対応しないため使われていません。抽出年度とIDを確認してください。",
         },
         "batch.cohort_empty": {
@@ -406,7 +406,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
             df[m.flag] = found.astype(np.int64)
         n_unmatched = len(mdf) - int(np.unique(pos[found]).size)
         group = f"merge[{i}]"
-        mflow = SampleFlow.start({group: len(mdf)}, labels={group: f"{m.path.name} records"})
+        mflow = SampleFlow.start({group: len(mdf)}, labels={group: m.path.name})
         mflow = mflow.exclude(
             Message("batch.flow.merge_unmatched", params={"source": name, "on": m.on}),
             n_unmatched,
@@ -415,11 +415,19 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
         flow = mflow if flow is None else flow.combine(mflow)
         record(f"{name}.merge[{i}]", m.path, len(mdf), "merge")
         if n_unmatched:
+            # records of a file joined on the person id are people; others (years) are not
+            numbers = {"n_unmatched": n_unmatched, "n_records": len(mdf)}
+            people = m.on == src.id_col
             notes.append(
                 Notice(
                     "batch.merge_unmatched",
-                    params={"key": f"data.{name}.merge[{i}]", "file": m.path.name, "on": m.on},
-                    counts={"n_unmatched": n_unmatched, "n_records": len(mdf)},
+                    params={
+                        "key": f"data.{name}.merge[{i}]",
+                        "file": m.path.name,
+                        "on": m.on,
+                        **({} if people else numbers),
+                    },
+                    counts=numbers if people else {},
                     category=PfsevalWarning,
                 )
             )

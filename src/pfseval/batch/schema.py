@@ -23,6 +23,8 @@ REQUIRED_KEYS = (
     "payment",
     "sample_flow",
     "notices",
+    "designs",
+    "diagnostics",
     "provenance",
 )
 

@@ -479,28 +479,7 @@ def _check_source(
     columns the loaded frame will have and where each comes from."""
     key = f"data.{name}"
     ck.table(d, key, _DATA_KEYS)
-    linked = "baseline" in d or "followup" in d
-    if linked:
-        if "path" in d:
-            raise ck.fail(
-                f"{key}.path", "give either `path` or `baseline` and `followup`, not both"
-            )
-        for k in ("baseline", "followup"):
-            if k not in d:
-                raise ck.fail(
-                    f"{key}.{k}",
-                    "is required for a linked source (with "
-                    f"`{'followup' if k == 'baseline' else 'baseline'}`)",
-                )
-        p = (data_base / ck.string(d, "baseline", key)).resolve()
-        followup: Path | None = (data_base / ck.string(d, "followup", key)).resolve()
-        path_key = "baseline"
-    else:
-        if "require" in d:
-            raise ck.fail(f"{key}.require", "only a linked source (baseline/followup) has it")
-        p = (data_base / ck.string(d, "path", key)).resolve()
-        followup = None
-        path_key = "path"
+    p, followup, path_key = _source_paths(d, key, ck, data_base)
     fmt = d.get("format") or _format_of(p)
     if fmt not in ("csv", "parquet"):
         raise ck.fail(f"{key}.format", f"must be 'csv' or 'parquet', got {fmt!r}")
@@ -542,80 +521,124 @@ def _check_source(
         )
         for j, c in reversed(list(enumerate(cols)))
     }
-    if "id_col" not in d and src.id_col not in cols and not linked:
+    if "id_col" not in d and src.id_col not in cols and followup is None:
         # aggregated data (e.g. a yearly series) has no person id
         src = replace(src, id_col=None)
     else:
         ck.column(f"{key}.id_col", str(src.id_col), cols, p.name)
     if followup is not None:
-        fcols = _header(
-            followup,
-            encoding=src.encoding,
-            mapping=src.mapping,
-            ck=ck,
-            key=key,
-            path_key="followup",
-        )
-        ck.column(f"{key}.followup", str(src.id_col), fcols, followup.name)
-        for i, r in enumerate(src.require):
-            ck.column(f"{key}.require[{i}]", r, fcols, followup.name)
-        clash = [c for c in cols if c.endswith(FOLLOW_SUFFIX)]
-        if clash:
-            raise ck.fail(
-                f"{key}.baseline",
-                f"baseline column {clash[0]!r} already ends in {FOLLOW_SUFFIX!r}; rename it "
-                "with `mapping`",
-            )
-        derived = (
-            ["followup_years"]
-            if "fiscal_year" in cols and "fiscal_year" in fcols and "followup_years" not in cols
-            else []
-        )
-        cols = cols + [f"{c}{FOLLOW_SUFFIX}" for c in fcols if c != src.id_col] + derived
-        for j, c in reversed(list(enumerate(fcols))):
-            if c != src.id_col:
-                origins[f"{c}{FOLLOW_SUFFIX}"] = _Origin(
-                    key=f"{key}.followup",
-                    path=followup,
-                    name=c,
-                    position=j,
-                    encoding=src.encoding,
-                    validate=src.validate,
-                )
-        for c in derived:
-            origins[c] = _Origin(key=f"{key}.followup", dtype="float64")
+        cols = _followup_columns(src, followup, key, ck, cols, origins)
     for m in merges:
-        mk = m.key_path
-        mcols = _header(m.path, encoding=m.encoding, mapping=m.mapping, ck=ck, key=mk)
-        ck.column(f"{mk}.on", m.on, mcols, m.path.name)
-        ck.column(f"{mk}.on", m.on, cols, f"data source {name!r}")
-        for c in m.columns:
-            ck.column(f"{mk}.columns.{c}", c, mcols, m.path.name)
-        new = list(m.columns.values()) or [c for c in mcols if c != m.on]
-        if m.flag is not None:
-            new.append(m.flag)
-        for c in new:
-            if c in cols or new.count(c) > 1:
-                raise ck.fail(
-                    f"{mk}.columns" if c != m.flag else f"{mk}.flag",
-                    f"column {c!r} would appear twice in data source {name!r}; select and "
-                    'rename the merged columns with columns = { old = "new" }',
-                )
-        cols = cols + new
-        renamed = dict(m.columns) or {c: c for c in mcols if c != m.on}
-        for j, c in reversed(list(enumerate(mcols))):
-            if c in renamed:
-                origins[renamed[c]] = _Origin(
-                    key=f"{mk}.path",
-                    path=m.path,
-                    name=c,
-                    position=j,
-                    encoding=m.encoding,
-                    validate=src.validate,
-                )
-        if m.flag is not None:
-            origins[m.flag] = _Origin(key=f"{mk}.flag", dtype="int64")  # 0/1
+        cols = _merge_columns(src, m, ck, cols, origins)
     return src, cols, origins
+
+
+def _source_paths(
+    d: Mapping[str, Any], key: str, ck: _Checker, data_base: Path
+) -> tuple[Path, Path | None, str]:
+    """The file of a source, its follow-up file (linked sources) and the key naming the file."""
+    if "baseline" in d or "followup" in d:
+        if "path" in d:
+            raise ck.fail(
+                f"{key}.path", "give either `path` or `baseline` and `followup`, not both"
+            )
+        for k in ("baseline", "followup"):
+            if k not in d:
+                raise ck.fail(
+                    f"{key}.{k}",
+                    "is required for a linked source (with "
+                    f"`{'followup' if k == 'baseline' else 'baseline'}`)",
+                )
+        p = (data_base / ck.string(d, "baseline", key)).resolve()
+        return p, (data_base / ck.string(d, "followup", key)).resolve(), "baseline"
+    if "require" in d:
+        raise ck.fail(f"{key}.require", "only a linked source (baseline/followup) has it")
+    return (data_base / ck.string(d, "path", key)).resolve(), None, "path"
+
+
+def _followup_columns(
+    src: DataSource,
+    followup: Path,
+    key: str,
+    ck: _Checker,
+    cols: list[str],
+    origins: dict[str, _Origin],
+) -> list[str]:
+    """A linked source's columns: the baseline's, the follow-up's with the suffix, and
+    ``followup_years`` (``origins`` gets the new ones)."""
+    fcols = _header(
+        followup,
+        encoding=src.encoding,
+        mapping=src.mapping,
+        ck=ck,
+        key=key,
+        path_key="followup",
+    )
+    ck.column(f"{key}.followup", str(src.id_col), fcols, followup.name)
+    for i, r in enumerate(src.require):
+        ck.column(f"{key}.require[{i}]", r, fcols, followup.name)
+    clash = [c for c in cols if c.endswith(FOLLOW_SUFFIX)]
+    if clash:
+        raise ck.fail(
+            f"{key}.baseline",
+            f"baseline column {clash[0]!r} already ends in {FOLLOW_SUFFIX!r}; rename it "
+            "with `mapping`",
+        )
+    derived = (
+        ["followup_years"]
+        if "fiscal_year" in cols and "fiscal_year" in fcols and "followup_years" not in cols
+        else []
+    )
+    for j, c in reversed(list(enumerate(fcols))):
+        if c != src.id_col:
+            origins[f"{c}{FOLLOW_SUFFIX}"] = _Origin(
+                key=f"{key}.followup",
+                path=followup,
+                name=c,
+                position=j,
+                encoding=src.encoding,
+                validate=src.validate,
+            )
+    for c in derived:
+        origins[c] = _Origin(key=f"{key}.followup", dtype="float64")
+    return cols + [f"{c}{FOLLOW_SUFFIX}" for c in fcols if c != src.id_col] + derived
+
+
+def _merge_columns(
+    src: DataSource, m: MergeSpec, ck: _Checker, cols: list[str], origins: dict[str, _Origin]
+) -> list[str]:
+    """The columns after joining a merged file (names must not clash; ``origins`` gets the
+    new ones)."""
+    mk = m.key_path
+    mcols = _header(m.path, encoding=m.encoding, mapping=m.mapping, ck=ck, key=mk)
+    ck.column(f"{mk}.on", m.on, mcols, m.path.name)
+    ck.column(f"{mk}.on", m.on, cols, f"data source {src.name!r}")
+    for c in m.columns:
+        ck.column(f"{mk}.columns.{c}", c, mcols, m.path.name)
+    new = list(m.columns.values()) or [c for c in mcols if c != m.on]
+    if m.flag is not None:
+        new.append(m.flag)
+    for c in new:
+        if c in cols or new.count(c) > 1:
+            raise ck.fail(
+                f"{mk}.columns" if c != m.flag else f"{mk}.flag",
+                f"column {c!r} would appear twice in data source {src.name!r}; select and "
+                'rename the merged columns with columns = { old = "new" }',
+            )
+    renamed = dict(m.columns) or {c: c for c in mcols if c != m.on}
+    for j, c in reversed(list(enumerate(mcols))):
+        if c in renamed:
+            origins[renamed[c]] = _Origin(
+                key=f"{mk}.path",
+                path=m.path,
+                name=c,
+                position=j,
+                encoding=m.encoding,
+                validate=src.validate,
+            )
+    if m.flag is not None:
+        origins[m.flag] = _Origin(key=f"{mk}.flag", dtype="int64")  # 0/1
+    return cols + new
 
 
 def _boolean(ck: _Checker, d: Mapping[str, Any], k: str, key: str, *, default: bool) -> bool:

@@ -62,7 +62,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from pfseval.designs._checks import numeric_column, require_columns
+from pfseval.checks import numeric_column, require_columns
 from pfseval.designs.contract import (
     COMMON_OPTIONS,
     DesignSpec,

@@ -36,8 +36,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.checks import numeric_column
 from pfseval.designs import prepost_contract as _contract  # noqa: F401  (registers the specs)
-from pfseval.designs._checks import numeric_column
 from pfseval.designs.contract import validated
 from pfseval.errors import (
     AttritionWarning,

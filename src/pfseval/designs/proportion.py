@@ -23,8 +23,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from pfseval.checks import fresh_seed, require_columns
 from pfseval.designs import proportion_contract as _contract  # noqa: F401  (registers the specs)
-from pfseval.designs._checks import fresh_seed, require_columns
 from pfseval.designs.contract import validated
 from pfseval.errors import (
     DataProblem,

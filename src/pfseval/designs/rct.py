@@ -42,8 +42,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from pfseval.checks import fresh_seed, numeric_column, require_columns
 from pfseval.designs import rct_contract as _contract  # noqa: F401  (registers the specs)
-from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
 from pfseval.designs.contract import validated
 from pfseval.errors import (
     AttritionWarning,

@@ -45,12 +45,9 @@ DF = declare_diagnostics(
 )
 MEANS = declare_diagnostics(
     Diagnostic("mean_treated", "statistic", {"ja": "介入群の平均", "en": "mean, treated"}),
-    # "weighted": by the matching weights where controls were matched (all 1 otherwise)
-    Diagnostic(
-        "mean_control",
-        "statistic",
-        {"ja": "対照群の平均（重み付き）", "en": "mean, controls (weighted)"},
-    ),
+    # After matching the controls' mean is weighted by the matching weights (the design's
+    # method says so); in a trial every weight is 1. One label fits both.
+    Diagnostic("mean_control", "statistic", {"ja": "対照群の平均", "en": "mean, controls"}),
 )
 REGRESSION = declare_diagnostics(
     Diagnostic("coefficients", "table", {"ja": "回帰係数", "en": "coefficients"}),

@@ -47,46 +47,31 @@ declare_messages(
 )
 
 
+def _notice(code: str, **params: object) -> Notice:
+    # payment notices mention no count of people: every value is a parameter
+    return Notice(f"payment.{code}", params=params, category=PfsevalWarning)
+
+
 def point_for_bound(indicator: str, basis: str) -> Notice:
     """A number without an interval used where the contract pays on an interval bound."""
-    return Notice(
-        "payment.point_for_bound",
-        params={"indicator": indicator, "basis": basis},
-        category=PfsevalWarning,
-    )
+    return _notice("point_for_bound", indicator=indicator, basis=basis)
 
 
 def negative_subtotal(subtotal: str, unit: str) -> Notice:
     """Deductions exceed payments (``subtotal`` as formatted money)."""
-    return Notice(
-        "payment.negative_subtotal",
-        params={"subtotal": subtotal, "unit": unit},
-        category=PfsevalWarning,
-    )
+    return _notice("negative_subtotal", subtotal=subtotal, unit=unit)
 
 
 def draws_dropped(n_dropped: int, n_draws: int) -> Notice:
     """Draws with a missing indicator value were excluded (draws are not people)."""
-    return Notice(
-        "payment.draws_dropped",
-        params={"n_dropped": n_dropped, "n_draws": n_draws},
-        category=PfsevalWarning,
-    )
+    return _notice("draws_dropped", n_dropped=n_dropped, n_draws=n_draws)
 
 
 def point_draws(component: str, basis: str) -> Notice:
     """A component paying on a bound gets the draws of the point estimate."""
-    return Notice(
-        "payment.point_draws",
-        params={"component": component, "basis": basis},
-        category=PfsevalWarning,
-    )
+    return _notice("point_draws", component=component, basis=basis)
 
 
 def held_fixed(indicator: str, value: float) -> Notice:
     """An indicator without draws is held at its value."""
-    return Notice(
-        "payment.held_fixed",
-        params={"indicator": indicator, "value": float(value)},
-        category=PfsevalWarning,
-    )
+    return _notice("held_fixed", indicator=indicator, value=float(value))

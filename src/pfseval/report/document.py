@@ -200,13 +200,6 @@ def _ci(d: Mapping[str, Any], estimand: str) -> str:
     return f"[{fmt_value(d.get('conf_low'), estimand)}, {fmt_value(d.get('conf_high'), estimand)}]"
 
 
-def _is_count_key(k: str) -> bool:
-    k = k.lower()
-    if "boot" in k or "draw" in k:
-        return False
-    return k.startswith("n_") or k in ("n", "numerator", "denominator") or "count" in k
-
-
 def _targets(contract: Mapping[str, Any] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     if not contract:
@@ -316,16 +309,14 @@ def _unit(
     return "rows"
 
 
-def _diag_kind(key: str, v: Any, *, people: bool, options: Mapping[str, Any]) -> str:
-    """What a diagnostic counts: its declared kind (the design contract); for a name no
-    design has declared, the report's former reading of the name (the safe side)."""
+def _diag_kind(key: str, v: Any) -> str:
+    """What a diagnostic is: its declared kind (the design contract). A name no design has
+    declared is read on the safe side: a whole number is taken for a count of people."""
     declared = DECLARED.get(key)
     if declared is not None:
         return declared.kind
-    person = _is_count_key(key) if people else _person_diag(key, options)
-    if person:
-        return "people"
-    return "count" if _is_count_key(key) else "other"
+    whole = _is_number(v) and math.isfinite(float(v)) and float(v) == int(v)
+    return "people" if whole else "other"
 
 
 def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
@@ -339,16 +330,6 @@ def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
         for src in declared.derived_from
     ]
     return any(cell is not None and c.led.hidden(cell) for cell in cells)
-
-
-def _person_diag(key: str, options: Mapping[str, Any]) -> bool:
-    """For an indicator on aggregated data: whether a diagnostic counts people (its name is
-    that of the numerator or denominator, or contains the column they come from, such as
-    ``eligible_evaluation_year`` for ``denominator = "eligible"``)."""
-    if key in ("numerator", "denominator"):
-        return True
-    cols = [options.get(k) for k in ("numerator", "denominator")]
-    return any(isinstance(c, str) and c and c in key for c in cols)
 
 
 @dataclass
@@ -466,7 +447,7 @@ def _register_indicator(
         n_key = led.add(f"{p}:n", d["n"], people=people)
     c.keys[f"{p}:n"] = n_key
     c.units[f"{p}:n"] = unit
-    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key, people=people)
+    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key)
     for name, r in (d.get("related") or {}).items():
         rp = f"{p}:rel:{name}"
         if r.get("n") is None:
@@ -481,9 +462,7 @@ def _register_indicator(
                 break
 
 
-def _register_diagnostics(
-    c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str, *, people: bool
-) -> None:
+def _register_diagnostics(c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str) -> None:
     """Rates (numerator, complement, denominator tied), then every count by its kind."""
     p = f"ind:{ind.id}"
     for num_k, den_k in _RATE_PAIRS:
@@ -497,7 +476,7 @@ def _register_diagnostics(
         key = f"{p}:diag:{k}"
         if not _is_number(v) or key in c.keys:
             continue
-        kind = _diag_kind(k, v, people=people, options=ind.options)
+        kind = _diag_kind(k, v)
         if kind == "people":
             c.keys[key] = c.led.add(key, v)
         elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
@@ -633,11 +612,19 @@ def _linkage_blocks(
         out.append(Paragraph(t("linkage_baseline", lang)))
     for name, flow in flows.items():
         people = all(_merge_people(run, name, flow).values())
+        # group names from what the groups are (the baseline, a merged file), not from words
+        names = {
+            g: t("baseline_records", lang)
+            if g == "all"
+            else t("file_records", lang).format(file=flow.get("labels", {}).get(g, g))
+            for g in flow["n_input"]
+        }
+        shown = {**flow, "labels": names}
         out.append(
             TableBlock(
                 f"source_{name}",
                 f"{t('flow', lang)} — {t('linkage', lang)} ({name})",
-                _flow_frame(counts.led, flow, counts.source_flows[name], lang, analysed="linked"),
+                _flow_frame(counts.led, shown, counts.source_flows[name], lang, analysed="linked"),
                 note="" if people else t("not_people_note", lang),
             )
         )
@@ -768,6 +755,9 @@ def _summary_section(c: _Context) -> Section:
     return Section(t("summary", lang), 2, tuple(blocks))
 
 
+_COLON = {"ja": "：", "en": ": "}
+
+
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
     notices."""
@@ -775,10 +765,13 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     d = c.res["indicators"][ind.id]
     design = get(ind.design)
     blocks: list[Block] = [
-        Paragraph(f"{t('design', lang)}: {design.title[lang]}"),
+        Paragraph(f"{t('design', lang)}{_COLON[lang]}{design.title[lang]}"),
         Paragraph(design.description[lang]),
         Paragraph(design.assumptions[lang]),
-        Paragraph(f"{t('method', lang)}: {render(d['method'], lang, min_cell=m, hidden=hidden)}"),
+        Paragraph(
+            f"{t('method', lang)}{_COLON[lang]}"
+            f"{render(d['method'], lang, min_cell=m, hidden=hidden)}"
+        ),
     ]
     match_block = _match_table(ind, lang)
     if match_block is not None:
@@ -1041,8 +1034,8 @@ def _run_notices_section(c: _Context) -> Section:
     run_warns = []
     for n in res.get("notices") or []:
         text = render(n, lang, min_cell=m, hidden=hidden)
-        sep = "：" if lang == "ja" else ": "
-        run_warns.append(f"{labels[n['indicator']]}{sep}{text}" if n.get("indicator") else text)
+        prefix = f"{labels[n['indicator']]}{_COLON[lang]}" if n.get("indicator") else ""
+        run_warns.append(prefix + text)
     blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
     blocks.append(Bullets(tuple(run_warns)) if run_warns else Paragraph(t("no_warnings", lang)))
     return Section(t("run_warnings", lang), 2, tuple(blocks))

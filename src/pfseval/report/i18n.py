@@ -6,12 +6,10 @@ import re
 from collections.abc import Callable
 
 __all__ = [
-    "DIAGNOSTICS",
     "GROUPS",
     "INTERVALS",
     "RELATED",
     "STRINGS",
-    "diag_label",
     "group_label",
     "interval_label",
     "related_label",
@@ -138,11 +136,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "fig": {"ja": "図", "en": "Figure"},
     "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
     "run_warnings_text": {
-        "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、マッチング、推定、"
-        "支払額の計算）。原文（英語）のまま、少人数の件数と個人の値の範囲は伏せています。",
-        "en": "Every warning raised while the evaluation ran (data loading, matching, "
-        "estimation, payment), as written by the software, with small counts and ranges of "
-        "individual values hidden.",
+        "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、対象者の絞込み、"
+        "マッチング、推定、支払額の計算）。少人数の件数と個人の値（範囲など）は伏せています。",
+        "en": "Every warning raised while the evaluation ran (data loading, cohorts, matching, "
+        "estimation, payment), with small counts of people and individual values (such as "
+        "ranges) hidden.",
     },
     "match_spec": {"ja": "マッチングの設定", "en": "Matching specification"},
     "match_ratio": {"ja": "比率（対照：参加者）", "en": "Ratio (controls : participant)"},
@@ -189,6 +187,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "out the people without one in their own flow).",
     },
     "linked": {"ja": "結合されたレコード", "en": "linked records"},
+    "baseline_records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
+    "file_records": {"ja": "{file} のレコード", "en": "{file} records"},
     "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
     "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
     "not_people_note": {
@@ -216,69 +216,6 @@ def t(key: str, lang: str) -> str:
 
 
 #: Diagnostics keys of the designs (``Estimate.diagnostics``) in plain words.
-DIAGNOSTICS: dict[str, dict[str, str]] = {
-    "numerator": {"ja": "分子（該当者数）", "en": "Numerator"},
-    "denominator": {"ja": "分母", "en": "Denominator"},
-    "n_missing": {"ja": "欠測数", "en": "Missing"},
-    "n_excluded": {"ja": "除外数", "en": "Excluded"},
-    "n_boot": {"ja": "ブートストラップ反復回数", "en": "Bootstrap replicates"},
-    "n_failed_draws": {"ja": "失敗したブートストラップ反復", "en": "Failed bootstrap draws"},
-    "n_failed_replicates": {
-        "ja": "失敗したブートストラップ反復",
-        "en": "Failed bootstrap replicates",
-    },
-    "bootstrap_bandwidth_controls": {
-        "ja": "ブートストラップの帯域幅（対照者）",
-        "en": "Bootstrap bandwidth (controls)",
-    },
-    "bootstrap_bandwidth_participants": {
-        "ja": "ブートストラップの帯域幅（参加者）",
-        "en": "Bootstrap bandwidth (participants)",
-    },
-    "change": {"ja": "変化量の定義", "en": "Change"},
-    "k_folds": {"ja": "交差適合の分割数", "en": "Cross-fitting folds"},
-    "n_control_rows": {"ja": "対照者の行数", "en": "Control rows"},
-    "n_controls_used": {"ja": "回帰に用いた対照者数", "en": "Controls used in the regression"},
-    "n_denominator": {"ja": "分母の人数", "en": "People in the denominator"},
-    "n_matched_sets": {"ja": "マッチしたセット数", "en": "Matched sets"},
-    "n_participants_matched": {"ja": "マッチした参加者数", "en": "Participants matched"},
-    "n_participants_outside_denominator": {
-        "ja": "分母の対象外の参加者数",
-        "en": "Participants outside the denominator",
-    },
-    "n_participants_without_followup": {
-        "ja": "追跡値のない参加者数",
-        "en": "Participants without follow-up",
-    },
-    "n_suppressed": {
-        "ja": "低下が抑制された参加者数",
-        "en": "Participants with suppressed decline",
-    },
-    "n_ties": {"ja": "同値（予測と等しい）の数", "en": "Ties with the prediction"},
-    "reference_n_suppressed": {
-        "ja": "参照値で低下が抑制された対照者数",
-        "en": "Controls with suppressed decline (reference)",
-    },
-    "n_controls": {"ja": "対照者数", "en": "Controls"},
-    "regression_r_squared": {"ja": "回帰の決定係数（R²）", "en": "Regression R²"},
-    "tie_rule": {"ja": "同値の扱い（原文）", "en": "Tie rule"},
-    "evaluation_year": {"ja": "評価年度", "en": "Evaluation year"},
-    "k": {"ja": "ベースライン年数", "en": "Baseline years"},
-    "observed": {"ja": "観測値", "en": "Observed"},
-    "expected": {"ja": "見込み値", "en": "Expected"},
-    "df": {"ja": "自由度", "en": "Degrees of freedom"},
-    "var_evaluation_year": {"ja": "分散（評価年度）", "en": "Variance (evaluation year)"},
-    "var_baseline": {"ja": "分散（ベースライン推定）", "en": "Variance (baseline estimate)"},
-    "residual_variance": {"ja": "残差分散", "en": "Residual variance"},
-    "eligible_evaluation_year": {
-        "ja": "評価年度の対象者数",
-        "en": "Eligible people in the evaluation year",
-    },
-    "slope_per_year": {"ja": "年あたりの傾き", "en": "Slope per year"},
-    "dispersion": {"ja": "過分散パラメータ", "en": "Dispersion"},
-}
-
-#: Interval names (``Estimate.intervals`` keys).
 INTERVALS: dict[str, dict[str, str]] = {
     "wilson": {"ja": "Wilson スコア法", "en": "Wilson score"},
     "clopper_pearson": {"ja": "Clopper–Pearson 法（正確法）", "en": "Clopper–Pearson (exact)"},
@@ -340,17 +277,6 @@ def _by_pattern(
     return text
 
 
-def diag_label(key: str, lang: str) -> str:
-    """A diagnostics key in plain words (the key itself when unknown).
-
-    Examples
-    --------
-    >>> diag_label("numerator", "ja"), diag_label("n_missing", "en"), diag_label("zz", "ja")
-    ('分子（該当者数）', 'Missing', 'zz')
-    """
-    return _lookup(DIAGNOSTICS, key, lang)
-
-
 def interval_label(name: str, lang: str) -> str:
     """An interval name (``Estimate.intervals`` key) in plain words.
 
@@ -376,17 +302,15 @@ def related_label(name: str, lang: str) -> str:
 
 
 def group_label(label: str, lang: str) -> str:
-    """A sample-flow group name or label (``x.csv records`` for a merged file).
+    """A sample-flow group's display name (other labels are shown as they are).
 
     Examples
     --------
-    >>> group_label("all", "ja"), group_label("kobe_participants.csv records", "ja")
-    ('全体', 'kobe_participants.csv のレコード')
+    >>> group_label("all", "ja"), group_label("treated", "ja")
+    ('全体', '介入群')
     """
     if label in GROUPS:
         return GROUPS[label][lang]
-    if lang == "ja" and label.endswith(" records"):
-        return f"{label[: -len(' records')]} のレコード"
     return label
 
 

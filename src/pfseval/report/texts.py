@@ -32,25 +32,39 @@ from pfseval.report.disclosure import SECONDARY
 __all__ = ["diagnostic_label", "published_counts", "render", "variable_labels"]
 
 
+_FOLLOW_WORD = {"ja": "{label}（追跡時）", "en": "{label} (follow-up)"}
+
+
 @cache
 def _vocabulary_labels(lang: str) -> dict[str, str]:
-    from pfseval.io import VOCABULARY
+    """The vocabulary's labels, and those of the follow-up columns a linked source adds."""
+    from pfseval.io import FOLLOW_SUFFIX, VOCABULARY
 
-    return {
+    base = {
         name: (spec.label_ja if lang == "ja" else spec.label_en)
         for name, spec in VOCABULARY.items()
     }
+    follow = {
+        f"{name}{FOLLOW_SUFFIX}": _FOLLOW_WORD[lang].format(label=label)
+        for name, label in base.items()
+    }
+    return {**follow, **base}
 
 
 def variable_labels(lang: Lang, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Display names of variables: the io vocabulary's labels, then ``extra`` (a spec's own).
+    """Display names for ``{x!v}`` placeholders: the io vocabulary's labels (and the names of
+    intervals, e.g. ``bootstrap_normal``, for a method naming its interval), then ``extra``
+    (a spec's own).
 
     Examples
     --------
-    >>> variable_labels("ja")["sbp"]
-    '収縮期血圧'
+    >>> variable_labels("ja")["sbp"], variable_labels("ja")["egfr_follow"]
+    ('収縮期血圧', 'eGFR（追跡時）')
     """
-    return {**_vocabulary_labels(lang), **dict(extra or {})}
+    from pfseval.report.i18n import INTERVALS
+
+    intervals = {name: words[lang] for name, words in INTERVALS.items()}
+    return {**intervals, **_vocabulary_labels(lang), **dict(extra or {})}
 
 
 def published_counts(
@@ -103,11 +117,14 @@ def render(
 
 
 def diagnostic_label(name: str, lang: Lang) -> str:
-    """The declared label of a diagnostic (the design contract), or the report's own table
-    for names no design has declared yet."""
-    d = DIAGNOSTICS.get(name)
-    if d is not None:
-        return d.label[lang]
-    from pfseval.report.i18n import diag_label
+    """The declared label of a diagnostic (the design contract); an undeclared name as it is.
 
-    return diag_label(name, lang)
+    Examples
+    --------
+    >>> from pfseval.designs.contract import declare_diagnostics, Diagnostic
+    >>> _ = declare_diagnostics(Diagnostic("n_pairs", "count", {"ja": "ペア数", "en": "pairs"}))
+    >>> diagnostic_label("n_pairs", "ja")
+    'ペア数'
+    """
+    d = DIAGNOSTICS.get(name)
+    return d.label[lang] if d is not None else name

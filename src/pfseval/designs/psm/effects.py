@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from pfseval.designs._checks import fresh_seed, require_columns
+from pfseval.checks import fresh_seed, require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.matching import MatchedSample

@@ -1071,16 +1071,19 @@ def _method(
     main: str,
     n_boot: int,
 ) -> Message:
+    """The method as a catalogue message: the code names the change definition, the interval
+    and whether there was a bootstrap; the other settings are parameters."""
+    kind = "given" if baseline is None else change
     params: dict[str, Any] = {
         "outcome": outcome,
-        "change": "given" if baseline is None else change,
         "covariates": list(design.names),
         "n_controls": people.n_ctrl,
-        "ci": main,
     }
+    if baseline is not None:
+        params["baseline"] = baseline
     if n_boot:
-        return Message("kobe.method", params={**params, "n_boot": n_boot})
-    return Message("kobe.method_no_bootstrap", params=params)
+        return Message(f"kobe.method.{kind}.{main}", params={**params, "n_boot": n_boot})
+    return Message(f"kobe.method.{kind}.{main}.no_bootstrap", params=params)
 
 
 def _assemble(
@@ -1128,9 +1131,8 @@ def _assemble(
         "change": "given" if baseline is None else change,
         "denominator": people.den_label,
         "n_ties": point.n_ties,
-        "tie_rule": (
-            "actual decline equal to predicted (within 1e-9 relative) counts as not suppressed"
-        ),
+        # a change within this relative distance of its prediction is a tie: not suppressed
+        "tie_tolerance": _TIE_TOL,
         "reference_n_suppressed": point.x_ref,
         "k_folds": k_folds,
         "fold_sizes": [int(v) for v in np.bincount(engine.fold_of_ctrl, minlength=k_folds)],
@@ -1147,8 +1149,8 @@ def _assemble(
         conf_low=ivs.ref[ivs.main_ref][0],
         conf_high=ivs.ref[ivs.main_ref][1],
         method=Message(
-            "kobe.reference_method",
-            params={"n_controls": n_ctrl, "k_folds": k_folds, "ci": ivs.main_ref},
+            f"kobe.reference_method.{ivs.main_ref}",
+            params={"n_controls": n_ctrl, "k_folds": k_folds},
         ),
         n=point.n_ref,
         intervals=ivs.ref,
@@ -1163,7 +1165,7 @@ def _assemble(
         conf_low=ivs.diff[ivs.main_diff][0],
         conf_high=ivs.diff[ivs.main_diff][1],
         method=(
-            Message("kobe.difference_method", params={"ci": ivs.main_diff})
+            Message(f"kobe.difference_method.{ivs.main_diff}")
             if ivs.main_diff.startswith("bootstrap")
             else Message("kobe.difference_method_newcombe")
         ),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.balance import balance_table

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from pfseval.designs._checks import require_columns
+from pfseval.checks import require_columns
 from pfseval.errors import (
     ConvergenceError,
     MatchingError,

@@ -29,6 +29,15 @@ from pfseval.designs.contract import (
     declare_diagnostics,
     register,
 )
+from pfseval.designs.shared_diagnostics import (
+    BOOTSTRAP,
+    DF,
+    GROUP_SIZES,
+    MEANS,
+    N_DENOMINATOR,
+    OUTCOME,
+    REGRESSION,
+)
 from pfseval.messages import declare_messages
 
 __all__ = ["CI_CHOICES"]
@@ -181,46 +190,104 @@ declare_messages(
             "en": "not matched to a participant",
             "ja": "参加者とマッチングされなかった",
         },
-        # -- Kobe indicator: methods (settings are parameters: change, ci, n_boot, k_folds)
-        "kobe.method": {
-            "en": "Kobe suppression rate: OLS of the change of {outcome!v} (change = {change}) "
-            "on {covariates!v} fitted on {n_controls} matched controls with follow-up; a "
-            "participant is suppressed when the actual decline is strictly smaller than "
-            "predicted; interval: {ci}; {n_boot} bootstrap replicates resampling matched sets "
-            "and refitting the regression.",
-            "ja": "神戸市方式の抑制率：追跡値のあるマッチング対照{n_controls}人で{outcome!v}の"
-            "変化（定義：{change}）を{covariates!v}に OLS 回帰し、実際の低下が予測より"
-            "小さい参加者を抑制者とします。区間：{ci}；マッチングの組を単位とし回帰を推定し"
-            "直すブートストラップ {n_boot} 回。",
-        },
-        "kobe.method_no_bootstrap": {
-            "en": "Kobe suppression rate: OLS of the change of {outcome!v} (change = {change}) "
-            "on {covariates!v} fitted on {n_controls} matched controls with follow-up; a "
-            "participant is suppressed when the actual decline is strictly smaller than "
-            "predicted; interval: {ci} on the count; no bootstrap.",
-            "ja": "神戸市方式の抑制率：追跡値のあるマッチング対照{n_controls}人で{outcome!v}の"
-            "変化（定義：{change}）を{covariates!v}に OLS 回帰し、実際の低下が予測より"
-            "小さい参加者を抑制者とします。区間：人数に基づく {ci}；ブートストラップなし。",
-        },
-        "kobe.reference_method": {
-            "en": "no-effect reference: the same rule applied to the {n_controls} controls "
-            "with {k_folds}-fold cross-fitted predictions (folds by matched set); interval: "
-            "{ci}",
-            "ja": "効果なしの参照値：対照{n_controls}人に同じ基準を当てはめた値（予測は"
-            "マッチングの組単位の {k_folds} 分割交差推定）；区間：{ci}",
-        },
-        "kobe.difference_method": {
-            "en": "participants' rate − no-effect reference rate; interval: {ci} (both rates "
-            "recomputed in each bootstrap replicate)",
-            "ja": "参加者の率 − 効果なしの参照値；区間：{ci}（ブートストラップの各回で両方の"
-            "率を計算し直す）",
-        },
         "kobe.difference_method_newcombe": {
             "en": "participants' rate − no-effect reference rate; interval: Newcombe hybrid "
             "score (ignores the shared regression)",
             "ja": "参加者の率 − 効果なしの参照値；区間：Newcombe のハイブリッド・スコア法"
             "（共通の回帰式による誤差は含まない）",
         },
+    }
+)
+
+# The Kobe indicator's methods name the change definition and the interval in words. Each
+# (change, interval, bootstrap) combination is a catalogue entry composed once here from the
+# clauses below, so the design picks a code (``kobe.method.<change>.<ci>[.no_bootstrap]``) and
+# the Japanese text never shows an option's identifier.
+_KOBE_CI = {
+    "bootstrap_percentile": {
+        "en": "bootstrap percentile",
+        "ja": "ブートストラップ・パーセンタイル法",
+    },
+    "bootstrap_basic": {
+        "en": "bootstrap basic (reverse percentile)",
+        "ja": "ブートストラップ基本法（逆パーセンタイル）",
+    },
+    "bootstrap_normal": {
+        "en": "normal with the bootstrap standard error",
+        "ja": "ブートストラップ標準誤差による正規近似",
+    },
+    "wilson": {"en": "Wilson score on the count", "ja": "人数に基づく Wilson スコア法"},
+    "clopper_pearson": {
+        "en": "Clopper–Pearson exact on the count",
+        "ja": "人数に基づく Clopper–Pearson 正確法",
+    },
+}
+_KOBE_CHANGE = {
+    "absolute_per_year": {
+        "en": "({outcome!v} − {baseline!v}) / follow-up years",
+        "ja": "（{outcome!v} − {baseline!v}）÷ 追跡年数",
+    },
+    "absolute": {"en": "{outcome!v} − {baseline!v}", "ja": "{outcome!v} − {baseline!v}"},
+    "relative": {
+        "en": "({outcome!v} − {baseline!v}) / {baseline!v}",
+        "ja": "（{outcome!v} − {baseline!v}）÷ {baseline!v}",
+    },
+    "given": {"en": "the change column {outcome!v}", "ja": "変化量の列{outcome!v}"},
+}
+_KOBE_BOOT = {
+    "": {
+        "en": "{n_boot} bootstrap replicates resampling matched sets and refitting the regression.",
+        "ja": "マッチングの組を単位とし回帰を推定し直すブートストラップ {n_boot} 回。",
+    },
+    ".no_bootstrap": {"en": "no bootstrap.", "ja": "ブートストラップなし。"},
+}
+_KOBE_RULE = {
+    "en": ("Kobe suppression rate: OLS of the change [", "] on {covariates!v} fitted on "
+           "{n_controls} matched controls with follow-up; a participant is suppressed when the "
+           "actual decline is strictly smaller than predicted. Interval: ", "; "),
+    "ja": ("神戸市方式の抑制率：追跡値のあるマッチング対照{n_controls}人で変化量［",
+           "］を{covariates!v}に OLS 回帰し、実際の低下が予測より小さい参加者を抑制者と"
+           "します。区間：", "；"),
+}  # fmt: skip
+declare_messages(
+    {
+        f"kobe.method.{change}.{ci}{boot}": {
+            lang: _KOBE_RULE[lang][0]
+            + _KOBE_CHANGE[change][lang]
+            + _KOBE_RULE[lang][1]
+            + _KOBE_CI[ci][lang]
+            + _KOBE_RULE[lang][2]
+            + _KOBE_BOOT[boot][lang]
+            for lang in ("ja", "en")
+        }
+        for change in _KOBE_CHANGE
+        for ci in _KOBE_CI
+        for boot in _KOBE_BOOT
+    }
+)
+declare_messages(
+    {
+        f"kobe.reference_method.{ci}": {
+            "en": "no-effect reference: the same rule applied to the {n_controls} controls "
+            "with {k_folds}-fold cross-fitted predictions (folds by matched set); interval: "
+            + _KOBE_CI[ci]["en"],
+            "ja": "効果なしの参照値：対照{n_controls}人に同じ基準を当てはめた値（予測は"
+            "マッチングの組単位の {k_folds} 分割交差推定）；区間：" + _KOBE_CI[ci]["ja"],
+        }
+        for ci in ("bootstrap_percentile", "bootstrap_basic", "bootstrap_normal", "wilson")
+    }
+)
+declare_messages(
+    {
+        f"kobe.difference_method.{ci}": {
+            "en": "participants' rate − no-effect reference rate; interval: "
+            + _KOBE_CI[ci]["en"]
+            + " (both rates recomputed in each bootstrap replicate)",
+            "ja": "参加者の率 − 効果なしの参照値；区間："
+            + _KOBE_CI[ci]["ja"]
+            + "（ブートストラップの各回で両方の率を計算し直す）",
+        }
+        for ci in ("bootstrap_percentile", "bootstrap_basic", "bootstrap_normal")
     }
 )
 
@@ -264,30 +331,15 @@ declare_messages(
 
 # ---------------------------------------------------------------- diagnostics
 
-ATT_DIAGNOSTICS = declare_diagnostics(
-    Diagnostic("n_treated", "people", {"ja": "介入群の人数", "en": "treated"}),
-    Diagnostic("n_control", "people", {"ja": "対照群の人数", "en": "controls"}),
-    Diagnostic("n_clusters", "count", {"ja": "クラスター数", "en": "clusters"}),
-    Diagnostic(
-        "df",
-        "count",
-        {"ja": "自由度", "en": "degrees of freedom"},
-        derived_from=("n_treated", "n_control"),
-        relation="n_treated + n_control - number of coefficients",
-    ),
-    Diagnostic("vcov", "setting", {"ja": "分散の推定法", "en": "variance estimator"}),
-    Diagnostic("outcome", "setting", {"ja": "アウトカム", "en": "outcome"}),
-    Diagnostic("covariates", "setting", {"ja": "調整変数", "en": "covariates"}),
-    Diagnostic("coefficients", "table", {"ja": "回帰係数", "en": "coefficients"}),
-    Diagnostic(
-        "mean_treated",
-        "statistic",
-        {"ja": "介入群の平均", "en": "mean, treated"},
-    ),
-    Diagnostic(
-        "mean_control",
-        "statistic",
-        {"ja": "対照群の平均（重み付き）", "en": "mean, controls (weighted)"},
+ATT_DIAGNOSTICS = (
+    *GROUP_SIZES,
+    *DF,
+    *OUTCOME,
+    *MEANS,
+    *REGRESSION,
+    *declare_diagnostics(
+        Diagnostic("vcov", "setting", {"ja": "分散の推定法", "en": "variance estimator"}),
+        Diagnostic("covariates", "setting", {"ja": "調整変数", "en": "covariates"}),
     ),
 )
 
@@ -327,72 +379,80 @@ MATCH_DIAGNOSTICS = declare_diagnostics(
     Diagnostic("label", "setting", {"ja": "名称", "en": "label"}),
 )
 
-KOBE_DIAGNOSTICS = declare_diagnostics(
-    Diagnostic("n_suppressed", "people", {"ja": "抑制者数", "en": "suppressed"}),
-    Diagnostic("n_denominator", "people", {"ja": "分母の人数", "en": "denominator"}),
-    Diagnostic(
-        "n_participants_matched",
-        "people",
-        {"ja": "マッチングされた参加者", "en": "participants matched"},
-    ),
-    Diagnostic(
-        "n_participants_without_followup",
-        "people",
-        {"ja": "追跡値のない参加者", "en": "participants without follow-up"},
-    ),
-    Diagnostic(
-        "n_participants_outside_denominator",
-        "people",
-        {"ja": "分母の対象外の参加者", "en": "participants outside the denominator"},
-    ),
-    Diagnostic(
-        "n_controls_used", "people", {"ja": "回帰に用いた対照", "en": "controls in the regression"}
-    ),
-    Diagnostic(
-        "n_control_rows",
-        "count",
-        {"ja": "回帰の対照の行数（重複を含む）", "en": "control rows (with repeats)"},
-        derived_from=("n_controls_used",),
-        relation="n_controls_used counted once per matched set",
-    ),
-    Diagnostic("n_matched_sets", "count", {"ja": "マッチングの組数", "en": "matched sets"}),
-    Diagnostic(
-        "regression_r_squared",
-        "statistic",
-        {"ja": "予測回帰の決定係数", "en": "R² of the prediction regression"},
-    ),
-    Diagnostic(
-        "regression_coefficients",
-        "table",
-        {"ja": "予測回帰の係数", "en": "prediction regression coefficients"},
-    ),
-    Diagnostic("regressors", "setting", {"ja": "説明変数", "en": "regressors"}),
-    Diagnostic("change", "setting", {"ja": "変化の定義", "en": "change"}),
-    Diagnostic("denominator", "setting", {"ja": "分母", "en": "denominator"}),
-    Diagnostic("n_ties", "people", {"ja": "予測と同値の人数", "en": "ties with the prediction"}),
-    Diagnostic("tie_rule", "text", {"ja": "同値の扱い", "en": "tie rule"}),
-    Diagnostic(
-        "reference_n_suppressed",
-        "people",
-        {"ja": "参照値の抑制者数（対照）", "en": "suppressed controls (reference)"},
-    ),
-    Diagnostic("k_folds", "setting", {"ja": "交差推定の分割数", "en": "cross-fitting folds"}),
-    Diagnostic("fold_sizes", "table", {"ja": "各分割の対照数", "en": "controls per fold"}),
-    Diagnostic("n_boot", "setting", {"ja": "ブートストラップ反復数", "en": "bootstrap replicates"}),
-    Diagnostic(
-        "n_failed_replicates",
-        "count",
-        {"ja": "失敗した反復", "en": "failed replicates"},
-    ),
-    Diagnostic(
-        "bootstrap_bandwidth_participants",
-        "setting",
-        {"ja": "平滑化の幅（参加者）", "en": "smoothing bandwidth, participants"},
-    ),
-    Diagnostic(
-        "bootstrap_bandwidth_controls",
-        "setting",
-        {"ja": "平滑化の幅（対照）", "en": "smoothing bandwidth, controls"},
+KOBE_DIAGNOSTICS = (
+    *N_DENOMINATOR,
+    *BOOTSTRAP,
+    *declare_diagnostics(
+        Diagnostic("n_suppressed", "people", {"ja": "抑制者数", "en": "suppressed"}),
+        Diagnostic(
+            "n_participants_matched",
+            "people",
+            {"ja": "マッチングされた参加者", "en": "participants matched"},
+        ),
+        Diagnostic(
+            "n_participants_without_followup",
+            "people",
+            {"ja": "追跡値のない参加者", "en": "participants without follow-up"},
+        ),
+        Diagnostic(
+            "n_participants_outside_denominator",
+            "people",
+            {"ja": "分母の対象外の参加者", "en": "participants outside the denominator"},
+        ),
+        Diagnostic(
+            "n_controls_used",
+            "people",
+            {"ja": "回帰に用いた対照", "en": "controls in the regression"},
+        ),
+        Diagnostic(
+            "n_control_rows",
+            "count",
+            {"ja": "回帰の対照の行数（重複を含む）", "en": "control rows (with repeats)"},
+            derived_from=("n_controls_used",),
+            relation="n_controls_used counted once per matched set",
+        ),
+        Diagnostic("n_matched_sets", "count", {"ja": "マッチングの組数", "en": "matched sets"}),
+        Diagnostic(
+            "regression_r_squared",
+            "statistic",
+            {"ja": "予測回帰の決定係数", "en": "R² of the prediction regression"},
+        ),
+        Diagnostic(
+            "regression_coefficients",
+            "table",
+            {"ja": "予測回帰の係数", "en": "prediction regression coefficients"},
+        ),
+        Diagnostic("regressors", "setting", {"ja": "説明変数", "en": "regressors"}),
+        Diagnostic("change", "setting", {"ja": "変化の定義", "en": "change"}),
+        Diagnostic("denominator", "setting", {"ja": "分母", "en": "denominator"}),
+        Diagnostic(
+            "n_ties", "people", {"ja": "予測と同値の人数", "en": "ties with the prediction"}
+        ),
+        Diagnostic(
+            "tie_tolerance",
+            "setting",
+            {
+                "ja": "予測と同値とみなす相対差（同値は抑制者に数えない）",
+                "en": "relative tie tolerance (a tie is not suppressed)",
+            },
+        ),
+        Diagnostic(
+            "reference_n_suppressed",
+            "people",
+            {"ja": "参照値の抑制者数（対照）", "en": "suppressed controls (reference)"},
+        ),
+        Diagnostic("k_folds", "setting", {"ja": "交差推定の分割数", "en": "cross-fitting folds"}),
+        Diagnostic("fold_sizes", "table", {"ja": "各分割の対照数", "en": "controls per fold"}),
+        Diagnostic(
+            "bootstrap_bandwidth_participants",
+            "setting",
+            {"ja": "平滑化の幅（参加者）", "en": "smoothing bandwidth, participants"},
+        ),
+        Diagnostic(
+            "bootstrap_bandwidth_controls",
+            "setting",
+            {"ja": "平滑化の幅（対照）", "en": "smoothing bandwidth, controls"},
+        ),
     ),
 )
 
