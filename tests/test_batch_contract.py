@@ -273,3 +273,18 @@ def test_report_does_not_import_batch() -> None:
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             assert not any(n.startswith("pfseval.batch") for n in names), path.name
+
+
+def test_settings_table_by_declared_labels(toy: DesignSpec, tmp_path: Path) -> None:
+    """The appendix lists the spec's options by their declared labels, with variables by
+    their vocabulary labels."""
+    from pfseval.report import build_document
+
+    spec = _spec(tmp_path, 'outcome = "med_glucose", ratio = 3')
+    rows = "".join(f"p{i},{int(i % 7 == 0)}\n" for i in range(60))
+    (tmp_path / "people.csv").write_text("person_id,med_glucose\n" + rows, encoding="utf-8")
+    with pytest.warns(SmallSampleWarning):
+        run = run_spec(load_spec(spec))
+    table = next(tb for tb in build_document(run).tables() if tb.id == "toy_settings")
+    cells = dict(zip(table.frame.iloc[:, 0], table.frame.iloc[:, 1], strict=True))
+    assert cells == {"信頼水準": "95%", "アウトカム": "服薬(血糖)", "比": "3"}

@@ -8,7 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pfseval.errors import SmallSampleWarning
+from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, data_hash, provenance, to_jsonable
+
+declare_messages(
+    {
+        "test.few_controls": {
+            "ja": "対照が少ない参加者が{n_few}人います。",
+            "en": "{n_few} participants have few controls.",
+        },
+        "test.not_matched": {"ja": "マッチしなかった", "en": "not matched"},
+    },
+    replace=True,
+)
+FEW = Notice("test.few_controls", category=SmallSampleWarning, counts={"n_few": 12})
 
 
 def _est(**kw: object) -> Estimate:
@@ -33,7 +47,7 @@ def test_estimate_renderings_share_one_summary() -> None:
         label="腎機能低下抑制率",
         intervals={"wilson": (0.1, 0.2)},
         related={"reference": ref},
-        warnings=("few controls",),
+        notices=(FEW,),
         std_error=0.3,
     )
     text = str(est)
@@ -42,7 +56,13 @@ def test_estimate_renderings_share_one_summary() -> None:
         assert key in text and val in text
         assert val.replace("&", "&amp;") in html or val in html
     assert "腎機能低下抑制率" in html
-    assert "few controls" in text
+    assert "12 participants have few controls." in text
+    assert est.warnings == ("12 participants have few controls.",)
+    record = est.to_dict()["notices"][0]
+    assert record["code"] == "test.few_controls" and record["counts"] == {"n_few": 12}
+    assert record["text"]["ja"] == "対照が少ない参加者が12人います。"
+    assert record["category"] == "SmallSampleWarning"
+    assert Notice.from_dict(record) == FEW
     frame = est.to_frame()
     assert list(frame.index) == ["ATT", "reference"]
     assert frame.loc["reference", "value"] == pytest.approx(0.1234)
@@ -76,15 +96,23 @@ def test_to_jsonable_nan_becomes_none() -> None:
 
 
 def test_sample_flow_accounts_for_every_record() -> None:
-    flow = SampleFlow.start({"intervention": 105, "control": 1000})
-    flow = flow.exclude("no follow-up", ["id-A17", "id-B23", "id-C99"], group="intervention")
-    flow = flow.exclude("not matched", 800, group="control")
-    assert flow.n_analysed("intervention") == 102
+    flow = SampleFlow.start({"treated": 105, "control": 1000})
+    flow = flow.exclude(
+        Message("flow.no_followup"), ["id-A17", "id-B23", "id-C99"], group="treated"
+    )
+    flow = flow.exclude(Message("test.not_matched"), 800, group="control")
+    assert flow.n_analysed("treated") == 102
     assert flow.n_analysed() == 102 + 200
-    frame = flow.to_frame()
-    for g, n0 in {"intervention": 105, "control": 1000}.items():
-        sub = frame[frame["group"] == g]
-        assert sub["n_excluded"].sum() + sub["n_remaining"].iloc[-1] == n0
+    for lang, names in {
+        "en": ("Intervention group", "Control group"),
+        "ja": ("介入群", "対照群"),
+    }.items():
+        frame = flow.to_frame(lang)  # type: ignore[arg-type]
+        for g, n0 in zip(names, (105, 1000), strict=True):
+            sub = frame[frame["group"] == g]
+            assert sub["n_excluded"].sum() + sub["n_remaining"].iloc[-1] == n0
+    assert "除外：追跡時の健診データなし" in set(flow.to_frame("ja")["description"])
+    assert flow.to_dict()["steps"][0]["reason"]["code"] == "flow.no_followup"
     # ids are kept for the evaluator but never in the dict / frame
     assert flow.steps[0].ids == ("id-A17", "id-B23", "id-C99")
     assert "id-A17" not in json.dumps(flow.to_dict())
@@ -92,9 +120,21 @@ def test_sample_flow_accounts_for_every_record() -> None:
 
 def test_sample_flow_rejects_overdraw_and_unknown_group() -> None:
     with pytest.raises(ValueError, match="more records excluded"):
-        SampleFlow.start(3).exclude("x", 4)
+        SampleFlow.start(3).exclude(Message("flow.no_followup"), 4)
     with pytest.raises(ValueError, match="group"):
-        SampleFlow.start(3).exclude("x", 1, group="nope")
+        SampleFlow.start(3).exclude(Message("flow.no_followup"), 1, group="nope")
+    with pytest.raises(TypeError, match="Message"):
+        SampleFlow.start(3).exclude("an English sentence", 1)  # type: ignore[arg-type]
+
+
+def test_results_pickle() -> None:
+    import pickle
+
+    flow = SampleFlow.start({"treated": 5}).exclude(Message("flow.no_followup"), 1, group="treated")
+    est = _est(notices=(FEW,), sample_flow=flow, diagnostics={"n_treated": 4})
+    back = pickle.loads(pickle.dumps(est))
+    assert back.notices == (FEW,) and back.sample_flow == flow
+    assert back.to_dict() == est.to_dict()
 
 
 def test_data_hash_and_provenance() -> None:

@@ -97,6 +97,18 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     default=None,
     help="Folder for per-person tables (for the evaluator only; never publish).",
 )
+@click.option(
+    "--design",
+    "design_lock",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="design.lock.json from `pfseval design`: the run must reproduce it (one spec).",
+)
+@click.option(
+    "--allow-deviation",
+    is_flag=True,
+    help="With --design: run despite differences and list them in the appendix.",
+)
 def run_cmd(
     specs: tuple[Path, ...],
     out: Path,
@@ -106,10 +118,26 @@ def run_cmd(
     quiet: bool,
     data_dir: Path | None,
     private_out: Path | None,
+    design_lock: Path | None = None,
+    allow_deviation: bool = False,
 ) -> None:
-    """Run evaluation specs: results.json, appendix.html/.docx, tables.xlsx, figures."""
+    """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
     from pfseval.batch import run_many
 
+    if design_lock is not None:
+        from pfseval.batch.design_cli import run_locked
+
+        status = run_locked(
+            specs,
+            out,
+            design_lock,
+            allow_deviation=allow_deviation,
+            seed=seed,
+            lang=lang,
+            data_dir=data_dir,
+            quiet=quiet,
+        )
+        sys.exit(status)
     outcomes = run_many(
         list(specs),
         out,
@@ -205,7 +233,7 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
             failed += 1
             click.echo(f"FAILED  {spec_path}: {exc}", err=True)
             continue
-        for key in ("results", "html", "docx", "xlsx"):
+        for key in ("results", "html", "pdf", "docx", "xlsx"):
             click.echo(f"  {key}: {files[key]}")
         n_fig = sum(k.startswith("figure:") for k in files)
         click.echo(f"  figures: {n_fig} files in {out / name / 'figures'}")
@@ -220,6 +248,32 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
             for w in run.warnings:
                 click.echo(f"    {w}")
     sys.exit(1 if failed else 0)
+
+
+@cli.command("design")
+@click.argument("spec", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for design.lock.json and design_appendix.html.",
+)
+@click.option("--seed", type=int, default=None, help="Override the spec's seed.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Resolve the spec's data paths against this folder instead of the spec's folder.",
+)
+def design_cmd(
+    spec: Path, out: Path, seed: int | None, lang: str | None, data_dir: Path | None
+) -> None:
+    """Outcome-blind design stage: cohorts, matching and balance only; write the lock."""
+    from pfseval.batch.design_cli import design_to
+
+    sys.exit(design_to(spec, out, seed=seed, lang=lang, data_dir=data_dir))
 
 
 @cli.command("allocate")

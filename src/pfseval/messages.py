@@ -51,6 +51,7 @@ __all__ = [
     "Notice",
     "catalogue",
     "declare_messages",
+    "frozen_reduce",
     "issue_warnings",
     "template_fields",
 ]
@@ -243,6 +244,10 @@ class Message:
     def __str__(self) -> str:
         return self.text("en")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # read-only mapping views do not pickle: rebuild from plain dicts
+        return frozen_reduce(self)
+
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Message:
         """Rebuild a message from its :meth:`to_dict` record (reports read ``results.json``)."""
@@ -280,17 +285,47 @@ class Notice(Message):
     @classmethod
     def from_dict(cls, record: Mapping[str, Any]) -> Notice:
         """Rebuild a notice from its :meth:`to_dict` record."""
-        from pfseval import errors
-
         msg = Message.from_dict(record)
-        cat = getattr(errors, str(record.get("category", "")), None)
-        category = cat if isinstance(cat, type) and issubclass(cat, Warning) else UserWarning
+        category = _warning_class(str(record.get("category", "")))
         return cls(
             msg.code, params=msg.params, counts=msg.counts, texts=msg.texts, category=category
         )
 
     def __str__(self) -> str:
         return self.text("en")
+
+
+def frozen_reduce(obj: Any) -> tuple[Any, ...]:
+    """``__reduce__`` for frozen dataclasses that hold read-only mapping views.
+
+    ``MappingProxyType`` does not pickle; the object is rebuilt from its fields as plain dicts
+    (its ``__post_init__`` makes them read-only again), so results survive joblib and caches.
+    """
+    from dataclasses import fields
+
+    kwargs = {
+        f.name: dict(v) if isinstance(v := getattr(obj, f.name), MappingProxyType) else v
+        for f in fields(obj)
+        if f.init
+    }
+    return (_rebuild, (type(obj), kwargs))
+
+
+def _rebuild(cls: type[Any], kwargs: dict[str, Any]) -> Any:
+    return cls(**kwargs)
+
+
+def _warning_class(name: str) -> type[Warning]:
+    """The warning class of that name among pfseval's (any module), else ``UserWarning``."""
+    from pfseval.errors import PfsevalWarning
+
+    todo: list[type[Warning]] = [PfsevalWarning]
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ == name:
+            return cls
+        todo.extend(cls.__subclasses__())
+    return UserWarning
 
 
 def issue_warnings(notices: Iterable[Notice], *, stacklevel: int = 3) -> None:

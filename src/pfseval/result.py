@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pfseval.jsonable import to_jsonable
-from pfseval.messages import Lang, Message, Notice, declare_messages
+from pfseval.messages import Lang, Message, Notice, declare_messages, frozen_reduce
 
 __all__ = [
     "Estimate",
@@ -155,6 +155,9 @@ class SampleFlow:
         for g in self.n_input:
             if self.n_analysed(g) < 0:
                 raise ValueError(f"sample flow group {g!r}: more records excluded than input")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return frozen_reduce(self)
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -442,6 +445,9 @@ class Estimate:
             d = np.array(self.draws, dtype=float, copy=True)
             d.setflags(write=False)
             object.__setattr__(self, "draws", d)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return frozen_reduce(self)
 
     @property
     def warnings(self) -> tuple[str, ...]:

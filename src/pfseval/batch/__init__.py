@@ -3,8 +3,8 @@
 - :func:`load_spec` reads and validates a spec before any computation
   (:class:`~pfseval.errors.SpecError` names file and key path);
 - :func:`run_spec` runs it and returns an :class:`EvaluationRun` (data only);
-- :func:`write_outputs` writes ``results.json``, ``appendix.html``, ``appendix.docx``,
-  ``tables.xlsx`` and the figures into a folder, atomically;
+- :func:`write_outputs` writes ``results.json``, ``appendix.html``, ``appendix.pdf``,
+  ``appendix.docx``, ``tables.xlsx`` and the figures into a folder, atomically;
 - :func:`run_many` runs several specs, each failure reported, the others still run.
 """
 

@@ -129,6 +129,8 @@ class EvaluationRun:
     started_at: str = ""
     finished_at: str = ""
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
+    #: The check against a design lock (pfseval.batch.design_stage.check_lock); {} = none.
+    design_check: Mapping[str, Any] = field(default_factory=dict)
 
     def all_notices(self) -> list[tuple[str | None, Notice]]:
         """Every notice of the run, each once, with the indicator id it belongs to (``None``
@@ -206,6 +208,7 @@ class EvaluationRun:
                     "seed": sp.seed,
                     "started_at": self.started_at,
                     "finished_at": self.finished_at,
+                    "design_lock": dict(self.design_check) or None,
                 },
             }
         )
@@ -817,8 +820,8 @@ def write_outputs(
     run
         From :func:`run_spec`.
     out
-        The output folder (``results.json``, ``appendix.html``, ``appendix.docx``,
-        ``tables.xlsx``, ``figures/``).
+        The output folder (``results.json``, ``appendix.html``, ``appendix.pdf``,
+        ``appendix.docx``, ``tables.xlsx``, ``figures/``).
     private_out
         Optional folder for per-person tables (``Estimate.private``): the evaluator's own
         files, never to be published. Nothing per-person is written without it.

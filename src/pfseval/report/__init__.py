@@ -14,7 +14,13 @@ from pathlib import Path
 
 from pfseval.report.disclosure import flow_table, format_count, suppress_linked
 from pfseval.report.document import Document, EvaluationRun, build_document
-from pfseval.report.writers import write_docx, write_figures, write_html, write_xlsx
+from pfseval.report.writers import (
+    write_docx,
+    write_figures,
+    write_html,
+    write_pdf,
+    write_xlsx,
+)
 
 __all__ = [
     "Document",
@@ -26,13 +32,14 @@ __all__ = [
     "write_docx",
     "write_figures",
     "write_html",
+    "write_pdf",
     "write_report",
     "write_xlsx",
 ]
 
 
 def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
-    """Write ``appendix.html``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
+    """Write ``appendix.html``, ``appendix.pdf``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
 
     Parameters
     ----------
@@ -50,6 +57,7 @@ def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
     doc = build_document(run)
     out = {
         "html": write_html(doc, f / "appendix.html"),
+        "pdf": write_pdf(doc, f / "appendix.pdf"),
         "docx": write_docx(doc, f / "appendix.docx"),
         "xlsx": write_xlsx(doc, f / "tables.xlsx"),
     }

@@ -31,7 +31,7 @@ from pfseval.report.i18n import (
     t,
     value_text,
 )
-from pfseval.report.texts import diagnostic_label, render
+from pfseval.report.texts import diagnostic_label, render, variable_labels
 
 
 class EvaluationRun(Protocol):
@@ -679,11 +679,18 @@ def build_document(run: EvaluationRun) -> Document:
         *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
         _payment_section(c),
         _run_notices_section(c),
+        *_design_lock_sections(getattr(run, "design_check", None), c.lang),
         _repro_section(c),
         _disclosure_section(c),
     ]
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
+
+
+def _design_lock_sections(check: Any, lang: str) -> list[Section]:
+    from pfseval.report.design_sections import design_sections
+
+    return design_sections(check, lang)
 
 
 def _meta(c: _Context) -> tuple[tuple[str, str], ...]:
@@ -773,6 +780,7 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
             f"{render(d['method'], lang, min_cell=m, hidden=hidden)}"
         ),
     ]
+    blocks.append(_settings_table(ind, design, lang))
     match_block = _match_table(ind, lang)
     if match_block is not None:
         blocks.append(match_block)
@@ -788,6 +796,40 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     blocks.append(Paragraph(t("warnings", lang) + ":"))
     blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
     return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
+
+
+def _setting_text(value: Any, lang: Lang, names: Mapping[str, str]) -> str:
+    """An option's value for a reader: names by their labels, lists joined, yes / no."""
+    if isinstance(value, bool):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, str):  # a column, an interval, or a choice with fixed words
+        return names.get(value) or value_text(value, lang)
+    if isinstance(value, Mapping):
+        return _LIST_SEP[lang].join(
+            f"{names.get(str(k), str(k))}: {_setting_text(v, lang, names)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return _LIST_SEP[lang].join(_setting_text(v, lang, names) for v in value)
+    return str(value)
+
+
+_LIST_SEP = {"ja": "、", "en": ", "}
+
+
+def _settings_table(ind: Any, design: DesignSpec, lang: Lang) -> TableBlock:
+    """The options the spec sets for the design, by their declared labels, and the level."""
+    names = variable_labels(lang)
+    opts = design.option_map
+    rows = [(t("ci_level", lang), f"{round(100 * ind.level)}%")]
+    for name, value in ind.options.items():
+        label = opts[name].label.get(lang) or name if name in opts else name
+        rows.append((label, _setting_text(value, lang, names)))
+    return TableBlock(
+        f"{ind.id}_settings",
+        f"{t('design_settings', lang)}: {ind.label_in(lang)}",
+        pd.DataFrame(rows, columns=[t("item", lang), t("setting", lang)]),
+    )
 
 
 def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
@@ -897,6 +939,9 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
 
 def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     """The covariate balance table (variables by their labels) and the Love plot."""
+    if "variable" in bal.columns:  # variables by their labels (the score's own row too)
+        names = {**variable_labels(lang), "distance": t("distance", lang)}
+        bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
     cols = [
         col
         for col in ("variable", "smd_before", "smd_after", "vr_before", "vr_after")
@@ -905,10 +950,6 @@ def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     shown = bal[cols].copy()
     for col in cols[1:]:
         shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
-    if "variable" in shown.columns:  # the matching score's own row
-        shown["variable"] = [
-            t("distance", lang) if str(x) == "distance" else str(x) for x in shown["variable"]
-        ]
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):

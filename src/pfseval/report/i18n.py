@@ -54,6 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_warnings": {"ja": "注意事項はありません。", "en": "No warnings."},
     "value": {"ja": "推定値", "en": "Value"},
     "ci": {"ja": "信頼区間", "en": "Confidence interval"},
+    "ci_level": {"ja": "信頼水準", "en": "Confidence level"},
     "level": {"ja": "信頼水準", "en": "Level"},
     "n": {"ja": "分析対象数", "en": "n analysed"},
     "std_error": {"ja": "標準誤差", "en": "Standard error"},
@@ -158,6 +159,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "match_missing": {"ja": "共変量の欠測", "en": "Missing covariates"},
     "none_word": {"ja": "なし", "en": "none"},
     "setting": {"ja": "設定", "en": "Setting"},
+    "design_settings": {"ja": "評価デザインの設定", "en": "Design settings"},
     "scale_ps": {"ja": "傾向スコア", "en": "propensity score"},
     "scale_logit": {
         "ja": "傾向スコアのロジット（線形予測子）",

@@ -25,7 +25,7 @@ from pfseval.report.document import (
 from pfseval.report.fonts import FONT_FAMILY, font_face_css
 from pfseval.report.i18n import t
 
-__all__ = ["write_docx", "write_figures", "write_html", "write_xlsx"]
+__all__ = ["write_docx", "write_figures", "write_html", "write_pdf", "write_xlsx"]
 
 _NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
 
@@ -111,6 +111,37 @@ def write_html(doc: Document, path: str | Path) -> Path:
     """Write the self-contained HTML appendix (A4 print CSS, embedded font and figures)."""
     p = Path(path)
     p.write_text(html_text(doc), encoding="utf-8")
+    return p
+
+
+def write_pdf(doc: Document, path: str | Path) -> Path:
+    """Write the appendix as an A4 PDF, rendered from the same HTML by WeasyPrint.
+
+    WeasyPrint is pip-installable, lays out the HTML's print CSS (A4, page breaks) and embeds
+    the subset of the IPAex font the HTML carries, so the PDF shows Japanese on any reader.
+    It needs the system Pango library (``.ci/run`` installs it on Debian).
+
+    Parameters
+    ----------
+    doc
+        The appendix.
+    path
+        The PDF file to write.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import hashlib
+
+    from weasyprint import HTML
+
+    html = html_text(doc)
+    # a content-derived identifier instead of a random one: same appendix, same /ID
+    ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    p = Path(path)
+    HTML(string=html).write_pdf(str(p), pdf_identifier=ident)
     return p
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from pfseval.designs._checks import fresh_seed, numeric_column, require_columns
+from pfseval.checks import fresh_seed, numeric_column, require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.errors import (
@@ -423,7 +423,8 @@ def suppression_rate(
     progress
         Show a progress bar for the bootstrap.
     label
-        Display name of the indicator (default ``"suppression rate"``).
+        Display name of the indicator (reports name the related estimates
+        ``reference_rate`` and ``difference`` from their fixed vocabulary).
 
     Returns
     -------
@@ -644,6 +645,7 @@ class _People:
     part_fu: NDArray[np.bool_]  # participants in a set with follow-up
     in_den: NDArray[np.bool_]
     den_label: str
+    den_name: str | None  # the subset's column or Series name; None = all with follow-up
     den_reason: Message
     analysed: NDArray[np.bool_]  # participants counted in the rate
     ctrl_used: NDArray[np.bool_]  # controls in the regression
@@ -682,6 +684,11 @@ def _people(
         part_fu=part_fu,
         in_den=in_den,
         den_label=den_label,
+        den_name=(
+            denominator
+            if denominator is None or isinstance(denominator, str)
+            else str(denominator.name or "Series")
+        ),
         den_reason=den_reason,
         analysed=analysed,
         ctrl_used=ctrl_used,
@@ -1129,7 +1136,7 @@ def _assemble(
         "regression_coefficients": coef,
         "regressors": list(xnames),
         "change": "given" if baseline is None else change,
-        "denominator": people.den_label,
+        "denominator": people.den_name,
         "n_ties": point.n_ties,
         # a change within this relative distance of its prediction is a tie: not suppressed
         "tie_tolerance": _TIE_TOL,
@@ -1156,7 +1163,6 @@ def _assemble(
         intervals=ivs.ref,
         draws=None if draws is None else draws[:, 1],
         diagnostics={"n_suppressed": point.x_ref, "n_control_rows": point.n_ref},
-        label="no-effect reference rate",
         **common,
     )
     diff_est = Estimate(
@@ -1172,7 +1178,6 @@ def _assemble(
         n=n_den,
         intervals=ivs.diff,
         draws=None if draws is None else draws[:, 2],
-        label="rate − reference",
         **common,
     )
     ids, id_col = sets.ids, sets.id_col
@@ -1218,7 +1223,7 @@ def _assemble(
         intervals=ivs.rate,
         related={"reference_rate": ref_est, "difference": diff_est},
         draws=None if draws is None else draws[:, 0],
-        label=label or "suppression rate",
+        label=label,
         private={"per_person": per_person, "per_control": per_control},
         **common,
     )

@@ -424,7 +424,11 @@ KOBE_DIAGNOSTICS = (
         ),
         Diagnostic("regressors", "setting", {"ja": "説明変数", "en": "regressors"}),
         Diagnostic("change", "setting", {"ja": "変化の定義", "en": "change"}),
-        Diagnostic("denominator", "setting", {"ja": "分母", "en": "denominator"}),
+        Diagnostic(
+            "denominator",
+            "setting",
+            {"ja": "分母の対象を示す列（なしは全員）", "en": "denominator subset (None = all)"},
+        ),
         Diagnostic(
             "n_ties", "people", {"ja": "予測と同値の人数", "en": "ties with the prediction"}
         ),

@@ -1,0 +1,230 @@
+"""Report sections of the design stage: the design appendix and the lock's section of a run.
+
+:func:`design_document` builds the short appendix an evaluator signs off before any outcome is
+looked at (cohort flow, balance table, Love plot, score overlap) from a design record
+(:func:`pfseval.batch.design_stage.design_record`). :func:`design_sections` gives the section
+of a run's appendix that states whether the design was locked before the outcomes, when,
+and lists every deviation from the lock under 「評価計画からの逸脱」.
+
+Examples
+--------
+>>> check = {"lock_file": "design.lock.json", "locked_at": "2026-12-07T07:00:00+09:00",
+...          "deviations": [{"key": "design.indicators[2].match.caliper",
+...                          "locked": 0.2, "current": 0.1}]}
+>>> secs = design_sections(check, "ja")
+>>> [s.title for s in secs]
+['設計の固定（アウトカムを見る前の評価計画）', '評価計画からの逸脱']
+>>> secs[1].blocks[0].frame.iloc[0].tolist()
+['design.indicators[2].match.caliper', '0.2', '0.1']
+>>> design_sections(None, "en")
+[]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from pfseval.report import figures as F
+from pfseval.report.document import (
+    Block,
+    Document,
+    FigureBlock,
+    Paragraph,
+    Section,
+    TableBlock,
+)
+
+__all__ = ["design_document", "design_sections"]
+
+_T: dict[str, dict[str, str]] = {
+    "lock": {
+        "ja": "設計の固定（アウトカムを見る前の評価計画）",
+        "en": "Design lock (the evaluation plan fixed before outcomes)",
+    },
+    "locked": {
+        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階（pfseval design）で"
+        "{at}（日本標準時）に固定されました（{file}）。",
+        "en": "The cohorts and the matching design were fixed by the outcome-blind design "
+        "stage (pfseval design), which reads no outcome column, at {at} (Japan Standard "
+        "Time) ({file}).",
+    },
+    "reproduced": {
+        "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
+        "en": "This evaluation's design and its recomputed matched sets reproduce the lock "
+        "exactly.",
+    },
+    "deviated": {
+        "ja": "固定した記録と{n}項目が異なります（次節）。",
+        "en": "{n} item(s) differ from the lock (next section).",
+    },
+    "deviations": {"ja": "評価計画からの逸脱", "en": "Deviations from the evaluation plan"},
+    "key": {"ja": "項目（キー）", "en": "Item (key)"},
+    "at_lock": {"ja": "固定時", "en": "At the lock"},
+    "now": {"ja": "本評価", "en": "This evaluation"},
+    "appendix": {"ja": "設計段階の記録", "en": "Design-stage record"},
+    "blind": {
+        "ja": "この記録はアウトカム列を読まずに作成されました（{at}、日本標準時）。"
+        "設計の要約ハッシュ：{sha}",
+        "en": "This record was made without reading any outcome column ({at}, Japan Standard "
+        "Time). Design hash: {sha}",
+    },
+    "flow": {"ja": "対象集団の流れ", "en": "Cohort flow"},
+    "balance": {"ja": "共変量バランス", "en": "Covariate balance"},
+    "matched": {"ja": "マッチング集合", "en": "Matched sets"},
+    "step": {"ja": "段階", "en": "Step"},
+    "n": {"ja": "人数", "en": "People"},
+    "start": {"ja": "開始", "en": "Start"},
+    "love": {"ja": "ラブプロット", "en": "Love plot"},
+    "overlap": {"ja": "傾向スコアの重なり", "en": "Propensity-score overlap"},
+    "suppressed": {"ja": "（秘匿）", "en": "(suppressed)"},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return _T[key][lang]
+
+
+def _show(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def design_sections(check: Mapping[str, Any] | None, lang: str) -> list[Section]:
+    """The lock's sections of a run's appendix (none when the run used no lock).
+
+    Parameters
+    ----------
+    check
+        The run's design check: ``lock_file``, ``locked_at`` and ``deviations`` (dicts with
+        ``key``, ``locked``, ``current``).
+    lang
+        ``"ja"`` or ``"en"``.
+    """
+    if not check:
+        return []
+    devs = list(check.get("deviations") or [])
+    blocks: list[Block] = [
+        Paragraph(_t("locked", lang).format(at=check.get("locked_at"), file=check.get("lock_file")))
+    ]
+    blocks.append(
+        Paragraph(_t("deviated", lang).format(n=len(devs)) if devs else _t("reproduced", lang))
+    )
+    out = [Section(_t("lock", lang), 2, tuple(blocks))]
+    if devs:
+        frame = pd.DataFrame(
+            [[d["key"], _show(d.get("locked")), _show(d.get("current"))] for d in devs],
+            columns=[_t("key", lang), _t("at_lock", lang), _t("now", lang)],
+        )
+        out.append(
+            Section(
+                _t("deviations", lang),
+                2,
+                (TableBlock(id="design_deviations", title=_t("deviations", lang), frame=frame),),
+            )
+        )
+    return out
+
+
+def _count(n: Any, min_cell: int, lang: str) -> str:
+    """A count, or the suppressed mark under ``min_cell`` (no cell under 10 is published)."""
+    return str(n) if isinstance(n, int) and n >= min_cell else _t("suppressed", lang)
+
+
+def _flow_rows(flow: Mapping[str, Any], min_cell: int, lang: str) -> list[list[str]]:
+    from pfseval.messages import Message
+
+    rows: list[list[str]] = []
+    for g, n in flow.get("n_input", {}).items():
+        rows.append([f"{_t('start', lang)} ({g})", _count(n, min_cell, lang)])
+        left = int(n)
+        for s in flow.get("steps", []):
+            if s["group"] != g:
+                continue
+            try:
+                reason = Message.from_dict(s["reason"]).text(lang)  # type: ignore[arg-type]
+            except (AttributeError, KeyError, TypeError, ValueError):
+                reason = str(s["reason"])
+            left -= int(s["n_excluded"])
+            rows.append([f"− {reason}", _count(left, min_cell, lang)])
+    return rows
+
+
+def design_document(
+    record: Mapping[str, Any],
+    figures: Mapping[str, Mapping[str, Any]],
+    *,
+    lang: str = "ja",
+    min_cell: int = 10,
+    title: str = "",
+) -> Document:
+    """The design appendix: flow, matched sets, balance table, Love plot and overlap plot.
+
+    Parameters
+    ----------
+    record
+        From :func:`pfseval.batch.design_stage.design_record`.
+    figures
+        Indicator id → figure data (``balance`` table, ``overlap`` curves) of the same call.
+    lang
+        ``"ja"`` or ``"en"``.
+    min_cell
+        Counts under this are shown as suppressed.
+    title
+        The document title (default: "design-stage record").
+    """
+    sections: list[Section] = [
+        Section(
+            _t("appendix", lang),
+            2,
+            (
+                Paragraph(
+                    _t("blind", lang).format(
+                        at=record.get("locked_at"), sha=record.get("design_sha256")
+                    )
+                ),
+            ),
+        )
+    ]
+    flow_rows: list[list[str]] = []
+    for name, flow in record.get("cohort_flows", {}).items():
+        flow_rows += [[f"{name}: {a}", b] for a, b in _flow_rows(flow, min_cell, lang)]
+    if flow_rows:
+        frame = pd.DataFrame(flow_rows, columns=[_t("step", lang), _t("n", lang)])
+        sections.append(
+            Section(_t("flow", lang), 2, (TableBlock("design_flow", _t("flow", lang), frame),))
+        )
+    designs = record.get("design", {})
+    for key, m in record.get("matched", {}).items():
+        iid = designs.get(key, {}).get("id", key)
+        blocks: list[Block] = [
+            Paragraph(
+                f"{_t('matched', lang)}: n = {_count(m['n_treated'], min_cell, lang)} / "
+                f"{_count(m['n_control'], min_cell, lang)} (SHA-256 {m['sha256'][:16]}…)"
+            )
+        ]
+        figs = figures.get(iid, {})
+        bal = figs.get("balance")
+        if isinstance(bal, pd.DataFrame):
+            shown = bal.copy()
+            for c in shown.columns:
+                if pd.api.types.is_float_dtype(shown[c]):
+                    shown[c] = shown[c].map(lambda x: f"{x:.3f}")
+            shown = shown.astype(str)
+            blocks.append(TableBlock(f"design_balance_{iid}", _t("balance", lang), shown))
+            png, svg = F.render(F.love_plot(bal, lang=lang))
+            blocks.append(FigureBlock(f"design_love_{iid}", _t("love", lang), png, svg))
+        ov = figs.get("overlap")
+        if ov is not None:
+            link = str(designs.get(key, {}).get("match", {}).get("link", "logit"))
+            png, svg = F.render(F.overlap_plot(ov, lang=lang, link=link))
+            blocks.append(FigureBlock(f"design_overlap_{iid}", _t("overlap", lang), png, svg))
+        sections.append(Section(f"{iid} ({key})", 2, tuple(blocks)))
+    return Document(
+        lang=lang,
+        title=title or _t("appendix", lang),
+        meta=((_t("appendix", lang), str(record.get("locked_at"))),),
+        sections=tuple(sections),
+    )

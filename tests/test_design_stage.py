@@ -1,0 +1,191 @@
+"""The outcome-blind design stage and the design lock (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pfseval.batch import load_spec
+from pfseval.batch.design_stage import (
+    COMPARED,
+    LOCK_NAME,
+    compare_records,
+    design_columns,
+    design_record,
+    matched_digest,
+)
+from pfseval.cli import cli
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+# Kobe-style evaluation from yearly extracts (as examples/kobe_evaluation/spec_extracts.toml),
+# cut to one outcome indicator per file: few bootstrap draws keep the test fast.
+SPEC = """
+[evaluation]
+seed = 7
+[data.checkups]
+baseline = "data/checkup_2016.csv"
+followup = "data/checkup_2019.csv"
+id_col = "person_id"
+merge = [{ path = "data/kobe_participants.csv", on = "person_id", flag = "treated" }]
+[cohorts.pool]
+from = "checkups"
+where = [
+  { any = [{ column = "hba1c", op = ">=", value = 6.5 }, { column = "med_glucose", op = "==", value = 1 }] },
+  { column = "egfr", op = ">=", value = 30 },
+]
+[cohorts.participants]
+from = "pool"
+where = [{ column = "treated", op = "==", value = 1 }]
+[[indicators]]
+id = "completion_rate"
+design = "proportion.rate"
+data = "participants"
+options = { outcome = "completed" }
+[[indicators]]
+id = "suppression_rate"
+design = "psm.suppression_rate"
+data = "pool"
+match = { treatment = "treated", id_col = "person_id", covariates = ["age", "sex", "bmi", "sbp", "hba1c", "egfr"], link = "linear.logit", caliper = CALIPER, ratio = 2 }
+options = { outcome = "egfr_follow", baseline = "egfr", followup_years = "followup_years", change = "absolute_per_year", n_boot = 49 }
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pfseval.synthetic import write_all
+
+    root = tmp_path_factory.mktemp("design")
+    write_all(root / "data", seed=11, persons=8000)
+    (root / "spec.toml").write_text(SPEC.replace("CALIPER", "0.2"), encoding="utf-8")
+    return root
+
+
+def _blind_copy(project: Path) -> Path:
+    """The project with every outcome column removed from the input files."""
+    blind = project.parent / f"{project.name}_blind"
+    if blind.exists():
+        return blind
+    shutil.copytree(project, blind)
+    data = blind / "data"
+    # the follow-up extract only gives outcomes (egfr_follow, followup_years from the year)
+    fol = pd.read_csv(data / "checkup_2019.csv", dtype=str)
+    fol[["person_id", "fiscal_year"]].to_csv(data / "checkup_2019.csv", index=False)
+    # the participant list's outcomes: completed, lifestyle_*
+    par = pd.read_csv(data / "kobe_participants.csv", dtype=str)
+    par[["person_id"]].to_csv(data / "kobe_participants.csv", index=False)
+    return blind
+
+
+def _compared(rec: dict) -> dict:
+    return {k: rec[k] for k in (*COMPARED, "balance", "cohort_flows")}
+
+
+def test_design_columns_are_design_only(project: Path) -> None:
+    spec = load_spec(project / "spec.toml")
+    cols = design_columns(spec)
+    assert set(cols) == {"checkups"}
+    assert {"person_id", "age", "hba1c", "med_glucose", "egfr"} <= cols["checkups"]
+    assert not cols["checkups"] & {"egfr_follow", "completed", "followup_years", "treated"}
+
+
+def test_outcome_columns_removed_same_record(project: Path) -> None:
+    runner = CliRunner()
+    blind = _blind_copy(project)
+    # the full spec cannot even load on the blind files: they lack the outcome columns
+    with pytest.raises(ValueError, match="completed"):
+        load_spec(blind / "spec.toml")
+    outs = {}
+    for name, root in (("full", project), ("blind", blind)):
+        res = runner.invoke(cli, ["design", str(root / "spec.toml"), "--out", str(root / "lock")])
+        assert res.exit_code == 0, res.output
+        outs[name] = json.loads((root / "lock" / LOCK_NAME).read_text(encoding="utf-8"))
+        assert (root / "lock" / "design_appendix.html").stat().st_size > 1000
+    assert _compared(outs["full"]) == _compared(outs["blind"])
+    assert outs["full"]["matched"]["indicators[1]"]["n_treated"] > 0
+
+
+def test_digest_matches_full_data_matching(project: Path) -> None:
+    """The design stage's restricted read matches exactly as the full run's matching does."""
+    from pfseval.batch.registry import call_design, matching_spec
+    from pfseval.batch.runner import _apply_cohorts, _load_sources
+
+    spec = load_spec(project / "spec.toml")
+    record, _ = design_record(spec)
+    sources = _load_sources(spec)
+    cohorts = _apply_cohorts(spec, sources.frames)
+    ind = spec.indicators[1]
+    mspec = matching_spec(ind.design_spec)
+    assert mspec is not None
+    matched = call_design(mspec, cohorts.data["pool"], ind.match, {"seed": ind.seed})
+    assert record["matched"]["indicators[1]"] == matched_digest(matched)
+
+
+def test_caliper_changed_after_lock(project: Path) -> None:
+    runner = CliRunner()
+    lock = project / "lock0" / LOCK_NAME
+    res = runner.invoke(cli, ["design", str(project / "spec.toml"), "--out", str(lock.parent)])
+    assert res.exit_code == 0, res.output
+    # the locked spec reproduces the lock: the run goes through and says so
+    res = runner.invoke(
+        cli,
+        [
+            "run",
+            str(project / "spec.toml"),
+            "--design",
+            str(lock),
+            "--out",
+            str(project / "ok"),
+            "--quiet",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    ok = json.loads((project / "ok" / "results.json").read_text(encoding="utf-8"))
+    assert ok["provenance"]["design_lock"]["deviations"] == []
+    assert "固定した記録と完全に一致" in (project / "ok" / "appendix.html").read_text("utf-8")
+
+    changed = project / "spec_changed.toml"
+    changed.write_text(SPEC.replace("CALIPER", "0.1"), encoding="utf-8")
+    res = runner.invoke(
+        cli, ["run", str(changed), "--design", str(lock), "--out", str(project / "bad"), "--quiet"]
+    )
+    assert res.exit_code == 1
+    assert "design.indicators[1].match.caliper" in res.output
+    assert not (project / "bad").exists()
+
+    res = runner.invoke(
+        cli,
+        [
+            "run",
+            str(changed),
+            "--design",
+            str(lock),
+            "--allow-deviation",
+            "--out",
+            str(project / "dev"),
+            "--quiet",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    results = json.loads((project / "dev" / "results.json").read_text(encoding="utf-8"))
+    devs = {d["key"]: d for d in results["provenance"]["design_lock"]["deviations"]}
+    assert devs["design.indicators[1].match.caliper"]["locked"] == 0.2
+    assert devs["design.indicators[1].match.caliper"]["current"] == 0.1
+    html = (project / "dev" / "appendix.html").read_text(encoding="utf-8")
+    assert "評価計画からの逸脱" in html
+    assert "design.indicators[1].match.caliper" in html
+
+
+def test_compare_records_names_keys() -> None:
+    a = {"design": {"indicators[0]": {"match": {"ratio": 3}}}, "design_sha256": "x"}
+    b = {"design": {"indicators[0]": {"match": {"ratio": 2}}}, "design_sha256": "y"}
+    devs = compare_records(a, b)
+    assert [(d.key, d.locked, d.current) for d in devs] == [
+        ("design.indicators[0].match.ratio", 3, 2)
+    ]
+    assert compare_records(a, a) == []
