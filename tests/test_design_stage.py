@@ -53,6 +53,14 @@ design = "psm.suppression_rate"
 data = "pool"
 match = { treatment = "treated", id_col = "person_id", covariates = ["age", "sex", "bmi", "sbp", "hba1c", "egfr"], link = "linear.logit", caliper = CALIPER, ratio = 2 }
 options = { outcome = "egfr_follow", baseline = "egfr", followup_years = "followup_years", change = "absolute_per_year", n_boot = 49 }
+[[plan.sensitivity]]
+id = "ratio_1"
+set = { "indicators[1].match.ratio" = 1 }
+"""
+POST_HOC = """
+[[plan.sensitivity]]
+id = "ratio_3"
+set = { "indicators[1].match.ratio" = 3 }
 """
 
 
@@ -131,26 +139,19 @@ def test_caliper_changed_after_lock(project: Path) -> None:
     lock = project / "lock0" / LOCK_NAME
     res = runner.invoke(cli, ["design", str(project / "spec.toml"), "--out", str(lock.parent)])
     assert res.exit_code == 0, res.output
-    # the locked spec reproduces the lock: the run goes through and says so
-    res = runner.invoke(
-        cli,
-        [
-            "run",
-            str(project / "spec.toml"),
-            "--design",
-            str(lock),
-            "--out",
-            str(project / "ok"),
-            "--quiet",
-        ],
+    # the locked spec reproduces the lock
+    from pfseval.batch.design_stage import check_lock, read_lock
+
+    check = check_lock(
+        load_spec(project / "spec.toml"),
+        read_lock(lock),
+        lock_file=LOCK_NAME,
+        allow_deviation=False,
     )
-    assert res.exit_code == 0, res.output
-    ok = json.loads((project / "ok" / "results.json").read_text(encoding="utf-8"))
-    assert ok["provenance"]["design_lock"]["deviations"] == []
-    assert "固定した記録と完全に一致" in (project / "ok" / "appendix.html").read_text("utf-8")
+    assert check["deviations"] == []
 
     changed = project / "spec_changed.toml"
-    changed.write_text(SPEC.replace("CALIPER", "0.1"), encoding="utf-8")
+    changed.write_text(SPEC.replace("CALIPER", "0.1") + POST_HOC, encoding="utf-8")
     res = runner.invoke(
         cli, ["run", str(changed), "--design", str(lock), "--out", str(project / "bad"), "--quiet"]
     )
@@ -176,6 +177,12 @@ def test_caliper_changed_after_lock(project: Path) -> None:
     devs = {d["key"]: d for d in results["provenance"]["design_lock"]["deviations"]}
     assert devs["design.indicators[1].match.caliper"]["locked"] == 0.2
     assert devs["design.indicators[1].match.caliper"]["current"] == 0.1
+    # the plan ran too; the specification added after the lock is marked post hoc
+    plan = results["provenance"]["plan"]
+    assert {s["id"]: s["post_hoc"] for s in plan["specifications"]} == {
+        "ratio_1": False,
+        "ratio_3": True,
+    }
     html = (project / "dev" / "appendix.html").read_text(encoding="utf-8")
     assert "評価計画からの逸脱" in html
     assert "design.indicators[1].match.caliper" in html

@@ -123,10 +123,9 @@ def run_cmd(
 ) -> None:
     """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
     from pfseval.batch import run_many
+    from pfseval.batch.design_cli import has_plan, run_locked
 
-    if design_lock is not None:
-        from pfseval.batch.design_cli import run_locked
-
+    if design_lock is not None or has_plan(specs):
         status = run_locked(
             specs,
             out,
@@ -210,7 +209,8 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
     health-check extracts (OUT/kobe_evaluation) and the cancer-screening evaluation against
     past years (OUT/screening_evaluation): results.json, appendices and figures in each.
     """
-    from pfseval.batch import EXAMPLES, example_spec, load_spec, run_spec, write_outputs
+    from pfseval.batch import EXAMPLES, example_spec, load_spec, write_outputs
+    from pfseval.batch.design_cli import two_stage
     from pfseval.errors import PfsevalError
     from pfseval.synthetic import write_all
 
@@ -227,7 +227,10 @@ def demo_cmd(out: Path, seed: int, persons: int, lang: str | None, quiet: bool) 
         click.echo(f"\n{name} ({spec_path.name})")
         try:
             spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=out)
-            run = run_spec(spec, progress=not quiet)
+            # two stages: the design is locked (outcome-blind), then the run checks the lock
+            run = two_stage(spec, out / f"{name}_design", progress=not quiet)
+            if run.design_check:
+                click.echo(f"  design lock: {out / f'{name}_design'} (reproduced by the run)")
             files = write_outputs(run, out / name)
         except PfsevalError as exc:
             failed += 1

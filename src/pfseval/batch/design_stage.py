@@ -334,6 +334,7 @@ def design_record(spec: EvaluationSpec) -> tuple[dict[str, Any], dict[str, Any]]
         The design record (JSON-ready; see the module docstring) and, per matched indicator,
         the matched samples' publishable figure data (``balance`` table, ``overlap`` curves).
     """
+    from pfseval.batch.plan import read_plan
     from pfseval.batch.runner import _apply_cohorts, _load_sources, _matched_figures
 
     need = design_columns(spec)
@@ -379,6 +380,8 @@ def design_record(spec: EvaluationSpec) -> tuple[dict[str, Any], dict[str, Any]]
         "locked_at": _dt.datetime.now(_JST).isoformat(timespec="seconds"),
         "packages": package_versions(),
         "outcome_blind": True,
+        # the plan's sensitivity specifications at the lock (later ones are post hoc)
+        "plan": [s.to_dict() for s in read_plan(spec.file)],
     }
     return record, figures
 

@@ -131,6 +131,8 @@ class EvaluationRun:
     source_flows: Mapping[str, SampleFlow] = field(default_factory=dict)
     #: The check against a design lock (pfseval.batch.design_stage.check_lock); {} = none.
     design_check: Mapping[str, Any] = field(default_factory=dict)
+    #: The analysis plan's robustness data (pfseval.batch.plan.PlanResult.to_dict); {} = none.
+    plan: Mapping[str, Any] = field(default_factory=dict)
 
     def all_notices(self) -> list[tuple[str | None, Notice]]:
         """Every notice of the run, each once, with the indicator id it belongs to (``None``
@@ -209,6 +211,7 @@ class EvaluationRun:
                     "started_at": self.started_at,
                     "finished_at": self.finished_at,
                     "design_lock": dict(self.design_check) or None,
+                    "plan": dict(self.plan) or None,
                 },
             }
         )

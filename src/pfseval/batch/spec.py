@@ -67,7 +67,7 @@ declare_messages(
     }
 )
 
-_TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report"}
+_TOP_KEYS = {"evaluation", "data", "cohorts", "indicators", "contract", "report", "plan"}
 _EVAL_KEYS = {"title", "programme", "description", "seed"}
 _DATA_KEYS = {
     "path",
@@ -977,6 +977,7 @@ def load_spec(
     indicators = _check_indicators(raw, ck, known, base_seed=base_seed, fixed_seed=seed)
     contract, contract_file = _check_contract_table(raw, ck, base, indicators)
     report = _check_report(raw, ck, lang=lang, title=title, description=description)
+    _check_plan(file)
     h = hashlib.sha256(raw_bytes)
     if contract_file is not None:
         h.update(contract_file.read_bytes())
@@ -997,6 +998,13 @@ def load_spec(
 
 
 # ---------------------------------------------------------------- the steps of load_spec
+
+
+def _check_plan(file: Path) -> None:
+    """The ``[plan]`` table's sensitivity specifications (see :mod:`pfseval.batch.plan`)."""
+    from pfseval.batch.plan import read_plan
+
+    read_plan(file)
 
 
 def _read_toml(file: Path, ck: _Checker) -> tuple[bytes, dict[str, Any]]:

@@ -38,7 +38,7 @@ from pfseval.report.document import (
     TableBlock,
 )
 
-__all__ = ["design_document", "design_sections"]
+__all__ = ["design_document", "design_sections", "plan_sections", "stage_sections"]
 
 _T: dict[str, dict[str, str]] = {
     "lock": {
@@ -228,3 +228,107 @@ def design_document(
         meta=((_t("appendix", lang), str(record.get("locked_at"))),),
         sections=tuple(sections),
     )
+
+
+_P: dict[str, dict[str, str]] = {
+    "plan": {"ja": "仕様の頑健性（事前に定めた評価計画）", "en": "Specification robustness"},
+    "plan_note": {
+        "ja": "主解析と、事前に定めた感度分析の各仕様での指標値・信頼区間・支払額です。"
+        "「事後」は設計の固定後に追加された仕様です。",
+        "en": "Each indicator's value, interval and the payment under the primary analysis "
+        "and each pre-specified sensitivity specification; 'post hoc' marks specifications "
+        "added after the design lock.",
+    },
+    "range": {
+        "ja": "事前に定めた仕様での支払額の範囲：{lo} 〜 {hi} {unit}（主解析 {p} {unit}）。",
+        "en": "Payment range across the pre-specified plan: {lo} to {hi} {unit} "
+        "(primary analysis {p} {unit}).",
+    },
+    "range_all": {
+        "ja": "事後の仕様を含めると {lo} 〜 {hi} {unit}。",
+        "en": "Including post hoc specifications: {lo} to {hi} {unit}.",
+    },
+    "spec": {"ja": "仕様", "en": "Specification"},
+    "ind": {"ja": "指標", "en": "Indicator"},
+    "value": {"ja": "推定値", "en": "Estimate"},
+    "ci": {"ja": "信頼区間", "en": "CI"},
+    "pay": {"ja": "支払額", "en": "Payment"},
+    "primary": {"ja": "（主解析）", "en": " (primary)"},
+    "post_hoc": {"ja": "（事後）", "en": " (post hoc)"},
+}
+
+
+def _fmt(x: Any) -> str:
+    return "—" if x is None or x != x else f"{x:.4g}"
+
+
+def plan_sections(plan: Mapping[str, Any] | None, lang: str) -> list[Section]:
+    """The specification-robustness table, chart and payment range of a run's plan.
+
+    Examples
+    --------
+    >>> plan = {"table": [{"specification": "primary", "label_ja": "主解析",
+    ...     "label_en": "primary analysis", "primary": True, "post_hoc": False,
+    ...     "indicator": "x", "value": 0.5, "conf_low": 0.4, "conf_high": 0.6,
+    ...     "payment": 100.0}], "payment_range": None}
+    >>> plan_sections(plan, "en")[0].blocks[1].frame.iloc[0].tolist()
+    ['primary analysis (primary)', 'x', '0.5', '[0.4, 0.6]', '100']
+    """
+    if not plan or not plan.get("table"):
+        return []
+    rows = []
+    chart = []
+    for r in plan["table"]:
+        name = r[f"label_{lang}"] + (
+            _P["primary"][lang] if r["primary"] else _P["post_hoc"][lang] if r["post_hoc"] else ""
+        )
+        rows.append(
+            [
+                name,
+                r["indicator"],
+                _fmt(r["value"]),
+                f"[{_fmt(r['conf_low'])}, {_fmt(r['conf_high'])}]",
+                "—" if r["payment"] is None else f"{r['payment']:,.0f}",
+            ]
+        )
+        chart.append({**r, "label": f"{name}: {r['indicator']}"})
+    cols = [_P[k][lang] for k in ("spec", "ind", "value", "ci", "pay")]
+    blocks: list[Block] = [
+        Paragraph(_P["plan_note"][lang]),
+        TableBlock("plan_robustness", _P["plan"][lang], pd.DataFrame(rows, columns=cols)),
+    ]
+    pr = plan.get("payment_range")
+    if pr:
+        blocks.append(
+            Paragraph(
+                _P["range"][lang].format(
+                    lo=f"{pr['min']:,.0f}",
+                    hi=f"{pr['max']:,.0f}",
+                    p=f"{pr['primary']:,.0f}",
+                    unit=pr.get("unit", ""),
+                )
+            )
+        )
+        if (pr["min_all"], pr["max_all"]) != (pr["min"], pr["max"]):
+            blocks.append(
+                Paragraph(
+                    _P["range_all"][lang].format(
+                        lo=f"{pr['min_all']:,.0f}",
+                        hi=f"{pr['max_all']:,.0f}",
+                        unit=pr.get("unit", ""),
+                    )
+                )
+            )
+    ok = [c for c in chart if None not in (c["value"], c["conf_low"], c["conf_high"])]
+    if ok:
+        png, svg = F.render(F.estimates_plot(ok, lang=lang))
+        blocks.append(FigureBlock("plan_robustness_chart", _P["plan"][lang], png, svg))
+    return [Section(_P["plan"][lang], 2, tuple(blocks))]
+
+
+def stage_sections(run: Any, lang: str) -> list[Section]:
+    """The design-stage sections of a run's appendix: the lock (and deviations), the plan."""
+    return [
+        *design_sections(getattr(run, "design_check", None), lang),
+        *plan_sections(getattr(run, "plan", None), lang),
+    ]

@@ -679,7 +679,7 @@ def build_document(run: EvaluationRun) -> Document:
         *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
         _payment_section(c),
         _run_notices_section(c),
-        *_design_lock_sections(getattr(run, "design_check", None), c.lang),
+        *_design_stage_sections(run, c.lang),
         _repro_section(c),
         _disclosure_section(c),
     ]
@@ -687,10 +687,10 @@ def build_document(run: EvaluationRun) -> Document:
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
 
 
-def _design_lock_sections(check: Any, lang: str) -> list[Section]:
-    from pfseval.report.design_sections import design_sections
+def _design_stage_sections(run: Any, lang: str) -> list[Section]:
+    from pfseval.report.design_sections import stage_sections
 
-    return design_sections(check, lang)
+    return stage_sections(run, lang)
 
 
 def _meta(c: _Context) -> tuple[tuple[str, str], ...]:

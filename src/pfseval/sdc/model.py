@@ -37,12 +37,16 @@ class Cell:
         What hiding it costs the reader; secondary suppression hides the cheapest cells first.
         Key denominators (participants, matched, analysed) carry a high cost so that they stay
         published whenever the audit allows.
+    fixed
+        Always published, never chosen for secondary suppression (a count of years or of rows
+        of an aggregated series: not people, and shown as it is).
     """
 
     key: str
     value: int
     sensitive: bool = True
     cost: float = 1.0
+    fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Derived:
     method: str = "wilson"
     group: tuple[str, ...] = ()
     cost: float = 1.0
+    fixed: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coefs", MappingProxyType(dict(self.coefs)))
@@ -135,8 +140,20 @@ class Publication:
         self.derived: dict[str, Derived] = {}
 
     # -- cells -----------------------------------------------------------------
-    def cell(self, key: str, value: int, *, sensitive: bool = True, cost: float = 1.0) -> str:
-        """Add a cell (the same key with the same value may be added again: tables share cells)."""
+    def cell(
+        self,
+        key: str,
+        value: int,
+        *,
+        sensitive: bool = True,
+        cost: float = 1.0,
+        fixed: bool = False,
+    ) -> str:
+        """Add a cell (the same key with the same value may be added again: tables share cells).
+
+        ``fixed`` cells (counts of something other than people, shown as they are) are never
+        chosen for secondary suppression.
+        """
         v = int(value)
         if v != value or v < 0:
             raise ValueError(f"cell {key!r}: a count must be a whole number ≥ 0, got {value!r}")
@@ -144,10 +161,12 @@ class Publication:
         if old is not None:
             if old.value != v:
                 raise ValueError(f"cell {key!r} added twice with different values")
-            if cost > old.cost or (sensitive and not old.sensitive):
-                self.cells[key] = Cell(key, v, sensitive or old.sensitive, max(cost, old.cost))
+            if cost > old.cost or (sensitive and not old.sensitive) or (fixed and not old.fixed):
+                self.cells[key] = Cell(
+                    key, v, sensitive or old.sensitive, max(cost, old.cost), fixed or old.fixed
+                )
             return key
-        self.cells[key] = Cell(key, v, sensitive, cost)
+        self.cells[key] = Cell(key, v, sensitive, cost, fixed)
         return key
 
     def identity(self, coefs: Mapping[str, float]) -> None:
@@ -190,6 +209,7 @@ class Publication:
         decimals: int,
         scale: float = 1.0,
         cost: float = 1.0,
+        fixed: bool = False,
     ) -> str:
         """A published ``scale · numerator / denominator`` shown to ``decimals`` decimals.
 
@@ -209,6 +229,7 @@ class Publication:
                 denominator=denominator,
                 scale=scale,
                 cost=cost,
+                fixed=fixed,
             )
         )
 
@@ -224,6 +245,7 @@ class Publication:
         method: Literal["wilson", "clopper_pearson"] = "wilson",
         level: float = 0.95,
         cost: float = 1.0,
+        fixed: bool = False,
     ) -> str:
         """The published limits of a proportion's confidence interval (they say much about n)."""
         self._known([numerator, denominator])
@@ -239,6 +261,7 @@ class Publication:
                 method=method,
                 level=level,
                 cost=cost,
+                fixed=fixed,
             )
         )
 

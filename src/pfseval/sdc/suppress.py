@@ -142,8 +142,13 @@ def protect(
         )
         if not exposed:
             break
-        target = exposed[0]
-        choice = _best_candidate(pub, graph, hidden, withheld, target, prot)
+        # the narrowest exposed cell that some published item can still protect (a cell tied
+        # only to fixed items cannot be helped; the final audit reports it as unsafe)
+        choice = None
+        for target in exposed:
+            choice = _best_candidate(pub, graph, hidden, withheld, target, prot)
+            if choice is not None:
+                break
         if choice is None:
             break
         for key in choice:
@@ -176,11 +181,11 @@ def _candidates(
             if nb in pub.cells:
                 if nb in hidden:
                     queue.append(nb)
-                elif pub.cells[nb].value > 0:
+                elif pub.cells[nb].value > 0 and not pub.cells[nb].fixed:
                     found.append(nb)
             elif nb in withheld:
                 queue.append(nb)
-            else:
+            elif not pub.derived[nb].fixed:
                 found.append(nb)
     return found
 
