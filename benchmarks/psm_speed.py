@@ -3,11 +3,14 @@
 One run on the same simulated pool (default 1,000,000 people, ~1% treated, 10 covariates):
 
 - pfseval: :func:`pfseval.psm.fit_propensity` (IRLS as ``glm.fit``), the matching step alone
-  (:func:`pfseval.psm.greedy_match`, 1:1, caliper 0.2 SD of the score), and the whole
-  :func:`pfseval.psm.match` (validation, fit, matching, balance table, sample flow);
-- R (``benchmarks/psm_speed.R`` through ``Rscript``, when available): ``glm`` and
-  ``matchit(method = "nearest", distance = <the glm score>, caliper = 0.2)``; the installed
-  MatchIt version is recorded.
+  (:func:`pfseval.psm.nearest_match`, MatchIt 4.7.2's search, 1:1, caliper 0.2 SD of the
+  score), and the whole :func:`pfseval.psm.match` (validation, fit, matching, balance table,
+  sample flow);
+- R (``benchmarks/psm_speed.R`` through ``Rscript``, when available): ``glm``,
+  ``matchit(method = "nearest", distance = <the glm score>, caliper = 0.2)`` (the matching
+  step) and the whole ``matchit(f, method = "nearest", caliper = 0.2)`` (its own glm, matching,
+  weights), in the same run; the MatchIt version is recorded. ``--r-lib`` points R at a
+  library holding MatchIt 4.7.2 (Debian ships 4.5.1).
 
 Peak memory is the peak resident set size of the Python process (``getrusage``) and the
 Python-level peak of the fit + match step (``tracemalloc``).
@@ -16,6 +19,8 @@ Usage::
 
     python benchmarks/psm_speed.py                 # 1,000,000 rows
     python benchmarks/psm_speed.py --rows 100000 --no-r
+    python benchmarks/psm_speed.py --r-lib /work/rlib          # MatchIt 4.7.2 built from source
+    python benchmarks/psm_speed.py --rows 10000000 --no-r --out benchmarks/results/psm_speed_10m.md
 
 Writes ``benchmarks/results/psm_speed.md`` (or ``--out``).
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import shutil
@@ -40,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from pfseval import __version__
-from pfseval.psm import fit_propensity, greedy_match, match
+from pfseval.psm import fit_propensity, match, nearest_match
 
 COVS = ["age", "sex", "bmi", "sbp", "dbp", "hba1c", "fpg", "egfr", "urine_protein", "smoking"]
 HERE = Path(__file__).resolve().parent
@@ -98,7 +104,7 @@ def _fit_and_match(data: pd.DataFrame, caliper: float) -> tuple[Any, np.ndarray,
     t1 = time.perf_counter()
     score = model.score.to_numpy()
     width = caliper * float(np.std(score, ddof=1))
-    mm = greedy_match(score, t, caliper_width=width)
+    mm = nearest_match(score, t, caliper_width=width, order=np.argsort(-score[t], kind="stable"))
     t2 = time.perf_counter()
     return model, mm, t1 - t0, t2 - t1
 
@@ -128,15 +134,17 @@ def run_python(data: pd.DataFrame, caliper: float) -> dict[str, Any]:
     }
 
 
-def run_r(csv: Path, caliper: float, out_scores: Path) -> dict[str, Any] | None:
+def run_r(csv: Path, caliper: float, out_scores: Path, r_lib: str | None) -> dict[str, Any] | None:
     rscript = shutil.which("Rscript")
     if rscript is None:
         return None
+    env = {**os.environ, "R_LIBS": r_lib} if r_lib else None
     proc = subprocess.run(
         [rscript, str(HERE / "psm_speed.R"), str(csv), str(caliper), str(out_scores)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     line = [x for x in proc.stdout.splitlines() if x.startswith("{")]
     if proc.returncode != 0 or not line:
@@ -152,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--caliper", type=float, default=0.2)
     ap.add_argument("--no-r", action="store_true", help="skip the R comparison")
+    ap.add_argument("--r-lib", default=None, help="R library with MatchIt (sets R_LIBS)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "psm_speed.md")
     args = ap.parse_args(argv)
 
@@ -163,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_r:
             csv = Path(tmp) / "pool.csv"
             data.to_csv(csv, index=False)
-            r = run_r(csv, args.caliper, Path(tmp) / "scores.csv")
+            r = run_r(csv, args.caliper, Path(tmp) / "scores.csv", args.r_lib)
             if r is not None:
                 r_scores = pd.read_csv(Path(tmp) / "scores.csv")["score"].to_numpy()
                 r["score_max_abs_diff"] = float(np.max(np.abs(r_scores - py["score"])))
@@ -172,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     cmd = "python benchmarks/psm_speed.py" + (
         f" --rows {args.rows}" if args.rows != 1_000_000 else ""
     )
+    if args.r_lib and not args.no_r:
+        cmd += f" --r-lib {args.r_lib}"
+    if args.out != HERE / "results" / "psm_speed.md":
+        cmd += f" --out {args.out}"
     lines = [
         "# Propensity-score fit + 1:1 caliper matching: pfseval vs R glm + MatchIt",
         "",
@@ -200,7 +213,15 @@ def main(argv: list[str] | None = None) -> None:
     lines.append(row("matching step", py["match"], r_match))
     both = r_glm + r_match if r_glm is not None and r_match is not None else None
     lines.append(row("fit + matching", py["fit_match"], both))
-    lines.append(row("whole `psm.match()` (adds checks, balance, flow)", py["match_full"], None))
+    r_full = float(r["full"]) if r else None
+    lines.append(
+        row(
+            "whole `psm.match()` vs whole `matchit()` (fit, matching, weights; pfseval adds "
+            "checks, balance table, flow)",
+            py["match_full"],
+            r_full,
+        )
+    )
     lines += [
         "",
         f"- Matching step vs MatchIt 4.7.2's {MATCHIT_472_MATCH_SECONDS} s (the issue's "
@@ -215,11 +236,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if r:
         lines += [
-            f"- R: {r['r_version']}, MatchIt {r['matchit']} (the issue measured MatchIt 4.7.2's "
-            "matcher, which is much faster than 4.5.1's, at 0.4 s). Largest |score "
-            f"difference| pfseval vs R glm: {r['score_max_abs_diff']:.1e}. Matched counts "
-            "can differ from MatchIt 4.5.1, whose matcher truncates score differences to "
-            "integers (see `tests/reference/psm/README.md`).",
+            f"- R: {r['r_version']}, MatchIt {r['matchit']}. Largest |score difference| "
+            f"pfseval vs R glm: {r['score_max_abs_diff']:.1e}. With MatchIt 4.7.2 the matched "
+            "counts agree; MatchIt 4.5.1 truncates score differences to integers (see "
+            "`tests/reference/psm/README.md`).",
         ]
     else:
         lines.append("- R was not run (`--no-r` or no `Rscript`).")

@@ -10,25 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    """The Kobe-style example spec on a small synthetic pool (bootstrap shortened)."""
-    from pfseval.batch import load_spec, run_spec, write_outputs
-    from pfseval.synthetic import kobe_programme
-
-    d = tmp_path_factory.mktemp("formats")
-    (d / "data").mkdir()
-    kobe_programme(seed=3, n_pool=1200, n_participants=110).data.to_csv(
-        d / "data" / "kobe.csv", index=False
-    )
-    spec = (ROOT / "examples" / "kobe_evaluation" / "spec.toml").read_text(encoding="utf-8")
-    spec = spec.replace(
-        "../contracts/kobe.toml", (ROOT / "examples/contracts/kobe.toml").as_posix()
-    )
-    spec = spec.replace("n_boot = 2000", "n_boot = 200")
-    (d / "spec.toml").write_text(spec, encoding="utf-8")
-    run = run_spec(load_spec(d / "spec.toml"))
-    write_outputs(run, d / "out")
-    return d / "out", run
+def example(kobe_appendix: tuple[Path, object]) -> tuple[Path, object]:
+    """The Kobe-style example spec on a small synthetic pool (``conftest.kobe_appendix``)."""
+    return kobe_appendix
 
 
 def _pdf_fonts(reader: object) -> set[tuple[str, bool]]:
@@ -64,3 +48,85 @@ def test_pdf_reads_back_in_japanese_with_the_font_embedded(
     # every font is embedded, and the Japanese text is set in (a subset of) IPAex Gothic
     assert fonts and all(emb for _, emb in fonts)
     assert any(name.split("+")[-1].startswith("IPAexGothic") for name, _ in fonts)
+
+
+def test_xlsx_numbers_are_numeric_with_formats_and_no_formulas(
+    example: tuple[Path, object],
+) -> None:
+    from openpyxl import load_workbook
+
+    out, run = example
+    wb = load_workbook(out / "tables.xlsx")
+    first = wb.worksheets[0]
+    assert first.title == "目次"
+    assert "数値は数値として保存" in str(first["A2"].value)  # the sheet explaining the others
+    listed = [r[1] for r in first.iter_rows(min_row=4, values_only=True)]
+    assert listed == wb.sheetnames[1:]
+    formats: set[str] = set()
+    for ws in wb.worksheets:
+        assert len(ws.title) <= 31
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, int | float):
+                    formats.add(cell.number_format)
+    assert {"0.0%", "#,##0"} <= formats
+    # Japanese sheet names: the table number and title, e.g. "表1 成果指標の一覧"
+    assert all(n.startswith("表") for n in wb.sheetnames[1:])
+    # the headline estimates are numbers equal to the engine's values to the shown digits
+    rows = list(wb.worksheets[1].iter_rows(values_only=True))
+    col = rows[1].index("推定値")
+    table = {r[0]: r[col] for r in rows[2:]}
+    for ind in run.spec.indicators:  # type: ignore[attr-defined]
+        est = run.estimates[ind.id]  # type: ignore[attr-defined]
+        assert isinstance(table[ind.label_in("ja")], float)
+        assert abs(table[ind.label_in("ja")] - est.value) <= 0.0005 + 1e-12  # shown as 0.0%
+    # the payment total is a number equal to the engine's total (to the yen shown)
+    pay = next(ws for ws in wb.worksheets if "支払額" in ws.title)
+    last = list(pay.iter_rows(values_only=True))[-1]
+    assert last[0] == "支払総額" and last[-1] == round(run.payment.total)  # type: ignore[attr-defined]
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from pfseval.report.document import Document, Section, TableBlock
+    from pfseval.report.writers import write_xlsx
+
+    frame = pd.DataFrame({"名前": ["=1+2", "@SUM(A1)"], "人数": ["1,234", "<10"]})
+    doc = Document(
+        title="式の確認",
+        lang="ja",
+        meta=(),
+        sections=(Section("表", 2, (TableBlock("t", "式に見える文字列", frame),)),),
+    )
+    wb = load_workbook(write_xlsx(doc, tmp_path / "t.xlsx"))
+    ws = wb.worksheets[1]
+    assert ws.title == "表1 式に見える文字列"
+    assert [c.value for c in ws[3]] == ["=1+2", 1234] and ws["A3"].data_type == "s"
+    assert ws["B4"].value == "<10" and ws["B4"].data_type == "s"
+
+
+def test_pdf_pages_as_screenshots(example: tuple[Path, object]) -> None:
+    """Every page of the PDF as a low-resolution PNG in test-artifacts/ (git-ignored), to look at."""
+    import shutil
+    import subprocess
+
+    import pypdf
+
+    out, _ = example
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("pdftoppm (poppler-utils, installed by .ci/run) is not available")
+    folder = ROOT / "test-artifacts" / "appendix-kobe-ja"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    subprocess.run(
+        [exe, "-r", "40", "-png", str(out / "appendix.pdf"), str(folder / "page")],
+        check=True,
+        timeout=120,
+    )
+    pages = sorted(folder.glob("page-*.png"))
+    assert len(pages) == len(pypdf.PdfReader(out / "appendix.pdf").pages)
+    assert all(p.stat().st_size > 1000 for p in pages)  # not blank

@@ -111,7 +111,8 @@ def matchit_451_gap(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("spec", list(SPECS_451))
 def test_matchit_451_cases(lalonde: pd.DataFrame, spec: str, matchit_451_gap: None) -> None:
     folder = REF / "matchit451"
-    m = _quiet_match(lalonde, **SPECS_451[spec])
+    # the truncated gap only exists in the rule pfseval kept from before 4.7.2 parity
+    m = _quiet_match(lalonde, ties="left", **SPECS_451[spec])
     ref_pairs = pd.read_csv(folder / f"{spec}_pairs.csv")
     np.testing.assert_array_equal(_pairs_array(m.pairs), ref_pairs.fillna(-1).to_numpy())
     dist = pd.read_csv(folder / f"{spec}_distance.csv")

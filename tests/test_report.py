@@ -16,25 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    """The example spec on a small synthetic candidate pool (bootstrap shortened)."""
-    from pfseval.batch import load_spec, run_spec, write_outputs
-    from pfseval.synthetic import kobe_programme
-
-    d = tmp_path_factory.mktemp("example")
-    (d / "data").mkdir()
-    kobe_programme(seed=3, n_pool=1200, n_participants=110).data.to_csv(
-        d / "data" / "kobe.csv", index=False
-    )
-    spec = (ROOT / "examples" / "kobe_evaluation" / "spec.toml").read_text(encoding="utf-8")
-    spec = spec.replace(
-        "../contracts/kobe.toml", (ROOT / "examples/contracts/kobe.toml").as_posix()
-    )
-    spec = spec.replace("n_boot = 2000", "n_boot = 200")
-    (d / "spec.toml").write_text(spec, encoding="utf-8")
-    run = run_spec(load_spec(d / "spec.toml"))
-    write_outputs(run, d / "out")
-    return d / "out", run
+def example(kobe_appendix: tuple[Path, object]) -> tuple[Path, object]:
+    """The example spec on a small synthetic candidate pool (``conftest.kobe_appendix``)."""
+    return kobe_appendix
 
 
 def test_all_outputs_present(example: tuple[Path, object]) -> None:
@@ -99,7 +83,7 @@ def test_xlsx_one_sheet_per_table_and_values(example: tuple[Path, object]) -> No
     out, run = example
     wb = load_workbook(out / "tables.xlsx")
     assert wb.sheetnames[0] == "目次"
-    contents = [r for r in wb["目次"].iter_rows(min_row=3, values_only=True)]
+    contents = [r for r in wb["目次"].iter_rows(min_row=4, values_only=True)]
     assert [r[1] for r in contents] == wb.sheetnames[1:]
     glance = wb[wb.sheetnames[1]]
     rows = list(glance.iter_rows(values_only=True))
@@ -108,11 +92,12 @@ def test_xlsx_one_sheet_per_table_and_values(example: tuple[Path, object]) -> No
     by_label = table.set_index("指標")["推定値"].to_dict()
     for ind in run.spec.indicators:
         est = run.estimates[ind.id]
-        assert by_label[ind.label_in("ja")] == fmt_value(est.value, est.estimand)
+        # numeric cells: the value shown in the appendix ("91.3%") as a proportion
+        assert f"{by_label[ind.label_in('ja')]:.1%}" == fmt_value(est.value, est.estimand)
     # the payment table's total equals the engine's total
-    pay = wb[next(n for n in wb.sheetnames if n.endswith("payment"))]
+    pay = wb[next(n for n in wb.sheetnames if "支払額" in n)]
     last = list(pay.iter_rows(values_only=True))[-1]
-    assert last[0] == "支払総額" and last[-1] == f"{run.payment.total:,.0f}"
+    assert last[0] == "支払総額" and last[-1] == round(run.payment.total)
 
 
 def test_english_appendix(tmp_path: Path, example: tuple[Path, object]) -> None:
@@ -153,6 +138,7 @@ def test_private_tables_only_in_the_private_folder(
     assert sorted(p.name for p in (tmp_path / "public").iterdir()) == [
         "appendix.docx",
         "appendix.html",
+        "appendix.pdf",
         "figures",
         "results.json",
         "tables.xlsx",

@@ -79,7 +79,9 @@ def test_linkage_table_in_every_output(runs: dict[tuple[str, str], Any], tmp_pat
     assert "Sample flow — Data linkage (checkups)" in html
     assert "excluded: no follow-up health-check record" in html
     wb = openpyxl.load_workbook(tmp_path / "out" / "tables.xlsx")
-    sheet = next(ws for ws in wb.worksheets if "source_checkups" in ws.title)
+    # the first sheet lists each table's caption and its sheet
+    listed = dict(r[:2] for r in wb.worksheets[0].iter_rows(min_row=4, values_only=True))
+    sheet = wb[next(n for cap, n in listed.items() if "Data linkage (checkups)" in str(cap))]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[2][:2] == ["baseline records", "input records"]
     assert _num(rows[2][3]) == _num(rows[3][2]) + _num(rows[3][3])

@@ -116,6 +116,9 @@ class EvaluationRun:
         carry theirs; :meth:`all_notices` lists every one with where it comes from.
     started_at, finished_at
         UTC timestamps (ISO 8601).
+    sensitivity
+        Indicator id → :class:`~pfseval.sensitivity.KobeSensitivity` for Kobe indicators
+        (tipping point and E-value, aggregates only).
     """
 
     spec: EvaluationSpec
@@ -133,6 +136,8 @@ class EvaluationRun:
     design_check: Mapping[str, Any] = field(default_factory=dict)
     #: The analysis plan's robustness data (pfseval.batch.plan.PlanResult.to_dict); {} = none.
     plan: Mapping[str, Any] = field(default_factory=dict)
+    #: Sensitivity analyses of Kobe indicators (tipping point, E-value), by indicator id.
+    sensitivity: Mapping[str, Any] = field(default_factory=dict)
 
     def all_notices(self) -> list[tuple[str | None, Notice]]:
         """Every notice of the run, each once, with the indicator id it belongs to (``None``
@@ -703,7 +708,8 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         estimates[ind.id], figure_data[ind.id] = _run_one(
             spec, ind, cohorts, sources.frames, n_jobs=n_jobs, progress=progress
         )
-    payment, bounds = _pay(spec, estimates)
+    payment, bounds, contract = _pay(spec, estimates)
+    sensitivity = kobe_sensitivities(estimates, contract)
     return EvaluationRun(
         spec=spec,
         estimates=estimates,
@@ -716,7 +722,20 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
         started_at=started,
         finished_at=_now(),
         source_flows=sources.flows,
+        sensitivity=sensitivity,
     )
+
+
+def kobe_sensitivities(estimates: Mapping[str, Estimate], contract: Any) -> dict[str, Any]:
+    """Tipping point and E-value of every Kobe indicator (see :mod:`pfseval.sensitivity`)."""
+    from pfseval.sensitivity import kobe_sensitivity
+
+    out: dict[str, Any] = {}
+    for key, est in estimates.items():
+        res = kobe_sensitivity(est, indicator=key, contract=contract, indicators=dict(estimates))
+        if res is not None:
+            out[key] = res
+    return out
 
 
 def _unique(notices: Sequence[Notice]) -> tuple[Notice, ...]:
@@ -786,10 +805,13 @@ def _run_one(
         raise IndicatorRunError(spec, ind, exc) from exc
 
 
-def _pay(spec: EvaluationSpec, estimates: Mapping[str, Estimate]) -> tuple[Any, dict[str, Any]]:
-    """The contract's payment, and the payment at every indicator's interval bounds."""
+def _pay(
+    spec: EvaluationSpec, estimates: Mapping[str, Estimate]
+) -> tuple[Any, dict[str, Any], Any]:
+    """The contract's payment, the payment at every indicator's interval bounds, and the
+    contract itself."""
     if spec.contract is None:
-        return None, {}
+        return None, {}, None
     from pfseval.payment import Contract
 
     contract = Contract.from_dict(
@@ -797,7 +819,7 @@ def _pay(spec: EvaluationSpec, estimates: Mapping[str, Estimate]) -> tuple[Any, 
     )
     payment = contract.evaluate(dict(estimates))
     bounds = {b: contract.evaluate(dict(estimates), basis=b) for b in ("conf_low", "conf_high")}
-    return payment, bounds
+    return payment, bounds, contract
 
 
 def results_json(run: EvaluationRun) -> str:

@@ -54,6 +54,12 @@ class EvaluationRun(Protocol):
     @property
     def finished_at(self) -> str: ...
 
+    @property
+    def estimates(self) -> Mapping[str, Any]: ...
+
+    @property
+    def sensitivity(self) -> Mapping[str, Any]: ...  # indicator → KobeSensitivity
+
     def results(self) -> dict[str, Any]: ...
 
 
@@ -541,6 +547,15 @@ def _match_options(ind: Any) -> dict[str, Any] | None:
     return opts
 
 
+def _match_order(o: Mapping[str, Any]) -> str:
+    """The order psm.match uses when the spec gives none (MatchIt's defaults)."""
+    if o.get("order"):
+        return str(o["order"])
+    if o.get("distance") in ("mahalanobis", "robust_mahalanobis"):
+        return "data"
+    return "smallest" if o.get("estimand") == "ATC" else "largest"
+
+
 def _match_table(ind: Any, lang: str) -> TableBlock | None:
     """The matching specification of a psm indicator (ratio, caliper and its scale, ...)."""
     o = _match_options(ind)
@@ -559,17 +574,23 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
 
     link = str(o.get("link", "logit"))
     cal = o.get("caliper")
-    cal_text = (
-        none
-        if cal is None
-        else t("match_caliper_value", lang).format(c=f"{cal:g}", scale=t(_scale_key(link), lang))
-    )
+    # a caliper per variable ({"distance": 0.2, "age": 5}) lists each; std_caliper says SDs
+    cals = dict(cal) if isinstance(cal, Mapping) else ({} if cal is None else {"distance": cal})
+    std = o.get("std_caliper", True)
+    parts = [
+        t("match_caliper_value", lang).format(c=f"{v:g}", scale=t(_scale_key(link), lang))
+        if k == "distance"
+        else f"{k} {v:g}"
+        + (" SD" if (std.get(k, True) if isinstance(std, Mapping) else std) else "")
+        for k, v in cals.items()
+    ]
+    cal_text = ", ".join(parts) if parts else none
     rows = [
         (t("match_ratio", lang), f"{o.get('ratio', 1)}:1"),
         (t("match_caliper", lang), cal_text),
         (t("match_link", lang), word(_LINK_WORDS, link)),
         (t("match_replace", lang), t("yes" if o.get("replace") else "no", lang)),
-        (t("match_order", lang), word(_ORDER_WORDS, o.get("order", "largest"))),
+        (t("match_order", lang), word(_ORDER_WORDS, _match_order(o))),
         (t("match_exact", lang), names(o.get("exact"))),
         (t("match_covariates", lang), names(o.get("covariates"))),
         (t("match_discard", lang), word(_DISCARD_WORDS, o.get("discard", "none"))),
@@ -683,6 +704,12 @@ def build_document(run: EvaluationRun) -> Document:
         _repro_section(c),
         _disclosure_section(c),
     ]
+    from pfseval.report.sensitivity import sensitivity_section  # annex (docs/sensitivity.md)
+
+    sens = {k: v.to_dict() for k, v in run.sensitivity.items()}
+    n_by = {k: e.n for k, e in run.estimates.items()}
+    if (annex := sensitivity_section(sens, sp, n_by)) is not None:
+        sections.append(annex)
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
 

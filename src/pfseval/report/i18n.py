@@ -203,6 +203,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "no": {"ja": "いいえ", "en": "no"},
     "table": {"ja": "表", "en": "Table"},
     "sheet": {"ja": "シート", "en": "Sheet"},
+    "xlsx_about": {
+        "ja": (
+            "このブックは別添資料の表を1表1シートで収めたものです（表番号は別添資料と同じ）。"
+            "数値は数値として保存し、表示形式（%、桁区切り、小数桁）は別添資料の表示に"
+            "合わせています。信頼区間などの範囲、「*」「<10」などの秘匿表示、"
+            "比は文字列です。文字列は数式として評価されません。"
+        ),
+        "en": (
+            "This workbook holds each table of the appendix on its own sheet (table numbers as "
+            "in the appendix). Numbers are stored as numbers, formatted as the appendix shows "
+            "them (%, thousands separators, decimals); intervals, suppressed cells ('*', '<10') "
+            "and ratios are text. No text cell is evaluated as a formula."
+        ),
+    },
 }
 
 

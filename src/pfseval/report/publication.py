@@ -13,13 +13,13 @@ min_cell, that counts are whole numbers, and every rate with the digits it is sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pfseval.report.disclosure import CountLedger
 from pfseval.sdc import AuditFinding, Publication, audit
 
-__all__ = ["ShownRate", "audit_ledger", "key_of", "ledger_publication"]
+__all__ = ["ShownRate", "audit_ledger", "ledger_publication"]
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,3 @@ def audit_ledger(
     primary = [k for k, why in hidden.items() if why == "primary"]
     found = audit(pub, hidden, keys=primary)
     return {k: f for k, f in found.items() if f.width < prot - 1e-9}
-
-
-def key_of(led: CountLedger) -> Mapping[str, str]:
-    """Ledger key → publication cell (for reading findings back)."""
-    return {k: f"c{i}" for k, i in led._keys.items()}

@@ -220,48 +220,123 @@ def write_docx(doc: Document, path: str | Path) -> Path:
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:28] or "table"
+    """A unique sheet name of at most 31 characters (Excel's limit), without ``[]:*?/\\``."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip().strip("'")[:31] or "table"
     name, k = base, 2
     while name.lower() in used:
-        name = f"{base[:26]}~{k}"
+        suffix = f"~{k}"
+        name = f"{base[: 31 - len(suffix)]}{suffix}"
         k += 1
     used.add(name.lower())
     return name
 
 
+_XL_INT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})$")
+_XL_DEC = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})\.(\d{1,12})$")
+_XL_PCT = re.compile(r"^-?\d{1,15}(?:\.(\d{1,12}))?%$")
+_XL_SCI = re.compile(r"^-?\d\.(\d{1,12})e[+-]\d{1,3}$")
+
+
+def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
+    """The value a spreadsheet cell stores for a displayed table cell, and its number format.
+
+    A cell that shows a number becomes that number, formatted as the appendix shows it
+    (percent, thousands separators, decimals), so it can be recalculated; anything else
+    (intervals, suppressed cells, ratios, names) stays text.
+
+    Examples
+    --------
+    >>> _xlsx_cell("13,463"), _xlsx_cell("91.3%"), _xlsx_cell("-0.243")
+    ((13463, '#,##0'), (0.913, '0.0%'), (-0.243, '0.000'))
+    >>> _xlsx_cell("<10"), _xlsx_cell("[84.4%, 95.4%]")
+    (('<10', None), ('[84.4%, 95.4%]', None))
+    """
+    plain = text.replace(",", "")
+    if _XL_INT.match(text):
+        return int(plain), "#,##0" if "," in text else "0"
+    if m := _XL_DEC.match(text):
+        return float(plain), ("#,##0." if "," in text else "0.") + "0" * len(m.group(1))
+    if m := _XL_PCT.match(text):
+        digits = len(m.group(1) or "")
+        # the stored value is the proportion; rounding removes the float noise of /100
+        return round(float(plain[:-1]) / 100, digits + 2), "0" + (
+            "." + "0" * digits if digits else ""
+        ) + "%"
+    if m := _XL_SCI.match(text):
+        return float(text), "0." + "0" * len(m.group(1)) + "E+00"
+    return text, None
+
+
+def _xlsx_row(ws: Any, values: list[str]) -> None:
+    """Append a row: numbers as numeric cells with formats, every other cell as text.
+
+    openpyxl turns a string starting with ``=`` into a formula; text cells are given the
+    string type explicitly so no spreadsheet evaluates them.
+    """
+    cells = [_xlsx_cell(v) for v in values]
+    ws.append([v for v, _ in cells])
+    for cell, (v, fmt) in zip(ws[ws.max_row], cells, strict=False):
+        if fmt is not None:
+            cell.number_format = fmt
+        elif isinstance(v, str):
+            cell.data_type = "s"
+
+
+def _text_cells(ws: Any, values: list[str]) -> None:
+    """Append a row of text cells (captions, headers, notes): never numbers or formulas."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def write_xlsx(doc: Document, path: str | Path) -> Path:
-    """Write every table of the appendix to its own sheet (plus a contents sheet)."""
+    """Write every table of the appendix to its own sheet, after a sheet explaining them.
+
+    Sheets are named by table number and title (at most 31 characters); displayed numbers
+    are numeric cells with number formats; text cells are stored as text, never formulas.
+    """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     tabs, _ = _numbered(doc)
     wb = Workbook()
     index = wb.active
     assert index is not None
     index.title = "contents" if doc.lang == "en" else "目次"
-    index.append([doc.title])
+    _text_cells(index, [doc.title])
     index["A1"].font = Font(bold=True)
-    index.append([t("table", doc.lang), t("sheet", doc.lang)])
+    _text_cells(index, [t("xlsx_about", doc.lang)])
+    index["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    index.merge_cells("A2:B2")
+    index.row_dimensions[2].height = 75
+    _text_cells(index, [t("table", doc.lang), t("sheet", doc.lang)])
+    for cell in index[3]:
+        cell.font = Font(bold=True)
     used: set[str] = {index.title.lower()}
+    sep = "" if doc.lang == "ja" else " "
     for i, b in enumerate(doc.tables(), 1):
-        name = _sheet_name(f"{i:02d} {b.id}", used)
+        name = _sheet_name(f"{t('table', doc.lang)}{sep}{i} {b.title}", used)
         ws = wb.create_sheet(name)
-        ws.append([tabs[b.id]])
+        _text_cells(ws, [tabs[b.id]])
         ws["A1"].font = Font(bold=True)
         columns, rows = _cells(b)
-        ws.append(columns)
+        _text_cells(ws, columns)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            _xlsx_row(ws, row)
         if b.note:
             ws.append([])
-            ws.append([b.note])
+            _text_cells(ws, [b.note])
         for col in ws.columns:
             letter = col[0].column_letter
             width = max(len(str(c.value or "")) for c in col[1:]) if len(col) > 1 else 10
             ws.column_dimensions[letter].width = min(60, max(8, width + 2))
-        index.append([tabs[b.id], name])
+        ws.freeze_panes = "A3"
+        _text_cells(index, [tabs[b.id], name])
+    index.column_dimensions["A"].width = 70
+    index.column_dimensions["B"].width = 34
     wb.properties.creator = "pfseval"
     p = Path(path)
     wb.save(str(p))

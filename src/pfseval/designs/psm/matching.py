@@ -14,9 +14,8 @@ vectorised two-pointer merge). Exact matching runs the same algorithm within eac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,16 @@ from pfseval.checks import require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.designs.psm.balance import balance_table
-from pfseval.designs.psm.score import PropensityModel, covariate_design, fit_propensity
+from pfseval.designs.psm.distance import mahalanobis_coordinates, mahalanobis_match
+from pfseval.designs.psm.nearest import nearest_match, variable_ratios
+from pfseval.designs.psm.optimal import optimal_match
+from pfseval.designs.psm.sample import SMD_THRESHOLD, MatchedSample
+from pfseval.designs.psm.score import (
+    CovariateDesign,
+    PropensityModel,
+    covariate_design,
+    fit_propensity,
+)
 from pfseval.errors import (
     BalanceWarning,
     DataProblem,
@@ -34,13 +42,10 @@ from pfseval.errors import (
     MatchingError,
     PfsevalWarning,
     SmallSampleWarning,
+    format_rows,
 )
 from pfseval.messages import Message, Notice
 from pfseval.result import SampleFlow, emit_warnings, provenance
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "MatchedSample",
@@ -50,13 +55,12 @@ __all__ = [
     "match",
 ]
 
-Order = Literal["largest", "smallest", "random", "data"]
+Order = Literal["largest", "smallest", "random", "data", "closest", "farthest"]
 MatchLink = Literal["logit", "linear.logit", "probit", "linear.probit"]
 
-SMD_THRESHOLD = 0.1
 MIN_MATCHED_TREATED = 30
 
-#: Sample-flow code of each reason a treated unit found no control (``unmatched["reason"]``).
+#: Sample-flow code of each reason a focal unit found no match (``unmatched["reason"]``).
 _UNMATCHED_CODE = {
     "outside common support (discarded)": "psm.flow.discarded",
     "no control in its exact-matching stratum": "psm.flow.no_control_in_stratum",
@@ -77,133 +81,6 @@ class MatchingDataError(DataValidationError, MatchingError):
 
 class UnmatchedWarning(PfsevalWarning):
     """Some treated units found no control (caliper, exact strata, or too few controls)."""
-
-
-# ---------------------------------------------------------------- the result
-
-
-@dataclass(frozen=True)
-class MatchedSample:
-    """The result of :func:`match`: the matched sample, before any outcome is used.
-
-    Attributes
-    ----------
-    data
-        The analysed input rows (all original columns, index reset), one row per id.
-    treatment, id_col, covariates
-        The names used.
-    distance
-        Score per id on the matching scale (the propensity score, or its linear predictor for
-        ``link="linear.logit"``/``"linear.probit"``).
-    pairs
-        ``treated_id, control_id_1 … control_id_k`` in data order of the treated (``<NA>``
-        where no control was found).
-    weights
-        MatchIt's ATT matching weights per id: 1 for a matched treated unit; for a control,
-        ``Σ 1/k_t`` over the treated units ``t`` it is matched to (``k_t`` = controls matched to
-        ``t``), rescaled so that the control weights sum to the number of controls used; 0 for
-        units not in the matched sample.
-    subclass
-        Matched-set number per id (``<NA>`` when unmatched). With replacement a control can be
-        in several sets, so only treated units carry a set number.
-    unmatched
-        Treated units without any control: ``treated_id, reason``.
-    balance
-        Balance table (see :func:`pfseval.designs.psm.balance.balance_table`): the distance
-        first, then each covariate column (one row per level of a categorical covariate).
-    sample_flow
-        Every input row: analysed in the matched sample, or excluded with a reason.
-    model
-        The fitted propensity model.
-    ratio, replace, caliper, caliper_width, link, order, exact, discard, seed
-        The options used; ``caliper_width`` is the caliper on the distance scale.
-    notices
-        What an evaluator needs to be warned about, as :class:`~pfseval.messages.Notice`
-        records (also issued as warnings when matching); ``warnings`` gives their English text.
-    diagnostics
-        Counts: treated/controls input, matched, discarded, unmatched by reason.
-    provenance
-        Versions, seed and the hash of the input frame (see :func:`pfseval.result.provenance`).
-    """
-
-    data: pd.DataFrame
-    treatment: str
-    id_col: str
-    covariates: tuple[str, ...]
-    distance: pd.Series
-    pairs: pd.DataFrame
-    weights: pd.Series
-    subclass: pd.Series
-    unmatched: pd.DataFrame
-    balance: pd.DataFrame
-    sample_flow: SampleFlow
-    model: PropensityModel | None = None
-    ratio: int = 1
-    replace: bool = False
-    caliper: float | None = None
-    caliper_width: float | None = None
-    link: str = "logit"
-    order: str = "largest"
-    exact: tuple[str, ...] = ()
-    discard: str = "none"
-    seed: int | None = None
-    notices: tuple[Notice, ...] = ()
-    diagnostics: dict[str, Any] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """The English text of every notice."""
-        return tuple(n.text("en") for n in self.notices)
-
-    @property
-    def n_matched_treated(self) -> int:
-        """Treated units with at least one control."""
-        t = self.data[self.treatment].to_numpy() == 1
-        return int(np.sum(self.weights.to_numpy()[t] > 0))
-
-    @property
-    def n_matched_control(self) -> int:
-        """Distinct controls in the matched sample."""
-        t = self.data[self.treatment].to_numpy() == 1
-        return int(np.sum(self.weights.to_numpy()[~t] > 0))
-
-    def matched_data(self) -> pd.DataFrame:
-        """Matched rows with ``distance``, ``weights`` and ``subclass`` columns.
-
-        Like MatchIt's ``match.data()``: units with a positive weight, in data order.
-
-        Raises
-        ------
-        MatchingError
-            If the data already have a column named ``distance``, ``weights`` or ``subclass``.
-        """
-        clash = [c for c in ("distance", "weights", "subclass") if c in self.data.columns]
-        if clash:
-            raise MatchingError(
-                f"the data already have column(s) {', '.join(clash)}; matched_data() adds "
-                "columns with these names. Fix: rename those columns before matching."
-            )
-        w = self.weights.to_numpy()
-        out = self.data.loc[w > 0].copy()
-        out["distance"] = self.distance.to_numpy()[w > 0]
-        out["weights"] = w[w > 0]
-        out["subclass"] = self.subclass.array[w > 0]
-        return out
-
-    def love_plot(
-        self, *, threshold: float = SMD_THRESHOLD, absolute: bool = True, ax: Axes | None = None
-    ) -> Figure:
-        """Love plot of standardised mean differences before and after matching."""
-        from pfseval.designs.psm.plots import love_plot
-
-        return love_plot(self.balance, threshold=threshold, absolute=absolute, ax=ax)
-
-    def overlap_plot(self, *, bins: int = 30, ax: Axes | None = None) -> Figure:
-        """Distribution of the distance by group, before and after matching."""
-        from pfseval.designs.psm.plots import overlap_plot
-
-        return overlap_plot(self, bins=bins, ax=ax)
 
 
 # ---------------------------------------------------------------- the core algorithm
@@ -591,51 +468,99 @@ def match(
     treatment: str,
     covariates: Sequence[str],
     id_col: str = "person_id",
-    ratio: int = 1,
-    caliper: float | None = None,
+    ratio: float = 1,
+    caliper: float | Mapping[str, float] | None = None,
+    std_caliper: bool | Mapping[str, bool] = True,
     link: MatchLink = "logit",
     replace: bool = False,
+    reuse_max: int | None = None,
     exact: Sequence[str] | None = None,
-    order: Order = "largest",
+    antiexact: Sequence[str] | None = None,
+    unit_id: str | None = None,
+    order: Order | None = None,
     seed: int | None = None,
-    distance: Literal["glm"] = "glm",
+    distance: str | ArrayLike = "glm",
+    estimand: Literal["ATT", "ATC"] = "ATT",
+    method: Literal["nearest", "optimal"] = "nearest",
+    min_controls: int | None = None,
+    max_controls: int | None = None,
+    ties: Literal["matchit", "left"] = "matchit",
+    mahvars: Sequence[str] | None = None,
     discard: Literal["none", "both", "control", "treated"] = "none",
     missing: Literal["error", "exclude"] = "error",
     label: str = "",
 ) -> MatchedSample:
-    """Greedy nearest-neighbour matching on the propensity score (MatchIt ``"nearest"``, ATT).
+    """Nearest-neighbour (or optimal) matching at MatchIt 4.7.2 parity.
 
     Parameters
     ----------
     data
-        One row per person of the candidate pool.
+        One row per record of the candidate pool (a person, or a person-year with
+        ``unit_id``).
     treatment
         0/1 column, 1 = participant.
     covariates
         Columns of the propensity model (categoricals are expanded with a reference level).
     id_col
-        Person id column (unique).
+        Record id column (unique).
     ratio
-        Controls per treated unit (``k:1``).
+        Controls per focal unit (``k:1``); with ``max_controls``, the average number
+        (variable-ratio matching, Ming & Rosenbaum 2000, as MatchIt).
     caliper
-        Caliper in standard deviations of the matching distance (MatchIt's
-        ``std.caliper = TRUE``): controls farther than ``caliper × sd(distance)`` are not
-        used, the SD being taken over all units not discarded. ``None`` = no caliper.
+        A number: caliper on the distance. A mapping: calipers per variable, the distance
+        under the key ``"distance"`` (e.g. ``{"distance": 0.2, "age": 5}``); a control must be
+        within every caliper.
+    std_caliper
+        Whether calipers are in standard deviations of their variable (MatchIt's
+        ``std.caliper``; the SD over all units not discarded); one value, or one per key of
+        ``caliper``.
     link
         ``"logit"``: logistic model, match on the propensity score; ``"linear.logit"``: match on
         its logit (linear predictor); ``"probit"`` / ``"linear.probit"`` likewise with a probit.
     replace
-        Match with replacement (a control can serve several treated units).
+        Match with replacement (a control can serve any number of focal units).
+    reuse_max
+        Times a control may be used (MatchIt's ``reuse.max``; ``1`` without replacement).
     exact
-        Columns to match exactly on (controls only within the same combination of values).
+        Columns to match exactly on.
+    antiexact
+        Columns on which a control must *differ* from its focal unit.
+    unit_id
+        Column identifying the person behind several records (e.g. fiscal years): once a
+        record of a person is matched, the person's other records are used up too (MatchIt's
+        ``unit.id``).
     order
-        Order in which treated units choose their controls: ``"largest"`` (default, highest
-        score first), ``"smallest"``, ``"random"`` (uses ``seed``; not R's random stream), or
-        ``"data"``. Ignored with replacement, as in MatchIt.
+        Order in which focal units choose: ``"largest"`` (default for the ATT) or
+        ``"smallest"`` (default for the ATC) score first, ``"random"`` (uses ``seed``; not R's
+        random stream), ``"data"`` (default for Mahalanobis matching), or ``"closest"`` /
+        ``"farthest"`` (pairs in order of their score difference, smallest / largest first).
+        Ignored with replacement, as in MatchIt.
     seed
         Seed for ``order="random"``.
     distance
-        ``"glm"``: the propensity score is a generalised linear model.
+        ``"glm"``: a propensity-score model (``link``); ``"mahalanobis"`` or
+        ``"robust_mahalanobis"``: nearest by the (rank-based) Mahalanobis distance on the
+        covariates, no score (:mod:`pfseval.designs.psm.distance`); a column name or an array
+        (one value per row): the user's own score, matched on as given.
+    estimand
+        ``"ATT"``: controls are matched to participants; ``"ATC"``: participants are matched to
+        non-participants.
+    method
+        ``"nearest"`` (greedy) or ``"optimal"``: the ``k:1`` matching that minimises the
+        total score distance (an assignment problem; MatchIt uses *optmatch*, which could not
+        be checked here: pfseval's results are checked against brute-force optima).
+    min_controls, max_controls
+        Bounds of variable-ratio matching (both or neither).
+    mahvars
+        Mahalanobis matching on these columns among the controls within the caliper on the
+        score (MatchIt's ``mahvars``); the score still orders the focal units and sets the
+        caliper.
+    ties
+        ``"matchit"`` (default): MatchIt 4.7.2's outward search, a tie goes to the control
+        fewer positions away in the sorted order (:func:`~pfseval.designs.psm.nearest.nearest_match`);
+        ``"left"``: every tie goes to the control with the lower score (earlier in the data at
+        equal score), pfseval's rule before MatchIt 4.7.2 parity, kept for reproducing earlier
+        analyses (:func:`greedy_match`). Both give the same pairs when no scores tie.
     discard
         Common-support discarding on the score: ``"none"``, ``"both"``, ``"control"``,
         ``"treated"`` (MatchIt's ``discard``).
@@ -657,7 +582,7 @@ def match(
         Treatment not 0/1, duplicated or missing ids, a covariate missing in every row, missing
         covariate values (with ``missing="error"``).
     MatchingError
-        A constant covariate, no treated or no control units, or no treated unit matched.
+        Bad options, a constant covariate, no treated or no control units, or no unit matched.
     SeparationError
         The propensity model separates the groups (names the covariate).
 
@@ -668,7 +593,7 @@ def match(
     SmallSampleWarning
         Fewer than 30 matched treated units.
     UnmatchedWarning
-        Treated units were dropped (caliper, exact strata, discarding, too few controls).
+        Focal units were dropped (caliper, exact strata, discarding, too few controls).
 
     Examples
     --------
@@ -685,20 +610,63 @@ def match(
     >>> bool((m.balance["smd_after"].abs() < 0.1).all())  # balanced after matching
     True
     """
-    # option values were checked by the contract's validator (@validated)
-    ratio = int(ratio)
+    _check_options(
+        link=link,
+        order=order,
+        missing=missing,
+        discard=discard,
+        ratio=ratio,
+        estimand=estimand,
+        method=method,
+        ties=ties,
+        min_controls=min_controls,
+        max_controls=max_controls,
+        reuse_max=reuse_max,
+    )
+    maha = isinstance(distance, str) and distance in ("mahalanobis", "robust_mahalanobis")
+    if order is None:  # MatchIt's defaults: no score, data order; ATC smallest first
+        order = "data" if maha else ("smallest" if estimand == "ATC" else "largest")
+    cal_map = _caliper_map(caliper, std_caliper)
     covs = tuple(covariates)
     ex = tuple(exact or ())
+    aex = tuple(antiexact or ())
+    user_col = distance if isinstance(distance, str) and distance != "glm" and not maha else None
+    mv = tuple(covs if maha else (mahvars or ()))
+    if mv:
+        _check_mahalanobis(
+            maha=maha,
+            order=order,
+            discard=discard,
+            caliper=cal_map,
+            antiexact=aex,
+            unit_id=unit_id,
+            variable=max_controls is not None,
+            method=method,
+            reuse=(reuse_max or 1) if not replace else None,
+        )
+    extra = [c for c in (*aex, *mv, *(k for k in cal_map if k != "distance")) if c not in covs]
+    if unit_id is not None:
+        extra.append(unit_id)
+    if user_col is not None:
+        extra.append(user_col)
     df, miss_rows, miss_cols = _validate(
-        data, treatment=treatment, covariates=covs, id_col=id_col, exact=ex, missing=missing
+        data,
+        treatment=treatment,
+        covariates=covs,
+        id_col=id_col,
+        exact=(*ex, *extra),
+        missing=missing,
     )
     t_all = pd.to_numeric(df[treatment].astype(object)).to_numpy(dtype=float) == 1
     flow = SampleFlow.start({TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())})
+    user_dist = None if isinstance(distance, str) else _user_scores(distance, len(df))
     if miss_rows.any():
         reason = Message("psm.flow.missing_covariates", params={"covariates": list(miss_cols)})
         for g, mask in ((TREATED, t_all), (CONTROL, ~t_all)):
             flow = flow.exclude(reason, df.loc[miss_rows & mask, id_col].tolist(), group=g)
     df = df.loc[~miss_rows].reset_index(drop=True)
+    if user_dist is not None:
+        user_dist = user_dist[~miss_rows]
     t = t_all[~miss_rows]
     if t.sum() == 0 or (~t).sum() == 0:
         raise MatchingError(
@@ -706,35 +674,57 @@ def match(
             "are left to analyse; matching needs both. Fix: check the treatment coding and the "
             "rows excluded for missing values."
         )
-    fit_df = df[[treatment, *covs]].copy()
-    fit_df[treatment] = t.astype(int)
-    glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
-    model = fit_propensity(fit_df, treatment=treatment, covariates=covs, link=glm_link)
+    design = covariate_design(df, covs)  # one expansion for the model and the balance table
+    model = None
+    if user_col is not None:
+        dist = pd.to_numeric(df[user_col], errors="raise").to_numpy(dtype=float)
+    elif user_dist is not None:
+        dist = user_dist
+    elif maha:
+        dist = np.zeros(len(df))  # no score: Mahalanobis matching only
+    else:
+        model, dist = _score(df, t, treatment=treatment, covs=covs, link=link, design=design)
     ids = df[id_col]
-    score = model.score.to_numpy()
-    dist = model.linear_predictor.to_numpy() if link.startswith("linear") else score
     discarded = _discard(dist, t, discard)
-    caliper_width = None
-    if caliper is not None:
-        caliper_width = float(caliper) * float(np.std(dist[~discarded], ddof=1))
+    widths = _caliper_widths(cal_map, std_caliper, df, dist, discarded)
+    caliper_width = widths.pop("distance", None)
     strata = None
     if ex:
         strata = pd.MultiIndex.from_frame(df[list(ex)].astype(object)).factorize()[0]
-    mm = greedy_match(
+    focal = t if estimand == "ATT" else ~t
+    n_focal = int(focal.sum())
+    reuse = n_focal if replace else int(reuse_max or 1)
+    ratios: NDArray[np.intp] | int = int(ratio)
+    if max_controls is not None and min_controls is not None:
+        ratios = variable_ratios(
+            dist, focal, ratio=float(ratio), min_controls=min_controls, max_controls=max_controls
+        )
+    mm = _run_matching(
+        df,
         dist,
         t,
+        focal,
+        method=method,
+        ties=ties,
+        distance=distance,
+        mv=mv,
         ratio=ratio,
-        caliper_width=caliper_width,
-        replace=replace,
+        ratios=ratios,
+        reuse=reuse,
         order=order,
+        seed=seed,
         strata=strata,
         discarded=discarded,
-        seed=seed,
+        caliper_width=caliper_width,
+        widths=widths,
+        aex=aex,
+        unit_id=unit_id,
     )
     return _assemble(
         prov=provenance(seed=seed, data=data),
         df=df,
         t=t,
+        focal=focal,
         ids=ids,
         mm=mm,
         dist=dist,
@@ -747,15 +737,285 @@ def match(
         id_col=id_col,
         covs=covs,
         ratio=ratio,
-        replace=replace,
+        replace=reuse > 1,
         caliper=caliper,
-        link=link,
+        link=link if model is not None else ("none" if maha else "user"),
         order=order,
         exact=ex,
         discard=discard,
         seed=seed,
+        design=design,
         label=label,
+        options={
+            "estimand": estimand,
+            "method": method,
+            "ties": ties,
+            "reuse_max": reuse,
+            "antiexact": aex,
+            "unit_id": unit_id,
+            "caliper_widths": widths,
+            "min_controls": min_controls,
+            "max_controls": max_controls,
+            "distance": str(distance)
+            if maha
+            else ("glm" if model is not None else (user_col or "user")),
+            "mahvars": mv if not maha else (),
+        },
     )
+
+
+def _run_matching(
+    df: pd.DataFrame,
+    dist: NDArray[np.float64],
+    t: NDArray[np.bool_],
+    focal: NDArray[np.bool_],
+    *,
+    method: str,
+    ties: str,
+    distance: Any,
+    mv: tuple[str, ...],
+    ratio: float,
+    ratios: NDArray[np.intp] | int,
+    reuse: int,
+    order: Order,
+    seed: int | None,
+    strata: NDArray[np.intp] | None,
+    discarded: NDArray[np.bool_],
+    caliper_width: float | None,
+    widths: dict[str, float],
+    aex: tuple[str, ...],
+    unit_id: str | None,
+) -> NDArray[np.intp]:
+    """The matching step the options ask for: Mahalanobis, optimal, or nearest neighbour
+    (MatchIt 4.7.2's search, or the earlier left-tie rule); the match matrix."""
+    n_focal = int(focal.sum())
+    maha = isinstance(distance, str) and distance in ("mahalanobis", "robust_mahalanobis")
+    if mv:  # Mahalanobis (all covariates, or mahvars within the score caliper)
+        Z = mahalanobis_coordinates(
+            covariate_design(df, mv).model,
+            t,
+            robust=distance == "robust_mahalanobis",
+            discarded=discarded,
+        )
+        return mahalanobis_match(
+            Z,
+            focal,
+            ratio=int(ratio),
+            replace=reuse > 1,
+            order=_treated_order(dist[focal], order, np.random.default_rng(seed)),
+            strata=strata,
+            discarded=discarded,
+            score=None if maha else dist,
+            caliper_width=caliper_width,
+        )
+    elif method == "optimal":
+        return optimal_match(
+            dist,
+            focal,
+            ratio=int(ratio),
+            strata=strata,
+            discarded=discarded,
+            caliper_width=caliper_width,
+        )
+    elif ties == "left" and not (
+        aex or widths or unit_id or reuse not in (1, n_focal) or order in ("closest", "farthest")
+    ):
+        return greedy_match(
+            dist,
+            focal,
+            ratio=int(ratio),
+            caliper_width=caliper_width,
+            replace=reuse > 1,
+            order=order,
+            strata=strata,
+            discarded=discarded,
+            seed=seed,
+        )
+    else:
+        if ties == "left":
+            raise MatchingError(
+                "ties='left' supports only the options of MatchIt 4.5.1 (no antiexact, "
+                "covariate calipers, unit_id, reuse_max, or closest/farthest order). Fix: use "
+                "ties='matchit'."
+            )
+        return nearest_match(
+            dist,
+            focal,
+            ratio=ratios,
+            caliper_width=caliper_width,
+            reuse_max=reuse,
+            order=(
+                order
+                if order in ("closest", "farthest")
+                else _treated_order(dist[focal], order, np.random.default_rng(seed))
+            ),
+            strata=strata,
+            antiexact=df[list(aex)].astype(object).to_numpy() if aex else None,
+            caliper_covs=df[list(widths)].to_numpy(dtype=float) if widths else None,
+            caliper_cov_widths=list(widths.values()) if widths else None,
+            unit_id=df[unit_id].to_numpy() if unit_id is not None else None,
+            discarded=discarded,
+        )
+
+
+def _user_scores(distance: ArrayLike, n: int) -> NDArray[np.float64]:
+    """The user's own score, one finite value per row."""
+    d = np.asarray(distance, dtype=float)
+    if d.shape != (n,):
+        raise MatchingError(
+            f"distance: {d.shape[0] if d.ndim else 0} values for {n} rows. Fix: pass one "
+            "score per row of data, in data order."
+        )
+    bad = np.flatnonzero(~np.isfinite(d))
+    if bad.size:
+        raise MatchingError(
+            f"distance: missing or infinite scores in rows {format_rows(bad.tolist())}. "
+            "Fix: give every row a finite score, or drop those rows."
+        )
+    return d
+
+
+def _score(
+    df: pd.DataFrame,
+    t: NDArray[np.bool_],
+    *,
+    treatment: str,
+    covs: tuple[str, ...],
+    link: str,
+    design: CovariateDesign,
+) -> tuple[PropensityModel, NDArray[np.float64]]:
+    """The propensity model and the matching distance on the scale ``link`` asks for."""
+    fit_df = df[[treatment, *covs]].copy()
+    fit_df[treatment] = t.astype(int)
+    glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
+    model = fit_propensity(
+        fit_df, treatment=treatment, covariates=covs, link=glm_link, design=design
+    )
+    score = model.score.to_numpy()
+    dist = model.linear_predictor.to_numpy() if link.startswith("linear") else score
+    return model, dist
+
+
+def _check_options(**o: Any) -> None:
+    """Every option check in one place, one message shape."""
+    allowed: dict[str, tuple[Any, ...]] = {
+        "link": ("logit", "linear.logit", "probit", "linear.probit"),
+        "order": (None, "largest", "smallest", "random", "data", "closest", "farthest"),
+        "missing": ("error", "exclude"),
+        "discard": ("none", "both", "control", "treated"),
+        "estimand": ("ATT", "ATC"),
+        "method": ("nearest", "optimal"),
+        "ties": ("matchit", "left"),
+    }
+    for key, values in allowed.items():
+        if o[key] not in values:
+            shown = ", ".join(repr(v) for v in values if v is not None)
+            raise MatchingError(
+                f"{key} must be one of {shown}, got {o[key]!r}. Fix: use one of them."
+            )
+    r = o["ratio"]
+    lo, hi = o["min_controls"], o["max_controls"]
+    if (lo is None) != (hi is None):
+        raise MatchingError(
+            "min_controls and max_controls go together. Fix: give both, or neither."
+        )
+    variable = lo is not None
+    if isinstance(r, bool) or not np.isfinite(r) or r < 1 or (not variable and int(r) != r):
+        raise MatchingError(f"ratio must be a positive integer, got {r!r}. Fix: pass 1, 2, ...")
+    if variable and not (1 <= lo <= r <= hi and lo < hi and int(lo) == lo and int(hi) == hi):
+        raise MatchingError(
+            f"variable ratio needs integers 1 <= min_controls ({lo}) <= ratio ({r}) <= "
+            f"max_controls ({hi}) with min_controls < max_controls. Fix: adjust them."
+        )
+    rm = o["reuse_max"]
+    if rm is not None and (isinstance(rm, bool) or int(rm) != rm or rm < 1):
+        raise MatchingError(
+            f"reuse_max must be a positive integer, got {rm!r}. Fix: pass 1, 2, ..."
+        )
+    if o["method"] == "optimal" and (variable or (rm or 1) > 1):
+        raise MatchingError(
+            "method='optimal' matches k:1 without replacement. Fix: drop reuse_max and the "
+            "variable ratio, or use method='nearest'."
+        )
+
+
+def _check_mahalanobis(
+    *,
+    maha: bool,
+    order: str,
+    discard: str,
+    caliper: Mapping[str, float],
+    antiexact: tuple[str, ...],
+    unit_id: str | None,
+    variable: bool,
+    method: str,
+    reuse: int | None,
+) -> None:
+    """Options Mahalanobis matching supports here (MatchIt's, less the rarest)."""
+    what = "distance='mahalanobis'" if maha else "mahvars"
+    bad = [
+        name
+        for name, used in [
+            ("antiexact", bool(antiexact)),
+            ("unit_id", unit_id is not None),
+            ("min_controls/max_controls", variable),
+            ("method='optimal'", method == "optimal"),
+            ("reuse_max", reuse not in (None, 1)),
+            ("calipers on covariates", any(k != "distance" for k in caliper)),
+        ]
+        if used
+    ]
+    if order in ("closest", "farthest"):
+        bad.append(f"order={order!r}")
+    if maha and order in ("largest", "smallest"):
+        bad.append(f"order={order!r} (there is no score)")
+    if maha and discard != "none":
+        bad.append("discard (there is no score)")
+    if maha and "distance" in caliper:
+        bad.append("a caliper on the distance (use mahvars with a score caliper)")
+    if bad:
+        raise MatchingError(
+            f"{what} cannot be combined with {', '.join(bad)}. Fix: drop those options, or "
+            "match on a propensity score."
+        )
+
+
+def _caliper_map(
+    caliper: float | Mapping[str, float] | None, std_caliper: bool | Mapping[str, bool]
+) -> dict[str, float]:
+    if caliper is None:
+        return {}
+    cal = dict(caliper) if isinstance(caliper, Mapping) else {"distance": caliper}
+    for k, v in cal.items():
+        if isinstance(v, bool) or not (np.isfinite(v) and v > 0):
+            raise MatchingError(
+                f"caliper[{k!r}] must be a positive number, got {v!r}. Fix: pass a positive "
+                "width (in SDs with std_caliper=True)."
+            )
+    if isinstance(std_caliper, Mapping):
+        unknown = sorted(set(std_caliper) - set(cal))
+        if unknown:
+            raise MatchingError(
+                f"std_caliper names {', '.join(unknown)}, which have no caliper. Fix: use the "
+                "keys of caliper."
+            )
+    return {k: float(v) for k, v in cal.items()}
+
+
+def _caliper_widths(
+    cal: Mapping[str, float],
+    std_caliper: bool | Mapping[str, bool],
+    df: pd.DataFrame,
+    dist: NDArray[np.float64],
+    discarded: NDArray[np.bool_],
+) -> dict[str, float]:
+    """Calipers on each variable's own scale (MatchIt: SD over the units not discarded)."""
+    out = {}
+    for k, v in cal.items():
+        std = std_caliper.get(k, True) if isinstance(std_caliper, Mapping) else std_caliper
+        x = dist if k == "distance" else pd.to_numeric(df[k], errors="raise").to_numpy(float)
+        out[k] = v * float(np.std(x[~discarded], ddof=1)) if std else v
+    return out
 
 
 def _unmatched_reasons(
@@ -768,6 +1028,8 @@ def _unmatched_reasons(
     rows: NDArray[np.intp],
 ) -> list[str]:
     """Why each treated unit in ``rows`` (positions) found no control (O(log n) each)."""
+    if rows.size == 0:
+        return []
     st = np.zeros(len(dist), dtype=np.intp) if strata is None else np.asarray(strata)
     elig = np.flatnonzero(~t & ~discarded)
     srt = elig[np.lexsort((dist[elig], st[elig]))]  # usable controls by stratum, then distance
@@ -799,81 +1061,86 @@ def _assemble(
     prov: dict[str, Any],
     df: pd.DataFrame,
     t: NDArray[np.bool_],
+    focal: NDArray[np.bool_],
     ids: pd.Series,
     mm: NDArray[np.intp],
     dist: NDArray[np.float64],
     discarded: NDArray[np.bool_],
     strata: NDArray[np.intp] | None,
     caliper_width: float | None,
-    model: PropensityModel,
+    model: PropensityModel | None,
     flow: SampleFlow,
     treatment: str,
     id_col: str,
     covs: tuple[str, ...],
-    ratio: int,
+    ratio: float,
     replace: bool,
-    caliper: float | None,
+    caliper: float | Mapping[str, float] | None,
     link: str,
     order: str,
     exact: tuple[str, ...],
     discard: str,
     seed: int | None,
+    options: dict[str, Any],
+    design: CovariateDesign,
     label: str,
 ) -> MatchedSample:
     n = len(df)
-    t_pos = np.flatnonzero(t)
+    att = options["estimand"] == "ATT"
+    f_name, o_name = ("treated", "control") if att else ("control", "treated")
+    f_group, o_group = (TREATED, CONTROL) if att else (CONTROL, TREATED)
+    f_pos = np.flatnonzero(focal)
     n_found = (mm >= 0).sum(axis=1)
-    matched_t = n_found > 0
-    # weights as MatchIt: treated 1, control Σ 1/k_t, then rescaled
+    matched_f = n_found > 0
+    # weights as MatchIt: focal 1, others Σ 1/k_t, then rescaled to their number
     w = np.zeros(n)
-    w[t_pos[matched_t]] = 1.0
+    w[f_pos[matched_f]] = 1.0
     rows_m, cols_m = np.nonzero(mm >= 0)
     np.add.at(w, mm[rows_m, cols_m], 1.0 / n_found[rows_m])
-    c_used = ~t & (w > 0)
-    if c_used.any():  # MatchIt rescales control weights to sum to the number of controls used
-        w[c_used] *= c_used.sum() / w[c_used].sum()
-    # subclass: one matched set per matched treated, numbered in data order
-    set_no = np.cumsum(matched_t)
+    o_used = ~focal & (w > 0)
+    if o_used.any():
+        w[o_used] *= o_used.sum() / w[o_used].sum()
+    # subclass: one matched set per matched focal unit, numbered in data order
+    set_no = np.cumsum(matched_f)
     sub = np.full(n, -1, dtype=np.int64)
-    sub[t_pos[matched_t]] = set_no[matched_t]
+    sub[f_pos[matched_f]] = set_no[matched_f]
     if not replace:
         sub[mm[rows_m, cols_m]] = set_no[rows_m]
     index = pd.Index(ids, name=id_col)
     subclass = pd.Series(sub, index=index, dtype="Int64", name="subclass").mask(sub <= 0)
-    pairs = pd.DataFrame({"treated_id": ids.to_numpy()[t_pos]})
-    for j in range(ratio):
-        pairs[f"control_id_{j + 1}"] = _take_ids(ids, mm[:, j])
-    un_rows = t_pos[~matched_t]
+    pairs = pd.DataFrame({f"{f_name}_id": ids.to_numpy()[f_pos]})
+    for j in range(mm.shape[1]):
+        pairs[f"{o_name}_id_{j + 1}"] = _take_ids(ids, mm[:, j])
+    un_rows = f_pos[~matched_f]
     reasons = _unmatched_reasons(
         dist=dist,
-        t=t,
+        t=focal,
         discarded=discarded,
         strata=strata,
         caliper_width=caliper_width,
         rows=un_rows,
     )
     unmatched = pd.DataFrame(
-        {"treated_id": ids.to_numpy()[un_rows], "reason": pd.Series(reasons, dtype=object)}
+        {f"{f_name}_id": ids.to_numpy()[un_rows], "reason": pd.Series(reasons, dtype=object)}
     )
-    # sample flow: treated without control, controls not selected
     for reason in dict.fromkeys(reasons):
         sel = [
             i for i, r in zip(ids.to_numpy()[un_rows].tolist(), reasons, strict=True) if r == reason
         ]
-        flow = flow.exclude(Message(_UNMATCHED_CODE[reason]), sel, group=TREATED)
-    ctrl_rows = np.flatnonzero(~t)
-    disc_c = ctrl_rows[discarded[ctrl_rows]]
-    if disc_c.size:
+        flow = flow.exclude(Message(_UNMATCHED_CODE[reason]), sel, group=f_group)
+    o_rows = np.flatnonzero(~focal)
+    disc_o = o_rows[discarded[o_rows]]
+    if disc_o.size:
         flow = flow.exclude(
-            Message("psm.flow.discarded"), ids.to_numpy()[disc_c].tolist(), group=CONTROL
+            Message("psm.flow.discarded"), ids.to_numpy()[disc_o].tolist(), group=o_group
         )
-    unused = ctrl_rows[(w[ctrl_rows] == 0) & ~discarded[ctrl_rows]]
+    unused = o_rows[(w[o_rows] == 0) & ~discarded[o_rows]]
     flow = flow.exclude(
-        Message("psm.flow.not_selected"), ids.to_numpy()[unused].tolist(), group=CONTROL
+        Message("psm.flow.not_selected"), ids.to_numpy()[unused].tolist(), group=o_group
     )
-    if not matched_t.any():
+    if not matched_f.any():
         raise MatchingError(
-            "no treated unit found a control"
+            f"no {f_name} unit found a{'' if att else ' treated'} {o_name if att else 'unit'}"
             + (
                 f" (caliper width {caliper_width:.4g} on the distance scale)"
                 if caliper_width
@@ -882,17 +1149,18 @@ def _assemble(
             + f"; reasons: {', '.join(sorted(set(reasons)))}. Fix: widen the caliper, drop "
             "exact-matching columns, or check the data."
         )
-    design = covariate_design(df, covs)
+    # Mahalanobis matching has no score: no distance row, as in MatchIt's summary
+    scored = options["distance"] not in ("mahalanobis", "robust_mahalanobis")
     bal = balance_table(
-        np.column_stack([dist, design.balance]),
+        np.column_stack([dist, design.balance]) if scored else design.balance,
         t,
         w,
-        names=["distance", *design.balance_names],
+        names=["distance", *design.balance_names] if scored else list(design.balance_names),
+        estimand=options["estimand"],
     )
-    # warnings
     by_reason = pd.Series(reasons).value_counts()
     notices: list[Notice] = []
-    covbal = bal.iloc[1:]
+    covbal = bal.iloc[1:] if scored else bal
     high = covbal.loc[covbal["smd_after"].abs() > SMD_THRESHOLD, "variable"].tolist()
     if high:
         notices.append(
@@ -902,7 +1170,7 @@ def _assemble(
                 params={"threshold": SMD_THRESHOLD, "covariates": [str(v) for v in high]},
             )
         )
-    n_mt = int(matched_t.sum())
+    n_mt = int(np.sum(t & (w > 0)))
     if n_mt < MIN_MATCHED_TREATED:
         notices.append(
             Notice(
@@ -915,19 +1183,20 @@ def _assemble(
     if un_rows.size:
         notices.append(
             Notice(
-                "psm.unmatched_treated",
+                "psm.unmatched_treated" if att else "psm.unmatched_controls",
                 category=UnmatchedWarning,
-                counts={"n_unmatched": int(un_rows.size), "n_treated": int(t_pos.size)},
+                counts={"n_unmatched": int(un_rows.size), f"n_{f_name}": int(f_pos.size)},
             )
         )
-    partial = int(((n_found > 0) & (n_found < ratio)).sum())
+    want = mm.shape[1] if np.ndim(ratio) == 0 and options["max_controls"] is None else None
+    partial = int(((n_found > 0) & (n_found < (want or 0))).sum())
     if partial:
         notices.append(
             Notice(
-                "psm.partially_matched",
+                "psm.partially_matched" if att else "psm.partially_matched_controls",
                 category=UnmatchedWarning,
                 counts={"n_partially_matched": partial},
-                params={"ratio": ratio},
+                params={"ratio": want},
             )
         )
     emit_warnings(notices, stacklevel=5)
@@ -936,8 +1205,8 @@ def _assemble(
         "n_control_input": int((~t).sum()),
         "n_matched_treated": n_mt,
         "n_matched_control": int(np.sum(w[~t] > 0)),
-        "n_unmatched_treated": int(un_rows.size),
-        "n_partially_matched_treated": partial,
+        f"n_unmatched_{f_name}": int(un_rows.size),
+        f"n_partially_matched_{f_name}": partial,
         "n_discarded": int(discarded.sum()),
         "caliper_width": caliper_width,
         "unmatched_by_reason": {str(k): int(v) for k, v in by_reason.items()},
@@ -949,7 +1218,7 @@ def _assemble(
         treatment=treatment,
         id_col=id_col,
         covariates=covs,
-        distance=pd.Series(dist, index=index, name="distance"),
+        distance=pd.Series(dist if scored else np.nan, index=index, name="distance"),
         pairs=pairs,
         weights=pd.Series(w, index=index, name="weights"),
         subclass=subclass,
@@ -969,4 +1238,5 @@ def _assemble(
         notices=tuple(notices),
         diagnostics=diagnostics,
         provenance=prov,
+        options=options,
     )

@@ -41,7 +41,8 @@ def love_plot(
     balance
         A balance table with ``variable, smd_before, smd_after`` (``MatchedSample.balance``).
     threshold
-        Reference lines at ``±threshold`` (0.1 by convention).
+        Reference lines at ``±threshold`` (0.1 by convention); variables whose SMD after
+        matching exceeds it are drawn as red crosses.
     absolute
         Plot ``|SMD|``.
     ax
@@ -58,6 +59,9 @@ def love_plot(
     >>> fig = love_plot(tab)
     >>> fig.axes[0].get_xlabel()
     'absolute standardised mean difference'
+    >>> flagged = love_plot(tab, threshold=0.03)  # age is over 0.03 after matching
+    >>> [t.get_text() for t in flagged.axes[0].get_legend().get_texts()]
+    ['before', 'after matching', 'after, over 0.03']
     """
     fig, ax_ = _axes(ax, (6.0, 0.35 * len(balance) + 1.5))
     b = balance.iloc[::-1]
@@ -67,7 +71,13 @@ def love_plot(
         before, after = np.abs(before), np.abs(after)
     yy = np.arange(len(b))
     ax_.scatter(before, yy, marker="o", facecolors="none", edgecolors="tab:gray", label="before")
-    ax_.scatter(after, yy, marker="o", color="tab:blue", label="after matching")
+    # cobalt-style flag: points beyond the threshold after matching stand out
+    over = np.abs(b["smd_after"].to_numpy(dtype=float)) > threshold
+    ax_.scatter(after[~over], yy[~over], marker="o", color="tab:blue", label="after matching")
+    if over.any():
+        ax_.scatter(
+            after[over], yy[over], marker="X", color="tab:red", label=f"after, over {threshold:g}"
+        )
     for x in (threshold,) if absolute else (-threshold, threshold):
         ax_.axvline(x, color="tab:red", linestyle="--", linewidth=0.8)
     ax_.axvline(0, color="black", linewidth=0.6)

@@ -299,6 +299,7 @@ def fit_propensity(
     link: Link = "logit",
     id_col: str | None = None,
     max_iter: int = _MAX_ITER,
+    design: CovariateDesign | None = None,
 ) -> PropensityModel:
     """Fit the propensity score by unpenalised maximum likelihood (R's ``glm``).
 
@@ -317,6 +318,9 @@ def fit_propensity(
         If given, the fitted ``score`` is indexed by this column; otherwise by the input index.
     max_iter
         Maximum Newton (logit) or Fisher-scoring (probit) iterations.
+    design
+        ``covariate_design(data, covariates)`` when the caller already has it (``match()``
+        shares one expansion between the model and the balance table).
 
     Returns
     -------
@@ -349,7 +353,8 @@ def fit_propensity(
             f"column {treatment!r} must be 0/1; rows {format_rows(data.index[bad])} are not. "
             "Fix: code participants as 1 and non-participants as 0."
         )
-    design = covariate_design(data, covariates)
+    if design is None:
+        design = covariate_design(data, covariates)
     X = design.model
     names = design.model_names
     if np.isnan(X).any():

@@ -83,6 +83,18 @@ declare_messages(
             "ja": "{n_partially_matched}人の参加者は、対照が予定の{ratio}人に満たないまま"
             "マッチングされました。",
         },
+        "psm.unmatched_controls": {
+            "en": "{n_unmatched} of {n_control} controls were not matched (the sample flow "
+            "gives the reasons); the ATC refers to the matched controls only",
+            "ja": "対照{n_control}人のうち{n_unmatched}人は参加者が見つからず、マッチングから"
+            "外れました（理由はサンプルフローに示します）。効果はマッチングできた対照について"
+            "の値です。",
+        },
+        "psm.partially_matched_controls": {
+            "en": "{n_partially_matched} controls received fewer than {ratio} participants",
+            "ja": "{n_partially_matched}人の対照は、参加者が予定の{ratio}人に満たないまま"
+            "マッチングされました。",
+        },
         # -- matching: sample-flow reasons
         "psm.flow.missing_covariates": {
             "en": "missing covariate values ({covariates!v})",
@@ -475,6 +487,7 @@ MATCH_OPTIONS: tuple[Option, ...] = tuple(
             "int",
             low=1,
             high=100,
+            also=("float",),  # an average with min_controls / max_controls
             label={"ja": "参加者1人あたりの対照数", "en": "controls per participant"},
         ),
         Option(
@@ -483,7 +496,71 @@ MATCH_OPTIONS: tuple[Option, ...] = tuple(
             low=0,
             low_open=True,
             nullable=True,
+            also=("mapping",),  # per variable: {"distance": 0.2, "age": 5}
             label={"ja": "キャリパー（標準偏差単位）", "en": "caliper (SDs of the distance)"},
+        ),
+        Option(
+            "std_caliper",
+            "bool",
+            also=("mapping",),
+            label={"ja": "キャリパーを標準偏差単位とする", "en": "calipers in SDs"},
+        ),
+        Option(
+            "reuse_max",
+            "int",
+            low=1,
+            nullable=True,
+            label={"ja": "対照1人の最大使用回数", "en": "times a control may be used"},
+        ),
+        Option(
+            "antiexact",
+            "columns",
+            nullable=True,
+            label={"ja": "異なる値を要求する変数", "en": "anti-exact columns"},
+        ),
+        Option(
+            "unit_id",
+            "column",
+            nullable=True,
+            label={"ja": "同一人物を示す列", "en": "person behind several records"},
+        ),
+        Option(
+            "estimand",
+            "choice",
+            choices=("ATT", "ATC"),
+            label={"ja": "推定対象", "en": "estimand"},
+        ),
+        Option(
+            "method",
+            "choice",
+            choices=("nearest", "optimal"),
+            label={"ja": "マッチングの方法", "en": "matching method"},
+        ),
+        Option(
+            "min_controls",
+            "int",
+            low=1,
+            nullable=True,
+            label={"ja": "可変比の最小対照数", "en": "fewest controls (variable ratio)"},
+        ),
+        Option(
+            "max_controls",
+            "int",
+            low=1,
+            nullable=True,
+            label={"ja": "可変比の最大対照数", "en": "most controls (variable ratio)"},
+        ),
+        Option(
+            "ties",
+            "choice",
+            choices=("matchit", "left"),
+            label={"ja": "同点の扱い", "en": "tie rule"},
+        ),
+        Option(
+            "mahvars",
+            "columns",
+            nullable=True,
+            label={"ja": "マハラノビス距離の変数", "en": "Mahalanobis variables"},
         ),
         Option(
             "link",
@@ -501,11 +578,13 @@ MATCH_OPTIONS: tuple[Option, ...] = tuple(
         Option(
             "order",
             "choice",
-            choices=("largest", "smallest", "random", "data"),
+            choices=("largest", "smallest", "random", "data", "closest", "farthest"),
+            nullable=True,  # MatchIt's default for the estimand and distance
             label={"ja": "マッチングの順序", "en": "matching order"},
         ),
         _C["seed"],
-        Option("distance", "choice", choices=("glm",), label={"ja": "距離", "en": "distance"}),
+        # "glm", "mahalanobis", "robust_mahalanobis", a score column, or (in Python) an array
+        Option("distance", "column", also=("any",), label={"ja": "距離", "en": "distance"}),
         Option(
             "discard",
             "choice",
