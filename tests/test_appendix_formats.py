@@ -130,3 +130,25 @@ def test_pdf_pages_as_screenshots(example: tuple[Path, object]) -> None:
     pages = sorted(folder.glob("page-*.png"))
     assert len(pages) == len(pypdf.PdfReader(out / "appendix.pdf").pages)
     assert all(p.stat().st_size > 1000 for p in pages)  # not blank
+
+
+def test_docx_tables_have_a_repeated_header_and_right_aligned_numbers(tmp_path: Path) -> None:
+    import docx
+    import pandas as pd
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from pfseval.report.document import Document, Section, TableBlock
+    from pfseval.report.writers import write_docx
+
+    frame = pd.DataFrame({"群": ["介入群", "対照群"], "人数": ["1,234", "56.7%"]})
+    doc = Document(
+        title="表の確認",
+        lang="ja",
+        meta=(),
+        sections=(Section("表", 2, (TableBlock("t", "人数", frame),)),),
+    )
+    table = docx.Document(str(write_docx(doc, tmp_path / "t.docx"))).tables[0]
+    assert 'w:tblHeader w:val="true"' in table.rows[0]._tr.xml
+    for row in table.rows[1:]:
+        assert row.cells[0].paragraphs[0].alignment is None  # text stays left
+        assert row.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT

@@ -212,13 +212,15 @@ def _docx_text(p: Path) -> str:
 def _xlsx_sheets(p: Path) -> dict[str, list[list[str]]]:
     from openpyxl import load_workbook
 
+    def shown(c: object) -> str:
+        # numbers are numeric cells (issue 10): read them as the format shows them
+        if isinstance(c.value, int | float) and "#,##0" in c.number_format:
+            decimals = len(c.number_format.partition(".")[2])
+            return f"{c.value:,.{decimals}f}"
+        return "" if c.value is None else str(c.value)
+
     wb = load_workbook(p)
-    return {
-        ws.title: [
-            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
-        ]
-        for ws in wb.worksheets
-    }
+    return {ws.title: [[shown(c) for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
 
 
 def _published_texts(out: Path) -> dict[str, str]:

@@ -109,6 +109,13 @@ def _print_outcomes(outcomes: list[Any], *, quiet: bool) -> None:
     is_flag=True,
     help="With --design: run despite differences and list them in the appendix.",
 )
+@click.option(  # issue 15 hook: Dask cluster (pfseval.scale.distributed)
+    "--cluster",
+    default=None,
+    metavar="ADDRESS",
+    help="Run bootstraps and per-group evaluations on a Dask cluster (scheduler address, or "
+    "'local' for a local cluster of 2 processes). Results equal a local run.",
+)
 def run_cmd(
     specs: tuple[Path, ...],
     out: Path,
@@ -120,33 +127,44 @@ def run_cmd(
     private_out: Path | None,
     design_lock: Path | None = None,
     allow_deviation: bool = False,
+    cluster: str | None = None,
 ) -> None:
     """Run evaluation specs: results.json, appendix.html/.pdf/.docx, tables.xlsx, figures."""
+    from contextlib import nullcontext
+
     from pfseval.batch import run_many
     from pfseval.batch.design_cli import has_plan, run_locked
 
-    if design_lock is not None or has_plan(specs):
-        status = run_locked(
-            specs,
+    session: Any = nullcontext()
+    if cluster is not None:  # issue 15 hook: bootstrap chunks and groups go to the cluster
+        from pfseval.scale.distributed import cluster_session
+
+        session = cluster_session(cluster)
+    with session as client:
+        if client is not None:  # as many bootstrap jobs as the cluster has worker threads
+            workers = max(1, min(1024, sum(client.nthreads().values())))
+        if design_lock is not None or has_plan(specs):
+            status = run_locked(
+                specs,
+                out,
+                design_lock,
+                allow_deviation=allow_deviation,
+                seed=seed,
+                lang=lang,
+                data_dir=data_dir,
+                quiet=quiet,
+            )
+            sys.exit(status)
+        outcomes = run_many(
+            list(specs),
             out,
-            design_lock,
-            allow_deviation=allow_deviation,
             seed=seed,
             lang=lang,
+            n_jobs=workers,
+            progress=not quiet,
             data_dir=data_dir,
-            quiet=quiet,
+            private_out=private_out,
         )
-        sys.exit(status)
-    outcomes = run_many(
-        list(specs),
-        out,
-        seed=seed,
-        lang=lang,
-        n_jobs=workers,
-        progress=not quiet,
-        data_dir=data_dir,
-        private_out=private_out,
-    )
     _print_outcomes(outcomes, quiet=quiet)
     sys.exit(0 if all(o.ok for o in outcomes) else 1)
 

@@ -279,6 +279,7 @@ def _read(
     encoding: str | None,
     validate: bool,
     id_col: str | None,
+    format: str | None = None,  # issue 15 hook: the source's declared format
 ) -> pd.DataFrame:
     """One file through :func:`pfseval.io.read_checkups`; ids unique and present."""
     from pfseval.io import read_checkups
@@ -289,6 +290,7 @@ def _read(
         encoding=encoding,
         validate=validate,
         required=() if id_col is None else (id_col,),
+        format=format,
     )
     if id_col is None:
         return df
@@ -387,6 +389,7 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
             encoding=src.encoding,
             validate=src.validate,
             id_col=src.id_col,
+            format=src.format,  # issue 15 hook
         )
 
     df = read(src.path)
@@ -597,6 +600,12 @@ def run_indicator(
     its matching step on the data first (options from the spec's ``match`` table); the
     figures it declares get their data.
     """
+    if ind.by is not None:  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
+        from pfseval.scale.groups import run_indicator_by
+
+        return run_indicator_by(
+            spec, ind, data, run=run_indicator, n_jobs=n_jobs, progress=progress
+        )
     design = ind.design_spec
     supplied = _supplied(spec, ind, n_jobs=n_jobs, progress=progress)
     figs: dict[str, Any] = {}

@@ -96,6 +96,7 @@ _IND_KEYS = {
     "match",
     "use",
     "description",
+    "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
 _REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary"}
 
@@ -287,6 +288,7 @@ class IndicatorSpec:
     key_path: str
     description: str = ""
     use: str | None = None
+    by: str | None = None  # issue 15 hook: grouping column (pfseval.scale.groups)
 
     @property
     def design_spec(self) -> DesignSpec:
@@ -382,7 +384,13 @@ def _root(cohorts: Mapping[str, CohortSpec], name: str) -> str:
 
 
 def _format_of(path: Path) -> str:
-    return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return "parquet"
+    try:  # issue 15 hook: a declared `format` may name a file whose suffix says otherwise
+        with path.open("rb") as fh:
+            return "parquet" if fh.read(4) == b"PAR1" else "csv"
+    except OSError:
+        return "csv"
 
 
 def _sep_of(path: Path) -> str:
@@ -1181,6 +1189,12 @@ def _check_indicator(
         for table, dspec, opts in tables:
             for k, col in column_refs(dspec, opts):
                 ck.column(f"{key}.{table}.{k}", col, known.columns[root], f"data source {root!r}")
+    by = ind.get("by")  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
+    if by is not None and (not isinstance(by, str) or not by):
+        raise ck.fail(f"{key}.by", f"must be a column name (string), got {by!r}")
+    if by is not None and known.check_data:
+        root = _root(known.cohorts, dsrc)
+        ck.column(f"{key}.by", by, known.columns[root], f"data source {root!r}")
     return IndicatorSpec(
         id=iid,
         label=dict(label),
@@ -1193,6 +1207,7 @@ def _check_indicator(
         key_path=key,
         description=ck.string(ind, "description", key, default=""),
         use=_check_use(ind, key, ck, design),
+        by=by,
     )
 
 

@@ -1,43 +1,74 @@
-"""Loaders for health-check extracts: CSV (UTF-8, UTF-8 with BOM, Shift_JIS/CP932) and Parquet.
+"""Loaders for health-check extracts: CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
+Shift_JIS/CP932) and Parquet.
 
 Reading goes in four documented steps:
 
-1. **Decode** (CSV): with ``encoding=None`` the bytes are decoded as UTF-8 when they start with
-   a byte-order mark or are valid UTF-8, otherwise as CP932 (Microsoft's Shift_JIS, which
-   Japanese systems export; it is a superset of Shift_JIS). Every cell is read as text, so
-   leading zeros of ids and codes survive and wrong types can be reported.
+1. **Parse** (CSV): the encoding is checked in chunks (``encoding=None`` takes UTF-8 when the
+   file starts with a byte-order mark or is valid UTF-8, UTF-16 when it starts with a UTF-16
+   byte-order mark, otherwise CP932, Microsoft's Shift_JIS that Japanese systems export) and
+   pyarrow parses the file, transcoding CP932 as it streams. Cells stay text at first, so
+   leading zeros of ids and codes survive. A record with another number of fields than the
+   header is an error listing its file lines (a truncated record is never taken for missing
+   values). Empty cells are missing; so are pandas' standard missing markers (``NA``, ``NULL``,
+   ``NaN``, ... :data:`NA_SPELLINGS`), which are counted in a note.
 2. **Map headers** onto the vocabulary (:func:`pfseval.io.mapping.resolve_columns`).
-3. **Convert** each vocabulary column: numbers (full-width digits are NFKC-normalised, and
-   thousands separators removed), recognised sex / dipstick / yes-no text codes (reported as
-   notes). Empty cells and pandas' standard missing markers (``NA``, ``NaN``, ``NULL``, ...)
-   are missing values.
+3. **Convert** each vocabulary column: a numeric column whose every cell is a plain number is
+   converted by Arrow at once; the others go through the text rules of
+   :mod:`pfseval.io.validation` (full-width digits NFKC-normalised, thousands separators
+   removed, recognised sex / dipstick / yes-no text codes reported as notes; anything else,
+   such as ``1_30``, is reported as not a number).
 4. **Validate** (:mod:`pfseval.io.validation`); rows are reported by their 1-based *file line*
-   for CSV (the header is line 1) and by 1-based record number for Parquet.
+   for CSV (the header is line 1; computed from the text only when a problem must be shown in
+   a file with quoted line breaks or blank lines) and by 1-based record number for Parquet.
 
-No row is ever dropped or reordered.
+No row is ever dropped or reordered. Error messages name the file and never quote its content.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pfseval.errors import DataProblem, PfsevalError
-from pfseval.io.mapping import ColumnMapping, MappingError, apply_mapping
+from pfseval.io.mapping import ColumnMapping, MappingError, resolve_columns
 from pfseval.io.notices import problem_notice, warn
-from pfseval.io.validation import ValidationReport, parse_checkups
+from pfseval.io.validation import ValidationReport, _parse_checkups, _spec_for
 from pfseval.io.vocabulary import REQUIRED_COLUMNS
 
-__all__ = ["FileFormatError", "check_file", "decode_bytes", "read_checkups"]
+__all__ = [
+    "FORMATS",
+    "NA_SPELLINGS",
+    "FileFormatError",
+    "check_file",
+    "decode_bytes",
+    "detect_encoding",
+    "read_checkups",
+]
 
 _CSV_SUFFIXES = {".csv": ",", ".txt": ",", ".tsv": "\t"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
+FORMATS = ("csv", "tsv", "parquet")
+"""Values of ``format=`` (``None`` = from the file suffix)."""
+
+# The spellings pandas' read_csv takes for missing values (its documented default list):
+# read as missing, as before, but counted in a note so that the reader sees them.
+NA_SPELLINGS = (
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+_CHUNK = 1 << 23  # bytes decoded at a time when checking an encoding (memory stays flat)
+_FILE_LINES = "1-based line numbers in the file (the header is line 1)"
+_RECORDS = "1-based record numbers in the Parquet file"
 
 
 class FileFormatError(PfsevalError):
@@ -45,7 +76,8 @@ class FileFormatError(PfsevalError):
 
 
 def decode_bytes(raw: bytes, *, encoding: str | None = None) -> tuple[str, str]:
-    """Decode file bytes; detect UTF-8 (with or without BOM) or CP932 when ``encoding`` is None.
+    """Decode file bytes; detect UTF-8 (with or without BOM), UTF-16 (with a BOM) or CP932
+    when ``encoding`` is None.
 
     Returns
     -------
@@ -59,27 +91,94 @@ def decode_bytes(raw: bytes, *, encoding: str | None = None) -> tuple[str, str]:
     >>> decode_bytes(b"\\xef\\xbb\\xbfage")
     ('age', 'utf-8-sig')
     """
+    used = detect_encoding(raw, encoding=encoding)
+    return raw.decode(used), used
+
+
+def _decode_error(raw: bytes | memoryview, at: int, encoding: str) -> str:
+    """Where decoding failed, as a file line: never the bytes themselves."""
+    line = bytes(raw[:at]).count(b"\n") + 1
+    return f"byte {at + 1} (line {line}) is not valid {encoding}"
+
+
+def _check_decodes(raw: bytes | memoryview, encoding: str) -> int | None:
+    """Offset of the first byte that does not decode, or None; decodes in chunks so that a
+    large file is never held as one Python string."""
+    dec = codecs.getincrementaldecoder(encoding)()
+    for start in range(0, max(len(raw), 1), _CHUNK):
+        chunk = bytes(raw[start : start + _CHUNK])
+        try:
+            dec.decode(chunk, final=start + _CHUNK >= len(raw))
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+    return None
+
+
+def detect_encoding(raw: bytes | memoryview, *, encoding: str | None = None) -> str:
+    """The text encoding of file bytes: ``encoding`` if given (checked), else UTF-8 with a
+    BOM, UTF-16 with a BOM, UTF-8, or CP932 (Microsoft's Shift_JIS), in that order.
+
+    Raises
+    ------
+    FileFormatError
+        The bytes do not decode (the message gives the file line, never the content), or
+        look like UTF-16 without a byte-order mark.
+
+    Examples
+    --------
+    >>> detect_encoding("年齢".encode("utf-16"))
+    'utf-16'
+    >>> detect_encoding("年齢".encode("cp932"))
+    'cp932'
+    """
     if encoding is not None:
         try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
+            codecs.lookup(encoding)
+        except LookupError as exc:
             raise FileFormatError(
-                f"cannot decode the file as {encoding!r} ({exc}). Fix: pass the right "
-                "encoding, or encoding=None to detect UTF-8 / CP932"
+                f"unknown encoding {encoding!r}. Fix: use e.g. 'utf-8' or 'cp932', or "
+                "encoding=None to detect UTF-8 / CP932"
             ) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp932"), "cp932"
-    except UnicodeDecodeError as exc:
+        bad = _check_decodes(raw, encoding)
+        if bad is not None:
+            raise FileFormatError(
+                f"cannot decode the file as {encoding!r} ({_decode_error(raw, bad, encoding)}). "
+                "Fix: pass the right encoding, or encoding=None to detect UTF-8 / CP932"
+            )
+        return encoding
+    head = bytes(raw[:4096])
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif b"\x00" in head:
         raise FileFormatError(
-            f"the file is neither UTF-8 nor Shift_JIS/CP932 ({exc}). Fix: re-save it as UTF-8 "
-            "or CP932, or pass encoding= to read_checkups"
-        ) from exc
+            "the file contains NUL bytes: it looks like UTF-16 without a byte-order mark (or "
+            "is not a text file). Fix: re-save it as UTF-8 or CP932, or pass "
+            "encoding='utf-16-le' (or 'utf-16-be')"
+        )
+    else:
+        candidates = ["utf-8", "cp932"]
+    at = 0
+    for enc in candidates:
+        bad = _check_decodes(raw, enc)
+        if bad is None:
+            return enc
+        at = max(at, bad)
+    raise FileFormatError(
+        f"the file is neither UTF-8 nor Shift_JIS/CP932 ({_decode_error(raw, at, 'text')}). "
+        "Fix: re-save it as UTF-8 or CP932, or pass encoding= to read_checkups"
+    )
+
+
+def _sniff(raw: bytes, encoding: str | None) -> str:
+    """:func:`detect_encoding` on the first megabyte (cut at a line end): the parser then
+    decodes the rest, and a byte that does not decode there sends the caller back to the full
+    check (:func:`_read_csv`), which names the line or finds the right encoding."""
+    if len(raw) <= 1 << 20:
+        return detect_encoding(raw, encoding=encoding)
+    cut = raw.rfind(b"\n", 0, 1 << 20)
+    return detect_encoding(raw[: cut + 1 if cut > 0 else 1 << 20], encoding=encoding)
 
 
 def _record_lines(text: str, sep: str) -> np.ndarray:
@@ -94,44 +193,341 @@ def _record_lines(text: str, sep: str) -> np.ndarray:
     return np.asarray(starts[1:], dtype=np.int64)  # first record is the header
 
 
-def _read_raw(path: Path, encoding: str | None) -> tuple[pd.DataFrame, np.ndarray, str, str]:
+def _field_count_lines(text: str, sep: str) -> tuple[int, list[int]]:
+    """Header width and the 1-based lines of records with another number of fields."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    width = -1
+    bad: list[int] = []
+    prev = 0
+    for rec in reader:
+        if rec:
+            if width < 0:
+                width = len(rec)
+            elif len(rec) != width:
+                bad.append(prev + 1)
+        prev = reader.line_num
+    return width, bad
+
+
+@dataclass
+class _Raw:
+    """A file as read: columns by position (headers as written), how rows are numbered, and
+    the cells as written for the columns already parsed to numbers."""
+
+    headers: list[str]
+    columns: list[pd.Series]
+    rows: np.ndarray
+    numbering: str
+    encoding: str = ""
+    notes: list[DataProblem] = field(default_factory=list)
+    text: dict[int, Any] = field(default_factory=dict)  # position -> pyarrow string array
+    numbers: dict[int, np.ndarray] = field(default_factory=dict)  # position -> float64 parsed
+    lines: Callable[[], np.ndarray] | None = None  # record -> file line, when not row + 2
+
+    def frame(self, names: Sequence[object]) -> pd.DataFrame:
+        """The columns as one frame; the separate column arrays are released (the frame's
+        own copies serve :meth:`cell_text` from then on)."""
+        df = pd.concat(self.columns, axis=1, ignore_index=True) if self.columns else None
+        if df is None:
+            df = pd.DataFrame(index=pd.RangeIndex(0))
+        df.columns = pd.Index(list(names), dtype=object)
+        self.columns = [df.iloc[:, j] for j in range(df.shape[1])]
+        self.numbers = {}
+        return df
+
+    def cell_text(self, position: int, mask: np.ndarray) -> np.ndarray:
+        """The cells where ``mask`` is true as written (numbers Arrow parsed: as numbers)."""
+        if position not in self.text:
+            return self.columns[position].to_numpy(dtype=object)[mask]
+        import pyarrow as pa
+
+        picked = self.text[position].filter(pa.array(mask))
+        return np.asarray(picked.to_pylist(), dtype=object)
+
+
+def _format(path: Path, fmt: str | None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise FileFormatError(
+                f"{path}: unknown format {fmt!r}. Fix: use one of {', '.join(FORMATS)}"
+            )
+        return fmt
     suffix = path.suffix.lower()
     if suffix in _PARQUET_SUFFIXES:
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types
-            raise FileFormatError(f"{path}: cannot read Parquet ({exc})") from exc
-        df = df.reset_index(drop=True)
-        return df, np.arange(1, len(df) + 1), "1-based record numbers in the Parquet file", ""
+        return "parquet"
     if suffix not in _CSV_SUFFIXES:
         raise FileFormatError(
-            f"{path}: unknown file type {suffix!r}; use .csv (or .tsv/.txt) or .parquet"
+            f"{path}: unknown file type {suffix!r}; use .csv (or .tsv/.txt) or .parquet, or "
+            "declare format = 'csv' / 'tsv' / 'parquet'"
         )
-    sep = _CSV_SUFFIXES[suffix]
+    return "tsv" if suffix == ".tsv" else "csv"
+
+
+def _read_parquet(path: Path) -> _Raw:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types; its text never holds cell values
+        raise FileFormatError(
+            f"{path}: cannot read Parquet ({type(exc).__name__}). Fix: check that the file is a "
+            "complete Parquet file"
+        ) from exc
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise FileFormatError(
+            f"{path}: column(s) {', '.join(repr(n) for n in nested)} hold lists or structures, "
+            "not one value per cell. Fix: flatten them to one column per item before the "
+            "evaluation (or leave them out of the extract)"
+        )
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types
+        raise FileFormatError(
+            f"{path}: cannot read Parquet ({type(exc).__name__}). Fix: check that the file is a "
+            "complete Parquet file"
+        ) from exc
+    df = df.reset_index(drop=True)
+    return _Raw(
+        headers=[str(c) for c in df.columns],
+        columns=[df.iloc[:, j] for j in range(df.shape[1])],
+        rows=np.arange(1, len(df) + 1),
+        numbering=_RECORDS,
+    )
+
+
+_COLUMN_NO = re.compile(r"CSV column #(\d+)")
+
+
+def _arrow_csv(
+    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+) -> tuple[Any, int]:
+    """Parse with Arrow: the ``typed`` columns as float64, the others as strings; ``skip``
+    header lines (0: the header is record 0). Returns the table and the number of records
+    whose field count differs from the header's. A typed column holding something other than a
+    plain number raises ``pyarrow.ArrowInvalid`` naming the column (the caller retries it as
+    text)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    n_bad = 0
+
+    def invalid(_row: Any) -> str:  # counted here; located (by file line) afterwards
+        nonlocal n_bad
+        n_bad += 1
+        return "skip"
+
+    names = [f"f{j}" for j in range(width)]
+    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
+    types = {n: (pa.float64() if j in typed else pa.string()) for j, n in enumerate(names)}
+    table = pacsv.read_csv(
+        pa.py_buffer(raw),
+        read_options=pacsv.ReadOptions(column_names=names, encoding=arrow_enc, skip_rows=skip),
+        parse_options=pacsv.ParseOptions(
+            delimiter=sep,
+            newlines_in_values=b'"' in raw,
+            invalid_row_handler=invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    return table, n_bad
+
+
+def _parse_typed(
+    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+) -> tuple[Any, int, set[int]]:
+    """:func:`_arrow_csv`, retrying as text every typed column that is not all plain
+    numbers (text codes, ``1_30``, ``NA``, ``nan`` or ``inf``): those go through the
+    validation's text rules and the missing-value note."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typed = set(typed)
+    for _ in range(width + 2):
+        try:
+            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            m = _COLUMN_NO.search(str(exc))
+            if m is None or int(m.group(1)) not in typed:
+                # Arrow's message quotes the offending row: report only its type
+                raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
+            typed.discard(int(m.group(1)))
+            continue
+        spelled = {
+            j
+            for j in typed
+            if pc.any(pc.or_(pc.is_nan(table.column(j)), pc.is_inf(table.column(j)))).as_py()
+        }
+        if not spelled:
+            return table, n_bad, typed
+        typed -= spelled
+    raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
+
+
+def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int, int]:
+    """The header's cells, its width and the physical line it ends on."""
+    head = bytes(raw[: 1 << 20])
+    text = head.decode(enc, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    rec = next((r for r in reader if r), None)
+    if rec is None:
+        raise FileFormatError("the file is empty (no header line). Fix: export the header too")
+    return rec, len(rec), reader.line_num
+
+
+def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping | None) -> _Raw:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise FileFormatError(f"{path}: cannot read the file ({exc})") from exc
-    text, used = decode_bytes(raw, encoding=encoding)
+        raise FileFormatError(
+            f"{path}: cannot read the file ({exc.strerror or type(exc).__name__}). Fix: check "
+            "the path and its permissions"
+        ) from exc
     try:
-        table = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, header=None, skip_blank_lines=True
+        used = _sniff(raw, encoding)
+    except FileFormatError as exc:
+        raise FileFormatError(f"{path}: {exc}") from exc
+    try:
+        return _parse_csv(path, raw, used, sep, mapping)
+    except FileFormatError as exc:
+        try:  # the whole file, checked: an undecodable byte is reported by its line ...
+            full = detect_encoding(raw, encoding=encoding)
+        except FileFormatError as enc_exc:
+            raise FileFormatError(f"{path}: {enc_exc}") from exc
+        if full == used:
+            raise
+    return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
+
+
+def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMapping | None) -> _Raw:
+    try:
+        header, width, header_lines = _header_width(raw, used, sep)
+        typed: set[int] = set()
+        if header_lines == 1:  # header on line 1: Arrow skips it and types the measurements
+            try:
+                names, _ = resolve_columns([h.strip() for h in header], mapping=mapping)
+            except MappingError:
+                names = []  # reported by _load, which resolves the headers again
+            for j, name in enumerate(names):
+                spec = _spec_for(name)
+                if spec is not None and spec.numeric and spec.codes is None:
+                    typed.add(j)
+        table, n_bad, typed = _parse_typed(
+            raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FileFormatError(f"{path}: malformed CSV ({exc})") from exc
-    # The header is read as a data row so that repeated headers are not renamed by pandas.
-    headers = ["" if pd.isna(h) else str(h).strip() for h in table.iloc[0]]
-    df = table.iloc[1:].reset_index(drop=True)
-    df.columns = pd.Index(headers, dtype=object)
-    # Without quotes, lone CRs or blank lines, record i (0-based) is on line i + 2.
-    unix = text.replace("\r\n", "\n")
-    if '"' not in text and "\r" not in unix and "\n\n" not in unix.rstrip("\n"):
-        lines = np.arange(2, len(df) + 2, dtype=np.int64)
+    except FileFormatError as exc:
+        raise FileFormatError(f"{path}: {exc}") from exc
+    if n_bad:
+        width, bad = _field_count_lines(raw.decode(used), sep)
+        shown = ", ".join(str(b) for b in bad[:20]) + (", ..." if len(bad) > 20 else "")
+        raise FileFormatError(
+            f"{path}: {len(bad) or n_bad} row(s) do not have the {width} fields of the header "
+            f"(file lines {shown}). A short row is a truncated record, not missing values. "
+            "Fix: repair those lines (quote cells that contain the separator) and export again"
+        )
+    if header_lines == 1:
+        headers = [h.strip() for h in header]
+        body = table
     else:
-        lines = _record_lines(text, sep)
-        if len(lines) != len(df):  # pragma: no cover - defensive: fall back to positions
-            lines = np.arange(2, len(df) + 2, dtype=np.int64)
-    return df, lines, "1-based line numbers in the file (the header is line 1)", used
+        headers = [
+            "" if h is None else str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()
+        ]
+        body = table.slice(1)
+    n = body.num_rows
+    numbers = {j: np.asarray(body.column(j).to_numpy(), dtype=np.float64) for j in sorted(typed)}
+    texts = {j: body.column(j) for j in range(width) if j not in typed}  # chunked: no copy
+    del table, body  # the Arrow copies of the numbers go now (peak memory)
+    # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it.
+    blank = raw.find(b"\n\n")
+    simple = used != "utf-16" and b'"' not in raw and b"\r" not in raw
+    simple = simple and (blank < 0 or not raw[blank:].strip(b"\n"))
+    # the file is read again only if a problem must be shown by its line
+    lines = None if simple else (lambda: _record_lines(path.read_bytes().decode(used), sep))
+    return _Raw(
+        headers=headers,
+        columns=[],
+        rows=np.arange(2, n + 2, dtype=np.int64),
+        numbering=_FILE_LINES,
+        encoding=used,
+        text=texts,
+        numbers=numbers,
+        lines=lines,
+    )
+
+
+def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
+    """The column with pandas' missing-value spellings as nulls; a note counts them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    is_na = pc.is_in(col, value_set=pa.array(NA_SPELLINGS, type=pa.string()))
+    n_na = pc.sum(is_na).as_py() or 0
+    if not n_na:
+        return col
+    spelled = pc.value_counts(col.filter(is_na)).to_pylist()
+    desc = ", ".join(f"{d['values']!r} ({d['counts']})" for d in spelled)
+    notes.append(
+        DataProblem(
+            column=header,
+            kind="na_spelling",
+            message=f"{n_na} cell(s) read as missing values: {desc}",
+            severity="info",
+        )
+    )
+    return pc.if_else(is_na, pa.scalar(None, pa.string()), col)
+
+
+def _as_float(col: Any) -> np.ndarray | None:
+    """The column as float64 when Arrow parses every non-empty cell as a finite number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        values = pc.cast(col, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # text in the column: the validation's text rules decide, cell by cell
+    arr = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+    nan = np.isnan(arr)
+    if int(nan.sum()) != values.null_count or np.isinf(arr).any():
+        return None  # "nan" / "inf" text: missing marker or an error, decided by the text rules
+    return arr
+
+
+def _columns(raw: _Raw, names: Sequence[object]) -> None:
+    """Turn the parsed text into columns. A numeric vocabulary column that Arrow parses
+    cleanly becomes float64 at once (no missing-value spelling can be in it); the others get
+    the missing-value spellings and stay text for :mod:`pfseval.io.validation`'s rules."""
+    if not raw.text and not raw.numbers:
+        return
+    for j, name in enumerate(names):
+        if j in raw.numbers:  # parsed by Arrow as it read the file
+            raw.columns.append(pd.Series(raw.numbers[j], dtype=np.float64))
+            continue
+        col = raw.text[j]
+        spec = _spec_for(name)
+        if spec is not None and spec.numeric:
+            arr = _as_float(col)
+            if arr is not None:
+                raw.columns.append(pd.Series(arr, dtype=np.float64))
+                continue
+        col = _na_spellings(col, raw.headers[j], raw.notes)
+        raw.text[j] = col
+        raw.columns.append(col.to_pandas())
+
+
+def _remap_rows(report: ValidationReport, lines: np.ndarray) -> ValidationReport:
+    """Rows numbered ``record + 2`` → the file line each record starts on."""
+    problems = tuple(
+        replace(p, rows=tuple(int(lines[r - 2]) for r in p.rows)) if p.rows else p
+        for p in report.problems
+    )
+    return replace(report, problems=problems)
 
 
 def _load(
@@ -139,17 +535,35 @@ def _load(
     mapping: ColumnMapping | None,
     encoding: str | None,
     required: Sequence[str],
+    fmt: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, ValidationReport]:
     p = Path(path)
-    raw, lines, numbering, used = _read_raw(p, encoding)
-    renamed, origin, map_problems = apply_mapping(raw, mapping=mapping)
-    converted, report = parse_checkups(
-        renamed, source=str(p), row_numbers=lines, row_numbering=numbering, required=required
+    kind = _format(p, fmt)
+    if kind == "parquet":
+        raw = _read_parquet(p)
+    else:
+        tab = kind == "tsv" or p.suffix.lower() == ".tsv"  # "csv": the suffix's separator
+        raw = _read_csv(p, "\t" if tab else ",", encoding, mapping)
+    names, map_problems = resolve_columns(raw.headers, mapping=mapping)
+    origin = {str(n): str(h) for n, h in zip(names, raw.headers, strict=True)}
+    _columns(raw, names)
+    renamed = raw.frame(names)
+    converted, report = _parse_checkups(
+        renamed,
+        source=str(p),
+        row_numbers=raw.rows,
+        row_numbering=raw.numbering,
+        required=required,
+        cell_text=raw.cell_text if raw.text or raw.numbers else None,
     )
-    notes = list(map_problems)
-    if used:
+    if raw.lines is not None and any(q.rows for q in report.problems):
+        report = _remap_rows(report, raw.lines())
+    notes = [*map_problems, *raw.notes]
+    if raw.encoding:
         notes.append(
-            DataProblem(column="", kind="encoding", message=f"decoded as {used}", severity="info")
+            DataProblem(
+                column="", kind="encoding", message=f"decoded as {raw.encoding}", severity="info"
+            )
         )
     report = ValidationReport(
         problems=(*report.problems, *notes),
@@ -168,6 +582,7 @@ def read_checkups(
     encoding: str | None = None,
     validate: bool = True,
     required: Sequence[str] = REQUIRED_COLUMNS,
+    format: str | None = None,
 ) -> pd.DataFrame:
     """Read a health-check extract (CSV or Parquet) onto the canonical vocabulary.
 
@@ -181,7 +596,8 @@ def read_checkups(
         vocabulary aliases (Japanese headers such as 収縮期血圧 and ＨｂＡ１ｃ are recognised).
         Unknown extra columns are kept unchanged.
     encoding
-        CSV text encoding; ``None`` detects UTF-8 (with or without BOM) or CP932/Shift_JIS.
+        CSV text encoding; ``None`` detects UTF-8 (with or without BOM), UTF-16 (with a BOM)
+        or CP932/Shift_JIS.
     validate
         When ``True`` (default) raise :class:`~pfseval.errors.DataValidationError` listing
         every problem if there is any error, and issue :class:`DataQualityWarning` for
@@ -191,6 +607,10 @@ def read_checkups(
     required
         Columns that must be present and complete (default: person_id, fiscal_year, age,
         sex); e.g. ``("person_id",)`` for a wide programme table without fiscal_year.
+    format
+        ``"csv"`` (delimited text: tab-separated for a ``.tsv`` file, else comma), ``"tsv"``
+        or ``"parquet"``; ``None`` (default) decides by the suffix. A declared format wins over
+        the suffix (a ``.dat`` export read as CSV).
 
     Returns
     -------
@@ -203,7 +623,9 @@ def read_checkups(
     DataValidationError
         ``validate=True`` and the data have errors (all are listed, with file line numbers).
     FileFormatError
-        The file cannot be decoded or parsed, or its type is unknown.
+        The file cannot be decoded or parsed (rows with the wrong number of fields are listed
+        by file line), a Parquet column holds lists, or its type is unknown. The message
+        names the file and never quotes its content.
     MappingError
         The mapping is malformed.
 
@@ -219,7 +641,7 @@ def read_checkups(
     >>> df.loc[0, "person_id"], int(df.loc[0, "sex"]), int(df.loc[0, "urine_protein"])
     ('0001', 1, 2)
     """
-    renamed, converted, report = _load(path, mapping, encoding, required)
+    renamed, converted, report = _load(path, mapping, encoding, required, format)
     if validate:
         report.raise_for_errors()
         warn([problem_notice(w, source=Path(path).name) for w in report.warnings])
@@ -237,6 +659,8 @@ def check_file(
     *,
     mapping: ColumnMapping | None = None,
     required: Sequence[str] = REQUIRED_COLUMNS,
+    encoding: str | None = None,
+    format: str | None = None,
 ) -> ValidationReport:
     """Validate a health-check file and return the report (never raises for data problems).
 
@@ -251,6 +675,8 @@ def check_file(
         Dict or TOML/CSV mapping file.
     required
         Columns that must be present and complete (as for :func:`read_checkups`).
+    encoding, format
+        As for :func:`read_checkups`.
 
     Returns
     -------
@@ -267,7 +693,7 @@ def check_file(
     (False, (2,))
     """
     try:
-        _, _, report = _load(path, mapping, None, required)
+        _, _, report = _load(path, mapping, encoding, required, format)
     except (FileFormatError, MappingError) as exc:
         return ValidationReport(
             problems=(DataProblem(column="", kind="unreadable", message=str(exc)),),

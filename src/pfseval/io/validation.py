@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -168,6 +168,9 @@ def _is_numeric_dtype(s: pd.Series) -> bool:
 
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# A plain decimal number. Python's float() also takes "1_30" (= 130) and "infinity"; a cell
+# written like that is a typing slip, not a measurement, so it is reported instead.
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _text_to_number(text: str) -> float | None:
@@ -176,6 +179,8 @@ def _text_to_number(text: str) -> float | None:
         if not _THOUSANDS.match(t):
             return None
         t = t.replace(",", "")
+    if not _PLAIN_NUMBER.match(t):
+        return None
     try:
         x = float(t)
     except ValueError:
@@ -203,7 +208,9 @@ def _parse_numeric(
     if _is_numeric_dtype(s):
         values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         infinite = np.isinf(values)
-        return np.where(infinite, np.nan, values), infinite, {}
+        if infinite.any():  # copy only when there is something to blank
+            values = np.where(infinite, np.nan, values)
+        return values, infinite, {}
     # Each distinct text is parsed once: numbers first, then the text rules for the rest.
     codes, uniq, parsed = _factorize_numbers(s)
     bad_u = np.zeros(len(uniq), dtype=bool)
@@ -235,6 +242,10 @@ def _parse_numeric(
 
 def _as_text(s: pd.Series) -> pd.Series:
     """Identifiers and codes as text; whole floats (e.g. ids read as 1001.0) lose the ``.0``."""
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        # vectorised for text read from a file (a million ids in milliseconds, not seconds)
+        t = s.str.strip()
+        return t.where(t.notna() & (t != ""), None).astype(_STR)
     if pd.api.types.is_float_dtype(s.dtype):
         v = s.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(v)
@@ -287,6 +298,25 @@ def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
     return pd.Series(values, index=s.index, dtype=float), True
 
 
+def _cells_of(df: pd.DataFrame) -> CellText:
+    def cells(position: int, mask: np.ndarray) -> np.ndarray:
+        return df.iloc[:, position].to_numpy()[mask].astype(object)
+
+    return cells
+
+
+@dataclass(frozen=True)
+class _CellView:
+    """``cells[mask]`` for a column whose text the loader keeps (only problem cells are
+    materialised)."""
+
+    text: CellText
+    position: int
+
+    def __getitem__(self, mask: np.ndarray) -> np.ndarray:
+        return self.text(self.position, mask)
+
+
 @dataclass(frozen=True)
 class _Parsed:
     frame: pd.DataFrame  # converted frame (unconvertible cells NaN)
@@ -309,7 +339,11 @@ def _vals(values: Sequence[Any] | np.ndarray) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
+CellText = Callable[[int, np.ndarray], np.ndarray]
+"""Cells of the column at a position, as written in the file, where a mask is true."""
+
+
+def _parse(df: pd.DataFrame, row_numbers: np.ndarray, cell_text: CellText | None = None) -> _Parsed:
     problems: list[DataProblem] = []
     out: dict[Any, pd.Series] = {}
     bad_masks: dict[str, np.ndarray] = {}
@@ -348,7 +382,9 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
             continue
         values, bad, used = _parse_numeric(s, spec)
         finite = np.isfinite(values)
-        cells = s.to_numpy(dtype=object)  # problems show the cell as written, e.g. "６５"
+        # problems show the cell as written ("６５"); only the cells of problems are made into
+        # objects. The loader keeps the file's text for the columns it parsed already.
+        cells = _CellView(cell_text or _cells_of(df), pos)
         if used:
             desc = ", ".join(f"{t!r} → {c} ({k})" for t, (c, k) in used.items())
             problems.append(
@@ -423,8 +459,9 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray) -> _Parsed:
                     )
         bad_masks[col] = bad
         if spec.integer:
-            whole = np.where(finite & (values == np.round(values)), values, np.nan)
-            out[col] = pd.Series(whole, index=s.index).astype("Int64")
+            ok = finite & (values == np.round(values))
+            ints = pd.arrays.IntegerArray(np.where(ok, values, 0).astype(np.int64), ~ok)
+            out[col] = pd.Series(ints, index=s.index)
         else:
             out[col] = pd.Series(values, index=s.index, dtype=float)
     frame = pd.DataFrame(out, index=df.index)
@@ -467,7 +504,10 @@ def _row_checks(
                     expected=spec.expected() if spec else "a value",
                 )
             )
-    if "person_id" in cols:
+    pid = parsed["person_id"] if "person_id" in cols else None
+    # Unique person ids cannot make a duplicate (person, year) pair: one hash pass settles
+    # the usual case; the full check runs only when some id repeats.
+    if pid is not None and not pd.Index(pid[pid.notna()]).is_unique:
         # one record per person and year; per person when the data have no fiscal_year
         key_cols = ["person_id", "fiscal_year"] if "fiscal_year" in cols else ["person_id"]
         what = "(person_id, fiscal_year) pair(s)" if len(key_cols) == 2 else "person id(s)"
@@ -569,6 +609,21 @@ def parse_checkups(
     >>> int(converted.loc[0, "sex"]), int(converted.loc[0, "urine_protein"]), report.ok
     (2, 1, True)
     """
+    return _parse_checkups(
+        df, source=source, row_numbers=row_numbers, row_numbering=row_numbering, required=required
+    )
+
+
+def _parse_checkups(
+    df: pd.DataFrame,
+    *,
+    source: str = "",
+    row_numbers: Sequence[int] | np.ndarray | None = None,
+    row_numbering: str | None = None,
+    required: Sequence[str] = REQUIRED_COLUMNS,
+    cell_text: CellText | None = None,
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """:func:`parse_checkups`, with the loaders' access to cells as written in the file."""
     if row_numbers is None:
         rn = np.arange(len(df), dtype=np.int64)
         numbering = row_numbering or "0-based row positions in the data frame"
@@ -577,7 +632,7 @@ def parse_checkups(
         if len(rn) != len(df):
             raise ValueError(f"row_numbers has {len(rn)} entries for {len(df)} rows")
         numbering = row_numbering or "as given"
-    parsed = _parse(df, rn)
+    parsed = _parse(df, rn, cell_text)
     problems = [*parsed.problems, *_row_checks(parsed.frame, parsed.bad, rn, tuple(required))]
     report = ValidationReport(
         problems=tuple(problems),

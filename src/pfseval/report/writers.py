@@ -151,6 +151,7 @@ def write_docx(doc: Document, path: str | Path) -> Path:
 
     import docx
     from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
@@ -202,9 +203,12 @@ def write_docx(doc: Document, path: str | Path) -> Path:
                     for r in cell.paragraphs[0].runs:
                         r.bold = True
                         r.font.size = Pt(8)
+                _repeat_header(table.rows[0])
                 for row in rows:
                     for cell, val in zip(table.add_row().cells, row, strict=True):
                         cell.text = val
+                        if val and _NUM.match(val):  # numbers right-aligned, as in the HTML
+                            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
                         for r in cell.paragraphs[0].runs:
                             r.font.size = Pt(8)
                 if b.note:
@@ -217,6 +221,15 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     d.save(str(p))
     _fix_zip_times(p)
     return p
+
+
+def _repeat_header(row: Any) -> None:
+    """Mark a DOCX table's first row as a header repeated on every page it spans."""
+    from docx.oxml.ns import qn
+
+    trpr = row._tr.get_or_add_trPr()
+    el = trpr.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"})
+    trpr.append(el)
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
