@@ -618,9 +618,10 @@ def test_from_toml_errors_name_the_file(tmp_path: Path) -> None:
         .replace("target = 0.75", "target = 75"),
         encoding="utf-8",
     )
-    # 75 is a legal (if odd) target; a band rate of 80 is not:
-    c = Contract.from_toml(bad)
-    assert c.components[1].schedule.full_value() == 75
+    # the Kobe components declare kind = "proportion", so a target of 75 (75%) is an error
+    with pytest.raises(ContractError) as e75:
+        Contract.from_toml(bad)
+    assert e75.value.file == str(bad) and e75.value.key_path == "contract.component[1].schedule"
     bad.write_text('[contract]\nname = "x"\nunit = "千円"\nrounding = "flor"\n', encoding="utf-8")
     with pytest.raises(ContractError) as e:
         Contract.from_toml(bad)

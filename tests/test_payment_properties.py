@@ -107,10 +107,12 @@ def contract_dict(draw: Any) -> dict[str, Any]:
         "rounding_unit": draw(st.sampled_from([1, 10, 1000, 0.1])),
         "component": [draw(component(i)) for i in range(k)],
     }
+    fixed = float(draw(st.integers(0, 20000))) if draw(st.booleans()) else None
+    if fixed is not None:
+        c["fixed"] = [{"label": "固定支払", "amount": fixed}]
     if draw(st.booleans()):
-        c["cap"] = float(draw(st.integers(0, 100000)))
-    if draw(st.booleans()):
-        c["fixed"] = [{"label": "固定支払", "amount": float(draw(st.integers(0, 20000)))}]
+        # a cap below the fixed payments is a ContractError (issue 12), so draw it above them
+        c["cap"] = float(draw(st.integers(int(fixed or 0), 100000)))
     if draw(st.booleans()):
         c["description"] = draw(st.text(max_size=30))
     return {"contract": c}

@@ -390,6 +390,136 @@ def design_cmd(
     sys.exit(design_to(spec, out, seed=seed, lang=lang, data_dir=data_dir))
 
 
+@cli.command("allocate")
+@click.argument("scheme", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV file to write, one row per unit (unit, points, weight, score, share, amount).",
+)
+@click.option(
+    "--units",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Units file (default: the scheme's `units`).",
+)
+@click.option("--audit", "audit", multiple=True, help="Print the audit trail of this unit.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+def allocate_cmd(
+    scheme: Path, out: Path, units: Path | None, audit: tuple[str, ...], lang: str
+) -> None:
+    """Divide an allocation scheme's budget among its units (shares sum exactly to it)."""
+    from pfseval.errors import PfsevalError
+    from pfseval.payment.allocation import AllocationScheme
+
+    try:
+        s = AllocationScheme.from_toml(scheme)
+        result = s.allocate(None if units is None else s.read_units(units))
+        for u in audit:
+            click.echo(result.audit_trail(u, lang=lang))  # type: ignore[arg-type]
+    except (PfsevalError, KeyError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    table = result.to_frame()
+    table.to_csv(out, index=False, encoding="utf-8")
+    click.echo(
+        f"{len(table)} units, {table['amount'].sum():,.0f} of {result.budget:,.0f} {s.unit} "
+        f"allocated -> {out}"
+    )
+
+
+def _parse_values(values: tuple[str, ...]) -> dict[str, float]:
+    from pfseval.errors import ContractError
+
+    out: dict[str, float] = {}
+    for v in values:
+        key, sep, num = v.partition("=")
+        try:
+            if not sep or not key:
+                raise ValueError
+            # "95%" is read as 0.95, so a rate given in percent cannot pay the full allocation
+            text = num.strip()
+            out[key.strip()] = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ContractError(
+                "--value",
+                f"{v!r} is not ID=NUMBER. Fix: write e.g. --value suppression_rate=0.329.",
+            ) from None
+    return out
+
+
+@cli.command("pay")
+@click.argument("contract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="ID=V",
+    help="An indicator value, e.g. --value completion_rate=1.0 or =100% (repeat per indicator).",
+)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option(
+    "--indigo",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the payment as an INDIGO project JSON (outcome payments).",
+)
+def pay_cmd(contract: Path, values: tuple[str, ...], lang: str, indigo: Path | None) -> None:
+    """Apply a contract to published indicator values; print the payment and its audit trail."""
+    import json
+
+    from pfseval.errors import PfsevalError
+    from pfseval.payment import Contract
+
+    try:
+        c = Contract.from_toml(contract)
+        res = c.evaluate(_parse_values(values))
+    except PfsevalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(res.audit_trail(lang=lang))  # type: ignore[arg-type]
+    if indigo is not None:
+        from pfseval.payment.indigo import to_indigo
+
+        indigo.write_text(
+            json.dumps(to_indigo(res), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        click.echo(f"INDIGO: {indigo}")
+
+
+@cli.command("explore")
+@click.argument("contract", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="HTML file to write (one self-contained page).",
+)
+@click.option(
+    "--results",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="results.json of a run: start at the estimates and show the payment at the CI bounds.",
+)
+def explore_cmd(contract: Path, out: Path, results: Path | None) -> None:
+    """Write a contract explorer page: a slider per indicator, payment curves, the total."""
+    from pfseval.errors import PfsevalError
+    from pfseval.payment import Contract
+    from pfseval.payment.explorer import estimates_from_results, explorer_html
+
+    try:
+        c = Contract.from_toml(contract)
+        est = estimates_from_results(results) if results is not None else None
+    except PfsevalError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    out.write_text(explorer_html(c, estimates=est), encoding="utf-8")
+    click.echo(f"explorer: {out}")
+
+
 def main() -> None:
     """Entry point of the ``pfseval`` console script."""
     cli(prog_name="pfseval")

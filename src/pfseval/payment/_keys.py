@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from pfseval.errors import ContractError
 
-__all__ = ["Reader"]
+__all__ = ["Reader", "load_toml"]
+
+
+def load_toml(path: str | Path, *, error: type[ContractError] = ContractError) -> dict[str, Any]:
+    """Read a TOML file; a syntax error is ``error`` at key path ``(file)`` naming the file."""
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise error("(file)", f"not valid TOML: {e}", file=str(p)) from e
 
 
 def _kind(v: Any) -> str:

@@ -10,7 +10,6 @@ to ``[0, cap]``.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,25 +20,44 @@ from numpy.typing import NDArray
 
 from pfseval.errors import ContractError
 from pfseval.messages import Notice
-from pfseval.payment._keys import Reader
+from pfseval.payment._keys import Reader, load_toml
 from pfseval.payment.notices import point_for_bound
 from pfseval.payment.result import PaymentResult, build_result
 from pfseval.payment.schedules import (
+    DIRECTIONS,
     ROUNDING_RULES,
+    Direction,
     Schedule,
     round_amounts,
+    round_significant,
     round_values,
     schedule_from_dict,
 )
 from pfseval.result import Estimate
 
-__all__ = ["BASES", "UNITS", "Basis", "Component", "Contract", "FixedPayment", "Indicators"]
+__all__ = [
+    "BASES",
+    "KINDS",
+    "UNITS",
+    "Basis",
+    "Component",
+    "Contract",
+    "FixedPayment",
+    "Indicators",
+]
 
 Basis = Literal["point", "conf_low", "conf_high"]
 BASES: tuple[str, ...] = ("point", "conf_low", "conf_high")
 #: Units a contract may be written in, with their value in yen.
 UNITS: dict[str, int] = {"円": 1, "千円": 1_000, "万円": 10_000, "百万円": 1_000_000}
 Indicators = Mapping[str, "Estimate | float"]
+#: Indicator kinds a component may declare, with the values they allow (checked on evaluate).
+KINDS: dict[str, str] = {
+    "proportion": "a fraction in [0, 1] (write 0.3 for 30%)",
+    "count": "a number of people or events, at least 0",
+    "amount": "an amount of money or a quantity, at least 0",
+    "difference": "a change or a difference, any sign",
+}
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,12 @@ class Component:
     value_decimals
         Override the contract's ``value_decimals`` for this component: the indicator value is
         rounded half up to this many decimals before the schedule is applied.
+    direction
+        ``"higher"`` (default) or ``"lower"`` when lower values are better (dialysis
+        transitions, worsened checklists); see :mod:`pfseval.payment.schedules`.
+    kind
+        What the indicator is (:data:`KINDS`): ``proportion`` values must lie in [0, 1],
+        ``count`` and ``amount`` values must not be negative. ``None``: not declared.
     """
 
     indicator: str
@@ -98,6 +122,12 @@ class Component:
     timing: str | None = None
     description: str | None = None
     value_decimals: int | None = None
+    kind: str | None = None
+
+    @property
+    def direction(self) -> Direction:
+        """``"higher"`` or ``"lower"``: which indicator values are better (from the schedule)."""
+        return getattr(self.schedule, "direction", "higher")  # type: ignore[no-any-return]
 
     @property
     def upper(self) -> float | None:
@@ -144,11 +174,14 @@ class Component:
             "rounding",
             "rounding_unit",
             "value_decimals",
+            "kind",
             "timing",
             "description",
         ):
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
+        if self.direction != "higher":
+            d["direction"] = self.direction
         d["schedule"] = self.schedule.to_dict()
         return d
 
@@ -206,13 +239,7 @@ class Contract:
     @classmethod
     def from_toml(cls, path: str | Path) -> Contract:
         """Read and validate a contract file; errors name the file and the key path."""
-        p = Path(path)
-        try:
-            with p.open("rb") as f:
-                doc = tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise ContractError("(file)", f"not valid TOML: {e}", file=str(p)) from e
-        return cls.from_dict(doc, file=str(p))
+        return cls.from_dict(load_toml(path), file=str(path))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, file: str = "") -> Contract:
@@ -255,6 +282,13 @@ class Contract:
         )
         if not fixed and not comps:
             r.fail("the contract has no fixed payment and no component. Fix: add at least one.")
+        fixed_total = sum(f.amount for f in fixed)
+        if cap is not None and cap < fixed_total:
+            r.at("cap").fail(
+                f"the cap {cap:g} is below the fixed payments, which add up to {fixed_total:g}; "
+                "the contract could never pay what it promises as fixed. "
+                "Fix: raise the cap or lower the fixed payments."
+            )
         seen: dict[str, int] = {}
         for i, comp in enumerate(comps):
             if comp.label in seen:
@@ -363,7 +397,9 @@ class Contract:
 
     def values_used(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """The indicator values the schedules see: each column rounded half up to its
-        component's ``value_decimals`` (unchanged where none is set).
+        component's ``value_decimals``, or, where none is set, to
+        :data:`~pfseval.payment.schedules.DEFAULT_VALUE_DIGITS` (12) significant digits, so
+        that floating-point noise never decides a tier (the mean of 10% and 70% meets 0.4).
 
         Examples
         --------
@@ -378,8 +414,12 @@ class Contract:
         """
         v = np.atleast_2d(np.asarray(values, dtype=float)).copy()
         for j, d in enumerate(self.decimals()):
-            if d is not None and j < v.shape[1]:
+            if j >= v.shape[1]:
+                continue
+            if d is not None:
                 v[:, j] = round_values(v[:, j], decimals=d)
+            else:
+                v[:, j] = round_significant(v[:, j])
         return v
 
     def payments(self, values: NDArray[np.float64]) -> Payments:
@@ -460,6 +500,7 @@ class Contract:
                     "an estimate with a finite value and interval.",
                     file=self.source,
                 )
+            _check_kind(comp, float(x), path=f"contract.component[{i}]", file=self.source)
             out.append(float(x))
         return out, notes
 
@@ -497,6 +538,36 @@ def _upper_limit(cap: float | None, allocation: float | None) -> float | None:
     return min(lims) if lims else None
 
 
+def _check_kind(comp: Component, x: float, *, path: str, file: str) -> None:
+    """Reject a value its component's kind does not allow (a rate of 30 meaning 30%)."""
+    kind = comp.kind
+    bad = ""
+    if kind == "proportion" and not 0 <= x <= 1:
+        bad = f'is declared kind = "proportion" but its value is {x!r}, outside [0, 1]'
+        fix = "write 0.3 for 30% (divide a percentage by 100)"
+    elif kind in ("count", "amount") and x < 0:
+        bad = f'is declared kind = "{kind}" but its value {x!r} is negative'
+        fix = 'check the value, or declare kind = "difference" for a change'
+    if bad:
+        raise ContractError(
+            f"{path}.indicator",
+            f"indicator {comp.indicator!r} (component {comp.label!r}) {bad}. Fix: {fix}.",
+            file=file,
+        )
+
+
+def _check_kind_thresholds(r: Reader, kind: str | None, schedule: Schedule) -> None:
+    """A proportion's schedule must be written in fractions (a target of 80 means 8000%)."""
+    if kind != "proportion":
+        return
+    bad = [k for k in schedule.knots() if not 0 <= k <= 1]
+    if bad:
+        r.at("schedule").fail(
+            f'the component is kind = "proportion" but its schedule has the value '
+            f"{bad[0]:g} outside [0, 1]. Fix: write thresholds as fractions (0.8 for 80%)."
+        )
+
+
 def _fixed_from(r: Reader, d: Any) -> FixedPayment:
     t = r.table(d)
     r.keys(t, required=("label", "amount"), optional=("timing", "description"))
@@ -521,11 +592,18 @@ def _component_from(r: Reader, d: Any) -> Component:
             "rounding",
             "rounding_unit",
             "value_decimals",
+            "direction",
+            "kind",
             "timing",
             "description",
         ),
     )
-    schedule = schedule_from_dict(t["schedule"], path=f"{r.path}.schedule", file=r.file)
+    direction: Direction = r.opt_string(t, "direction", choices=DIRECTIONS) or "higher"  # type: ignore[assignment]
+    kind = r.opt_string(t, "kind", choices=tuple(KINDS))
+    schedule = schedule_from_dict(
+        t["schedule"], path=f"{r.path}.schedule", file=r.file, direction=direction
+    )
+    _check_kind_thresholds(r, kind, schedule)
     allocation = r.opt_number(t, "allocation", minimum=0)
     if allocation is None and schedule.needs_allocation:
         r.at("allocation").fail(
@@ -555,6 +633,7 @@ def _component_from(r: Reader, d: Any) -> Component:
             if "value_decimals" in t
             else None
         ),
+        kind=kind,
         timing=r.opt_string(t, "timing"),
         description=r.opt_string(t, "description"),
     )

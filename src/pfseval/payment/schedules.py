@@ -24,6 +24,15 @@ Schedule types (``type = ...`` in the contract):
     point, the last amount above the last point.
 ``pass_fail``
     the whole allocation when ``x ≥ threshold``, else 0.
+
+Every schedule also works for lower-is-better indicators (dialysis transitions, people whose
+checklist worsened, drugs per person), declared as ``direction = "lower"`` on the component:
+a table row ``[t, a]`` is then reached when ``x ≤ t`` and the most demanding row reached (the
+smallest ``t``) pays; ``proportional`` pays ``clip(target / x, 0, 1)`` (full at or below the
+target, nothing above ``lower``, which is then the worst value still paid); ``per_unit`` counts
+units below a ``reference`` (``reference − x``); ``interpolate`` pays the first amount below
+the first point and ``below`` (default 0) above the last; ``pass_fail`` passes when
+``x ≤ threshold``.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ from numpy.typing import ArrayLike, NDArray
 from pfseval.payment._keys import Reader
 
 __all__ = [
+    "DIRECTIONS",
     "ROUNDING_RULES",
     "SCHEDULE_TYPES",
     "Band",
@@ -52,11 +62,14 @@ __all__ = [
     "Step",
     "fmt_amount",
     "round_amounts",
+    "round_significant",
     "round_values",
     "schedule_from_dict",
 ]
 
 Lang = Literal["ja", "en"]
+Direction = Literal["higher", "lower"]
+DIRECTIONS: tuple[str, ...] = ("higher", "lower")
 ROUNDING_RULES = ("floor", "half_up", "ceil", "none")
 ROUNDING_WORDS = {
     "ja": {"floor": "切り捨て", "half_up": "四捨五入", "ceil": "切り上げ", "none": "端数処理なし"},
@@ -140,6 +153,43 @@ def round_values(values: ArrayLike, *, decimals: int) -> NDArray[np.float64]:
     q = np.abs(a) * scale
     r = np.floor(q + 0.5 + _SNAP * np.maximum(1.0, q))
     return np.round(np.sign(a) * r / scale, decimals) + 0.0
+
+
+#: Significant digits at which a contract without ``value_decimals`` reads its indicators.
+#: A double carries 15–17; twelve absorbs the error of any short float computation (the mean
+#: of 0.1 and 0.7 is 0.39999999999999997, which must meet a 0.4 threshold) and is far finer
+#: than any threshold a contract writes.
+DEFAULT_VALUE_DIGITS = 12
+
+
+def round_significant(
+    values: ArrayLike, *, digits: int = DEFAULT_VALUE_DIGITS
+) -> NDArray[np.float64]:
+    """Round indicator values half up to ``digits`` significant digits (NaN and ±inf unchanged).
+
+    The result is the double nearest to the rounded decimal, so comparing it with a threshold
+    written in the contract is the decimal comparison of the two numbers.
+
+    Examples
+    --------
+    >>> round_significant([(0.1 + 0.7) / 2, 921.0, 0.32941176470588235, 0.0]).tolist()
+    [0.4, 921.0, 0.329411764706, 0.0]
+    """
+    a = np.asarray(values, dtype=float)
+    out = a.copy()
+    m = np.isfinite(a) & (a != 0)
+    if not m.any():
+        return out + 0.0
+    x = a[m]
+    dec = digits - 1 - np.floor(np.log10(np.abs(x))).astype(int)
+    # multiply/divide by exact powers of ten (10**k is exact in binary for k <= 22)
+    up = np.where(dec >= 0, 10.0 ** np.clip(dec, 0, 22), 1.0)
+    down = np.where(dec < 0, 10.0 ** np.clip(-dec, 0, 22), 1.0)
+    q = np.abs(x) * up / down
+    # q has ~12 digits before the point, so only a few ulps of it are noise
+    r = np.floor(q + 0.5 + 4 * np.finfo(float).eps * np.maximum(1.0, q))
+    out[m] = np.sign(x) * r / up * down
+    return out + 0.0
 
 
 _f = fmt_amount
@@ -241,12 +291,26 @@ class Proportional(Schedule):
     needs_allocation: ClassVar[bool] = True
     target: float
     lower: float | None = None
+    direction: Direction = "higher"
+
+    def _ratio(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        if self.direction == "lower":
+            # achievement of a reduction target: target / actual (full at or below target)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where(v <= 0, 1.0, self.target / np.where(v <= 0, 1.0, v))
+        else:
+            r = v / self.target
+        return np.clip(r, 0.0, 1.0)
+
+    def _outside(self, v: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Values on the wrong side of the lower limit (下限値), which pay nothing."""
+        if self.lower is None:
+            return np.zeros(v.shape, dtype=bool)
+        return v > self.lower if self.direction == "lower" else v < self.lower
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
         v = np.asarray(x, dtype=float)
-        ratio = np.clip(v / self.target, 0.0, 1.0)
-        if self.lower is not None:
-            ratio = np.where(v < self.lower, 0.0, ratio)
+        ratio = np.where(self._outside(v), 0.0, self._ratio(v))
         return _nan_where(v, ratio * float(allocation or 0.0))
 
     def describe(
@@ -255,12 +319,17 @@ class Proportional(Schedule):
         fm = _Fmt.make(x, decimals)
         alloc = float(allocation or 0.0)
         ja = lang == "ja"
-        if self.lower is not None and x < self.lower:
+        low = self.direction == "lower"
+        if self.lower is not None and bool(self._outside(np.array([x]))[0]):
             step = "下限未満" if ja else "below the lower limit"
             lim = "下限" if ja else "lower limit"
-            return step, f"{fm.value(x)} < {lim} {_f(self.lower)} → 0"
-        ratio = x / self.target
-        text = f"{fm.value(x)} ÷ {_f(self.target)} = {fm.derived(ratio)}"
+            return step, f"{fm.value(x)} {'>' if low else '<'} {lim} {_f(self.lower)} → 0"
+        if low:
+            ratio = float(self._ratio(np.array([x]))[0]) if x <= 0 else self.target / x
+            text = f"{_f(self.target)} ÷ {fm.value(x)} = {fm.derived(ratio)}"
+        else:
+            ratio = x / self.target
+            text = f"{fm.value(x)} ÷ {_f(self.target)} = {fm.derived(ratio)}"
         if ratio >= 1:
             step = "目標達成" if ja else "target reached"
             text += " → 上限 1" if ja else " → capped at 1"
@@ -281,6 +350,8 @@ class Proportional(Schedule):
         return float(allocation or 0.0)
 
     def knots(self) -> tuple[float, ...]:
+        if self.direction == "lower":
+            return (self.target,) if self.lower is None else (self.target, self.lower)
         return (0.0, self.target) if self.lower is None else (self.lower, self.target)
 
     def to_dict(self) -> dict[str, Any]:
@@ -305,12 +376,20 @@ class PerUnit(Schedule):
     max_units: float | None = None
     min_units: float | None = None
     whole_units: bool = False
+    reference: float | None = None
+    direction: Direction = "higher"
+
+    def _counted(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Units before limits: ``x − reference`` (higher) or ``reference − x`` (lower)."""
+        ref = 0.0 if self.reference is None else self.reference
+        return ref - v if self.direction == "lower" else v - ref
 
     def _units(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
-        u = np.floor(v) if self.whole_units else v
+        c = self._counted(v)
+        u = np.floor(c) if self.whole_units else c
         u = np.clip(u, 0.0, np.inf if self.max_units is None else self.max_units)
         if self.min_units is not None:
-            u = np.where(v < self.min_units, 0.0, u)
+            u = np.where(c < self.min_units, 0.0, u)
         return u
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
@@ -323,11 +402,18 @@ class PerUnit(Schedule):
         fm = _Fmt.make(x, decimals)
         ja = lang == "ja"
         units = float(self._units(np.array([x]))[0])
-        if self.min_units is not None and x < self.min_units:
+        counted = float(self._counted(np.array([x]))[0])
+        shown = fm.value(x)
+        if self.reference is not None or self.direction == "lower":
+            ref = _f(0.0 if self.reference is None else self.reference)
+            expr = f"{ref} − {shown}" if self.direction == "lower" else f"{shown} − {ref}"
+            shown = f"{expr} = {fm.derived(counted)}"
+        if self.min_units is not None and counted < self.min_units:
             step = "下限未満" if ja else "below the lower limit"
             lim = "下限" if ja else "lower limit"
-            return step, f"{fm.value(x)} < {lim} {_f(self.min_units)} → 0"
-        parts = [fm.value(x)]
+            return step, f"{shown} < {lim} {_f(self.min_units)} → 0"
+        parts = [shown]
+        x = counted
         whole = math.floor(x) if self.whole_units else x
         if whole != x:
             parts.append(f"{'整数単位' if ja else 'whole units'} {_f(whole)}")
@@ -346,8 +432,13 @@ class PerUnit(Schedule):
             + (_f if exact else fm.derived)(units * self.unit_amount),
         )
 
+    def _value_at(self, units: float) -> float:
+        """The indicator value at which ``units`` units are counted."""
+        ref = 0.0 if self.reference is None else self.reference
+        return ref - units if self.direction == "lower" else ref + units
+
     def full_value(self) -> float | None:
-        return self.max_units
+        return None if self.max_units is None else self._value_at(self.max_units)
 
     def max_amount(self, allocation: float | None = None) -> float:
         if self.unit_amount < 0:
@@ -360,7 +451,7 @@ class PerUnit(Schedule):
             ks.append(self.min_units)
         if self.max_units is not None:
             ks.append(self.max_units)
-        return tuple(sorted(set(ks)))
+        return tuple(sorted({self._value_at(k) for k in ks}))
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "unit_amount": self.unit_amount}
@@ -370,23 +461,35 @@ class PerUnit(Schedule):
             d["min_units"] = self.min_units
         if self.whole_units:
             d["whole_units"] = True
+        if self.reference is not None:
+            d["reference"] = self.reference
         return d
 
 
-def _table_index(thresholds: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Index of the highest threshold ``≤ v`` (−1 below the first)."""
+def _table_index(
+    thresholds: NDArray[np.float64], v: NDArray[np.float64], direction: str = "higher"
+) -> NDArray[np.intp]:
+    """Index of the best row reached (−1 when none is).
+
+    Higher is better: the highest threshold ``≤ v``. Lower is better: the smallest threshold
+    ``≥ v`` (a row ``[t, a]`` is reached when ``v ≤ t``, and the most demanding one pays).
+    """
+    if direction == "lower":
+        i = np.searchsorted(thresholds, v, side="left")
+        return np.where(i >= len(thresholds), -1, i)
     return np.searchsorted(thresholds, v, side="right") - 1
 
 
 def _table_describe(
-    idx: int, x: str, th: float | None, value_text: str, lang: Lang
+    idx: int, x: str, th: float | None, value_text: str, lang: Lang, direction: str = "higher"
 ) -> tuple[str, str]:
     ja = lang == "ja"
+    low = direction == "lower"
     if th is None:
         step = "第1段階未満" if ja else "below the first threshold"
-        return step, f"{x} < {value_text} → 0"
+        return step, f"{x} {'>' if low else '<'} {value_text} → 0"
     step = f"第{idx + 1}段階" if ja else f"step {idx + 1}"
-    return step, f"{x} ≥ {_f(th)} ({step}) → {value_text}"
+    return step, f"{x} {'≤' if low else '≥'} {_f(th)} ({step}) → {value_text}"
 
 
 @dataclass(frozen=True)
@@ -402,24 +505,28 @@ class Step(Schedule):
 
     type: ClassVar[str] = "step"
     steps: tuple[tuple[float, float], ...]
+    direction: Direction = "higher"
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
         v = np.asarray(x, dtype=float)
         th = np.array([t for t, _ in self.steps])
         am = np.array([0.0] + [a for _, a in self.steps])
-        return _nan_where(v, am[_table_index(th, v) + 1])
+        return _nan_where(v, am[_table_index(th, v, self.direction) + 1])
 
     def describe(
         self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
     ) -> tuple[str, str]:
         fm = _Fmt.make(x, decimals)
-        i = int(_table_index(np.array([t for t, _ in self.steps]), np.array([x]))[0])
+        th = np.array([t for t, _ in self.steps])
+        i = int(_table_index(th, np.array([x]), self.direction)[0])
+        d = self.direction
         if i < 0:
-            return _table_describe(i, fm.value(x), None, _f(self.steps[0][0]), lang)
-        return _table_describe(i, fm.value(x), self.steps[i][0], _f(self.steps[i][1]), lang)
+            first = self.steps[-1 if d == "lower" else 0][0]
+            return _table_describe(i, fm.value(x), None, _f(first), lang, d)
+        return _table_describe(i, fm.value(x), self.steps[i][0], _f(self.steps[i][1]), lang, d)
 
     def full_value(self) -> float | None:
-        return self.steps[-1][0]
+        return self.steps[0 if self.direction == "lower" else -1][0]
 
     def max_amount(self, allocation: float | None = None) -> float:
         return max(0.0, *(a for _, a in self.steps))
@@ -445,28 +552,32 @@ class Band(Schedule):
     type: ClassVar[str] = "band"
     needs_allocation: ClassVar[bool] = True
     bands: tuple[tuple[float, float], ...]
+    direction: Direction = "higher"
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
         v = np.asarray(x, dtype=float)
         th = np.array([t for t, _ in self.bands])
         rate = np.array([0.0] + [r for _, r in self.bands])
-        return _nan_where(v, rate[_table_index(th, v) + 1] * float(allocation or 0.0))
+        idx = _table_index(th, v, self.direction)
+        return _nan_where(v, rate[idx + 1] * float(allocation or 0.0))
 
     def describe(
         self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
     ) -> tuple[str, str]:
         fm = _Fmt.make(x, decimals)
         alloc = float(allocation or 0.0)
-        i = int(_table_index(np.array([t for t, _ in self.bands]), np.array([x]))[0])
+        d = self.direction
+        i = int(_table_index(np.array([t for t, _ in self.bands]), np.array([x]), d)[0])
         if i < 0:
-            return _table_describe(i, fm.value(x), None, _f(self.bands[0][0]), lang)
+            first = self.bands[-1 if d == "lower" else 0][0]
+            return _table_describe(i, fm.value(x), None, _f(first), lang, d)
         rate = self.bands[i][1]
         word = "支払率" if lang == "ja" else "pay rate"
         text = f"{word} {_f(rate)} → × {_f(alloc)} = {_f(rate * alloc)}"
-        return _table_describe(i, fm.value(x), self.bands[i][0], text, lang)
+        return _table_describe(i, fm.value(x), self.bands[i][0], text, lang, d)
 
     def full_value(self) -> float | None:
-        return self.bands[-1][0]
+        return self.bands[0 if self.direction == "lower" else -1][0]
 
     def max_amount(self, allocation: float | None = None) -> float:
         return max(r for _, r in self.bands) * float(allocation or 0.0)
@@ -492,13 +603,17 @@ class Interpolate(Schedule):
     type: ClassVar[str] = "interpolate"
     points: tuple[tuple[float, float], ...]
     below: float | None = None
+    direction: Direction = "higher"
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
         v = np.asarray(x, dtype=float)
         xs = np.array([p for p, _ in self.points])
         ys = np.array([a for _, a in self.points])
-        left = 0.0 if self.below is None else self.below
-        return _nan_where(v, np.interp(v, xs, ys, left=left, right=ys[-1]))
+        worse = 0.0 if self.below is None else self.below
+        if self.direction == "lower":
+            # the worse side is above the last point
+            return _nan_where(v, np.interp(v, xs, ys, left=ys[0], right=worse))
+        return _nan_where(v, np.interp(v, xs, ys, left=worse, right=ys[-1]))
 
     def describe(
         self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
@@ -510,6 +625,9 @@ class Interpolate(Schedule):
         if x < pts[0][0]:
             step = "第1点未満" if ja else "below the first point"
             return step, f"{fm.value(x)} < {_f(pts[0][0])} → {_f(amount)}"
+        if x > pts[-1][0] and self.direction == "lower":
+            step = "最終点超" if ja else "above the last point"
+            return step, f"{fm.value(x)} > {_f(pts[-1][0])} → {_f(amount)}"
         if x >= pts[-1][0]:
             step = "最終点以上" if ja else "at or above the last point"
             return step, f"{fm.value(x)} ≥ {_f(pts[-1][0])} → {_f(amount)}"
@@ -523,7 +641,7 @@ class Interpolate(Schedule):
         return step, text
 
     def full_value(self) -> float | None:
-        return self.points[-1][0]
+        return self.points[0 if self.direction == "lower" else -1][0]
 
     def max_amount(self, allocation: float | None = None) -> float:
         return max(0.0 if self.below is None else self.below, *(a for _, a in self.points))
@@ -551,21 +669,28 @@ class PassFail(Schedule):
     type: ClassVar[str] = "pass_fail"
     needs_allocation: ClassVar[bool] = True
     threshold: float
+    direction: Direction = "higher"
+
+    def _passed(self, v: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return v <= self.threshold if self.direction == "lower" else v >= self.threshold
 
     def amounts(self, x: ArrayLike, allocation: float | None = None) -> NDArray[np.float64]:
         v = np.asarray(x, dtype=float)
-        return _nan_where(v, np.where(v >= self.threshold, float(allocation or 0.0), 0.0))
+        return _nan_where(v, np.where(self._passed(v), float(allocation or 0.0), 0.0))
 
     def describe(
         self, x: float, allocation: float | None, lang: Lang, *, decimals: int | None = None
     ) -> tuple[str, str]:
         fm = _Fmt.make(x, decimals)
         ja = lang == "ja"
-        if x >= self.threshold:
+        low = self.direction == "lower"
+        if bool(self._passed(np.array([x]))[0]):
             step = "達成" if ja else "passed"
-            return step, f"{fm.value(x)} ≥ {_f(self.threshold)} → {_f(float(allocation or 0.0))}"
+            op = "≤" if low else "≥"
+            text = f"{fm.value(x)} {op} {_f(self.threshold)} → {_f(float(allocation or 0.0))}"
+            return step, text
         step = "未達成" if ja else "not passed"
-        return step, f"{fm.value(x)} < {_f(self.threshold)} → 0"
+        return step, f"{fm.value(x)} {'>' if low else '<'} {_f(self.threshold)} → 0"
 
     def full_value(self) -> float | None:
         return self.threshold
@@ -585,13 +710,17 @@ SCHEDULE_TYPES: dict[str, type[Schedule]] = {
 }
 
 
-def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Schedule:
+def schedule_from_dict(
+    d: Any, *, path: str = "schedule", file: str = "", direction: Direction = "higher"
+) -> Schedule:
     """Validate a schedule table and build the schedule; errors name the key path.
+
+    ``direction`` is the component's ``direction`` (``"lower"``: lower values are better).
 
     Examples
     --------
     >>> schedule_from_dict({"type": "proportional", "target": 0.8})
-    Proportional(target=0.8, lower=None)
+    Proportional(target=0.8, lower=None, direction='higher')
     >>> schedule_from_dict({"type": "step", "steps": [[0.5, 10], [0.4, 20]]},
     ...                    path="contract.component[0].schedule")
     Traceback (most recent call last):
@@ -609,15 +738,23 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
         r.keys(t, required=("type", "target"), optional=("lower",))
         target = r.at("target").number(t["target"], positive=True, what="target")
         lower = r.opt_number(t, "lower")
-        if lower is not None and lower >= target:
+        if direction == "lower" and lower is not None and lower <= target:
+            r.at("lower").fail(
+                f'with direction = "lower" the lower limit {lower:g} is the worst value '
+                f"still paid and must be above the target {target:g}. "
+                "Fix: raise the lower limit or lower the target."
+            )
+        if direction == "higher" and lower is not None and lower >= target:
             r.at("lower").fail(
                 f"lower limit {lower:g} must be below the target {target:g}. "
                 "Fix: lower the lower limit or raise the target."
             )
-        return Proportional(target=target, lower=lower)
+        return Proportional(target=target, lower=lower, direction=direction)
     if kind == "per_unit":
         r.keys(
-            t, required=("type", "unit_amount"), optional=("max_units", "min_units", "whole_units")
+            t,
+            required=("type", "unit_amount"),
+            optional=("max_units", "min_units", "whole_units", "reference"),
         )
         ua = r.at("unit_amount").number(t["unit_amount"], what="unit_amount")
         if ua == 0:
@@ -629,10 +766,25 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
                 f"min_units {mn:g} is greater than max_units {mx:g}. Fix: swap or correct them."
             )
         whole = r.at("whole_units").boolean(t["whole_units"]) if "whole_units" in t else False
-        return PerUnit(unit_amount=ua, max_units=mx, min_units=mn, whole_units=whole)
+        ref = r.opt_number(t, "reference")
+        if direction == "lower" and ref is None:
+            r.at("reference").fail(
+                'with direction = "lower" a per_unit schedule counts the units below a '
+                "reference value, but no reference is given. Fix: add `reference = <value>` "
+                "(e.g. the usual level before the programme)."
+            )
+        return PerUnit(
+            unit_amount=ua,
+            max_units=mx,
+            min_units=mn,
+            whole_units=whole,
+            reference=ref,
+            direction=direction,
+        )
     if kind == "step":
         r.keys(t, required=("type", "steps"), optional=())
-        return Step(steps=tuple(r.at("steps").pairs(t["steps"], second="amount")))
+        steps = tuple(r.at("steps").pairs(t["steps"], second="amount"))
+        return Step(steps=steps, direction=direction)
     if kind == "band":
         r.keys(t, required=("type", "bands"), optional=())
         bands = r.at("bands").pairs(t["bands"], second="pay_rate")
@@ -642,14 +794,15 @@ def schedule_from_dict(d: Any, *, path: str = "schedule", file: str = "") -> Sch
                     f"pay_rate {rate:g} is outside [0, 1]; rates are fractions of the "
                     "allocation. Fix: write 0.8 for 80%."
                 )
-        return Band(bands=tuple(bands))
+        return Band(bands=tuple(bands), direction=direction)
     if kind == "interpolate":
         r.keys(t, required=("type", "points"), optional=("below",))
         pts = r.at("points").pairs(t["points"], second="amount")
         if len(pts) < 2:
             r.at("points").fail("interpolate needs at least 2 points. Fix: add a second point.")
         below = r.opt_number(t, "below")
-        return Interpolate(points=tuple(pts), below=below)
+        return Interpolate(points=tuple(pts), below=below, direction=direction)
     # pass_fail
     r.keys(t, required=("type", "threshold"), optional=())
-    return PassFail(threshold=r.at("threshold").number(t["threshold"], what="threshold"))
+    threshold = r.at("threshold").number(t["threshold"], what="threshold")
+    return PassFail(threshold=threshold, direction=direction)

@@ -107,6 +107,8 @@ class PaymentDistribution:
     n_dropped: int = 0
     notices: tuple[Notice, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    #: per component, "higher" or "lower" (which values are better); empty = all higher
+    directions: tuple[str, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -147,8 +149,16 @@ class PaymentDistribution:
 
     def prob_target(self) -> pd.Series:
         """Per component, probability that the indicator reaches the schedule's full-pay value."""
+        lower = [
+            j < len(self.directions) and self.directions[j] == "lower"
+            for j in range(len(self.labels))
+        ]
         out = {
-            lab: float(np.mean(self.values[:, j] >= fv)) if fv is not None else float("nan")
+            lab: (
+                float(np.mean(self.values[:, j] <= fv if lower[j] else self.values[:, j] >= fv))
+                if fv is not None
+                else float("nan")
+            )
             for j, (lab, fv) in enumerate(zip(self.labels, self.full_values, strict=True))
         }
         return pd.Series(out, name="prob_target", dtype=float)
@@ -238,6 +248,7 @@ def distribution_from_values(
         n_dropped=n_dropped,
         notices=tuple(notes),
         provenance=provenance(seed=seed, contract_file=contract.source or None),
+        directions=tuple(c.direction for c in contract.components),
     )
 
 
