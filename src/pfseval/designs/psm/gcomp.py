@@ -44,7 +44,9 @@ from scipy import stats
 from scipy.special import expit
 
 from pfseval.checks import fresh_seed, require_columns
+from pfseval.designs.contract import validated
 from pfseval.designs.psm import effect_messages as _messages  # noqa: F401  (catalogue)
+from pfseval.designs.psm import effect_specs as _specs  # noqa: F401  (contract, catalogue)
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
 from pfseval.errors import AttritionWarning, DesignError, SmallSampleWarning
@@ -242,14 +244,7 @@ def _effects(
     return out
 
 
-_LABELS = {
-    "difference": "marginal difference in means",
-    "RD": "marginal risk difference",
-    "RR": "marginal risk ratio",
-    "OR": "marginal odds ratio",
-}
-
-
+@validated("psm.marginal_effect")
 def marginal_effect(
     matched: MatchedSample,
     *,
@@ -261,6 +256,7 @@ def marginal_effect(
     seed: int | None = None,
     n_jobs: int = 1,
     progress: bool = False,
+    label: str = "",
 ) -> Estimate:
     """Marginal effect on the treated by g-computation with treatment × covariate interactions.
 
@@ -291,6 +287,9 @@ def marginal_effect(
     seed, n_jobs, progress
         Bootstrap seed (``None``: drawn from the operating system and recorded in
         ``provenance``), worker processes (the draws do not depend on them) and progress bar.
+    label
+        Display name of the indicator (the main estimate's ``label``; the other scales in
+        ``related`` have none).
 
     Returns
     -------
@@ -329,7 +328,13 @@ def marginal_effect(
     V = cluster_vcov(fit, clusters)
     n_sets = len(np.unique(rows.set_id))
     estimand = str(getattr(matched, "estimand", "ATT"))
-    method = _method_text(binary, covs, int(rows.focal.sum()), estimand, len(clusters), n_sets)
+    method_code = _method_code(binary, covs, estimand, len(clusters))
+    method_params: dict[str, object] = {
+        "covariates": list(covs),
+        "outcome_model": "logistic" if binary else "least squares",
+        "n_sets": n_sets,
+        "vcov": "cluster2" if len(clusters) == 2 else "cluster",
+    }
     prov = {**(matched.provenance or provenance(data=matched.data)), "seed": matched.seed}
     boot: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in effects}
     draws_all = None
@@ -346,10 +351,7 @@ def marginal_effect(
             n_jobs=n_jobs,
             progress=progress,
         )
-        method += (
-            f"; cluster bootstrap over {n_sets} matched sets ({n_boot} resamples, outcome model "
-            "refitted; BCa and percentile intervals in intervals)"
-        )
+        method_params["n_boot"] = int(n_boot)
         prov["seed"] = seed
     diagnostics = {
         "mu_treated": mu1,
@@ -372,6 +374,7 @@ def marginal_effect(
         "provenance": prov,
     }
     z = float(stats.norm.ppf(0.5 + level / 2))
+    boot_sfx = "_bootstrap" if n_boot is not None else ""
     ests: dict[str, Estimate] = {}
     for j, (name, (val, grad, is_log)) in enumerate(effects.items()):
         se = float(np.sqrt(grad @ V @ grad))
@@ -384,16 +387,20 @@ def marginal_effect(
             value=float(back(val)),
             conf_low=float(back(lo)),
             conf_high=float(back(hi)),
-            method=method + (" on the log scale" if is_log else ""),
+            method=Message(
+                method_code + ("_log" if is_log else "") + boot_sfx,
+                params=method_params,
+                counts={"n_focal": int(rows.focal.sum())},
+            ),
             std_error=se,
             p_value=p,
             intervals=boot[name],
             draws=draws,
             diagnostics={**diagnostics, "se_scale": "log" if is_log else "natural"},
-            label=f"{_LABELS[name]} ({estimand}) on {outcome}",
+            label=label if name == eff else "",
             **common,  # type: ignore[arg-type]
         )
-    emit_warnings((*rows.messages, *separation), stacklevel=3)
+    emit_warnings((*rows.messages, *separation), stacklevel=4)  # 4: through @validated
     main = ests.pop(eff)
     return dataclasses.replace(main, related=ests)
 
@@ -498,21 +505,14 @@ def _clusters(matched: MatchedSample, rows: _Rows) -> list[NDArray[np.int64]]:
     return [rows.set_id]
 
 
-def _method_text(
-    binary: bool, covs: Sequence[str], n_focal: int, estimand: str, ways: int, n_sets: int
-) -> str:
-    vdesc = (
-        "clustered two-way on matched set and person (sandwich::vcovCL(~subclass + id))"
-        if ways == 2
-        else "clustered on matched sets (sandwich::vcovCL(~subclass))"
-    )
-    model = "logistic" if binary else "least-squares"
-    covtxt = f"treatment × ({', '.join(covs)})" if covs else "treatment only"
-    who = "participants" if estimand == "ATT" else "matched non-participants"
+def _method_code(binary: bool, covs: Sequence[str], estimand: str, ways: int) -> str:
+    """The catalogue code of the method (without the scale and bootstrap suffixes)."""
     return (
-        f"g-computation: weighted {model} outcome model with {covtxt} on the matched sample, "
-        f"predictions averaged over {n_focal} {who} ({estimand}); delta-method standard error "
-        f"{vdesc}, {n_sets} sets; normal interval"
+        "psm.marginal_effect.method"
+        + ("_logit" if binary else "_ls")
+        + ("" if covs else "_nocov")
+        + ("_att" if estimand == "ATT" else "_atc")
+        + ("_cluster2" if ways == 2 else "")
     )
 
 

@@ -761,3 +761,6 @@ register(
         related=("reference_rate", "difference"),
     )
 )
+
+# The effects after matching by g-computation and the weighting estimators (issue 13).
+from pfseval.designs.psm import effect_specs as effect_specs  # noqa: E402

@@ -32,7 +32,9 @@ from scipy import stats
 from scipy.special import expit
 
 from pfseval.checks import require_columns
+from pfseval.designs.contract import validated
 from pfseval.designs.psm import effect_messages as _messages  # noqa: F401  (catalogue)
+from pfseval.designs.psm import effect_specs as _specs  # noqa: F401  (contract, catalogue)
 from pfseval.designs.psm.gcomp import fit_glm
 from pfseval.designs.psm.matching import MatchedSample
 from pfseval.designs.psm.score import covariate_design
@@ -83,7 +85,7 @@ def _result(
     value: float,
     se: float,
     level: float,
-    method: str,
+    method: Message,
     n: int,
     diagnostics: dict[str, object],
     flow: SampleFlow,
@@ -119,6 +121,7 @@ def _flow(
     return flow
 
 
+@validated("psm.ipw")
 def ipw(
     data: pd.DataFrame,
     *,
@@ -127,6 +130,7 @@ def ipw(
     covariates: Sequence[str],
     id_col: str | None = None,
     level: float = 0.95,
+    label: str = "",
 ) -> Estimate:
     """ATT by inverse probability weighting (odds weights) with an M-estimation sandwich SE.
 
@@ -168,9 +172,7 @@ def ipw(
         mu1 - mu0,
         se,
         level,
-        "inverse probability weighting (ATT odds weights from a logistic propensity score on "
-        f"{', '.join(covariates)}); M-estimation sandwich standard error including the "
-        "propensity-score fit; normal interval",
+        Message("psm.ipw.method", params={"covariates": list(covariates)}),
         len(y),
         {
             "mu_treated": mu1,
@@ -182,10 +184,11 @@ def ipw(
         },
         _flow(data, id_col, data[treatment], ok),
         provenance(data=data),
-        f"IPW ATT on {outcome}",
+        label,
     )
 
 
+@validated("psm.aipw")
 def aipw(
     data: pd.DataFrame,
     *,
@@ -194,6 +197,7 @@ def aipw(
     covariates: Sequence[str],
     id_col: str | None = None,
     level: float = 0.95,
+    label: str = "",
 ) -> Estimate:
     """Doubly robust ATT (augmented IPW) with an M-estimation sandwich SE.
 
@@ -254,14 +258,15 @@ def aipw(
         eta1 - eta0,
         se,
         level,
-        f"augmented IPW (doubly robust ATT): logistic propensity score and {model} outcome "
-        f"model on the non-participants, both on {', '.join(covariates)}; M-estimation "
-        "sandwich standard error including both model fits; normal interval",
+        Message(
+            "psm.aipw.method" + ("_logit" if binary else "_ls"),
+            params={"covariates": list(covariates), "outcome_model": model},
+        ),
         len(y),
         {"n_treated": int(t.sum()), "n_control": int((1 - t).sum()), "outcome_model": model},
         _flow(data, id_col, data[treatment], ok),
         provenance(data=data),
-        f"AIPW ATT on {outcome}",
+        label,
     )
 
 
