@@ -248,3 +248,28 @@ def test_linear_jackknife_matches_leaving_each_set_out(lalonde: pd.DataFrame) ->
     for k in range(3):
         assert np.corrcoef(lin[:, k], ex[:, k])[0, 1] > 0.999
         assert np.allclose(lin[:, k], ex[:, k], rtol=0, atol=0.05 * np.ptp(ex[:, k]))
+
+
+def test_gcomp_and_weighting_join_the_design_contract():
+    # issue 9: registered designs, label= passed through, the method a catalogue Message
+    from pfseval.designs.contract import get
+    from pfseval.designs.psm.kobe import _example_matched
+    from pfseval.messages import Message
+
+    assert get("psm.marginal_effect").matching == "psm.match"
+    assert get("psm.ipw").input == get("psm.aipw").input == "data"
+    m = _example_matched(n_treated=60, seed=3)
+    est = marginal_effect(m, outcome="egfr_follow", covariates=["age", "egfr"], label="腎機能")
+    assert est.label == "腎機能"
+    assert isinstance(est.method, Message)
+    assert est.method.params["covariates"] == ["age", "egfr"]
+    assert "アウトカムモデル" in est.method.text("ja")
+    args = {"treatment": m.treatment, "outcome": "egfr_follow", "covariates": ["age", "egfr"]}
+    for fn in (ipw, aipw):
+        e = fn(m.data, **args, label="x")  # type: ignore[arg-type]
+        assert e.label == "x" and isinstance(e.method, Message)
+        assert e.method.text("en") and e.method.text("ja")
+    with pytest.raises(DesignError, match="'effect'"):
+        marginal_effect(m, outcome="egfr_follow", effect="ratio")  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match="'level'"):
+        ipw(m.data, **args, level=2)  # type: ignore[arg-type]
