@@ -728,8 +728,32 @@ def _meta(c: _Context) -> tuple[tuple[str, str], ...]:
         meta.append((t("period", lang), rep.period))
     if rep.evaluator:
         meta.append((t("evaluator", lang), rep.evaluator))
-    meta.append((t("generated", lang), c.run.finished_at))
+    meta.append((t("generated", lang), jst(c.run.finished_at)))
     return tuple(meta)
+
+
+def jst(timestamp: str) -> str:
+    """An ISO 8601 time (results.json keeps UTC) shown in Japan Standard Time with its offset.
+
+    Examples
+    --------
+    >>> jst("2026-12-06T23:26:04+00:00")
+    '2026-12-07 08:26:04 (UTC+09:00)'
+    >>> jst("")
+    ''
+    """
+    import datetime as _dt
+
+    if not timestamp:
+        return ""
+    try:
+        when = _dt.datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return str(timestamp)
+    if when.tzinfo is None:  # a time without an offset is taken as UTC, as pfseval writes it
+        when = when.replace(tzinfo=_dt.UTC)
+    local = when.astimezone(_dt.timezone(_dt.timedelta(hours=9)))
+    return local.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+09:00)"
 
 
 def _summary_section(c: _Context) -> Section:
@@ -1122,8 +1146,8 @@ def _repro_section(c: _Context) -> Section:
                 [
                     (t("spec_hash", lang), prov["spec_sha256"]),
                     (t("seed", lang), str(prov["seed"])),
-                    (t("started", lang), prov["started_at"]),
-                    (t("finished", lang), prov["finished_at"]),
+                    (t("started", lang), jst(prov["started_at"])),
+                    (t("finished", lang), jst(prov["finished_at"])),
                 ],
                 columns=[t("item", lang), t("value", lang)],
             ),

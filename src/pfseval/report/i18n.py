@@ -23,7 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "appendix": {"ja": "評価結果 別添資料", "en": "Evaluation appendix"},
     "period": {"ja": "評価期間", "en": "Evaluation period"},
     "evaluator": {"ja": "評価機関", "en": "Evaluator"},
-    "generated": {"ja": "作成日時（UTC）", "en": "Generated (UTC)"},
+    "generated": {"ja": "作成日時（日本時間）", "en": "Generated (Japan time)"},
     "summary": {"ja": "1. 事業と契約の概要", "en": "1. Programme and contract"},
     "programme": {"ja": "事業", "en": "Programme"},
     "glance": {"ja": "成果指標の一覧", "en": "Indicators at a glance"},
@@ -109,8 +109,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "rows": {"ja": "行数", "en": "Rows"},
     "seed": {"ja": "乱数シード", "en": "Random seed"},
     "spec_hash": {"ja": "評価仕様ファイルの SHA-256", "en": "SHA-256 of the spec"},
-    "started": {"ja": "開始時刻（UTC）", "en": "Started (UTC)"},
-    "finished": {"ja": "終了時刻（UTC）", "en": "Finished (UTC)"},
+    "started": {"ja": "開始時刻（日本時間）", "en": "Started (Japan time)"},
+    "finished": {"ja": "終了時刻（日本時間）", "en": "Finished (Japan time)"},
     "repro_text": {
         "ja": "同じ評価仕様・データ・乱数シードで `pfseval run` を実行すると、時刻を除き同一の"
         "results.json が得られます。入力ファイルは下表の SHA-256 で同一性を確認できます。",
