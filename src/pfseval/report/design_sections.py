@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from pfseval.report import figures as F
+from pfseval.report.disclosure import CountLedger, format_count, register_flow
 from pfseval.report.document import (
     Block,
     Document,
@@ -36,56 +37,15 @@ from pfseval.report.document import (
     Paragraph,
     Section,
     TableBlock,
+    _flow_frame,
 )
+from pfseval.report.i18n import t
 
 __all__ = ["design_document", "design_sections", "plan_sections", "stage_sections"]
 
-_T: dict[str, dict[str, str]] = {
-    "lock": {
-        "ja": "設計の固定（アウトカムを見る前の評価計画）",
-        "en": "Design lock (the evaluation plan fixed before outcomes)",
-    },
-    "locked": {
-        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階（pfseval design）で"
-        "{at}（日本標準時）に固定されました（{file}）。",
-        "en": "The cohorts and the matching design were fixed by the outcome-blind design "
-        "stage (pfseval design), which reads no outcome column, at {at} (Japan Standard "
-        "Time) ({file}).",
-    },
-    "reproduced": {
-        "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
-        "en": "This evaluation's design and its recomputed matched sets reproduce the lock "
-        "exactly.",
-    },
-    "deviated": {
-        "ja": "固定した記録と{n}項目が異なります（次節）。",
-        "en": "{n} item(s) differ from the lock (next section).",
-    },
-    "deviations": {"ja": "評価計画からの逸脱", "en": "Deviations from the evaluation plan"},
-    "key": {"ja": "項目（キー）", "en": "Item (key)"},
-    "at_lock": {"ja": "固定時", "en": "At the lock"},
-    "now": {"ja": "本評価", "en": "This evaluation"},
-    "appendix": {"ja": "設計段階の記録", "en": "Design-stage record"},
-    "blind": {
-        "ja": "この記録はアウトカム列を読まずに作成されました（{at}、日本標準時）。"
-        "設計の要約ハッシュ：{sha}",
-        "en": "This record was made without reading any outcome column ({at}, Japan Standard "
-        "Time). Design hash: {sha}",
-    },
-    "flow": {"ja": "対象集団の流れ", "en": "Cohort flow"},
-    "balance": {"ja": "共変量バランス", "en": "Covariate balance"},
-    "matched": {"ja": "マッチング集合", "en": "Matched sets"},
-    "step": {"ja": "段階", "en": "Step"},
-    "n": {"ja": "人数", "en": "People"},
-    "start": {"ja": "開始", "en": "Start"},
-    "love": {"ja": "ラブプロット", "en": "Love plot"},
-    "overlap": {"ja": "傾向スコアの重なり", "en": "Propensity-score overlap"},
-    "suppressed": {"ja": "（秘匿）", "en": "(suppressed)"},
-}
-
 
 def _t(key: str, lang: str) -> str:
-    return _T[key][lang]
+    return t(f"stage_{key}", lang)
 
 
 def _show(v: Any) -> str:
@@ -128,30 +88,6 @@ def design_sections(check: Mapping[str, Any] | None, lang: str) -> list[Section]
     return out
 
 
-def _count(n: Any, min_cell: int, lang: str) -> str:
-    """A count, or the suppressed mark under ``min_cell`` (no cell under 10 is published)."""
-    return str(n) if isinstance(n, int) and n >= min_cell else _t("suppressed", lang)
-
-
-def _flow_rows(flow: Mapping[str, Any], min_cell: int, lang: str) -> list[list[str]]:
-    from pfseval.messages import Message
-
-    rows: list[list[str]] = []
-    for g, n in flow.get("n_input", {}).items():
-        rows.append([f"{_t('start', lang)} ({g})", _count(n, min_cell, lang)])
-        left = int(n)
-        for s in flow.get("steps", []):
-            if s["group"] != g:
-                continue
-            try:
-                reason = Message.from_dict(s["reason"]).text(lang)  # type: ignore[arg-type]
-            except (AttributeError, KeyError, TypeError, ValueError):
-                reason = str(s["reason"])
-            left -= int(s["n_excluded"])
-            rows.append([f"− {reason}", _count(left, min_cell, lang)])
-    return rows
-
-
 def design_document(
     record: Mapping[str, Any],
     figures: Mapping[str, Mapping[str, Any]],
@@ -188,21 +124,30 @@ def design_document(
             ),
         )
     ]
-    flow_rows: list[list[str]] = []
-    for name, flow in record.get("cohort_flows", {}).items():
-        flow_rows += [[f"{name}: {a}", b] for a, b in _flow_rows(flow, min_cell, lang)]
-    if flow_rows:
-        frame = pd.DataFrame(flow_rows, columns=[_t("step", lang), _t("n", lang)])
-        sections.append(
-            Section(_t("flow", lang), 2, (TableBlock("design_flow", _t("flow", lang), frame),))
+    # One ledger for every cohort flow, so that complementary suppression sees all the
+    # relations a reader can combine (a small exclusion is also a difference of two remaining
+    # counts); the flow tables render as in the run's appendix.
+    flows = dict(record.get("cohort_flows", {}))
+    led = CountLedger(min_cell=min_cell)
+    keys = {name: register_flow(led, flow, f"design:{name}") for name, flow in flows.items()}
+    led.solve()
+    flow_blocks = tuple(
+        TableBlock(
+            f"design_flow_{i}",
+            f"{_t('flow', lang)} ({name})",
+            _flow_frame(led, flow, keys[name], lang),  # type: ignore[arg-type]
         )
+        for i, (name, flow) in enumerate(flows.items())
+    )
+    if flow_blocks:
+        sections.append(Section(_t("flow", lang), 2, flow_blocks))
     designs = record.get("design", {})
     for key, m in record.get("matched", {}).items():
         iid = designs.get(key, {}).get("id", key)
         blocks: list[Block] = [
             Paragraph(
-                f"{_t('matched', lang)}: n = {_count(m['n_treated'], min_cell, lang)} / "
-                f"{_count(m['n_control'], min_cell, lang)} (SHA-256 {m['sha256'][:16]}…)"
+                f"{_t('matched', lang)}: n = {format_count(m['n_treated'], min_cell=min_cell)} / "
+                f"{format_count(m['n_control'], min_cell=min_cell)} (SHA-256 {m['sha256'][:16]}…)"
             )
         ]
         figs = figures.get(iid, {})

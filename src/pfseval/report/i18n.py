@@ -217,6 +217,43 @@ STRINGS: dict[str, dict[str, str]] = {
             "and ratios are text. No text cell is evaluated as a formula."
         ),
     },
+    # the design stage (report/design_sections.py)
+    "stage_lock": {
+        "ja": "設計の固定（アウトカムを見る前の評価計画）",
+        "en": "Design lock (the evaluation plan fixed before outcomes)",
+    },
+    "stage_locked": {
+        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階（pfseval design）で"
+        "{at}（日本標準時）に固定されました（{file}）。",
+        "en": "The cohorts and the matching design were fixed by the outcome-blind design "
+        "stage (pfseval design), which reads no outcome column, at {at} (Japan Standard "
+        "Time) ({file}).",
+    },
+    "stage_reproduced": {
+        "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
+        "en": "This evaluation's design and its recomputed matched sets reproduce the lock "
+        "exactly.",
+    },
+    "stage_deviated": {
+        "ja": "固定した記録と{n}項目が異なります（次節）。",
+        "en": "{n} item(s) differ from the lock (next section).",
+    },
+    "stage_deviations": {"ja": "評価計画からの逸脱", "en": "Deviations from the evaluation plan"},
+    "stage_key": {"ja": "項目（キー）", "en": "Item (key)"},
+    "stage_at_lock": {"ja": "固定時", "en": "At the lock"},
+    "stage_now": {"ja": "本評価", "en": "This evaluation"},
+    "stage_appendix": {"ja": "設計段階の記録", "en": "Design-stage record"},
+    "stage_blind": {
+        "ja": "この記録はアウトカム列を読まずに作成されました（{at}、日本標準時）。"
+        "設計の要約ハッシュ：{sha}",
+        "en": "This record was made without reading any outcome column ({at}, Japan Standard "
+        "Time). Design hash: {sha}",
+    },
+    "stage_flow": {"ja": "対象集団の流れ", "en": "Cohort flow"},
+    "stage_balance": {"ja": "共変量バランス", "en": "Covariate balance"},
+    "stage_matched": {"ja": "マッチング集合", "en": "Matched sets"},
+    "stage_love": {"ja": "ラブプロット", "en": "Love plot"},
+    "stage_overlap": {"ja": "傾向スコアの重なり", "en": "Propensity-score overlap"},
 }
 
 
