@@ -196,3 +196,44 @@ def test_compare_records_names_keys() -> None:
         ("design.indicators[0].match.ratio", 3, 2)
     ]
     assert compare_records(a, a) == []
+
+
+def test_design_out_follows_output_folder_rules(project: Path) -> None:
+    """`pfseval design` never touches a user's file: a foreign folder is refused before any
+    work, --force only adds pfseval's files, and a second run replaces only its own files."""
+    runner = CliRunner()
+    spec = str(project / "spec.toml")
+    foreign = project / "users_folder"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    (foreign / "design_appendix.html").write_text("my own page", encoding="utf-8")
+    res = runner.invoke(cli, ["design", spec, "--out", str(foreign)])
+    assert res.exit_code == 1
+    assert "--force" in res.output and "Fix:" in res.output
+    assert sorted(p.name for p in foreign.iterdir()) == ["design_appendix.html", "notes.txt"]
+    # with --force pfseval adds its files but refuses to replace a file it did not write
+    res = runner.invoke(cli, ["design", spec, "--out", str(foreign), "--force"])
+    assert res.exit_code == 1
+    assert (foreign / "design_appendix.html").read_text(encoding="utf-8") == "my own page"
+    assert not (foreign / LOCK_NAME).exists()
+    (foreign / "design_appendix.html").unlink()
+    res = runner.invoke(cli, ["design", spec, "--out", str(foreign), "--force"])
+    assert res.exit_code == 0, res.output
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
+    first = json.loads((foreign / LOCK_NAME).read_text(encoding="utf-8"))
+    # a folder pfseval wrote is rewritten without --force; the user's file stays
+    res = runner.invoke(cli, ["design", spec, "--out", str(foreign)])
+    assert res.exit_code == 0, res.output
+    again = json.loads((foreign / LOCK_NAME).read_text(encoding="utf-8"))
+    assert again["matched"] == first["matched"]
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not [p for p in project.iterdir() if ".partial-" in p.name]
+
+
+def test_design_refuses_a_negative_seed(project: Path) -> None:
+    res = CliRunner().invoke(
+        cli, ["design", str(project / "spec.toml"), "--out", str(project / "s"), "--seed", "-1"]
+    )
+    assert res.exit_code == 2
+    assert "-1" in res.output
+    assert not (project / "s").exists()

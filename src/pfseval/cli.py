@@ -373,7 +373,7 @@ def demo_cmd(
     required=True,
     help="Folder for design.lock.json and design_appendix.html.",
 )
-@click.option("--seed", type=int, default=None, help="Override the spec's seed.")
+@click.option("--seed", type=_SEED, default=None, help="Override the spec's seed.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None, help="Appendix language.")
 @click.option(
     "--data-dir",
@@ -381,13 +381,19 @@ def demo_cmd(
     default=None,
     help="Resolve the spec's data paths against this folder instead of the spec's folder.",
 )
+@click.option("--force", is_flag=True, help=_FORCE_HELP)
 def design_cmd(
-    spec: Path, out: Path, seed: int | None, lang: str | None, data_dir: Path | None
+    spec: Path,
+    out: Path,
+    seed: int | None,
+    lang: str | None,
+    data_dir: Path | None,
+    force: bool,
 ) -> None:
     """Outcome-blind design stage: cohorts, matching and balance only; write the lock."""
     from pfseval.batch.design_cli import design_to
 
-    sys.exit(design_to(spec, out, seed=seed, lang=lang, data_dir=data_dir))
+    sys.exit(design_to(spec, out, seed=seed, lang=lang, data_dir=data_dir, force=force))
 
 
 @cli.command("allocate")

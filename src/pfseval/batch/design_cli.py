@@ -25,25 +25,37 @@ def design_to(
     seed: int | None = None,
     lang: str | None = None,
     data_dir: Path | None = None,
+    force: bool = False,
 ) -> int:
     """Run the outcome-blind design stage of one spec and write the lock into ``out``.
 
     The spec is loaded without checking the data's columns (outcome columns may be absent);
-    the design stage checks the columns it reads.
+    the design stage checks the columns it reads. ``out`` follows the output-folder rules of
+    :mod:`pfseval.batch.output` (staged, then published; a folder pfseval did not write is
+    refused unless ``force``, and even then nothing already there is replaced).
     """
     from pfseval.batch import load_spec
     from pfseval.batch.design_stage import design_record, write_design
+    from pfseval.batch.output import check_target, commit, stage
 
     try:
+        # refuse a folder we may not write into before the matching work, not after it
+        check_target(out, force=force)
         spec = load_spec(spec_path, seed=seed, lang=lang, data_dir=data_dir, check_data=False)
         record, figures = design_record(spec)
-        files = write_design(
-            record,
-            figures,
-            out,
-            lang=spec.report.lang,
-            min_cell=spec.report.min_cell,
-            title=spec.title,
+        files = commit(
+            stage(
+                out,
+                lambda folder: write_design(
+                    record,
+                    figures,
+                    folder,
+                    lang=spec.report.lang,
+                    min_cell=spec.report.min_cell,
+                    title=spec.title,
+                ),
+            ),
+            force=force,
         )
     except (PfsevalError, ValueError, KeyError) as exc:
         click.echo(f"FAILED  {spec_path}: {exc}", err=True)
