@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pfseval.sdc.model import Derived, Publication
 
-__all__ = ["AuditFinding", "audit", "proportion_ci_pairs"]
+__all__ = ["AuditFinding", "audit", "narrow", "proportion_ci_pairs"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,26 @@ def proportion_ci_pairs(
     return n[keep].astype(np.int64), kmin[keep].astype(np.int64), kmax[keep].astype(np.int64)
 
 
+@lru_cache(maxsize=256)
+def _ci_bounds(
+    low: float, high: float, tol: float, level: float, method: str, n_max: int
+) -> tuple[float, float, float, float, float, float] | None:
+    """The bounds on n, k and k / n that published interval limits imply (cached: the
+    secondary-suppression search rebuilds the programme many times with the same limits)."""
+    d = Derived("ci", "proportion_ci", value=low, upper=high, tol=tol, level=level, method=method)
+    n, kmin, kmax = proportion_ci_pairs(d, n_max=n_max)
+    if len(n) == 0:
+        return None
+    return (
+        float(n.min()),
+        float(n.max()),
+        float(kmin.min()),
+        float(kmax.max()),
+        float(np.min(kmin / n)),
+        float(np.max(kmax / n)),
+    )
+
+
 class _Problem:
     """The integer programme a reader could solve, over every cell."""
 
@@ -180,16 +201,21 @@ class _Problem:
                     )
             elif d.kind == "proportion_ci":
                 assert d.numerator is not None and isinstance(d.denominator, str)
-                n, kmin, kmax = proportion_ci_pairs(d, n_max=int(min(ub_all, 200_000)))
                 self.exact = False
-                if len(n) == 0:
+                found = _ci_bounds(
+                    d.value, d.upper, d.tol, d.level, d.method, int(min(ub_all, 200_000))
+                )
+                if found is None:
                     continue
-                add({d.denominator: 1.0}, float(n.min()), float(n.max()))
-                add({d.numerator: 1.0}, float(kmin.min()), float(kmax.max()))
-                rmin = float(np.min(kmin / n))
-                rmax = float(np.max(kmax / n))
+                nmin, nmax, kmin, kmax, rmin, rmax = found
+                add({d.denominator: 1.0}, nmin, nmax)
+                add({d.numerator: 1.0}, kmin, kmax)
                 add({d.numerator: 1.0, d.denominator: -rmax}, -np.inf, 0.0)
                 add({d.numerator: 1.0, d.denominator: -rmin}, 0.0, np.inf)
+            elif d.kind == "reveals":
+                for key in d.group:
+                    v = float(pub.cells[key].value)
+                    add({key: 1.0}, v, v)
         self.lb, self.ub = lb, ub
         self.A = np.vstack(rows) if rows else np.zeros((0, nvar))
         self.lo = np.array(lo)
@@ -211,6 +237,28 @@ class _Problem:
             # infeasible can only come from rounding tolerances; report no knowledge
             return self.lb[self.index[key]] if sense > 0 else self.ub[self.index[key]]
         return float(res.x[self.index[key]])
+
+
+def narrow(
+    pub: Publication,
+    hidden: Mapping[str, str],
+    *,
+    withheld: Collection[str],
+    keys: Collection[str],
+    protection: float,
+) -> str | None:
+    """The first of ``keys`` a reader can narrow below ``protection``, or ``None`` (one
+    programme, stopping at the first exposed cell: the cheap check of the suppression search).
+    """
+    prob = _Problem(pub, hidden, withheld)
+    for key in keys:
+        low = prob.extreme(key, +1)
+        if prob.ub[prob.index[key]] - low < protection - 1e-9:
+            return key
+        high = prob.extreme(key, -1)
+        if high - low < protection - 1e-9:
+            return key
+    return None
 
 
 def audit(

@@ -3,11 +3,23 @@
 1. **Primary**: every count of people from 1 to ``min_cell − 1`` is hidden (shown as
    ``<min_cell``); zero is shown. Every statistic computed from a group that small (its estimate,
    SE, CI, df, figure) is withheld: from two people a mean and its SE give each person's value.
-2. **Secondary**: while the auditor finds a hidden cell whose feasible interval is narrower than
-   the protection level, one more item is hidden — a published cell (shown as ``*``) or a
-   published derived value (withheld) — chosen among the items tied to the exposed cell by the
-   gain in its interval per unit of cost. Key denominators carry a high cost, so they stay
-   published whenever the audit allows; zeros are never hidden (they protect nothing).
+2. **Secondary**, one connected part of the publication at a time (cells linked by identities
+   and derived values; a published constant — a zero, a count of something other than people —
+   links nothing). In each part:
+
+   a. everything that may be hidden is hidden (every non-zero, non-fixed cell; every derived
+      value not fixed). A primary cell still narrower than the protection level then is
+      exposed by fixed items alone (an estimate the contract pays on, a count of years):
+      nothing the solver can hide protects it, so it is reported (``Decision.unprotectable``)
+      and not pursued;
+   b. items are then published again one by one, most costly first (key denominators carry a
+      high cost), each kept published when the auditor still finds every protectable primary
+      cell at least as wide as the protection level. Items far from every primary cell are
+      published at once when that alone is safe, so large flows cost a few programmes only.
+
+   This is the greedy "start from everything hidden and publish back" heuristic of cell
+   suppression; it is not a minimum-cost solution, but each step is proven by the auditor, so
+   the result is safe by construction, and costs decide what is published first.
 
 The result is a :class:`Decision`; it ends with a final audit of every hidden cell, so a reader
 of the decision sees the proof, not just the choice.
@@ -16,11 +28,11 @@ of the decision sees the proof, not just the choice.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pfseval.sdc.audit import AuditFinding, audit
+from pfseval.sdc.audit import AuditFinding, audit, narrow
 from pfseval.sdc.model import Publication
 
 __all__ = ["Decision", "protect"]
@@ -42,6 +54,12 @@ class Decision:
         The width every primary cell's interval must reach.
     min_cell
         The publication's minimum cell.
+    reasons
+        Withheld derived values → ``"small_group"`` or ``"protects_hidden_count"``.
+    unprotectable
+        Primary cells that items which are never hidden (fixed) narrow below the protection
+        level on their own: hiding anything else would not protect them. They are in
+        :attr:`unsafe` too; a report must say so.
     """
 
     hidden: Mapping[str, str]
@@ -50,6 +68,7 @@ class Decision:
     protection: float
     min_cell: int
     reasons: Mapping[str, str] = field(default_factory=dict)
+    unprotectable: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", MappingProxyType(dict(self.hidden)))
@@ -75,26 +94,68 @@ class Decision:
         return tuple(f for f in self.findings.values() if f.width < self.protection - 1e-9)
 
 
+def _constant(pub: Publication, key: str) -> bool:
+    """A cell that is always published as it is (a zero, a fixed count): it links nothing."""
+    c = pub.cells[key]
+    return c.fixed or c.value == 0
+
+
 def _neighbours(pub: Publication) -> dict[str, set[str]]:
-    """Item graph: a cell is linked to the identities' other cells and to derived values."""
-    g: dict[str, set[str]] = {k: set() for k in pub.cells}
+    """Item graph: a cell is linked to the identities' other cells and to derived values;
+    constant cells (:func:`_constant`) are left out, their values are known."""
+    g: dict[str, set[str]] = {k: set() for k in pub.cells if not _constant(pub, k)}
     for ident in pub.identities:
-        keys = list(ident.coefs)
+        keys = [k for k in ident.coefs if k in g]
         for a in keys:
             g[a].update(k for k in keys if k != a)
     for key, d in pub.derived.items():
         g.setdefault(key, set())
         for c in d.cells():
-            g[c].add(key)
-            g[key].add(c)
+            if c in g:
+                g[c].add(key)
+                g[key].add(c)
     return g
+
+
+def _components(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """Connected parts of the item graph, each in a stable order."""
+    seen: set[str] = set()
+    out: list[list[str]] = []
+    for start in sorted(graph):
+        if start in seen:
+            continue
+        part = []
+        queue = deque([start])
+        seen.add(start)
+        while queue:
+            node = queue.popleft()
+            part.append(node)
+            for nb in sorted(graph[node]):
+                if nb not in seen:
+                    seen.add(nb)
+                    queue.append(nb)
+        out.append(sorted(part))
+    return out
+
+
+def _distances(graph: Mapping[str, set[str]], sources: Collection[str]) -> dict[str, int]:
+    """Graph distance of every reachable item from the nearest of ``sources``."""
+    dist = {s: 0 for s in sources}
+    queue = deque(sorted(sources))
+    while queue:
+        node = queue.popleft()
+        for nb in sorted(graph[node]):
+            if nb not in dist:
+                dist[nb] = dist[node] + 1
+                queue.append(nb)
+    return dist
 
 
 def protect(
     pub: Publication,
     *,
     protection: float | None = None,
-    max_steps: int = 500,
+    max_steps: int = 5000,
 ) -> Decision:
     """Decide what to hide so that no hidden count can be narrowed below ``protection``.
 
@@ -107,7 +168,7 @@ def protect(
         The default, ``min_cell − 2``, leaves the whole range 1 … min_cell − 1 that ``<min_cell``
         already says: nothing published narrows a hidden count at all.
     max_steps
-        Safety bound on secondary-suppression steps.
+        Safety bound on the number of items tried for publication again.
 
     Examples
     --------
@@ -131,131 +192,91 @@ def protect(
             withheld.add(key)
             reasons[key] = "small_group"
     graph = _neighbours(pub)
-    primary = [k for k, why in hidden.items() if why == "primary"]
-
-    for _ in range(max_steps):
+    lost: set[str] = set()
+    budget = [max_steps]
+    for part in _components(graph):
+        primary = [k for k in part if hidden.get(k) == "primary"]
         if not primary:
-            break
-        findings = audit(pub, hidden, withheld=withheld, keys=primary)
-        exposed = sorted(
-            (f for f in findings.values() if f.width < prot - 1e-9), key=lambda f: f.width
-        )
-        if not exposed:
-            break
-        # the narrowest exposed cell that some published item can still protect (a cell tied
-        # only to fixed items cannot be helped; the final audit reports it as unsafe)
-        choice = None
-        for target in exposed:
-            choice = _best_candidate(pub, graph, hidden, withheld, target, prot)
-            if choice is not None:
-                break
-        if choice is None:
-            break
-        for key in choice:
-            if key in pub.cells:
-                hidden[key] = "secondary"
-            else:
-                withheld.add(key)
-                reasons[key] = "protects_hidden_count"
-    final = audit(pub, hidden, withheld=withheld, keys=primary)
-    return Decision(hidden, frozenset(withheld), final, prot, m, reasons)
-
-
-def _candidates(
-    pub: Publication,
-    graph: Mapping[str, set[str]],
-    hidden: Mapping[str, str],
-    withheld: set[str],
-    start: str,
-) -> list[str]:
-    """Published items reachable from ``start`` through hidden cells and withheld values."""
-    seen = {start}
-    queue = deque([start])
-    found: list[str] = []
-    while queue:
-        node = queue.popleft()
-        for nb in sorted(graph.get(node, ())):
-            if nb in seen:
-                continue
-            seen.add(nb)
-            if nb in pub.cells:
-                if nb in hidden:
-                    queue.append(nb)
-                elif pub.cells[nb].value > 0 and not pub.cells[nb].fixed:
-                    found.append(nb)
-            elif nb in withheld:
-                queue.append(nb)
-            elif not pub.derived[nb].fixed:
-                found.append(nb)
-    return found
+            continue
+        cells = [k for k in part if k in pub.cells]
+        sub = pub.subset(cells)
+        h, w, gone = _protect_part(sub, graph, part, hidden, withheld, primary, prot, budget)
+        lost |= gone
+        for key in h:
+            hidden.setdefault(key, "secondary")
+        for key in w - withheld:
+            reasons[key] = "protects_hidden_count"
+        withheld |= w
+    primary = [k for k, why in hidden.items() if why == "primary"]
+    final = audit(pub, hidden, withheld=withheld, keys=primary) if primary else {}
+    return Decision(hidden, frozenset(withheld), final, prot, m, reasons, frozenset(lost))
 
 
 def _cost(pub: Publication, key: str) -> float:
     if key in pub.cells:
         c = pub.cells[key]
-        # hide small published cells first: they carry the least information
+        # a larger count carries more information for the reader: publish it first
         return c.cost * (1.0 + c.value / (10.0 * pub.min_cell))
     return pub.derived[key].cost
 
 
-def _apply(
-    pub: Publication, hidden: dict[str, str], withheld: set[str], keys: tuple[str, ...]
-) -> tuple[dict[str, str], set[str]]:
-    h, w = dict(hidden), set(withheld)
-    for key in keys:
-        if key in pub.cells:
-            h[key] = "secondary"
-        else:
-            w.add(key)
-    return h, w
-
-
-#: How many of the cheapest candidates are tried as first and second item of a pair.
-_PAIR_WIDTH = 6
-
-
-def _best_candidate(
-    pub: Publication,
+def _protect_part(
+    sub: Publication,
     graph: Mapping[str, set[str]],
-    hidden: dict[str, str],
-    withheld: set[str],
-    target: AuditFinding,
+    part: list[str],
+    hidden: Mapping[str, str],
+    withheld: Collection[str],
+    primary: list[str],
     prot: float,
-) -> tuple[str, ...] | None:
-    """The item (or pair of items) that widens the target's interval most per unit of cost.
+    budget: list[int],
+) -> tuple[set[str], set[str], set[str]]:
+    """Secondary suppression in one connected part: (cells hidden, values withheld, primary
+    cells no hiding can protect)."""
+    cands = [
+        k
+        for k in part
+        if k not in hidden
+        and k not in withheld
+        and (
+            (k in sub.cells and not _constant(sub, k))
+            or (k in sub.derived and not sub.derived[k].fixed)
+        )
+    ]
+    cand_cells = {k for k in cands if k in sub.cells}
+    cand_vals = {k for k in cands if k not in sub.cells}
+    all_h = {**hidden, **{k: "secondary" for k in cand_cells}}
+    all_w = set(withheld) | cand_vals
+    first = audit(sub, all_h, withheld=all_w, keys=primary)
+    lost = {k for k, f in first.items() if f.width < prot - 1e-9}
+    need = [k for k in primary if k not in lost]
+    if not need:
+        return set(), set(), lost
+    h_now, w_now = set(cand_cells), set(cand_vals)
 
-    Pairs matter: in a flow chain each remaining count is pinned by the next step, so hiding a
-    cheap remaining count helps only together with the next step's exclusion — often far cheaper
-    than hiding the key denominator, the one single item that would help alone.
-    """
-    cands = sorted(
-        _candidates(pub, graph, hidden, withheld, target.key), key=lambda k: _cost(pub, k)
+    def safe(h: set[str], w: set[str]) -> bool:
+        trial = {**hidden, **{k: "secondary" for k in h}}
+        key = narrow(sub, trial, withheld=set(withheld) | w, keys=need, protection=prot)
+        if key is not None:  # check the cell that failed first next time
+            need.remove(key)
+            need.insert(0, key)
+        return key is None
+
+    # items far from every protectable primary cell: publish them together when safe
+    dist = _distances(graph, need)
+    for radius in (2, 4, 8):
+        far = {k for k in cands if dist.get(k, radius + 1) > radius}
+        if far and safe(h_now - far, w_now - far):
+            h_now -= far
+            w_now -= far
+            break
+    order = sorted(
+        (k for k in cands if k in h_now or k in w_now), key=lambda k: (-_cost(sub, k), k)
     )
-    if not cands:
-        return None
-
-    def gain(keys: tuple[str, ...]) -> float:
-        h, w = _apply(pub, hidden, withheld, keys)
-        f = audit(pub, h, withheld=w, keys=[target.key])[target.key]
-        return min(f.width, prot) - target.width
-
-    best: tuple[float, tuple[str, ...]] | None = None
-    for key in cands:
-        g = gain((key,))
-        if g > 1e-9:
-            score = g / _cost(pub, key)
-            if best is None or score > best[0]:
-                best = (score, (key,))
-    for first in cands[:_PAIR_WIDTH]:
-        h, w = _apply(pub, hidden, withheld, (first,))
-        seconds = sorted(_candidates(pub, graph, h, w, target.key), key=lambda k: _cost(pub, k))
-        for second in seconds[:_PAIR_WIDTH]:
-            pair = (first, second)
-            cost = _cost(pub, first) + _cost(pub, second)
-            if best is not None and best[0] * cost >= prot:
-                continue  # cannot beat the best score even with the full gain
-            g = gain(pair)
-            if g > 1e-9 and (best is None or g / cost > best[0]):
-                best = (g / cost, pair)
-    # No item or pair widens the interval on its own: hide the cheapest and go on.
-    return best[1] if best is not None else (cands[0],)
+    for key in order:
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        h_try, w_try = h_now - {key}, w_now - {key}
+        if safe(h_try, w_try):
+            h_now, w_now = h_try, w_try
+    return h_now, w_now, lost
