@@ -134,15 +134,19 @@ def test_hide_if_and_the_rate_rule() -> None:
     led.solve()
     # comp is small; den is hidden by the rule; then num may stay (two unknowns remain)
     assert (led.show("comp"), led.show("den")) == ("<10", "*")
-    # with a published rate (75/78 = 96.2%) any two of the three give the third, so the
-    # document's rule hides all three
+    # with a published rate (75/78 = 96.2%) any two of the three give the third: the
+    # document's publication withholds the rate (a value) rather than the key denominator
+    from pfseval.report.disclosure_policy import DisclosurePolicy
     from pfseval.report.document import _Counts, _rate_cells
+    from pfseval.report.publication import DocumentPublication
 
-    c = _Counts(CountLedger(min_cell=10))
+    c = _Counts(DocumentPublication(DisclosurePolicy(min_cell=10)))
     n_key = c.led.add("n", 78)
-    _rate_cells(c, "ind", 75, 78, n_key)
+    c.led.key_count(n_key, "analysed")
+    _rate_cells(c, "ind", 75, 78, n_key, shown=True)
     c.led.solve()
-    assert [c.led.show(k) for k in ("ind:num", "ind:comp", "n")] == ["*", "<10", "*"]
+    assert [c.led.show(k) for k in ("ind:num", "ind:comp", "n")] == ["*", "<10", "78"]
+    assert not c.led.published("ind:rate") and not c.led.decision.unsafe
 
 
 def test_overlap_density_hides_small_groups() -> None:
