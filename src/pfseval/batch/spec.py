@@ -560,7 +560,7 @@ def _check_source(
             f"{key}.id_col",
             f"the person-id column {src.id_col!r} is not in {p.name} (columns: "
             f"{', '.join(cols[:12])}{', ...' if len(cols) > 12 else ''}). Fix: name the "
-            "person-id column with `id_col = \"...\"`, or, if each row is already an "
+            'person-id column with `id_col = "..."`, or, if each row is already an '
             "aggregate (a yearly series), declare `aggregated = true`",
         )
     if followup is not None:

@@ -375,9 +375,11 @@ def _rate_cells(
     shown: bool = False,
     cost: float | None = None,
     fixed: bool = False,
+    group: list[str] | None = None,
 ) -> None:
     """numerator + complement = denominator; ``shown``: the rate is published too (as a
-    percentage to one decimal: 3 decimals of the fraction), a value a reader can use."""
+    percentage to one decimal: 3 decimals of the fraction), a value a reader can use;
+    ``group``: the counts of the people it estimates on (withheld when one is small)."""
     led = c.led
     nk = led.add(f"{prefix}:num", num)
     if den_key is not None and led.value(den_key) == den:
@@ -386,9 +388,18 @@ def _rate_cells(
         dk = led.add(f"{prefix}:den", den)
     ck = led.add(f"{prefix}:comp", den - num)
     led.relate(dk, [nk, ck])
+    # the people counted by a rate (completers) are usually a population shown elsewhere too
+    # (the completers cohort): tie it to equal counts, as for a flow's analysed count
+    led.population(nk)
     if shown and den > 0:
-        led.ratio(f"{prefix}:rate", nk, dk, decimals=3, cost=cost, fixed=fixed)
+        led.ratio(f"{prefix}:rate", nk, dk, decimals=3, cost=cost, fixed=fixed, group=group or [dk])
     c.keys[f"{prefix}:num"], c.keys[f"{prefix}:den"] = nk, dk
+
+
+def _populations(led: DocumentPublication, keys: Mapping[str, list[tuple[str, str]]]) -> None:
+    """A flow's input and analysed counts are whole populations (tied to equal ones)."""
+    for pairs in keys.values():
+        led.population(pairs[0][1], pairs[-1][1])
 
 
 def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
@@ -412,6 +423,7 @@ def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> 
     final: dict[str, str] = {}
     for name, inp in res["provenance"]["inputs"].items():
         final[name] = led.add(f"src:{name}", inp["rows"], people=_input_is_people(run, name))
+        led.population(final[name])
     # linked / merged data sources: baseline records -> linked; each merged file's records
     for name, flow in (res["sample_flow"].get("sources") or {}).items():
         inputs = {
@@ -420,17 +432,44 @@ def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> 
         c.source_flows[name] = register_flow(
             led, flow, f"srcflow:{name}", input_keys=inputs, people=_merge_people(run, name, flow)
         )
+        _populations(led, c.source_flows[name])
+    prefixes: dict[str, str] = {}
     for cname, coh in run.spec.cohorts.items():
+        flow = res["sample_flow"]["cohorts"][cname]
         keys = register_flow(
             led,
-            res["sample_flow"]["cohorts"][cname],
+            flow,
             f"coh:{cname}",
             input_keys={"all": final[coh.source]},
             people=_rows_are_people(run, cname),
         )
         c.cohort_flows[cname] = keys
+        _populations(led, keys)
+        _same_prefixes(led, flow, keys["all"], prefixes, root=_root(run, cname))
         final[cname] = keys["all"][-1][1]
     return final
+
+
+def _same_prefixes(
+    led: DocumentPublication,
+    flow: Mapping[str, Any],
+    pairs: list[tuple[str, str]],
+    seen: dict[str, str],
+    *,
+    root: str,
+) -> None:
+    """Cohorts filtered from the same input by the same first filters hold the same people
+    after them, and a reader sees the same reasons in both tables: tie those counts, so one
+    is never hidden while the other is shown."""
+    import json
+
+    sig = [root, str(led.value(pairs[0][1]))]
+    for step, (_, rem) in zip(flow.get("steps", []), pairs[1:], strict=False):
+        sig.append(json.dumps(step.get("reason"), sort_keys=True, ensure_ascii=False))
+        k = "\x1f".join(sig)
+        other = seen.setdefault(k, rem)
+        if other != rem and led.value(other) == led.value(rem):
+            led.relate(other, [rem])
 
 
 def _register_indicator(
@@ -449,6 +488,7 @@ def _register_indicator(
         inputs = {"all": base} if groups == ["all"] else {}
         keys = register_flow(led, flow, p, input_keys=inputs, people=people)
         c.ind_flows[ind.id] = keys
+        _populations(led, keys)
         if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
             led.relate(base, [keys[g][0][1] for g in groups])
         analysed = [keys[g][-1][1] for g in groups]
@@ -458,6 +498,7 @@ def _register_indicator(
         n_key = led.add(f"{p}:n", d["n"], people=people)
     c.keys[f"{p}:n"] = n_key
     c.units[f"{p}:n"] = unit
+    led.population(n_key)
     if people:
         led.key_count(n_key, "analysed")
         if flow and "treated" in flow["n_input"]:
@@ -484,20 +525,27 @@ def _register_indicator(
                 num = float(rd[num_k])
                 rate = _is_rate_of(r, num, den)
                 cost = led.policy.cost("related")
-                _rate_cells(c, rp, num, den, c.keys[f"{rp}:n"], shown=rate, cost=cost)
+                rel_n = [c.keys[f"{rp}:n"]] if people else []
+                _rate_cells(c, rp, num, den, c.keys[f"{rp}:n"], shown=rate, cost=cost, group=rel_n)
                 if rate:
-                    _register_ci(c, rp, r, cost=cost, fixed=False)
+                    _register_ci(c, rp, r, cost=cost, fixed=False, group=rel_n)
                 break
 
 
 def _is_rate_of(d: Mapping[str, Any], num: float, den: float) -> bool:
     """Whether an estimate's value is the rate ``num / den`` (a proportion shown as a rate)."""
-    v = d.get("value")
+    v: Any = d.get("value")
     return den > 0 and _is_number(v) and abs(float(v) - num / den) < 1e-9
 
 
 def _register_ci(
-    c: _Counts, prefix: str, d: Mapping[str, Any], *, cost: float | None, fixed: bool
+    c: _Counts,
+    prefix: str,
+    d: Mapping[str, Any],
+    *,
+    cost: float | None,
+    fixed: bool,
+    group: list[str],
 ) -> None:
     """The proportion intervals an estimate shows (Wilson, Clopper–Pearson; the main interval
     when it is one of them), each a published pair of limits to 3 decimals of the fraction."""
@@ -519,6 +567,7 @@ def _register_ci(
             level=float(d.get("level", 0.95)),
             cost=cost,
             fixed=fixed,
+            group=group,
         )
 
 
@@ -538,9 +587,12 @@ def _register_diagnostics(
         if _is_number(num) and _is_number(den):
             rate = _is_rate_of(d, float(num), float(den))
             fixed = rate and policy.publish_estimates
-            _rate_cells(c, f"{p}:{num_k}", float(num), float(den), n_key, shown=rate, fixed=fixed)
+            _rate_cells(
+                c, f"{p}:{num_k}", float(num), float(den), n_key, shown=rate, fixed=fixed,
+                group=groups,
+            )  # fmt: skip
             if rate:
-                _register_ci(c, f"{p}:{num_k}", d, cost=None, fixed=fixed)
+                _register_ci(c, f"{p}:{num_k}", d, cost=None, fixed=fixed, group=groups)
             c.keys[f"{p}:diag:{num_k}"] = c.keys[f"{p}:{num_k}:num"]
             c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
     for k, v in diag.items():
@@ -553,6 +605,7 @@ def _register_diagnostics(
             continue  # a value derived from counts: below
         if kind == "people" and k not in policy.not_sensitive:
             c.keys[key] = led.add(key, v)
+            led.population(c.keys[key])
             if "matched" in k:
                 led.key_count(c.keys[key], "matched")
         elif kind in ("count", "people"):  # pairs, clusters, replicates; rows or years

@@ -140,9 +140,11 @@ class DocumentPublication(CountLedger):
     the values derived from cells — rates shown to some decimals, interval limits of a
     proportion, values that give their cells back (degrees of freedom), statistics of one group
     (an estimate, its SE and CI, a figure) — are registered too and may be withheld at a cost,
-    so secondary suppression can hide a rate instead of a key denominator. Equal counts of
-    people shown in different tables are tied (a reader sees the same number twice and may
-    take it for the same people), so both are shown or both hidden.
+    so secondary suppression can hide a rate instead of a key denominator. Counts of whole
+    populations (a flow's input and analysed counts, an indicator's n, a diagnostic's count of
+    people; :meth:`population`) that are equal are tied: a reader who sees 104 participants in
+    one table and ``*`` in another takes them for the same people. Equal exclusions or
+    intermediate counts are not tied: there the equality is a coincidence a reader cannot see.
 
     Examples
     --------
@@ -165,6 +167,7 @@ class DocumentPublication(CountLedger):
         self._roles: dict[int, str] = {}
         self._items: dict[str, dict[str, Any]] = {}
         self._decision: Decision | None = None
+        self._population: set[int] = set()
 
     # -- registration ------------------------------------------------------------
     def key_count(self, key: str, role: str) -> None:
@@ -177,8 +180,13 @@ class DocumentPublication(CountLedger):
         self._costs[i] = max(self._costs.get(i, 0.0), self.policy.cost("key_count"))
         self._decision = None
 
+    def population(self, *keys: str) -> None:
+        """Mark counts as counts of a whole population (tied to equal ones, see the class)."""
+        self._population.update(self._keys[k] for k in keys)
+        self._decision = None
+
     def _item(self, key: str, kind: str, cells: Sequence[str], **kw: Any) -> None:
-        for c in cells:
+        for c in [*cells, *kw.get("group", [])]:
             if c not in self._keys:
                 raise KeyError(f"{key}: count {c!r} is not registered")
         self._items[key] = {"kind": kind, "cells": list(cells), **kw}
@@ -194,12 +202,14 @@ class DocumentPublication(CountLedger):
         scale: float = 1.0,
         cost: float | None = None,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> None:
-        """A published ``scale · numerator / denominator`` to ``decimals`` decimals."""
+        """A published ``scale · numerator / denominator`` to ``decimals`` decimals; ``group``:
+        the counts of the people it is an estimate of (withheld when one is small)."""
         c = self.policy.cost("value") if cost is None else cost
         self._item(
             key, "ratio", [numerator, denominator], decimals=decimals, scale=scale, cost=c,
-            fixed=fixed,
+            fixed=fixed, group=list(group),
         )  # fmt: skip
 
     def proportion_ci(
@@ -215,13 +225,14 @@ class DocumentPublication(CountLedger):
         level: float = 0.95,
         cost: float | None = None,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> None:
         """Published limits of a proportion's interval (they say much about n)."""
         c = self.policy.cost("value") if cost is None else cost
         self._item(
             key, "proportion_ci", [numerator, denominator], conf_low=conf_low,
             conf_high=conf_high, decimals=decimals, method=method, level=level, cost=c,
-            fixed=fixed,
+            fixed=fixed, group=list(group),
         )  # fmt: skip
 
     def reveals(self, key: str, cells: Sequence[str], *, cost: float | None = None) -> None:
@@ -264,13 +275,14 @@ class DocumentPublication(CountLedger):
                 pub.identity(coefs)
         by_value: dict[int, list[int]] = {}
         for i, (v, exempt) in enumerate(zip(self._values, self._exempt, strict=True)):
-            if not exempt and v >= m:
+            if not exempt and v >= m and i in self._population:
                 by_value.setdefault(round(v), []).append(i)
         for same in by_value.values():
             for a, b in itertools.pairwise(same):
                 pub.identity({f"c{a}": 1.0, f"c{b}": -1.0})
         for key, it in self._items.items():
             cells = [f"c{self._keys[c]}" for c in it["cells"]]
+            group = [f"c{self._keys[c]}" for c in it.get("group", [])]
             name = f"v:{key}"
             kind = it["kind"]
             if kind == "ratio":
@@ -278,7 +290,7 @@ class DocumentPublication(CountLedger):
                     continue
                 pub.ratio(
                     name, cells[0], cells[1], decimals=it["decimals"], scale=it["scale"],
-                    cost=it["cost"], fixed=it["fixed"],
+                    cost=it["cost"], fixed=it["fixed"], group=group,
                 )  # fmt: skip
             elif kind == "proportion_ci":
                 if pub.cells[cells[1]].value == 0:
@@ -287,7 +299,7 @@ class DocumentPublication(CountLedger):
                     name, cells[0], cells[1], conf_low=it["conf_low"],
                     conf_high=it["conf_high"], decimals=it["decimals"],
                     method=it["method"], level=it["level"], cost=it["cost"],
-                    fixed=it["fixed"],
+                    fixed=it["fixed"], group=group,
                 )  # fmt: skip
             elif kind == "reveals":
                 pub.reveals(name, cells, cost=it["cost"])
@@ -337,7 +349,7 @@ class DocumentPublication(CountLedger):
         """What was withheld and why, as data (the appendix's paragraph and results_public)."""
         d = self.decision
         roles = sorted(
-            {role for i, role in self._roles.items() if f"c{i}" in d.hidden},
+            {role for i, role in self._roles.items() if d.hidden.get(f"c{i}") == "secondary"},
             key=self.policy.key_counts.index,
         )
         return {

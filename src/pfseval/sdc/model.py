@@ -223,11 +223,13 @@ class Publication:
         scale: float = 1.0,
         cost: float = 1.0,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> str:
         """A published ``scale · numerator / denominator`` shown to ``decimals`` decimals.
 
         A rate (scale 1 or 100 for %), or the mean of a two-valued variable in a group (the
-        numerator is the count with the value 1).
+        numerator is the count with the value 1). ``group``: the cells of the people it is
+        computed from when it is an estimate (withheld with the estimate when one is small).
         """
         self._known([numerator, *([denominator] if isinstance(denominator, str) else [])])
         den = self.cells[denominator].value if isinstance(denominator, str) else denominator
@@ -243,6 +245,7 @@ class Publication:
                 scale=scale,
                 cost=cost,
                 fixed=fixed,
+                group=tuple(group),
             )
         )
 
@@ -259,9 +262,11 @@ class Publication:
         level: float = 0.95,
         cost: float = 1.0,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> str:
-        """The published limits of a proportion's confidence interval (they say much about n)."""
-        self._known([numerator, denominator])
+        """The published limits of a proportion's confidence interval (they say much about n);
+        ``group`` as for :meth:`ratio`."""
+        self._known([numerator, denominator, *group])
         return self._add(
             Derived(
                 key,
@@ -275,6 +280,7 @@ class Publication:
                 level=level,
                 cost=cost,
                 fixed=fixed,
+                group=tuple(group),
             )
         )
 
