@@ -55,11 +55,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "of fewer than {m} people.",
     },
     "sdc_unprotectable": {
-        "ja": "ただし {n} 件の「<{m}」の人数は、契約上必ず公表する成果指標の推定値（率とその"
-        "信頼区間）から計算できます。他の数値を秘匿しても守れないため、そのことをここに明記します。",
-        "en": "However, {n} counts shown as <{m} can be computed from indicator estimates the "
-        "contract requires to be published (a rate and its interval); hiding other numbers "
-        "cannot protect them, so this is stated here.",
+        "ja": "ただし {n} 件の「<{m}」の人数は、常に公表する数値（契約上の成果指標の推定値とその"
+        "信頼区間など）から正確に計算できます。他の数値を秘匿しても守れないため、そのことをここに"
+        "明記します。",
+        "en": "However, {n} counts shown as <{m} can be computed exactly from numbers that are "
+        "always published (indicator estimates the contract pays on and their intervals); hiding "
+        "other numbers cannot protect them, so this is stated here.",
+    },
+    "sdc_narrowed": {
+        "ja": "{n} 件の「<{m}」の人数は、別の小さな人数の内訳であるなどの理由で1〜{m_1}人の全幅は"
+        "保てませんが、正確な値は分からない範囲で、できる限り広く保っています。",
+        "en": "{n} counts shown as <{m} are, for example, parts of another small count, so the "
+        "full range 1 to {m_1} cannot be kept; they are kept as wide as the publication allows, "
+        "and never to their exact value.",
     },
     "sdc_key_participants": {"ja": "参加者数", "en": "numbers of participants"},
     "sdc_key_matched": {"ja": "マッチングされた参加者数", "en": "numbers of matched participants"},

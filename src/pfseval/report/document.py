@@ -1387,6 +1387,8 @@ def disclosure_paragraph(led: DocumentPublication, lang: Lang) -> str:
             parts.append(t("sdc_keys_hidden", lang).format(names=names))
         else:
             parts.append(t("sdc_keys_shown", lang))
-    if s["unprotectable"]:
-        parts.append(t("sdc_unprotectable", lang).format(n=s["unprotectable"], m=m))
+    if s["exact"]:
+        parts.append(t("sdc_unprotectable", lang).format(n=s["exact"], m=m))
+    if s["narrowed"]:
+        parts.append(t("sdc_narrowed", lang).format(n=s["narrowed"], m=m, m_1=m - 1))
     return ("" if lang == "ja" else " ").join(parts)

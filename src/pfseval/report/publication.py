@@ -361,5 +361,7 @@ class DocumentPublication(CountLedger):
             "small_group": sum(1 for r in d.reasons.values() if r == "small_group"),
             "key_counts_hidden": roles,
             "unprotectable": len(d.unprotectable),
+            "exact": sum(1 for w in d.best.values() if w < 1),
+            "narrowed": sum(1 for w in d.best.values() if w >= 1),
             "unsafe": len(d.unsafe),
         }

@@ -251,24 +251,55 @@ class _Problem:
         return float(res.x[self.index[key]])
 
 
+def _twins(pub: Publication, hidden: Mapping[str, str], keys: Collection[str]) -> dict[str, str]:
+    """Each of ``keys`` → a representative hidden cell that always differs from it by a known
+    constant (an identity with exactly two hidden cells, ``a − b = published cells``): the two
+    have intervals of the same width, shifted by the difference of their true values, so one
+    programme serves both. A flow step that excludes 0 makes its two remaining counts twins."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for ident in pub.identities:
+        hid = [(k, c) for k, c in ident.coefs.items() if k in hidden]
+        if len(hid) == 2 and abs(hid[0][1]) == abs(hid[1][1]) == 1 and hid[0][1] == -hid[1][1]:
+            a, b = find(hid[0][0]), find(hid[1][0])
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {k: find(k) for k in keys}
+
+
 def narrow(
     pub: Publication,
     hidden: Mapping[str, str],
     *,
     withheld: Collection[str],
     keys: Collection[str],
-    protection: float,
+    protection: float | Mapping[str, float],
 ) -> str | None:
-    """The first of ``keys`` a reader can narrow below ``protection``, or ``None`` (one
-    programme, stopping at the first exposed cell: the cheap check of the suppression search).
+    """The first of ``keys`` a reader can narrow below ``protection`` (one width for all, or
+    one per key), or ``None``: one programme, stopping at the first exposed cell (the cheap
+    check of the suppression search).
     """
     prob = _Problem(pub, hidden, withheld)
+    twin = _twins(pub, hidden, keys)
+    widths: dict[str, float] = {}
     for key in keys:
-        low = prob.extreme(key, +1)
-        if prob.ub[prob.index[key]] - low < protection - 1e-9:
+        need = protection if isinstance(protection, int | float) else protection[key]
+        rep = twin[key]
+        if rep in widths:
+            if widths[rep] < need - 1e-9:
+                return key
+            continue
+        low = prob.extreme(rep, +1)
+        if prob.ub[prob.index[rep]] - low < need - 1e-9:
             return key
-        high = prob.extreme(key, -1)
-        if high - low < protection - 1e-9:
+        high = prob.extreme(rep, -1)
+        widths[rep] = high - low
+        if high - low < need - 1e-9:
             return key
     return None
 
@@ -304,9 +335,15 @@ def audit(
     (1.0, 9.0)
     """
     prob = _Problem(pub, hidden, withheld)
+    wanted = list(hidden if keys is None else keys)
+    twin = _twins(pub, hidden, wanted)
+    found: dict[str, tuple[float, float]] = {}
     out: dict[str, AuditFinding] = {}
-    for key in hidden if keys is None else keys:
-        low = prob.extreme(key, +1)
-        high = prob.extreme(key, -1)
-        out[key] = AuditFinding(key, pub.cells[key].value, low, high, prob.exact)
+    for key in wanted:
+        rep = twin[key]
+        if rep not in found:
+            found[rep] = (prob.extreme(rep, +1), prob.extreme(rep, -1))
+        shift = pub.cells[key].value - pub.cells[rep].value
+        low, high = found[rep]
+        out[key] = AuditFinding(key, pub.cells[key].value, low + shift, high + shift, prob.exact)
     return out

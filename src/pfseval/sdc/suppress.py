@@ -57,9 +57,13 @@ class Decision:
     reasons
         Withheld derived values → ``"small_group"`` or ``"protects_hidden_count"``.
     unprotectable
-        Primary cells that items which are never hidden (fixed) narrow below the protection
-        level on their own: hiding anything else would not protect them. They are in
-        :attr:`unsafe` too; a report must say so.
+        Primary cells narrower than the protection level even with everything that may be
+        hidden hidden: fixed items (an estimate the contract pays on) or the other small
+        counts they are part of narrow them on their own. They are in :attr:`unsafe` too; a
+        report must say so.
+    best
+        For each unprotectable cell, the widest interval the publication allows (0: its value
+        follows exactly); secondary suppression keeps it at least that wide.
     """
 
     hidden: Mapping[str, str]
@@ -69,11 +73,13 @@ class Decision:
     min_cell: int
     reasons: Mapping[str, str] = field(default_factory=dict)
     unprotectable: frozenset[str] = frozenset()
+    best: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", MappingProxyType(dict(self.hidden)))
         object.__setattr__(self, "findings", MappingProxyType(dict(self.findings)))
         object.__setattr__(self, "reasons", MappingProxyType(dict(self.reasons)))
+        object.__setattr__(self, "best", MappingProxyType(dict(self.best)))
 
     def show(self, key: str, value: int) -> str:
         """How a cell is shown: its value, ``<min_cell`` or ``*``."""
@@ -87,6 +93,16 @@ class Decision:
     def is_published(self, key: str) -> bool:
         """Whether a cell or derived value is published."""
         return key not in self.hidden and key not in self.withheld
+
+    @property
+    def exposed(self) -> tuple[AuditFinding, ...]:
+        """Hidden cells narrower than the best the publication allows (empty when the
+        suppression did all it could: the attack tests' condition)."""
+        return tuple(
+            f
+            for f in self.findings.values()
+            if f.width < min(self.protection, self.best.get(f.key, self.protection)) - 1e-9
+        )
 
     @property
     def unsafe(self) -> tuple[AuditFinding, ...]:
@@ -194,7 +210,7 @@ def protect(
             withheld.add(key)
             reasons[key] = "small_group"
     graph = _neighbours(pub)
-    lost: set[str] = set()
+    lost: dict[str, float] = {}
     budget = [max_steps]
     for part in _components(graph):
         primary = [k for k in part if hidden.get(k) == "primary"]
@@ -203,7 +219,7 @@ def protect(
         cells = [k for k in part if k in pub.cells]
         sub = pub.subset(cells)
         h, w, gone = _protect_part(sub, graph, part, hidden, withheld, primary, prot, budget)
-        lost |= gone
+        lost.update(gone)
         for key in h:
             hidden.setdefault(key, "secondary")
         for key in w - withheld:
@@ -218,6 +234,7 @@ def protect(
         m,
         reasons,
         frozenset(lost),
+        lost,
     )
 
 
@@ -299,9 +316,9 @@ def _protect_part(
     primary: list[str],
     prot: float,
     budget: list[int],
-) -> tuple[set[str], set[str], set[str]]:
+) -> tuple[set[str], set[str], dict[str, float]]:
     """Secondary suppression in one connected part: (cells hidden, values withheld, primary
-    cells no hiding can protect)."""
+    cells no hiding can fully protect → the best width they can keep)."""
     cands = [
         k
         for k in part
@@ -330,20 +347,29 @@ def _protect_part(
             if not mine:
                 continue
             local = sub.subset(grp)
-            key = narrow(local, trial, withheld=wall, keys=mine, protection=prot)
+            key = narrow(local, trial, withheld=wall, keys=mine, protection=target)
             if key is not None:
                 return key
         return None
 
     h_now, w_now = set(cand_cells), set(cand_vals)
-    lost: set[str] = set()
+    # the best each primary cell can get: its width with everything hidden. A cell that
+    # cannot reach the protection level is kept at that best width (and reported)
+    lost: dict[str, float] = {}
+    trial0 = {**hidden, **{c: "secondary" for c in h_now}}
+    done: set[str] = set()
     for k in primary:
-        trial = {**hidden, **{c: "secondary" for c in h_now}}
-        grp = links.group([k], trial.keys(), set(withheld) | w_now)
-        f = audit(sub.subset(grp), trial, withheld=set(withheld) | w_now, keys=[k])[k]
-        if f.width < prot - 1e-9:
-            lost.add(k)
-    need = [k for k in primary if k not in lost]
+        if k in done:
+            continue
+        grp = links.group([k], trial0.keys(), set(withheld) | w_now)
+        mine = [x for x in primary if x in grp]
+        done.update(mine)
+        found = audit(sub.subset(grp), trial0, withheld=set(withheld) | w_now, keys=mine)
+        for x, f in found.items():
+            if f.width < prot - 1e-9:
+                lost[x] = max(f.width, 0.0)
+    target = {k: min(prot, lost.get(k, prot)) for k in primary}
+    need = [k for k in primary if target[k] > 1e-9]
     if not need:
         return set(), set(), lost
 
@@ -359,7 +385,7 @@ def _protect_part(
 
     # items far from every protectable primary cell: publish them together when safe
     dist = _distances(graph, need)
-    for radius in (2, 4, 8):
+    for radius in _RADII:
         far = {k for k in cands if dist.get(k, radius + 1) > radius}
         if far and safe(h_now - far, w_now - far, far):
             h_now -= far
@@ -393,3 +419,4 @@ def _protect_part(
 
 #: Items tried together when publishing back (halved when they cannot all be published).
 _RUN = 16
+_RADII: tuple[int, ...] = (2,)
