@@ -1285,7 +1285,9 @@ def _check_report(
     min_cell = ck.integer(rep, "min_cell", "report", default=10)
     if min_cell < 1:
         raise ck.fail("report.min_cell", f"must be at least 1, got {min_cell}")
-    policy = _check_disclosure(rep.get("disclosure", {}), ck, min_cell=min_cell)
+    policy = _check_disclosure(
+        rep.get("disclosure", {}), ck, min_cell=min_cell, explicit="min_cell" in rep
+    )
     return ReportOptions(
         lang=rlang,
         title=ck.string(rep, "title", "report", default=title),
@@ -1297,7 +1299,7 @@ def _check_report(
     )
 
 
-def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int) -> DisclosurePolicy:
+def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int, explicit: bool) -> DisclosurePolicy:
     """The ``[report.disclosure]`` table: the disclosure policy as data (its ``min_cell`` and
     ``[report] min_cell`` are one setting: give either, or the same value in both)."""
     from pfseval.sdc.policy import COSTS, KEY_COUNTS
@@ -1305,7 +1307,7 @@ def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int) -> DisclosurePol
     key = "report.disclosure"
     d = ck.table(raw, key, _DISCLOSURE_KEYS)
     m = ck.integer(d, "min_cell", key, default=min_cell)
-    if "min_cell" in d and m != min_cell and min_cell != 10:
+    if "min_cell" in d and m != min_cell and explicit:
         raise ck.fail(
             f"{key}.min_cell",
             f"is {m} but [report] min_cell is {min_cell}. Fix: give the minimum cell once",
