@@ -38,7 +38,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import test_disclosure_documents as attack
-
     from pfseval.batch import load_spec, run_spec
     from pfseval.errors import PfsevalError
     from pfseval.report.document import _register_counts

@@ -9,6 +9,7 @@ payment; counts pass through :mod:`pfseval.report.disclosure`.
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -581,6 +582,11 @@ def _register_diagnostics(
     led = c.led
     diag: Mapping[str, Any] = d.get("diagnostics") or {}
     policy = led.policy
+    # the indicator's own counts of people (its flow's remaining counts, its n): equal counts
+    # of its diagnostics are tied to them below
+    flows = c.ind_flows.get(ind.id, {})
+    own_keys = [n_key] + [rem for pairs in flows.values() for _, rem in pairs]
+    own = {led.value(k) for k in own_keys if led.counts_people(k) and led.value(k) >= led.min_cell}
     for num_k, den_k in _RATE_PAIRS:
         num: Any = diag.get(num_k)
         den: Any = diag.get(den_k)
@@ -609,7 +615,25 @@ def _register_diagnostics(
             if "matched" in k:
                 led.key_count(c.keys[key], "matched")
         elif kind in ("count", "people"):  # pairs, clusters, replicates; rows or years
-            c.keys[key] = led.add(key, v, people=False)
+            if kind == "count" and _is_number(v) and float(v) in own:
+                # a count equal to one of the indicator's counts of people is most likely the
+                # same people counted another way (matched sets = matched participants): it
+                # may be hidden with them, though it is not a small count on its own
+                c.keys[key] = led.add(key, v)
+                led.plain(c.keys[key])
+            else:
+                c.keys[key] = led.add(key, v, people=False)
+    # within one indicator, a diagnostic count equal to a count of its flow is taken for the
+    # same people (the matched participants and the flow's count after matching): a reader
+    # would, so both are shown or both hidden
+    by_value: dict[float, list[str]] = {}
+    for k in own_keys + [c.keys[f"{p}:diag:{x}"] for x in diag if f"{p}:diag:{x}" in c.keys]:
+        if led.counts_people(k) and led.value(k) >= led.min_cell:
+            by_value.setdefault(led.value(k), []).append(k)
+    for same in by_value.values():
+        for a, b in itertools.pairwise(same):
+            if led._keys[a] != led._keys[b]:
+                led.relate(a, [b])
     for k, v in diag.items():
         declared = DECLARED.get(k)
         if not _is_number(v) or declared is None or not declared.derived_from:

@@ -168,6 +168,7 @@ class DocumentPublication(CountLedger):
         self._items: dict[str, dict[str, Any]] = {}
         self._decision: Decision | None = None
         self._population: set[int] = set()
+        self._plain: set[int] = set()
 
     # -- registration ------------------------------------------------------------
     def key_count(self, key: str, role: str) -> None:
@@ -178,6 +179,12 @@ class DocumentPublication(CountLedger):
         i = self._keys[key]
         self._roles.setdefault(i, role)
         self._costs[i] = max(self._costs.get(i, 0.0), self.policy.cost("key_count"))
+        self._decision = None
+
+    def plain(self, key: str) -> None:
+        """A count that may be hidden to protect others but is not itself under the minimum
+        cell (a number of matched sets: counts of people counted another way)."""
+        self._plain.add(self._keys[key])
         self._decision = None
 
     def population(self, *keys: str) -> None:
@@ -262,7 +269,7 @@ class DocumentPublication(CountLedger):
             pub.cell(
                 f"c{i}",
                 round(v),
-                sensitive=not exempt and v > 0,
+                sensitive=not exempt and v > 0 and i not in self._plain,
                 fixed=exempt,
                 cost=self._costs.get(i, count_cost),
             )
