@@ -381,6 +381,7 @@ path = "data/rct.csv"
 path = "data/prepost.csv"
 [data.screening]
 path = "data/screening.csv"
+aggregated = true
 [cohorts.participants]
 from = "questionnaire"
 where = [{ column = "participant", op = "==", value = 1 }]

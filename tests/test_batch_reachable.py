@@ -92,6 +92,7 @@ def test_before_after_share_with_paired_proportions(tmp_path: Path) -> None:
 OBSERVED_SPEC = """
 [data.uptake]
 path = "uptake.csv"
+aggregated = true
 [[indicators]]
 id = "uptake_rate"
 label = { ja = "検診受診率", en = "Screening uptake rate" }

@@ -260,6 +260,7 @@ def test_use_names_a_related_estimate_of_the_design(spec_dir: Path) -> None:
         """
 [data.town]
 path = "town.csv"
+aggregated = true
 merge = [{ path = "national.csv", on = "fiscal_year", columns = { rate = "national_rate" } }]
 [[indicators]]
 id = "additional"

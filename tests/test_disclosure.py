@@ -134,15 +134,19 @@ def test_hide_if_and_the_rate_rule() -> None:
     led.solve()
     # comp is small; den is hidden by the rule; then num may stay (two unknowns remain)
     assert (led.show("comp"), led.show("den")) == ("<10", "*")
-    # with a published rate (75/78 = 96.2%) any two of the three give the third, so the
-    # document's rule hides all three
+    # with a published rate (75/78 = 96.2%) any two of the three give the third: the
+    # document's publication withholds the rate (a value) rather than the key denominator
+    from pfseval.report.disclosure_policy import DisclosurePolicy
     from pfseval.report.document import _Counts, _rate_cells
+    from pfseval.report.publication import DocumentPublication
 
-    c = _Counts(CountLedger(min_cell=10))
+    c = _Counts(DocumentPublication(DisclosurePolicy(min_cell=10)))
     n_key = c.led.add("n", 78)
-    _rate_cells(c, "ind", 75, 78, n_key)
+    c.led.key_count(n_key, "analysed")
+    _rate_cells(c, "ind", 75, 78, n_key, shown=True)
     c.led.solve()
-    assert [c.led.show(k) for k in ("ind:num", "ind:comp", "n")] == ["*", "<10", "*"]
+    assert [c.led.show(k) for k in ("ind:num", "ind:comp", "n")] == ["*", "<10", "78"]
+    assert not c.led.published("ind:rate") and not c.led.decision.unsafe
 
 
 def test_overlap_density_hides_small_groups() -> None:
@@ -305,3 +309,94 @@ def test_no_count_under_the_minimum(published: Path) -> None:
     # the html shows the same cells as the workbook
     html = (published / "appendix.html").read_text(encoding="utf-8")
     assert html.count("&lt;10") >= cells.count("<10")
+
+
+# ------------------------------------------------ the policy and person-level data in a spec
+
+
+def _spec_dir(tmp_path, data_extra: str = "", report: str = "", rows: int = 5):
+    import pandas as pd
+
+    pd.DataFrame(
+        {"pid": [f"X{i}" for i in range(rows)], "age": [50 + i for i in range(rows)],
+         "completed": [1, 0] * (rows // 2) + [1] * (rows % 2)}
+    ).to_csv(tmp_path / "p.csv", index=False)  # fmt: skip
+    (tmp_path / "s.toml").write_text(
+        f'[data.p]\npath = "p.csv"\n{data_extra}\n'
+        '[[indicators]]\nid = "r"\ndesign = "proportion.rate"\ndata = "p"\n'
+        'options = { outcome = "completed" }\n' + report,
+        encoding="utf-8",
+    )
+    return tmp_path / "s.toml"
+
+
+def test_person_level_file_without_a_recognised_id_column_is_an_error(tmp_path) -> None:
+    # a 5-person cohort whose id column is misnamed used to be read as aggregated counts and
+    # printed as 5: now the spec must name the id column or declare the rows aggregated
+    from pfseval.batch import load_spec
+    from pfseval.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"data\.p\.id_col.*pid.*Fix: .*aggregated = true"):
+        load_spec(_spec_dir(tmp_path))
+    assert load_spec(_spec_dir(tmp_path, 'id_col = "pid"')).data["p"].id_col == "pid"
+    assert load_spec(_spec_dir(tmp_path, "aggregated = true")).data["p"].id_col is None
+    with pytest.raises(SpecError, match=r"aggregated.*Fix:"):
+        load_spec(_spec_dir(tmp_path, 'aggregated = true\nid_col = "pid"'))
+
+
+def test_disclosure_policy_from_the_spec(tmp_path) -> None:
+    from pfseval.batch import load_spec
+    from pfseval.errors import SpecError
+
+    sp = load_spec(_spec_dir(tmp_path, 'id_col = "pid"'))
+    assert sp.report.min_cell == 10 and sp.report.disclosure.protection_level == 8
+    # the old key keeps working and sets the policy's minimum cell
+    sp = load_spec(_spec_dir(tmp_path, 'id_col = "pid"', "[report]\nmin_cell = 5\n"))
+    assert sp.report.disclosure.min_cell == 5 and sp.report.disclosure.protection_level == 3
+    sp = load_spec(
+        _spec_dir(
+            tmp_path,
+            'id_col = "pid"',
+            "[report.disclosure]\nmin_cell = 20\nprotection = 10\n"
+            'key_counts = ["analysed"]\nnot_sensitive = ["n_missing"]\n'
+            "[report.disclosure.cost]\nkey_count = 1000\n",
+        )
+    )
+    pol = sp.report.disclosure
+    assert (sp.report.min_cell, pol.min_cell, pol.protection_level) == (20, 20, 10.0)
+    assert pol.key_counts == ("analysed",) and pol.not_sensitive == ("n_missing",)
+    assert pol.cost("key_count") == 1000 and pol.cost("count") == 1
+    for bad, where in [
+        ("protection = 12", "protection"),
+        ('key_counts = ["everyone"]', "key_counts"),
+        ("publish_estimates = 1", "publish_estimates"),
+        ("colour = 1", "disclosure"),
+    ]:
+        with pytest.raises(SpecError, match=where):
+            load_spec(_spec_dir(tmp_path, 'id_col = "pid"', f"[report.disclosure]\n{bad}\n"))
+    with pytest.raises(SpecError, match="Fix: give the minimum cell once"):
+        load_spec(
+            _spec_dir(
+                tmp_path,
+                'id_col = "pid"',
+                "[report]\nmin_cell = 5\n[report.disclosure]\nmin_cell = 7\n",
+            )
+        )
+
+
+def test_policy_min_cell_reaches_the_appendix(tmp_path) -> None:
+    import warnings
+
+    from pfseval.batch import load_spec, run_spec
+    from pfseval.report import build_document
+
+    path = _spec_dir(
+        tmp_path, 'id_col = "pid"', '[report]\nlang = "en"\n[report.disclosure]\nmin_cell = 3\n',
+        rows=40,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        doc = build_document(run_spec(load_spec(path)))
+    text = doc.text()
+    assert "Counts from 1 to 2 are shown as <3" in text
+    assert "No count in this appendix needed to be hidden." in text

@@ -142,6 +142,7 @@ def test_private_tables_only_in_the_private_folder(
         "appendix.pdf",
         "figures",
         "results.json",
+        "results_public.json",
         "tables.xlsx",
     ]
 

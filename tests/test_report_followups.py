@@ -62,10 +62,12 @@ def test_linkage_table_accounts_for_every_record(runs: dict[tuple[str, str], Any
     assert n_in == flow["n_input"]["all"] == run.inputs["checkups"]["rows"]
     assert n_linked == flow["n_analysed"]["all"]
     assert base["段階"].iloc[1] == "除外: 追跡年度の健診レコードなし"
-    # the participant list has as many records as the (hidden) participants: hidden too
+    # the participant list has as many records as the participants: the key denominator is
+    # published (the auditor finds hiding it would protect nothing), here and as the n of the
+    # completion rate (whose rate and interval would give it back anyway)
     merged = tab[tab[t("group", "ja")] == "kobe_participants.csv のレコード"]
-    assert merged[rem].tolist() == ["*", "*", "*"] and merged[ex].iloc[1] == "0"
-    assert _table(doc, "completion_rate_estimate").frame.iloc[2, 1] == "*"
+    assert merged[rem].tolist() == ["104", "104", "104"] and merged[ex].iloc[1] == "0"
+    assert _table(doc, "completion_rate_estimate").frame.iloc[2, 1] == "104"
 
 
 def test_linkage_table_in_every_output(runs: dict[tuple[str, str], Any], tmp_path: Path) -> None:
@@ -262,13 +264,15 @@ def test_kobe_ledger_publishes_matched_counts_and_stays_safe(
     flow = _table(doc, "suppression_rate_flow").frame
     part = flow[flow["Group"] == group_label("treated", "en")]
     # 104 participants; 1 and 3 unmatched (two reasons), 45 without follow-up, 12 outside
-    # the denominator: the small exclusions and the cells that would give them back are hidden
-    assert part["Remaining"].tolist() == ["*", "103", "*", "55", "43", "43"]
+    # the denominator: the small exclusions and the cells that would give them back are
+    # hidden; the participants (104) and the denominator (43) are key counts and published
+    assert part["Remaining"].tolist() == ["104", "*", "*", "55", "43", "43"]
     assert part["Excluded"].tolist() == ["", "<10", "<10", "*", "12", ""]
-    # the whole document's pattern: nothing hidden can be recomputed from what is shown
-    led = _register_counts(run, run.results()).led
-    hidden = led._hidden
-    assert hidden is not None and 0 < hidden.sum() < hidden.size
-    assert led._safe(hidden, np.asarray(led._exempt, dtype=bool))
-    v = np.asarray(led._values, dtype=float)
-    assert not _pinned(v, led._relations, led._matrix(), hidden, 10).any()
+    # the whole document's decision: every hidden small count keeps the full range 1..9,
+    # except those the contract's published estimates give back (stated in the appendix)
+    dec = _register_counts(run, run.results()).led.decision
+    assert 0 < len(dec.hidden) < 90
+    assert {f.key for f in dec.unsafe} == set(dec.unprotectable)
+    for key, f in dec.findings.items():
+        if key not in dec.unprotectable:
+            assert (f.low, f.high) == (1, 9)

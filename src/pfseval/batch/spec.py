@@ -31,6 +31,7 @@ from pfseval.designs.contract import COMMON_OPTIONS, DesignSpec, get
 from pfseval.errors import DesignError, SpecError
 from pfseval.io.linkage import FOLLOW_SUFFIX
 from pfseval.messages import Message, declare_messages
+from pfseval.sdc.policy import DisclosurePolicy
 
 __all__ = [
     "OPERATORS",
@@ -80,6 +81,7 @@ _DATA_KEYS = {
     "encoding",
     "mapping",
     "id_col",
+    "aggregated",
     "validate",
     "description",
 }
@@ -99,7 +101,15 @@ _IND_KEYS = {
     "description",
     "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
-_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary"}
+_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary", "disclosure"}
+_DISCLOSURE_KEYS = {
+    "min_cell",
+    "protection",
+    "key_counts",
+    "not_sensitive",
+    "publish_estimates",
+    "cost",
+}
 
 
 @dataclass(frozen=True)
@@ -311,6 +321,7 @@ class ReportOptions:
     evaluator: str = ""
     min_cell: int = 10
     summary: str = ""
+    disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
 
 
 @dataclass(frozen=True)
@@ -531,11 +542,27 @@ def _check_source(
         )
         for j, c in reversed(list(enumerate(cols)))
     }
-    if "id_col" not in d and src.id_col not in cols and followup is None:
-        # aggregated data (e.g. a yearly series) has no person id
+    aggregated = _boolean(ck, d, "aggregated", key, default=False)
+    if aggregated:
+        # declared aggregated data (a yearly series, municipality-years): no person id, and
+        # its counts are not counts of people
+        if "id_col" in d or followup is not None:
+            raise ck.fail(
+                f"{key}.aggregated",
+                "is true, but the source also names a person id (id_col) or a follow-up "
+                "extract. Fix: remove `aggregated = true` for person-level data",
+            )
         src = replace(src, id_col=None)
-    else:
-        ck.column(f"{key}.id_col", str(src.id_col), cols, p.name)
+    elif src.id_col not in cols:
+        # never guess "aggregated" from a missing column: a person-level file whose id
+        # column is misnamed would have its small counts printed as they are
+        raise ck.fail(
+            f"{key}.id_col",
+            f"the person-id column {src.id_col!r} is not in {p.name} (columns: "
+            f"{', '.join(cols[:12])}{', ...' if len(cols) > 12 else ''}). Fix: name the "
+            'person-id column with `id_col = "..."`, or, if each row is already an '
+            "aggregate (a yearly series), declare `aggregated = true`",
+        )
     if followup is not None:
         cols = _followup_columns(src, followup, key, ck, cols, origins)
     for m in merges:
@@ -1258,13 +1285,73 @@ def _check_report(
     min_cell = ck.integer(rep, "min_cell", "report", default=10)
     if min_cell < 1:
         raise ck.fail("report.min_cell", f"must be at least 1, got {min_cell}")
+    policy = _check_disclosure(
+        rep.get("disclosure", {}), ck, min_cell=min_cell, explicit="min_cell" in rep
+    )
     return ReportOptions(
         lang=rlang,
         title=ck.string(rep, "title", "report", default=title),
         period=ck.string(rep, "period", "report", default=""),
         evaluator=ck.string(rep, "evaluator", "report", default=""),
-        min_cell=min_cell,
+        min_cell=policy.min_cell,
         summary=ck.string(rep, "summary", "report", default=description),
+        disclosure=policy,
+    )
+
+
+def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int, explicit: bool) -> DisclosurePolicy:
+    """The ``[report.disclosure]`` table: the disclosure policy as data (its ``min_cell`` and
+    ``[report] min_cell`` are one setting: give either, or the same value in both)."""
+    from pfseval.sdc.policy import COSTS, KEY_COUNTS
+
+    key = "report.disclosure"
+    d = ck.table(raw, key, _DISCLOSURE_KEYS)
+    m = ck.integer(d, "min_cell", key, default=min_cell)
+    if "min_cell" in d and m != min_cell and explicit:
+        raise ck.fail(
+            f"{key}.min_cell",
+            f"is {m} but [report] min_cell is {min_cell}. Fix: give the minimum cell once",
+        )
+    if m < 1:
+        raise ck.fail(f"{key}.min_cell", f"must be at least 1, got {m}. Fix: use 10 (NDB rule)")
+    prot = d.get("protection")
+    if prot is not None and (
+        isinstance(prot, bool) or not isinstance(prot, int | float) or not 0 <= prot <= m - 1
+    ):
+        raise ck.fail(
+            f"{key}.protection",
+            f"must be a number from 0 to {m - 1}, got {prot!r}. Fix: leave it out for "
+            f"{m - 2} (the whole range 1 to {m - 1})",
+        )
+
+    def names(k: str, allowed: Sequence[str] | None) -> tuple[str, ...]:
+        v = d.get(k)
+        if v is None:
+            return tuple(allowed or ())
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ck.fail(f"{key}.{k}", f"must be a list of names, got {v!r}")
+        bad = [x for x in v if allowed is not None and x not in allowed]
+        if bad:
+            raise ck.fail(
+                f"{key}.{k}",
+                f"unknown {bad}. Fix: choose from {', '.join(allowed or ())}",
+            )
+        return tuple(v)
+
+    costs = ck.table(d.get("cost", {}), f"{key}.cost", set(COSTS))
+    for k, v in costs.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            raise ck.fail(f"{key}.cost.{k}", f"must be a positive number, got {v!r}")
+    pub = d.get("publish_estimates", True)
+    if not isinstance(pub, bool):
+        raise ck.fail(f"{key}.publish_estimates", f"must be true or false, got {pub!r}")
+    return DisclosurePolicy(
+        min_cell=m,
+        protection=None if prot is None else float(prot),
+        key_counts=names("key_counts", KEY_COUNTS),
+        not_sensitive=names("not_sensitive", None),
+        publish_estimates=pub,
+        costs={k: float(v) for k, v in costs.items()},
     )
 
 

@@ -39,7 +39,8 @@ __all__ = [
 
 
 def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
-    """Write ``appendix.html``, ``appendix.pdf``, ``appendix.docx``, ``tables.xlsx`` and ``figures/`` into a folder.
+    """Write ``appendix.html``, ``appendix.pdf``, ``appendix.docx``, ``tables.xlsx``, ``figures/``
+    and ``results_public.json`` (what they show, as data) into a folder.
 
     Parameters
     ----------
@@ -62,4 +63,7 @@ def write_report(run: EvaluationRun, folder: str | Path) -> dict[str, Path]:
         "xlsx": write_xlsx(doc, f / "tables.xlsx"),
     }
     out.update(write_figures(doc, f / "figures"))
+    from pfseval.report.public import write_public  # what the appendix shows, as data
+
+    out["public"] = write_public(doc, f / "results_public.json")
     return out

@@ -14,6 +14,11 @@ Rules applied to every count a published table shows:
 3. Percentages whose numerator or denominator is suppressed are suppressed as well.
 
 Only counts are handled here; tables of individual values must never reach a report.
+
+These per-relation rules are the stand-alone tool (:func:`flow_table`, a lone
+:class:`CountLedger`). The appendix does not use them to decide: it registers every number it
+shows in a :class:`pfseval.report.publication.DocumentPublication`, a ledger whose decision
+comes from :func:`pfseval.sdc.protect` over the whole document (docs/appendix.md).
 """
 
 from __future__ import annotations

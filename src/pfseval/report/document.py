@@ -9,6 +9,7 @@ payment; counts pass through :mod:`pfseval.report.disclosure`.
 from __future__ import annotations
 
 import inspect
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from pfseval.designs.contract import DIAGNOSTICS as DECLARED
 from pfseval.designs.contract import DesignSpec, get
 from pfseval.messages import Lang
 from pfseval.report import figures as F
-from pfseval.report.disclosure import SECONDARY, CountLedger, register_flow, render_flow
+from pfseval.report.disclosure import SECONDARY, register_flow, render_flow
+from pfseval.report.disclosure_policy import DisclosurePolicy
 from pfseval.report.i18n import (
     RELATED,
     group_label,
@@ -31,6 +33,7 @@ from pfseval.report.i18n import (
     t,
     value_text,
 )
+from pfseval.report.publication import DocumentPublication
 from pfseval.report.texts import diagnostic_label, render, variable_labels
 
 
@@ -223,7 +226,7 @@ def _fig(fid: str, title: str, fig: Any) -> FigureBlock:
 
 
 def _flow_frame(
-    led: CountLedger,
+    led: DocumentPublication,
     flow: Mapping[str, Any],
     keys: Mapping[str, Any],
     lang: Lang,
@@ -325,24 +328,11 @@ def _diag_kind(key: str, v: Any) -> str:
     return "people" if whole else "other"
 
 
-def _derived_hidden(c: _Counts, ind_id: str, key: str) -> bool:
-    """Whether a diagnostic derived from counts of people (degrees of freedom, a rate) would
-    give back a count the tables hide: any count it derives from is suppressed."""
-    declared = DECLARED.get(key)
-    if declared is None:
-        return False
-    cells = [
-        c.keys.get(f"ind:{ind_id}:n" if src == "n" else f"ind:{ind_id}:diag:{src}")
-        for src in declared.derived_from
-    ]
-    return any(cell is not None and c.led.hidden(cell) for cell in cells)
-
-
 @dataclass
 class _Counts:
     """Ledger keys of every count the document shows."""
 
-    led: CountLedger
+    led: DocumentPublication
     cohort_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     ind_flows: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
@@ -351,6 +341,10 @@ class _Counts:
 
     def show(self, key: str) -> str:
         return self.led.show(self.keys[key])
+
+    def published(self, item: str) -> bool:
+        """Whether a derived value (an estimate, a rate, a diagnostic) is published."""
+        return self.led.published(item)
 
     def show_n(self, key: str, lang: str) -> str:
         """A count with its unit when it is not a count of people (``8 years``)."""
@@ -372,8 +366,21 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def _rate_cells(c: _Counts, prefix: str, num: float, den: float, den_key: str | None) -> None:
-    """numerator + complement = denominator; a published rate ties all three (hide_if)."""
+def _rate_cells(
+    c: _Counts,
+    prefix: str,
+    num: float,
+    den: float,
+    den_key: str | None,
+    *,
+    shown: bool = False,
+    cost: float | None = None,
+    fixed: bool = False,
+    group: list[str] | None = None,
+) -> None:
+    """numerator + complement = denominator; ``shown``: the rate is published too (as a
+    percentage to one decimal: 3 decimals of the fraction), a value a reader can use;
+    ``group``: the counts of the people it estimates on (withheld when one is small)."""
     led = c.led
     nk = led.add(f"{prefix}:num", num)
     if den_key is not None and led.value(den_key) == den:
@@ -382,17 +389,27 @@ def _rate_cells(c: _Counts, prefix: str, num: float, den: float, den_key: str | 
         dk = led.add(f"{prefix}:den", den)
     ck = led.add(f"{prefix}:comp", den - num)
     led.relate(dk, [nk, ck])
-    # with the rate published, any two of (numerator, complement, denominator) give the
-    # third: hiding one means hiding all three
-    for cell in (nk, ck, dk):
-        led.hide_if([x for x in (nk, ck, dk) if x != cell], cell)
+    # the people counted by a rate (completers) are usually a population shown elsewhere too
+    # (the completers cohort): tie it to equal counts, as for a flow's analysed count
+    led.population(nk)
+    if shown and den > 0:
+        led.ratio(f"{prefix}:rate", nk, dk, decimals=3, cost=cost, fixed=fixed, group=group or [dk])
     c.keys[f"{prefix}:num"], c.keys[f"{prefix}:den"] = nk, dk
+
+
+def _populations(led: DocumentPublication, keys: Mapping[str, list[tuple[str, str]]]) -> None:
+    """A flow's input and analysed counts are whole populations (tied to equal ones)."""
+    for pairs in keys.values():
+        led.population(pairs[0][1], pairs[-1][1])
 
 
 def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
     """Every count the document shows, in one ledger (so that complementary suppression sees
     every relation between tables), solved."""
-    c = _Counts(CountLedger(min_cell=run.spec.report.min_cell))
+    policy = getattr(run.spec.report, "disclosure", None)
+    if policy is None:
+        policy = DisclosurePolicy(min_cell=run.spec.report.min_cell)
+    c = _Counts(DocumentPublication(policy))
     final = _register_inputs(c, run, res)
     for ind in run.spec.indicators:
         _register_indicator(c, run, ind, res["indicators"][ind.id], final)
@@ -407,6 +424,7 @@ def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> 
     final: dict[str, str] = {}
     for name, inp in res["provenance"]["inputs"].items():
         final[name] = led.add(f"src:{name}", inp["rows"], people=_input_is_people(run, name))
+        led.population(final[name])
     # linked / merged data sources: baseline records -> linked; each merged file's records
     for name, flow in (res["sample_flow"].get("sources") or {}).items():
         inputs = {
@@ -415,17 +433,44 @@ def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> 
         c.source_flows[name] = register_flow(
             led, flow, f"srcflow:{name}", input_keys=inputs, people=_merge_people(run, name, flow)
         )
+        _populations(led, c.source_flows[name])
+    prefixes: dict[str, str] = {}
     for cname, coh in run.spec.cohorts.items():
+        flow = res["sample_flow"]["cohorts"][cname]
         keys = register_flow(
             led,
-            res["sample_flow"]["cohorts"][cname],
+            flow,
             f"coh:{cname}",
             input_keys={"all": final[coh.source]},
             people=_rows_are_people(run, cname),
         )
         c.cohort_flows[cname] = keys
+        _populations(led, keys)
+        _same_prefixes(led, flow, keys["all"], prefixes, root=_root(run, cname))
         final[cname] = keys["all"][-1][1]
     return final
+
+
+def _same_prefixes(
+    led: DocumentPublication,
+    flow: Mapping[str, Any],
+    pairs: list[tuple[str, str]],
+    seen: dict[str, str],
+    *,
+    root: str,
+) -> None:
+    """Cohorts filtered from the same input by the same first filters hold the same people
+    after them, and a reader sees the same reasons in both tables: tie those counts, so one
+    is never hidden while the other is shown."""
+    import json
+
+    sig = [root, str(led.value(pairs[0][1]))]
+    for step, (_, rem) in zip(flow.get("steps", []), pairs[1:], strict=False):
+        sig.append(json.dumps(step.get("reason"), sort_keys=True, ensure_ascii=False))
+        k = "\x1f".join(sig)
+        other = seen.setdefault(k, rem)
+        if other != rem and led.value(other) == led.value(rem):
+            led.relate(other, [rem])
 
 
 def _register_indicator(
@@ -444,6 +489,7 @@ def _register_indicator(
         inputs = {"all": base} if groups == ["all"] else {}
         keys = register_flow(led, flow, p, input_keys=inputs, people=people)
         c.ind_flows[ind.id] = keys
+        _populations(led, keys)
         if len(groups) > 1 and sum(flow["n_input"].values()) == led.value(base):
             led.relate(base, [keys[g][0][1] for g in groups])
         analysed = [keys[g][-1][1] for g in groups]
@@ -453,29 +499,106 @@ def _register_indicator(
         n_key = led.add(f"{p}:n", d["n"], people=people)
     c.keys[f"{p}:n"] = n_key
     c.units[f"{p}:n"] = unit
-    _register_diagnostics(c, ind, d.get("diagnostics") or {}, n_key)
+    led.population(n_key)
+    if people:
+        led.key_count(n_key, "analysed")
+        if flow and "treated" in flow["n_input"]:
+            led.key_count(c.ind_flows[ind.id]["treated"][0][1], "participants")
+    # the estimate, its SE, intervals and figures: statistics of the analysed groups
+    groups = [n_key]
+    if flow:
+        groups += [pairs[-1][1] for pairs in c.ind_flows[ind.id].values()]
+    c.keys[f"{p}:groups"] = ",".join(groups)
+    publish = led.policy.publish_estimates
+    led.group(f"{p}:estimate", groups if people else [], fixed=publish)
+    _register_diagnostics(c, ind, d, n_key, groups)
     for name, r in (d.get("related") or {}).items():
         rp = f"{p}:rel:{name}"
         if r.get("n") is None:
             continue
         c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
         c.units[f"{rp}:n"] = unit
+        led.group(f"{rp}:estimate", [c.keys[f"{rp}:n"]] if people else [], fixed=publish)
         rd = r.get("diagnostics") or {}
         for num_k, den_k in _RATE_PAIRS:
             if _is_number(rd.get(num_k)):
-                den = rd.get(den_k, r["n"])
-                _rate_cells(c, rp, float(rd[num_k]), float(den), c.keys[f"{rp}:n"])
+                den = float(rd.get(den_k, r["n"]))
+                num = float(rd[num_k])
+                rate = _is_rate_of(r, num, den)
+                cost = led.policy.cost("related")
+                rel_n = [c.keys[f"{rp}:n"]] if people else []
+                _rate_cells(c, rp, num, den, c.keys[f"{rp}:n"], shown=rate, cost=cost, group=rel_n)
+                if rate:
+                    _register_ci(c, rp, r, cost=cost, fixed=False, group=rel_n)
                 break
 
 
-def _register_diagnostics(c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: str) -> None:
-    """Rates (numerator, complement, denominator tied), then every count by its kind."""
+def _is_rate_of(d: Mapping[str, Any], num: float, den: float) -> bool:
+    """Whether an estimate's value is the rate ``num / den`` (a proportion shown as a rate)."""
+    v: Any = d.get("value")
+    return den > 0 and _is_number(v) and abs(float(v) - num / den) < 1e-9
+
+
+def _register_ci(
+    c: _Counts,
+    prefix: str,
+    d: Mapping[str, Any],
+    *,
+    cost: float | None,
+    fixed: bool,
+    group: list[str],
+) -> None:
+    """The proportion intervals an estimate shows (Wilson, Clopper–Pearson; the main interval
+    when it is one of them), each a published pair of limits to 3 decimals of the fraction."""
+    shown: dict[str, tuple[float, float]] = {}
+    for name, lim in (d.get("intervals") or {}).items():
+        if name in ("wilson", "clopper_pearson") and lim and all(map(_is_number, lim)):
+            shown[name] = (float(lim[0]), float(lim[1]))
+    if not shown and _is_number(d.get("conf_low")) and "wilson" in str(d.get("method", "")).lower():
+        shown["wilson"] = (float(d["conf_low"]), float(d["conf_high"]))
+    for name, (lo, hi) in shown.items():
+        c.led.proportion_ci(
+            f"{prefix}:ci:{name}",
+            f"{prefix}:num",
+            f"{prefix}:den",
+            conf_low=lo,
+            conf_high=hi,
+            decimals=3,
+            method=name,
+            level=float(d.get("level", 0.95)),
+            cost=cost,
+            fixed=fixed,
+            group=group,
+        )
+
+
+def _register_diagnostics(
+    c: _Counts, ind: Any, d: Mapping[str, Any], n_key: str, groups: list[str]
+) -> None:
+    """Rates (numerator, complement, denominator tied; the estimate when it is the rate), then
+    every count by its kind, then every value derived from counts (a diagnostic rate, degrees
+    of freedom): published only when the decision allows."""
     p = f"ind:{ind.id}"
+    led = c.led
+    diag: Mapping[str, Any] = d.get("diagnostics") or {}
+    policy = led.policy
+    # the indicator's own counts of people (its flow's remaining counts, its n): equal counts
+    # of its diagnostics are tied to them below
+    flows = c.ind_flows.get(ind.id, {})
+    own_keys = [n_key] + [rem for pairs in flows.values() for _, rem in pairs]
+    own = {led.value(k) for k in own_keys if led.counts_people(k) and led.value(k) >= led.min_cell}
     for num_k, den_k in _RATE_PAIRS:
         num: Any = diag.get(num_k)
         den: Any = diag.get(den_k)
         if _is_number(num) and _is_number(den):
-            _rate_cells(c, f"{p}:{num_k}", float(num), float(den), n_key)
+            rate = _is_rate_of(d, float(num), float(den))
+            fixed = rate and policy.publish_estimates
+            _rate_cells(
+                c, f"{p}:{num_k}", float(num), float(den), n_key, shown=rate, fixed=fixed,
+                group=groups,
+            )  # fmt: skip
+            if rate:
+                _register_ci(c, f"{p}:{num_k}", d, cost=None, fixed=fixed, group=groups)
             c.keys[f"{p}:diag:{num_k}"] = c.keys[f"{p}:{num_k}:num"]
             c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
     for k, v in diag.items():
@@ -483,10 +606,47 @@ def _register_diagnostics(c: _Counts, ind: Any, diag: Mapping[str, Any], n_key: 
         if not _is_number(v) or key in c.keys:
             continue
         kind = _diag_kind(k, v)
-        if kind == "people":
-            c.keys[key] = c.led.add(key, v)
-        elif kind == "count":  # pairs, clusters, replicates; rows or years of a series
-            c.keys[key] = c.led.add(key, v, people=False)
+        declared = DECLARED.get(k)
+        if declared is not None and declared.derived_from:
+            continue  # a value derived from counts: below
+        if kind == "people" and k not in policy.not_sensitive:
+            c.keys[key] = led.add(key, v)
+            led.population(c.keys[key])
+            if "matched" in k:
+                led.key_count(c.keys[key], "matched")
+        elif kind in ("count", "people"):  # pairs, clusters, replicates; rows or years
+            if kind == "count" and _is_number(v) and float(v) in own:
+                # a count equal to one of the indicator's counts of people is most likely the
+                # same people counted another way (matched sets = matched participants): it
+                # may be hidden with them, though it is not a small count on its own
+                c.keys[key] = led.add(key, v)
+                led.plain(c.keys[key])
+            else:
+                c.keys[key] = led.add(key, v, people=False)
+    # within one indicator, a diagnostic count equal to a count of its flow is taken for the
+    # same people (the matched participants and the flow's count after matching): a reader
+    # would, so both are shown or both hidden
+    by_value: dict[float, list[str]] = {}
+    for k in own_keys + [c.keys[f"{p}:diag:{x}"] for x in diag if f"{p}:diag:{x}" in c.keys]:
+        if led.counts_people(k) and led.value(k) >= led.min_cell:
+            by_value.setdefault(led.value(k), []).append(k)
+    for same in by_value.values():
+        for a, b in itertools.pairwise(same):
+            if led._keys[a] != led._keys[b]:
+                led.relate(a, [b])
+    for k, v in diag.items():
+        declared = DECLARED.get(k)
+        if not _is_number(v) or declared is None or not declared.derived_from:
+            continue
+        cells = [c.keys.get(f"{p}:diag:{src}") for src in declared.derived_from]
+        known = [x for x in cells if x is not None]
+        # a source count the document does not register is one of the analysed groups
+        sources = known if len(known) == len(cells) else known + groups
+        if declared.kind == "proportion" and len(known) == 2 == len(cells):
+            if led.value(known[1]) > 0:
+                led.ratio(f"{p}:diag:{k}", known[0], known[1], decimals=3)
+        else:
+            led.reveals(f"{p}:diag:{k}", sources)
 
 
 _LINK_WORDS = {
@@ -770,17 +930,25 @@ def _summary_section(c: _Context) -> Section:
         d = res["indicators"][ind.id]
         est = d["estimand"]
         ref = (d.get("related") or {}).get("reference_rate")
+        shown = counts.published(f"ind:{ind.id}:estimate")
+        if ref and not (
+            counts.published(f"ind:{ind.id}:rel:reference_rate:estimate")
+            and counts.published(f"ind:{ind.id}:rel:reference_rate:rate")
+        ):
+            ref = None
         glance_rows.append(
             {
                 t("indicator", lang): ind.label_in(lang),
                 t("design", lang): get(ind.design).title[lang],
-                t("value", lang): fmt_value(d["value"], est),
-                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
+                t("value", lang): fmt_value(d["value"], est) if shown else SECONDARY,
+                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est) if shown else SECONDARY,
                 t("target", lang): fmt_value(targets.get(ind.id), est),
                 t("reference", lang): fmt_value(ref["value"], est) if ref else "–",
                 t("n", lang): counts.show_n(f"ind:{ind.id}:n", lang),
             }
         )
+        if not shown:
+            continue  # no point in the figure for a group under min_cell
         est_rows.append(
             {
                 "label": ind.label_in(lang),
@@ -913,6 +1081,18 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
 def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     """Value, interval, n, standard error, p value, other intervals, target."""
     lang, estimand = c.lang, d["estimand"]
+    if not c.counts.published(f"ind:{ind.id}:estimate"):
+        # from a group under min_cell: no estimate, SE or interval (they give values back)
+        rows = [
+            (t("value", lang), SECONDARY),
+            (f"{round(100 * d['level'])}% {t('ci', lang)}", SECONDARY),
+            (t("n", lang), c.counts.show_n(f"ind:{ind.id}:n", lang)),
+        ]
+        return TableBlock(
+            f"{ind.id}_estimate",
+            f"{t('estimate', lang)}: {ind.label_in(lang)}",
+            pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+        )
     rows = [
         (t("value", lang), fmt_value(d["value"], estimand)),
         (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
@@ -923,10 +1103,11 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     if d.get("p_value") is not None:
         rows.append((t("p_value", lang), fmt_value(d["p_value"])))
     for name, (lo, hi) in (d.get("intervals") or {}).items():
+        shown = _withheld_ci(c, ind.id, name)
         rows.append(
             (
                 f"{t('ci', lang)} ({interval_label(name, lang)})",
-                f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+                shown or f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
             )
         )
     if ind.id in c.targets:
@@ -938,17 +1119,34 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     )
 
 
+def _withheld_ci(c: _Context, ind_id: str, name: str) -> str:
+    """``*`` when a proportion interval registered for the estimate is withheld, else ``""``."""
+    for num_k, _ in _RATE_PAIRS:
+        if not c.counts.published(f"ind:{ind_id}:{num_k}:ci:{name}"):
+            return SECONDARY
+    return ""
+
+
 def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     """The related estimates (the no-effect reference, the difference, the main estimate of
     an indicator that pays on a related one)."""
     lang = c.lang
     rows = []
     for name, r in d["related"].items():
+        rp = f"ind:{ind.id}:rel:{name}"
+        # a related rate withheld to protect a count takes its interval with it (the
+        # interval's centre is the rate); a small group withholds both too
+        value_ok = c.counts.published(f"{rp}:estimate") and c.counts.published(f"{rp}:rate")
+        ci_ok = value_ok and all(
+            c.counts.published(f"{rp}:ci:{m}") for m in ("wilson", "clopper_pearson")
+        )
         rows.append(
             {
                 t("name", lang): _related_name(name, r, lang),
-                t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
-                t("ci", lang): _ci(r, r.get("estimand", "")),
+                t("value", lang): fmt_value(r["value"], r.get("estimand", ""))
+                if value_ok
+                else SECONDARY,
+                t("ci", lang): _ci(r, r.get("estimand", "")) if ci_ok else SECONDARY,
                 t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                 if r.get("n") is not None
                 else "–",
@@ -973,7 +1171,9 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
             rows.append((label, t("yes" if v else "no", lang)))
         elif isinstance(v, int | float) and f"ind:{ind.id}:diag:{key}" in counts.keys:
             rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
-        elif _derived_hidden(counts, ind.id, key):
+        elif not counts.published(f"ind:{ind.id}:diag:{key}") or (
+            isinstance(v, int | float) and not counts.published(f"ind:{ind.id}:estimate")
+        ):
             rows.append((label, SECONDARY))
         elif isinstance(v, int | float):
             rows.append((label, fmt_value(v)))
@@ -1011,6 +1211,8 @@ def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
 def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
     """The figures the run prepared data for (balance, score overlap, yearly trend)."""
     lang = c.lang
+    if not c.counts.published(f"ind:{ind.id}:estimate"):
+        return []  # no figure from a group under min_cell
     figs = c.run.figure_data.get(ind.id, {})
     out: list[Block] = []
     bal = figs.get("balance")
@@ -1062,7 +1264,11 @@ def _payment_section(c: _Context) -> Section:
                     t("basis", lang): t(r["basis"], lang)
                     if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
-                    t("value", lang): fmt_value(r.get("value"), ind_est)
+                    t("value", lang): (
+                        fmt_value(r.get("value"), ind_est)
+                        if c.counts.published(f"ind:{r.get('indicator')}:estimate")
+                        else SECONDARY
+                    )
                     if r.get("indicator")
                     else "–",
                     t("schedule", lang): schedule_label(r["schedule"], lang)
@@ -1176,7 +1382,37 @@ def _repro_section(c: _Context) -> Section:
 
 
 def _disclosure_section(c: _Context) -> Section:
-    """6. The disclosure rules applied."""
-    m = c.min_cell
-    text = t("disclosure_text", c.lang).format(m=m, m_1=m - 1)
-    return Section(t("disclosure", c.lang), 2, (Paragraph(text),))
+    """6. The disclosure rules applied, and one paragraph on what was withheld and why."""
+    return Section(
+        t("disclosure", c.lang), 2, (Paragraph(disclosure_paragraph(c.counts.led, c.lang)),)
+    )
+
+
+def disclosure_paragraph(led: DocumentPublication, lang: Lang) -> str:
+    """The rules, then what this document withheld and why, from the decision's summary."""
+    s = led.summary()
+    m = s["min_cell"]
+    parts = [t("sdc_rules", lang).format(m=m, m_1=m - 1, p=s["protection"])]
+    if not (s["primary"] or s["secondary"] or s["values_withheld"] or s["small_group"]):
+        parts.append(t("sdc_nothing", lang))
+    else:
+        if s["primary"] or s["secondary"] or s["values_withheld"]:
+            parts.append(
+                t("sdc_withheld", lang).format(
+                    primary=s["primary"], m=m, secondary=s["secondary"], values=s["values_withheld"]
+                )
+            )
+        if s["small_group"]:
+            parts.append(t("sdc_small_groups", lang).format(n=s["small_group"], m=m))
+        hidden = s["key_counts_hidden"]
+        if hidden:
+            sep = "、" if lang == "ja" else ", "
+            names = sep.join(t(f"sdc_key_{k}", lang) for k in hidden)
+            parts.append(t("sdc_keys_hidden", lang).format(names=names))
+        else:
+            parts.append(t("sdc_keys_shown", lang))
+    if s["exact"]:
+        parts.append(t("sdc_unprotectable", lang).format(n=s["exact"], m=m))
+    if s["narrowed"]:
+        parts.append(t("sdc_narrowed", lang).format(n=s["narrowed"], m=m, m_1=m - 1))
+    return ("" if lang == "ja" else " ").join(parts)

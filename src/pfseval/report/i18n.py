@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from pfseval.report.disclosure_policy import STRINGS as SDC_STRINGS
+
 __all__ = [
     "GROUPS",
     "INTERVALS",
@@ -255,6 +257,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage_love": {"ja": "ラブプロット", "en": "Love plot"},
     "stage_overlap": {"ja": "傾向スコアの重なり", "en": "Propensity-score overlap"},
 }
+
+
+STRINGS.update(SDC_STRINGS)  # the disclosure paragraph's words live with the policy
 
 
 def t(key: str, lang: str) -> str:

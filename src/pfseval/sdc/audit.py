@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
 from pfseval.sdc.model import Derived, Publication
 
-__all__ = ["AuditFinding", "audit", "proportion_ci_pairs"]
+__all__ = ["AuditFinding", "audit", "narrow", "proportion_ci_pairs"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,18 @@ def proportion_ci_pairs(
     [(43, 31)]
     """
     n = np.arange(1, n_max + 1, dtype=float)
+    # An interval cannot be narrower than the published one minus the rounding: the width of
+    # either interval at n is at most z·sqrt(1/n + z²/n²) + 6/n (Wilson: exactly so without
+    # the 6/n, since p(1 − p) ≤ 1/4; Clopper–Pearson: checked numerically for levels 0.8-0.99
+    # and n ≤ 5,000, where 4/n already suffices), so larger n are impossible. Cutting them
+    # keeps the scan to hundreds of n instead of the whole upper bound.
+    from scipy import stats
+
+    z = stats.norm.ppf(1 - (1 - d.level) / 2)
+    widest = z * np.sqrt(1 / n + z * z / (n * n)) + 6 / n
+    possible = widest >= (d.upper - d.value) - 2 * d.tol - 1e-12
+    n = n[: int(np.flatnonzero(possible)[-1]) + 1] if possible.any() else n[:1]
+    n_max = len(n)
 
     def first_k(target: float, which: int, side: str) -> NDArray[np.float64]:
         # smallest k in [0, n] with limit >= target (side "ge") or > target ("gt");
@@ -117,6 +130,26 @@ def proportion_ci_pairs(
     kmax = np.minimum(np.minimum(b1, b2), n)
     keep = kmin <= kmax
     return n[keep].astype(np.int64), kmin[keep].astype(np.int64), kmax[keep].astype(np.int64)
+
+
+@lru_cache(maxsize=256)
+def _ci_bounds(
+    low: float, high: float, tol: float, level: float, method: str, n_max: int
+) -> tuple[float, float, float, float, float, float] | None:
+    """The bounds on n, k and k / n that published interval limits imply (cached: the
+    secondary-suppression search rebuilds the programme many times with the same limits)."""
+    d = Derived("ci", "proportion_ci", value=low, upper=high, tol=tol, level=level, method=method)
+    n, kmin, kmax = proportion_ci_pairs(d, n_max=n_max)
+    if len(n) == 0:
+        return None
+    return (
+        float(n.min()),
+        float(n.max()),
+        float(kmin.min()),
+        float(kmax.max()),
+        float(np.min(kmin / n)),
+        float(np.max(kmax / n)),
+    )
 
 
 class _Problem:
@@ -180,16 +213,21 @@ class _Problem:
                     )
             elif d.kind == "proportion_ci":
                 assert d.numerator is not None and isinstance(d.denominator, str)
-                n, kmin, kmax = proportion_ci_pairs(d, n_max=int(min(ub_all, 200_000)))
                 self.exact = False
-                if len(n) == 0:
+                found = _ci_bounds(
+                    d.value, d.upper, d.tol, d.level, d.method, int(min(ub_all, 200_000))
+                )
+                if found is None:
                     continue
-                add({d.denominator: 1.0}, float(n.min()), float(n.max()))
-                add({d.numerator: 1.0}, float(kmin.min()), float(kmax.max()))
-                rmin = float(np.min(kmin / n))
-                rmax = float(np.max(kmax / n))
+                nmin, nmax, kmin, kmax, rmin, rmax = found
+                add({d.denominator: 1.0}, nmin, nmax)
+                add({d.numerator: 1.0}, kmin, kmax)
                 add({d.numerator: 1.0, d.denominator: -rmax}, -np.inf, 0.0)
                 add({d.numerator: 1.0, d.denominator: -rmin}, 0.0, np.inf)
+            elif d.kind == "reveals":
+                for key in d.group:
+                    v = float(pub.cells[key].value)
+                    add({key: 1.0}, v, v)
         self.lb, self.ub = lb, ub
         self.A = np.vstack(rows) if rows else np.zeros((0, nvar))
         self.lo = np.array(lo)
@@ -211,6 +249,59 @@ class _Problem:
             # infeasible can only come from rounding tolerances; report no knowledge
             return self.lb[self.index[key]] if sense > 0 else self.ub[self.index[key]]
         return float(res.x[self.index[key]])
+
+
+def _twins(pub: Publication, hidden: Mapping[str, str], keys: Collection[str]) -> dict[str, str]:
+    """Each of ``keys`` → a representative hidden cell that always differs from it by a known
+    constant (an identity with exactly two hidden cells, ``a − b = published cells``): the two
+    have intervals of the same width, shifted by the difference of their true values, so one
+    programme serves both. A flow step that excludes 0 makes its two remaining counts twins."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for ident in pub.identities:
+        hid = [(k, c) for k, c in ident.coefs.items() if k in hidden]
+        if len(hid) == 2 and abs(hid[0][1]) == abs(hid[1][1]) == 1 and hid[0][1] == -hid[1][1]:
+            a, b = find(hid[0][0]), find(hid[1][0])
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {k: find(k) for k in keys}
+
+
+def narrow(
+    pub: Publication,
+    hidden: Mapping[str, str],
+    *,
+    withheld: Collection[str],
+    keys: Collection[str],
+    protection: float | Mapping[str, float],
+) -> str | None:
+    """The first of ``keys`` a reader can narrow below ``protection`` (one width for all, or
+    one per key), or ``None``: one programme, stopping at the first exposed cell (the cheap
+    check of the suppression search).
+    """
+    prob = _Problem(pub, hidden, withheld)
+    twin = _twins(pub, hidden, keys)
+    widths: dict[str, float] = {}
+    for key in keys:
+        need = protection if isinstance(protection, int | float) else protection[key]
+        rep = twin[key]
+        if rep in widths:
+            if widths[rep] < need - 1e-9:
+                return key
+            continue
+        low = prob.extreme(rep, +1)
+        if prob.ub[prob.index[rep]] - low < need - 1e-9:
+            return key
+        high = prob.extreme(rep, -1)
+        widths[rep] = high - low
+        if high - low < need - 1e-9:
+            return key
+    return None
 
 
 def audit(
@@ -244,9 +335,15 @@ def audit(
     (1.0, 9.0)
     """
     prob = _Problem(pub, hidden, withheld)
+    wanted = list(hidden if keys is None else keys)
+    twin = _twins(pub, hidden, wanted)
+    found: dict[str, tuple[float, float]] = {}
     out: dict[str, AuditFinding] = {}
-    for key in hidden if keys is None else keys:
-        low = prob.extreme(key, +1)
-        high = prob.extreme(key, -1)
-        out[key] = AuditFinding(key, pub.cells[key].value, low, high, prob.exact)
+    for key in wanted:
+        rep = twin[key]
+        if rep not in found:
+            found[rep] = (prob.extreme(rep, +1), prob.extreme(rep, -1))
+        shift = pub.cells[key].value - pub.cells[rep].value
+        low, high = found[rep]
+        out[key] = AuditFinding(key, pub.cells[key].value, low + shift, high + shift, prob.exact)
     return out

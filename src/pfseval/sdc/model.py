@@ -10,14 +10,14 @@ be withheld, like a cell.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
 __all__ = ["Cell", "Derived", "Identity", "Publication"]
 
-DerivedKind = Literal["linear", "ratio", "proportion_ci", "group"]
+DerivedKind = Literal["linear", "ratio", "proportion_ci", "group", "reveals"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ class Derived:
         ``linear`` (``Σ coefs · cells + const``), ``ratio`` (``scale · numerator / denominator``),
         ``proportion_ci`` (the limits of a proportion's interval), ``group`` (a statistic of one
         group's people: an estimate, SE, CI or figure; it would show individual values when the
-        group is small).
+        group is small), ``reveals`` (a value that gives each of its cells back exactly when
+        published, with a relation too irregular to model: a Welch degrees of freedom, an
+        effective sample size; the auditor takes the cells as known).
     value
         The published value (for ``proportion_ci``: the lower limit; ``upper`` holds the other).
     tol
@@ -138,6 +140,9 @@ class Publication:
         self.cells: dict[str, Cell] = {}
         self.identities: list[Identity] = []
         self.derived: dict[str, Derived] = {}
+        # a sub-publication keeps the whole publication's bound: what a reader may assume
+        # about an unknown count does not depend on how the solver splits the work
+        self._ub: int | None = None
 
     # -- cells -----------------------------------------------------------------
     def cell(
@@ -190,13 +195,21 @@ class Publication:
         const: float = 0.0,
         decimals: int | None = None,
         cost: float = 1.0,
+        fixed: bool = False,
     ) -> str:
         """A published ``Σ coefs · cells + const`` (a difference of counts, ``df = n − 1``)."""
         self._known(coefs)
         value = sum(c * self.cells[k].value for k, c in coefs.items()) + const
         return self._add(
             Derived(
-                key, "linear", value=value, tol=_tol(decimals), coefs=coefs, const=const, cost=cost
+                key,
+                "linear",
+                value=value,
+                tol=_tol(decimals),
+                coefs=coefs,
+                const=const,
+                cost=cost,
+                fixed=fixed,
             )
         )
 
@@ -210,11 +223,13 @@ class Publication:
         scale: float = 1.0,
         cost: float = 1.0,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> str:
         """A published ``scale · numerator / denominator`` shown to ``decimals`` decimals.
 
         A rate (scale 1 or 100 for %), or the mean of a two-valued variable in a group (the
-        numerator is the count with the value 1).
+        numerator is the count with the value 1). ``group``: the cells of the people it is
+        computed from when it is an estimate (withheld with the estimate when one is small).
         """
         self._known([numerator, *([denominator] if isinstance(denominator, str) else [])])
         den = self.cells[denominator].value if isinstance(denominator, str) else denominator
@@ -230,6 +245,7 @@ class Publication:
                 scale=scale,
                 cost=cost,
                 fixed=fixed,
+                group=tuple(group),
             )
         )
 
@@ -246,9 +262,11 @@ class Publication:
         level: float = 0.95,
         cost: float = 1.0,
         fixed: bool = False,
+        group: Sequence[str] = (),
     ) -> str:
-        """The published limits of a proportion's confidence interval (they say much about n)."""
-        self._known([numerator, denominator])
+        """The published limits of a proportion's confidence interval (they say much about n);
+        ``group`` as for :meth:`ratio`."""
+        self._known([numerator, denominator, *group])
         return self._add(
             Derived(
                 key,
@@ -262,17 +280,54 @@ class Publication:
                 level=level,
                 cost=cost,
                 fixed=fixed,
+                group=tuple(group),
             )
         )
 
-    def group_statistic(self, key: str, group: Sequence[str], *, cost: float = 1.0) -> str:
+    def group_statistic(
+        self, key: str, group: Sequence[str], *, cost: float = 1.0, fixed: bool = False
+    ) -> str:
         """A statistic computed from the people of ``group`` (estimate, SE, CI, df, figure).
 
         It is withheld whenever a group cell is under ``min_cell``: from two people a mean and
-        its SE give each person's value.
+        its SE give each person's value. ``fixed`` only says it is never withheld to protect
+        another count (an indicator's estimate the contract pays on); a small group still
+        withholds it.
         """
         self._known(group)
-        return self._add(Derived(key, "group", group=tuple(group), cost=cost))
+        return self._add(Derived(key, "group", group=tuple(group), cost=cost, fixed=fixed))
+
+    def reveals(self, key: str, cells: Sequence[str], *, cost: float = 1.0) -> str:
+        """A published value that gives each of ``cells`` back exactly (conservatively).
+
+        For values derived from counts by a relation the auditor does not model (a Welch
+        degrees of freedom, an effective sample size, a count of rows with repeats): the
+        auditor assumes a reader knows every cell once the value is published, so the value
+        is withheld whenever one of them must stay hidden, or its cells are shown.
+        """
+        self._known(cells)
+        return self._add(Derived(key, "reveals", group=tuple(cells), cost=cost))
+
+    def subset(self, keys: Collection[str]) -> Publication:
+        """The part of the publication that involves the cells ``keys`` (a connected component).
+
+        Identities and derived values touching any of them come along with every cell they
+        involve, so the sub-publication says about ``keys`` everything the whole one says.
+        """
+        want = set(keys)
+        sub = Publication(min_cell=self.min_cell)
+        idents = [i for i in self.identities if want & set(i.coefs)]
+        derived = {k: d for k, d in self.derived.items() if want & set(d.cells())}
+        need = set(want)
+        for i in idents:
+            need |= set(i.coefs)
+        for d in derived.values():
+            need |= set(d.cells())
+        sub.cells = {k: c for k, c in self.cells.items() if k in need}
+        sub.identities = idents
+        sub.derived = derived
+        sub._ub = self.upper_bound()
+        return sub
 
     # -- helpers ---------------------------------------------------------------
     def _known(self, keys: Mapping[str, float] | Sequence[str]) -> None:
@@ -288,6 +343,8 @@ class Publication:
 
     def upper_bound(self) -> int:
         """A bound no cell can exceed (what a reader can assume without knowing anything)."""
+        if self._ub is not None:
+            return self._ub
         return max([c.value for c in self.cells.values()] + [self.min_cell]) * 10 + 1000
 
     def small(self, key: str) -> bool:
