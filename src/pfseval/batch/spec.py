@@ -82,9 +82,10 @@ _DATA_KEYS = {
     "id_col",
     "validate",
     "description",
+    "label",
 }
-_MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
-_COHORT_KEYS = {"from", "where", "description"}
+_MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping", "label"}
+_COHORT_KEYS = {"from", "where", "description", "label"}
 _FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
 _IND_KEYS = {
     "id",
@@ -99,7 +100,7 @@ _IND_KEYS = {
     "description",
     "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
-_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary"}
+_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary", "labels"}
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class MergeSpec:
     columns: Mapping[str, str] = field(default_factory=dict)
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
+    #: the file's name for readers ({"ja": …, "en": …}); empty = the file name
+    label: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class DataSource:
     followup: Path | None = None
     require: tuple[str, ...] = ()
     merge: tuple[MergeSpec, ...] = ()
+    #: the source's name for readers ({"ja": …, "en": …}); empty = ``name``
+    label: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def linked(self) -> bool:
@@ -273,6 +278,8 @@ class CohortSpec:
     source: str
     where: tuple[Filter, ...]
     description: str = ""
+    #: the cohort's name for readers ({"ja": …, "en": …}); empty = ``name``
+    label: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -311,6 +318,8 @@ class ReportOptions:
     evaluator: str = ""
     min_cell: int = 10
     summary: str = ""
+    #: readers' names of columns the io vocabulary does not know: column → {"ja", "en"}
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -479,6 +488,7 @@ def _check_merge(m: Any, key: str, ck: _Checker, data_base: Path) -> MergeSpec:
         columns=dict(cols),
         encoding=_encoding(ck, m, key),
         mapping=_mapping(ck, m, key),
+        label=_label(ck, m, "label", key),
     )
 
 
@@ -516,6 +526,7 @@ def _check_source(
         followup=followup,
         require=tuple(require),
         merge=merges,
+        label=_label(ck, d, "label", key),
     )
     if not check_data:
         return src, [], {}
@@ -1089,6 +1100,7 @@ def _check_cohorts(
             source=frm,
             where=filters,
             description=ck.string(c, "description", key, default=""),
+            label=_label(ck, c, "label", key),
         )
     return cohorts
 
@@ -1265,7 +1277,28 @@ def _check_report(
         evaluator=ck.string(rep, "evaluator", "report", default=""),
         min_cell=min_cell,
         summary=ck.string(rep, "summary", "report", default=description),
+        labels=_column_labels(ck, rep),
     )
+
+
+def _label(ck: _Checker, d: Mapping[str, Any], k: str, key: str) -> dict[str, str]:
+    """A name for readers: a string (both languages) or ``{ ja = …, en = … }``."""
+    v = d.get(k)
+    if v is None:
+        return {}
+    if isinstance(v, str):
+        return {"ja": v, "en": v}
+    words = ck.table(v, f"{key}.{k}", {"ja", "en"})
+    for lang, text in words.items():
+        if not isinstance(text, str) or not text:
+            raise ck.fail(f"{key}.{k}.{lang}", f"must be a non-empty string, got {text!r}")
+    return dict(words)
+
+
+def _column_labels(ck: _Checker, rep: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``[report] labels``: column → reader's name (string or ``{ ja, en }``)."""
+    raw = ck.table(rep.get("labels", {}), "report.labels")
+    return {str(col): _label(ck, raw, col, "report.labels") for col in raw}
 
 
 def _check_contract(

@@ -25,13 +25,15 @@ from pfseval.report.i18n import (
     RELATED,
     group_label,
     interval_label,
+    option_value,
     related_label,
     schedule_label,
     step_text,
     t,
     value_text,
 )
-from pfseval.report.texts import diagnostic_label, render, variable_labels
+from pfseval.report.labels import column_names, merge_label, source_label
+from pfseval.report.texts import diagnostic_label, render
 
 
 class EvaluationRun(Protocol):
@@ -119,6 +121,8 @@ class Section:
     title: str
     level: int
     blocks: tuple[Block, ...] = ()
+    #: what the section is (``"repro"``, ``"glossary"``…), for writers and tests; "" if none
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,15 +173,28 @@ def fmt_value(x: Any, estimand: str = "") -> str:
     --------
     >>> fmt_value(0.329, "suppression_rate"), fmt_value(-1.2345, "ATT"), fmt_value(None)
     ('32.9%', '-1.234', '–')
+
+    Very small values are written with a power of ten (``e-05`` is programmers' notation,
+    not a reader's), large ones with separators:
+
+    >>> fmt_value(7.208e-05), fmt_value(1e-9), fmt_value(12372.4)
+    ('7.208×10⁻⁵', '1×10⁻⁹', '12,372')
     """
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     x = float(x)
     if _is_percent(estimand):
         return f"{100 * x:.1f}%"
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
-        return f"{x:.3e}"
-    return f"{x:.4g}" if abs(x) >= 1000 else f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+    if x != 0 and abs(x) < 1e-3:
+        mant, exp = f"{x:.3e}".split("e")
+        mant = mant.rstrip("0").rstrip(".")
+        return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def display_decimals(estimand: str, value: Any) -> int:
@@ -229,6 +246,7 @@ def _flow_frame(
     lang: Lang,
     *,
     analysed: str = "analysed",
+    names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     words = {
         "input": t("input", lang),
@@ -238,7 +256,7 @@ def _flow_frame(
 
     def reason(r: Any) -> str:
         # a flow reason is a message record; the counts of the flow itself are the cells
-        return render(r, lang, min_cell=0, labels=None)
+        return render(r, lang, min_cell=0, labels=names)
 
     def group(label: str) -> str:
         return group_label(label, lang)
@@ -458,8 +476,10 @@ def _register_indicator(
         rp = f"{p}:rel:{name}"
         if r.get("n") is None:
             continue
-        c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
-        c.units[f"{rp}:n"] = unit
+        # the observed rate of a yearly series is over the people eligible that year
+        of_people = people or r.get("estimand") == "observed_rate"
+        c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=of_people)
+        c.units[f"{rp}:n"] = "people" if of_people else unit
         rd = r.get("diagnostics") or {}
         for num_k, den_k in _RATE_PAIRS:
             if _is_number(rd.get(num_k)):
@@ -556,7 +576,7 @@ def _match_order(o: Mapping[str, Any]) -> str:
     return "smallest" if o.get("estimand") == "ATC" else "largest"
 
 
-def _match_table(ind: Any, lang: str) -> TableBlock | None:
+def _match_table(ind: Any, lang: Lang, names: Mapping[str, str]) -> TableBlock | None:
     """The matching specification of a psm indicator (ratio, caliper and its scale, ...)."""
     o = _match_options(ind)
     if o is None:
@@ -567,10 +587,11 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
     def word(table: Mapping[str, tuple[str, str]], key: Any) -> str:
         return table[key][i] if key in table else str(key)
 
-    def names(v: Any) -> str:
+    def listed(v: Any) -> str:
         if not v:
             return none
-        return ", ".join(map(str, [v] if isinstance(v, str) else v))
+        cols = [v] if isinstance(v, str) else v
+        return _LIST_SEP[lang].join(names.get(str(x), str(x)) for x in cols)
 
     link = str(o.get("link", "logit"))
     cal = o.get("caliper")
@@ -580,7 +601,7 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
     parts = [
         t("match_caliper_value", lang).format(c=f"{v:g}", scale=t(_scale_key(link), lang))
         if k == "distance"
-        else f"{k} {v:g}"
+        else f"{names.get(k, k)} {v:g}"
         + (" SD" if (std.get(k, True) if isinstance(std, Mapping) else std) else "")
         for k, v in cals.items()
     ]
@@ -591,8 +612,8 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
         (t("match_link", lang), word(_LINK_WORDS, link)),
         (t("match_replace", lang), t("yes" if o.get("replace") else "no", lang)),
         (t("match_order", lang), word(_ORDER_WORDS, _match_order(o))),
-        (t("match_exact", lang), names(o.get("exact"))),
-        (t("match_covariates", lang), names(o.get("covariates"))),
+        (t("match_exact", lang), listed(o.get("exact"))),
+        (t("match_covariates", lang), listed(o.get("covariates"))),
         (t("match_discard", lang), word(_DISCARD_WORDS, o.get("discard", "none"))),
         (t("match_missing", lang), word(_MISSING_WORDS, o.get("missing", "error"))),
     ]
@@ -610,18 +631,28 @@ def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str
         ind_id: display_decimals(str(d.get("estimand", "")), d.get("value"))
         for ind_id, d in res["indicators"].items()
     }
-    return str(run.payment.audit_trail(lang=lang, decimals=decimals))
+    return str(run.payment.audit_trail(lang=lang, decimals=decimals, show_ids=False))
 
 
-def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
-    """A related estimate's name: the fixed vocabulary in Japanese, else the design's label."""
-    if (lang == "ja" and name in RELATED) or not r.get("label"):
+def _related_name(
+    name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]
+) -> str:
+    """A related estimate's name: a domain by its column's label, the fixed vocabulary in
+    Japanese, else the design's label."""
+    if name.startswith("domain:"):
+        col = name.split(":", 1)[1]
+        return names.get(col, col)
+    if name in RELATED or not r.get("label"):
         return related_label(name, lang)
     return str(r["label"])
 
 
 def _linkage_blocks(
-    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: Lang
+    run: EvaluationRun,
+    res: Mapping[str, Any],
+    counts: _Counts,
+    lang: Lang,
+    names: Mapping[str, str],
 ) -> list[Block]:
     """CONSORT-style tables of the linked / merged data sources (``sample_flow.sources``)."""
     flows = res["sample_flow"].get("sources") or {}
@@ -634,18 +665,28 @@ def _linkage_blocks(
     for name, flow in flows.items():
         people = all(_merge_people(run, name, flow).values())
         # group names from what the groups are (the baseline, a merged file), not from words
-        names = {
+        groups = {
             g: t("baseline_records", lang)
             if g == "all"
-            else t("file_records", lang).format(file=flow.get("labels", {}).get(g, g))
+            else t("file_records", lang).format(
+                file=merge_label(run.spec, name, g, lang, flow.get("labels", {}).get(g, g))
+            )
             for g in flow["n_input"]
         }
-        shown = {**flow, "labels": names}
+        shown = {**flow, "labels": groups}
         out.append(
             TableBlock(
                 f"source_{name}",
-                f"{t('flow', lang)} — {t('linkage', lang)} ({name})",
-                _flow_frame(counts.led, shown, counts.source_flows[name], lang, analysed="linked"),
+                f"{t('flow', lang)} — {t('linkage', lang)}"
+                f"{_PAREN[lang].format(source_label(run.spec, name, lang))}",
+                _flow_frame(
+                    counts.led,
+                    shown,
+                    counts.source_flows[name],
+                    lang,
+                    analysed="linked",
+                    names=names,
+                ),
                 note="" if people else t("not_people_note", lang),
             )
         )
@@ -664,6 +705,8 @@ class _Context:
     counts: _Counts
     hidden: set[int]  # counts hidden by complementary suppression (a notice's too)
     targets: Mapping[str, float]
+    #: readers' names of columns, data sources and cohorts (labels.py)
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_document(run: EvaluationRun) -> Document:
@@ -693,6 +736,7 @@ def build_document(run: EvaluationRun) -> Document:
         counts=counts,
         hidden=counts.led.hidden_values(),
         targets=_targets(sp.contract),
+        names=_reader_names(sp, sp.report.lang),
     )
     sections = [
         _summary_section(c),
@@ -712,6 +756,15 @@ def build_document(run: EvaluationRun) -> Document:
         sections.append(annex)
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
+
+
+def _reader_names(spec: Any, lang: Lang) -> dict[str, str]:
+    """Columns by their labels, and data sources and cohorts by theirs (a message naming a
+    source, e.g. a merge reason, shows its label)."""
+    names = column_names(spec, lang)
+    for name in [*spec.data, *spec.cohorts]:
+        names.setdefault(name, source_label(spec, name, lang))
+    return names
 
 
 def _design_stage_sections(run: Any, lang: str) -> list[Section]:
@@ -792,7 +845,7 @@ def _summary_section(c: _Context) -> Section:
             }
         )
     blocks.append(TableBlock("indicators", t("glance", lang), pd.DataFrame(glance_rows)))
-    blocks += _linkage_blocks(run, res, counts, lang)
+    blocks += _linkage_blocks(run, res, counts, lang, c.names)
     finite = [
         r
         for r in est_rows
@@ -814,6 +867,7 @@ def _summary_section(c: _Context) -> Section:
 
 
 _COLON = {"ja": "：", "en": ": "}
+_PAREN = {"ja": "（{}）", "en": " ({})"}
 
 
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
@@ -828,11 +882,11 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
         Paragraph(design.assumptions[lang]),
         Paragraph(
             f"{t('method', lang)}{_COLON[lang]}"
-            f"{render(d['method'], lang, min_cell=m, hidden=hidden)}"
+            f"{render(d['method'], lang, min_cell=m, hidden=hidden, labels=c.names)}"
         ),
     ]
-    blocks.append(_settings_table(ind, design, lang))
-    match_block = _match_table(ind, lang)
+    blocks.append(_settings_table(ind, design, lang, c.names))
+    match_block = _match_table(ind, lang, c.names)
     if match_block is not None:
         blocks.append(match_block)
     blocks += _flow_blocks(c, ind, d)
@@ -843,39 +897,45 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     if diag is not None:
         blocks.append(diag)
     blocks += _figure_blocks(c, ind)
-    notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
+    notes = [
+        render(n, lang, min_cell=m, hidden=hidden, labels=c.names) for n in d.get("notices") or []
+    ]
     blocks.append(Paragraph(t("warnings", lang) + ":"))
     blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
     return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
 
 
-def _setting_text(value: Any, lang: Lang, names: Mapping[str, str]) -> str:
-    """An option's value for a reader: names by their labels, lists joined, yes / no."""
+def _setting_text(value: Any, lang: Lang, names: Mapping[str, str], option: str = "") -> str:
+    """An option's value for a reader: names by their labels, choices in words, lists
+    joined, yes / no, numbers with separators."""
     if isinstance(value, bool):
         return t("yes" if value else "no", lang)
     if isinstance(value, str):  # a column, an interval, or a choice with fixed words
-        return names.get(value) or value_text(value, lang)
+        return names.get(value) or option_value(option, value, lang)
     if isinstance(value, Mapping):
         return _LIST_SEP[lang].join(
-            f"{names.get(str(k), str(k))}: {_setting_text(v, lang, names)}"
+            f"{names.get(str(k), str(k))}: {_setting_text(v, lang, names, option)}"
             for k, v in value.items()
         )
     if isinstance(value, list | tuple):
-        return _LIST_SEP[lang].join(_setting_text(v, lang, names) for v in value)
+        return _LIST_SEP[lang].join(_setting_text(v, lang, names, option) for v in value)
+    if isinstance(value, int) and not (option.endswith("year") or "year" in option):
+        return f"{value:,}"
     return str(value)
 
 
 _LIST_SEP = {"ja": "、", "en": ", "}
 
 
-def _settings_table(ind: Any, design: DesignSpec, lang: Lang) -> TableBlock:
+def _settings_table(
+    ind: Any, design: DesignSpec, lang: Lang, names: Mapping[str, str]
+) -> TableBlock:
     """The options the spec sets for the design, by their declared labels, and the level."""
-    names = variable_labels(lang)
     opts = design.option_map
     rows = [(t("ci_level", lang), f"{round(100 * ind.level)}%")]
     for name, value in ind.options.items():
         label = opts[name].label.get(lang) or name if name in opts else name
-        rows.append((label, _setting_text(value, lang, names)))
+        rows.append((label, _setting_text(value, lang, names, name)))
     return TableBlock(
         f"{ind.id}_settings",
         f"{t('design_settings', lang)}: {ind.label_in(lang)}",
@@ -893,8 +953,9 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
         out.append(
             TableBlock(
                 f"{ind.id}_cohort_{cname}",
-                f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
-                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
+                f"{t('flow', lang)} — {t('cohort_flow', lang)}"
+                f"{_PAREN[lang].format(source_label(c.spec, cname, lang))}",
+                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang, names=c.names),
                 note=note,
             )
         )
@@ -903,7 +964,9 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
             TableBlock(
                 f"{ind.id}_flow",
                 f"{t('flow', lang)} — {t('design_flow', lang)}",
-                _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                _flow_frame(
+                    counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang, names=c.names
+                ),
                 note=note,
             )
         )
@@ -946,14 +1009,14 @@ def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     for name, r in d["related"].items():
         rows.append(
             {
-                t("name", lang): _related_name(name, r, lang),
+                t("name", lang): _related_name(name, r, lang, c.names),
                 t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
                 t("ci", lang): _ci(r, r.get("estimand", "")),
                 t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                 if r.get("n") is not None
                 else "–",
                 t("method", lang): render(
-                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden
+                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden, labels=c.names
                 ),
             }
         )
@@ -978,7 +1041,7 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
         elif isinstance(v, int | float):
             rows.append((label, fmt_value(v)))
         elif isinstance(v, str) and len(v) <= 200:
-            rows.append((label, value_text(v, lang)))
+            rows.append((label, c.names.get(v) or value_text(v, lang)))
     if not rows:
         return None
     return TableBlock(
@@ -988,10 +1051,12 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
     )
 
 
-def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
+def _balance_blocks(
+    ind: Any, bal: pd.DataFrame, lang: Lang, labels: Mapping[str, str]
+) -> list[Block]:
     """The covariate balance table (variables by their labels) and the Love plot."""
     if "variable" in bal.columns:  # variables by their labels (the score's own row too)
-        names = {**variable_labels(lang), "distance": t("distance", lang)}
+        names = {**labels, "distance": t("distance", lang)}
         bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
     cols = [
         col
@@ -1015,7 +1080,7 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
     out: list[Block] = []
     bal = figs.get("balance")
     if isinstance(bal, pd.DataFrame) and not bal.empty:
-        out += _balance_blocks(ind, bal, lang)
+        out += _balance_blocks(ind, bal, lang, c.names)
     ov = figs.get("overlap")
     if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
         out.append(
@@ -1052,13 +1117,14 @@ def _payment_section(c: _Context) -> Section:
     else:
         p = res["payment"]
         unit = p["unit"]
+        labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
         brows = []
         for r in p["components"]:
             ind_est = res["indicators"].get(r.get("indicator") or "", {}).get("estimand", "")
             brows.append(
                 {
                     t("component", lang): r.get("label", ""),
-                    t("indicator", lang): r.get("indicator") or "–",
+                    t("indicator", lang): labels_of.get(r.get("indicator") or "", "–"),
                     t("basis", lang): t(r["basis"], lang)
                     if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
@@ -1125,7 +1191,7 @@ def _run_notices_section(c: _Context) -> Section:
     labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
     run_warns = []
     for n in res.get("notices") or []:
-        text = render(n, lang, min_cell=m, hidden=hidden)
+        text = render(n, lang, min_cell=m, hidden=hidden, labels=c.names)
         prefix = f"{labels[n['indicator']]}{_COLON[lang]}" if n.get("indicator") else ""
         run_warns.append(prefix + text)
     blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
@@ -1172,7 +1238,7 @@ def _repro_section(c: _Context) -> Section:
             ),
         )
     )
-    return Section(t("repro", lang), 2, tuple(blocks))
+    return Section(t("repro", lang), 2, tuple(blocks), key="repro")
 
 
 def _disclosure_section(c: _Context) -> Section:

@@ -12,6 +12,7 @@ __all__ = [
     "STRINGS",
     "group_label",
     "interval_label",
+    "option_value",
     "related_label",
     "schedule_label",
     "step_text",
@@ -70,7 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "excluded_word": {"ja": "除外", "en": "excluded"},
     "analysed": {"ja": "分析対象", "en": "analysed"},
     "variable": {"ja": "変数", "en": "Variable"},
-    "distance": {"ja": "傾向スコア（distance）", "en": "propensity score (distance)"},
+    "distance": {"ja": "傾向スコア（距離）", "en": "propensity score (distance)"},
     "smd_before": {"ja": "SMD（前）", "en": "SMD before"},
     "smd_after": {"ja": "SMD（後）", "en": "SMD after"},
     "vr_before": {"ja": "分散比（前）", "en": "Variance ratio before"},
@@ -293,6 +294,7 @@ RELATED: dict[str, dict[str, str]] = {
     "additional_count": {"ja": "増加数", "en": "Additional count"},
     "rate_difference": {"ja": "率の差（観測−見込み）", "en": "Rate difference"},
     "count_difference": {"ja": "件数の差（観測−見込み）", "en": "Count difference"},
+    "observed": {"ja": "評価年度の観測値", "en": "Observed in the evaluation year"},
 }
 
 #: Sample-flow group names and labels.
@@ -312,6 +314,70 @@ _VALUES: dict[str, dict[str, str]] = {
     "absolute": {"ja": "絶対変化", "en": "absolute change"},
     "relative_per_year": {"ja": "相対変化（年あたり）", "en": "relative change per year"},
 }
+
+
+#: Choices of design options (``Option.choices``) in plain words, by option name and value.
+#: A settings table shows these instead of the raw value (``trend`` → 直線トレンド).
+OPTION_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("missing", "exclude"): {"ja": "欠測のある人を除外", "en": "exclude people with missing data"},
+    ("missing", "error"): {"ja": "欠測があれば停止", "en": "stop on any missing value"},
+    ("measure", "difference"): {"ja": "差", "en": "difference"},
+    ("measure", "risk_ratio"): {"ja": "リスク比", "en": "risk ratio"},
+    ("measure", "odds_ratio"): {"ja": "オッズ比", "en": "odds ratio"},
+    ("outcome_type", "auto"): {"ja": "データから判定", "en": "from the data"},
+    ("outcome_type", "continuous"): {"ja": "連続量", "en": "continuous"},
+    ("outcome_type", "binary"): {"ja": "二値（0/1）", "en": "binary (0/1)"},
+    ("cluster_se", "CR2"): {
+        "ja": "クラスター頑健（CR2、小標本補正）",
+        "en": "cluster-robust (CR2, small-sample corrected)",
+    },
+    ("cluster_se", "CR1"): {"ja": "クラスター頑健（CR1）", "en": "cluster-robust (CR1)"},
+    ("statistic", "difference"): {"ja": "平均の差", "en": "difference in means"},
+    ("alternative", "two-sided"): {"ja": "両側", "en": "two-sided"},
+    ("alternative", "greater"): {"ja": "片側（大きい）", "en": "one-sided (greater)"},
+    ("alternative", "less"): {"ja": "片側（小さい）", "en": "one-sided (less)"},
+    ("method", "t"): {"ja": "対応のある t 検定", "en": "paired t"},
+    ("method", "wilcoxon"): {"ja": "符号付き順位検定", "en": "signed-rank test"},
+    ("method", "poisson"): {"ja": "ポアソン分布", "en": "Poisson"},
+    ("method", "last"): {"ja": "前年度の値", "en": "the previous year"},
+    ("method", "mean"): {"ja": "基準期間の平均", "en": "mean of the baseline years"},
+    ("method", "median"): {"ja": "基準期間の中央値", "en": "median of the baseline years"},
+    ("method", "trend"): {"ja": "直線トレンドの延長", "en": "linear trend extended"},
+    ("method", "glm"): {"ja": "一般化線形モデルのトレンド", "en": "trend of a generalised linear model"},
+    ("method", "nearest"): {"ja": "最近傍マッチング", "en": "nearest neighbour"},
+    ("method", "optimal"): {"ja": "最適マッチング", "en": "optimal"},
+    ("mcnemar", "auto"): {"ja": "人数により自動選択", "en": "chosen by the counts"},
+    ("mcnemar", "exact"): {"ja": "正確検定", "en": "exact"},
+    ("mcnemar", "asymptotic"): {"ja": "漸近検定", "en": "asymptotic"},
+    ("direction", "decrease"): {"ja": "減少が改善", "en": "a decrease is an improvement"},
+    ("direction", "increase"): {"ja": "増加が改善", "en": "an increase is an improvement"},
+    ("estimand", "ATT"): {"ja": "参加者における効果（ATT）", "en": "effect on the treated (ATT)"},
+    ("estimand", "ATC"): {"ja": "対照における効果（ATC）", "en": "effect on the controls (ATC)"},
+    ("ties", "matchit"): {"ja": "MatchIt と同じ規則", "en": "as MatchIt"},
+    ("ties", "left"): {"ja": "先に現れた対照", "en": "first control"},
+    ("vcov", "cluster"): {"ja": "マッチングの組で頑健", "en": "robust to the matched sets"},
+    ("effect", "difference"): {"ja": "差", "en": "difference"},
+    ("effect", "RD"): {"ja": "リスク差", "en": "risk difference"},
+    ("effect", "RR"): {"ja": "リスク比", "en": "risk ratio"},
+    ("effect", "OR"): {"ja": "オッズ比", "en": "odds ratio"},
+    ("change", "relative"): {"ja": "相対変化", "en": "relative change"},
+}
+
+
+def option_value(option: str, value: str, lang: str) -> str:
+    """A design option's chosen value in plain words (the value itself when unknown).
+
+    Examples
+    --------
+    >>> option_value("method", "trend", "ja"), option_value("alternative", "two-sided", "en")
+    ('直線トレンドの延長', 'two-sided')
+    """
+    words = OPTION_VALUES.get((option, value))
+    if words is not None:
+        return words[lang]
+    if value in INTERVALS:
+        return INTERVALS[value][lang]
+    return _lookup(_VALUES, value, lang)
 
 
 def _lookup(table: dict[str, dict[str, str]], key: str, lang: str) -> str:

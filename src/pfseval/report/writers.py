@@ -109,7 +109,7 @@ def html_text(doc: Document) -> str:
                         "height": round(h * 96 / 150),
                     }
                 )
-        sections.append({"title": s.title, "level": s.level, "blocks": blocks})
+        sections.append({"title": s.title, "level": s.level, "blocks": blocks, "key": s.key})
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pfseval.report", "templates"),
         autoescape=True,
