@@ -159,6 +159,8 @@ class Document:
 
 
 _PERCENT_WORDS = ("rate", "proportion", "share")
+#: Estimands that count people (an estimated number of people: 約287人 in prose).
+_PEOPLE_ESTIMANDS = frozenset({"additional_count"})
 
 
 def _is_percent(estimand: str) -> bool:
@@ -166,13 +168,57 @@ def _is_percent(estimand: str) -> bool:
     return any(w in estimand.lower() for w in _PERCENT_WORDS)
 
 
-def fmt_value(x: Any, estimand: str = "") -> str:
-    """An estimate for display: percent for rates and shares, else 4 significant digits.
+def value_kind(estimand: str) -> str:
+    """How a value of ``estimand`` is shown: ``"points"`` (a difference of two rates, in
+    percentage points), ``"percent"`` (a rate or share), ``"people"`` (an estimated number of
+    people) or ``"number"``.
+
+    Examples
+    --------
+    >>> [value_kind(e) for e in ("rate_difference", "suppression_rate", "additional_count", "ATT")]
+    ['points', 'percent', 'people', 'number']
+    """
+    e = estimand.lower()
+    if "difference" in e and any(w in e for w in ("rate", "risk", "proportion")):
+        return "points"
+    if _is_percent(e):
+        return "percent"
+    if e in _PEOPLE_ESTIMANDS:
+        return "people"
+    return "number"
+
+
+_UNIT_WORDS = {
+    "points": {"ja": "ポイント", "en": " points"},
+    "people": {"ja": "人", "en": " people"},
+}
+
+
+def fmt_value(
+    x: Any,
+    estimand: str = "",
+    *,
+    lang: str = "en",
+    rounded: bool = False,
+    decimals: int | None = None,
+) -> str:
+    """A value for display by what it is: rates in %, differences of rates in percentage
+    points, estimated numbers of people rounded when ``rounded`` (summaries and prose; the
+    detailed tables keep the decimals), other numbers to 3 decimals.
+
+    ``decimals`` overrides the decimals shown (of the percentage for rates and points), e.g.
+    as many as it takes to decide a payment tier.
 
     Examples
     --------
     >>> fmt_value(0.329, "suppression_rate"), fmt_value(-1.2345, "ATT"), fmt_value(None)
     ('32.9%', '-1.234', '–')
+    >>> fmt_value(0.0232, "rate_difference", lang="ja"), fmt_value(0.0232, "rate_difference")
+    ('2.3ポイント', '2.3 points')
+    >>> fmt_value(287.343, "additional_count", lang="ja", rounded=True)
+    '約287人'
+    >>> fmt_value(0.01987, "rate", decimals=2)
+    '1.99%'
 
     Very small values are written with a power of ten (``e-05`` is programmers' notation,
     not a reader's), large ones with separators:
@@ -183,8 +229,15 @@ def fmt_value(x: Any, estimand: str = "") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     x = float(x)
-    if _is_percent(estimand):
-        return f"{100 * x:.1f}%"
+    kind = value_kind(estimand)
+    if kind in ("percent", "points"):
+        d = 1 if decimals is None else max(decimals, 0)
+        text = f"{100 * x:.{d}f}"
+        return text + "%" if kind == "percent" else text + _UNIT_WORDS["points"][lang]
+    if kind == "people" and rounded:
+        return ("約{:,.0f}人" if lang == "ja" else "about {:,.0f} people").format(x)
+    if decimals is not None:
+        return f"{x:,.{max(decimals, 0)}f}"
     if x != 0 and abs(x) < 1e-3:
         mant, exp = f"{x:.3e}".split("e")
         mant = mant.rstrip("0").rstrip(".")
@@ -195,6 +248,30 @@ def fmt_value(x: Any, estimand: str = "") -> str:
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decisive_decimals(value: float, thresholds: Any, *, base: int, percent: bool) -> int:
+    """The fewest decimals (at least ``base``) at which ``value`` shown rounded sits on the
+    same side of every threshold as the value itself, so that a reader comparing the shown
+    value with a payment schedule finds the tier that was paid (never "2.0%" beside a 2.0%
+    step that 1.987% did not reach).
+
+    Examples
+    --------
+    >>> decisive_decimals(0.01987, [0.02], base=1, percent=True)
+    2
+    >>> decisive_decimals(0.0199999, [0.02], base=1, percent=True)
+    5
+    >>> decisive_decimals(0.721, [0.8], base=1, percent=True)
+    1
+    """
+    scale = 100.0 if percent else 1.0
+    v = float(value)
+    for d in range(base, base + 12):
+        shown = round(v * scale, d) / scale
+        if all((shown >= t) == (v >= t) and (shown <= t) == (v <= t) for t in thresholds):
+            return d
+    return base + 12
 
 
 def display_decimals(estimand: str, value: Any) -> int:
@@ -219,7 +296,16 @@ def display_decimals(estimand: str, value: Any) -> int:
     return 0 if big else 3
 
 
-def _ci(d: Mapping[str, Any], estimand: str) -> str:
+def _ci(d: Mapping[str, Any], estimand: str, lang: str = "en", *, rounded: bool = False) -> str:
+    """An interval ``[low, high]``; a unit word (ポイント, 人) once after the bracket."""
+    kind = value_kind(estimand)
+    if kind == "points" or (kind == "people" and rounded):
+        lo, hi = (d.get("conf_low"), d.get("conf_high"))
+        if kind == "points":
+            low, high = (fmt_value(v, estimand, lang=lang).removesuffix(_UNIT_WORDS[kind][lang]) for v in (lo, hi))
+        else:
+            low, high = (fmt_value(v, decimals=0) for v in (lo, hi))
+        return f"[{low}, {high}]{_UNIT_WORDS[kind][lang]}"
     return f"[{fmt_value(d.get('conf_low'), estimand)}, {fmt_value(d.get('conf_high'), estimand)}]"
 
 
@@ -707,6 +793,19 @@ class _Context:
     targets: Mapping[str, float]
     #: readers' names of columns, data sources and cohorts (labels.py)
     names: Mapping[str, str] = field(default_factory=dict)
+    #: per indicator, the values where its payment schedules change (targets, steps)
+    thresholds: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def shown(self, ind_id: str, value: Any, estimand: str, *, rounded: bool = False) -> str:
+        """An indicator's value with as many digits as its payment schedule needs to be
+        read right (:func:`decisive_decimals`)."""
+        return fmt_value(
+            value,
+            estimand,
+            lang=self.lang,
+            rounded=rounded,
+            decimals=_tier_decimals(value, estimand, self.thresholds.get(ind_id, ())),
+        )
 
 
 def build_document(run: EvaluationRun) -> Document:
@@ -737,6 +836,7 @@ def build_document(run: EvaluationRun) -> Document:
         hidden=counts.led.hidden_values(),
         targets=_targets(sp.contract),
         names=_reader_names(sp, sp.report.lang),
+        thresholds=_thresholds(run),
     )
     sections = [
         _summary_section(c),
@@ -756,6 +856,29 @@ def build_document(run: EvaluationRun) -> Document:
         sections.append(annex)
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
+
+
+def _thresholds(run: EvaluationRun) -> dict[str, tuple[float, ...]]:
+    """Per indicator, the knots of the schedules paying on it (targets, steps, limits)."""
+    out: dict[str, tuple[float, ...]] = {}
+    contract = getattr(run.payment, "contract", None)
+    for comp in getattr(contract, "components", ()):
+        knots = tuple(float(k) for k in comp.schedule.knots() if math.isfinite(k))
+        out[comp.indicator] = out.get(comp.indicator, ()) + knots
+    return out
+
+
+def _tier_decimals(value: Any, estimand: str, thresholds: tuple[float, ...]) -> int | None:
+    """Decimals that decide every tier for a rate or a difference of rates (None: the
+    default display)."""
+    kind = value_kind(estimand)
+    if not thresholds or not _is_number(value) or not math.isfinite(float(value)):
+        return None
+    if kind in ("percent", "points"):
+        return decisive_decimals(float(value), thresholds, base=1, percent=True)
+    if kind == "number":
+        return decisive_decimals(float(value), thresholds, base=3, percent=False)
+    return None
 
 
 def _reader_names(spec: Any, lang: Lang) -> dict[str, str]:
@@ -827,10 +950,12 @@ def _summary_section(c: _Context) -> Section:
             {
                 t("indicator", lang): ind.label_in(lang),
                 t("design", lang): get(ind.design).title[lang],
-                t("value", lang): fmt_value(d["value"], est),
-                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est),
-                t("target", lang): fmt_value(targets.get(ind.id), est),
-                t("reference", lang): fmt_value(ref["value"], est) if ref else "–",
+                t("value", lang): c.shown(ind.id, d["value"], est, rounded=True),
+                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est, lang, rounded=True),
+                t("target", lang): fmt_value(targets.get(ind.id), est, lang=lang),
+                t("reference", lang): fmt_value(ref["value"], ref.get("estimand", est), lang=lang)
+                if ref
+                else "–",
                 t("n", lang): counts.show_n(f"ind:{ind.id}:n", lang),
             }
         )
@@ -977,23 +1102,23 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
     """Value, interval, n, standard error, p value, other intervals, target."""
     lang, estimand = c.lang, d["estimand"]
     rows = [
-        (t("value", lang), fmt_value(d["value"], estimand)),
-        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
+        (t("value", lang), c.shown(ind.id, d["value"], estimand)),
+        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand, lang)),
         (t("n", lang), c.counts.show_n(f"ind:{ind.id}:n", lang)),
     ]
     if d.get("std_error") is not None:
-        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
+        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand, lang=lang)))
     if d.get("p_value") is not None:
         rows.append((t("p_value", lang), fmt_value(d["p_value"])))
     for name, (lo, hi) in (d.get("intervals") or {}).items():
         rows.append(
             (
                 f"{t('ci', lang)} ({interval_label(name, lang)})",
-                f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+                _ci({"conf_low": lo, "conf_high": hi}, estimand, lang),
             )
         )
     if ind.id in c.targets:
-        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand)))
+        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand, lang=lang)))
     return TableBlock(
         f"{ind.id}_estimate",
         f"{t('estimate', lang)}: {ind.label_in(lang)}",
@@ -1010,8 +1135,8 @@ def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
         rows.append(
             {
                 t("name", lang): _related_name(name, r, lang, c.names),
-                t("value", lang): fmt_value(r["value"], r.get("estimand", "")),
-                t("ci", lang): _ci(r, r.get("estimand", "")),
+                t("value", lang): fmt_value(r["value"], r.get("estimand", ""), lang=lang),
+                t("ci", lang): _ci(r, r.get("estimand", ""), lang),
                 t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                 if r.get("n") is not None
                 else "–",
@@ -1047,7 +1172,7 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
     return TableBlock(
         f"{ind.id}_diagnostics",
         f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
-        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+        pd.DataFrame(rows, columns=[t("item", lang), t("content", lang)]),
     )
 
 
@@ -1128,9 +1253,7 @@ def _payment_section(c: _Context) -> Section:
                     t("basis", lang): t(r["basis"], lang)
                     if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
-                    t("value", lang): fmt_value(r.get("value"), ind_est)
-                    if r.get("indicator")
-                    else "–",
+                    t("value", lang): _value_used(c, r, ind_est) if r.get("indicator") else "–",
                     t("schedule", lang): schedule_label(r["schedule"], lang)
                     if r.get("schedule")
                     else "–",
@@ -1185,6 +1308,21 @@ def _payment_section(c: _Context) -> Section:
     return Section(t("payment", lang), 2, tuple(blocks))
 
 
+def _value_used(c: _Context, row: Mapping[str, Any], estimand: str) -> str:
+    """The indicator value a component's schedule used: to the contract's ``value_decimals``
+    when it sets them (the value was rounded so), else with the digits that decide its tier."""
+    contract = getattr(c.run.payment, "contract", None)
+    comp = str(row.get("component", ""))
+    decimals = None
+    if contract is not None and comp.startswith("contract.component["):
+        decimals = contract.decimals()[int(comp[len("contract.component[") : -1])]
+    if decimals is None:
+        return c.shown(str(row["indicator"]), row.get("value"), estimand)
+    if value_kind(estimand) in ("percent", "points"):
+        decimals -= 2
+    return fmt_value(row.get("value"), estimand, lang=c.lang, decimals=decimals)
+
+
 def _run_notices_section(c: _Context) -> Section:
     """4. Every notice of the run (data sources, cohorts, indicators, payment)."""
     res, sp, lang, m, hidden = c.res, c.spec, c.lang, c.min_cell, c.hidden
@@ -1207,7 +1345,7 @@ def _repro_section(c: _Context) -> Section:
     blocks.append(
         TableBlock(
             "reproducibility",
-            t("repro", lang),
+            t("repro_table", lang),
             pd.DataFrame(
                 [
                     (t("spec_hash", lang), prov["spec_sha256"]),
@@ -1215,7 +1353,7 @@ def _repro_section(c: _Context) -> Section:
                     (t("started", lang), jst(prov["started_at"])),
                     (t("finished", lang), jst(prov["finished_at"])),
                 ],
-                columns=[t("item", lang), t("value", lang)],
+                columns=[t("item", lang), t("content", lang)],
             ),
         )
     )

@@ -119,6 +119,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "results.json apart from the timestamps. The input files can be checked against the "
         "SHA-256 values below.",
     },
+    "repro_table": {"ja": "評価仕様・乱数シード・実行時刻", "en": "Spec, seed and run times"},
+    "content": {"ja": "内容", "en": "Details"},
     "inputs": {"ja": "入力ファイル", "en": "Input files"},
     "versions": {"ja": "ソフトウェアのバージョン", "en": "Software versions"},
     "disclosure_text": {

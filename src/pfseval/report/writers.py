@@ -264,6 +264,8 @@ _XL_INT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})$")
 _XL_DEC = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})\.(\d{1,12})$")
 _XL_PCT = re.compile(r"^-?\d{1,15}(?:\.(\d{1,12}))?%$")
 _XL_SCI = re.compile(r"^-?\d\.(\d{1,12})e[+-]\d{1,3}$")
+#: a difference of rates in percentage points ("2.3ポイント", "2.3 points")
+_XL_PTS = re.compile(r"^(-?\d{1,15}(?:\.(\d{1,12}))?)(ポイント| points)$")
 
 
 def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
@@ -277,6 +279,8 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
     --------
     >>> _xlsx_cell("13,463"), _xlsx_cell("91.3%"), _xlsx_cell("-0.243")
     ((13463, '#,##0'), (0.913, '0.0%'), (-0.243, '0.000'))
+    >>> _xlsx_cell("2.3ポイント")
+    (2.3, '0.0"ポイント"')
     >>> _xlsx_cell("<10"), _xlsx_cell("[84.4%, 95.4%]")
     (('<10', None), ('[84.4%, 95.4%]', None))
     """
@@ -291,6 +295,11 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
         return round(float(plain[:-1]) / 100, digits + 2), "0" + (
             "." + "0" * digits if digits else ""
         ) + "%"
+    if m := _XL_PTS.match(text):
+        # stored as the number of points, the word kept by the format
+        digits = len(m.group(2) or "")
+        fmt = "0" + ("." + "0" * digits if digits else "")
+        return float(m.group(1)), f'{fmt}"{m.group(3)}"'
     if m := _XL_SCI.match(text):
         return float(text), "0." + "0" * len(m.group(1)) + "E+00"
     return text, None
