@@ -840,6 +840,7 @@ def build_document(run: EvaluationRun) -> Document:
     )
     sections = [
         _summary_section(c),
+        _flow_section(c),
         Section(t("indicators", c.lang), 2),
         *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
         _payment_section(c),
@@ -967,10 +968,10 @@ def _summary_section(c: _Context) -> Section:
                 "conf_high": d["conf_high"],
                 "target": targets.get(ind.id),
                 "reference": ref["value"] if ref else None,
+                "kind": value_kind(est),
             }
         )
     blocks.append(TableBlock("indicators", t("glance", lang), pd.DataFrame(glance_rows)))
-    blocks += _linkage_blocks(run, res, counts, lang, c.names)
     finite = [
         r
         for r in est_rows
@@ -988,7 +989,63 @@ def _summary_section(c: _Context) -> Section:
                 + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
             )
         )
+        blocks += _schedule_blocks(c)
     return Section(t("summary", lang), 2, tuple(blocks))
+
+
+def _schedule_blocks(c: _Context) -> list[Block]:
+    """Every payment component's schedule as a table and as a payment curve with the
+    observed value and its CI, so a reader can check each tier without the contract."""
+    from pfseval.report.schedule_figures import payment_curve_plot, schedule_frame
+
+    contract = getattr(c.run.payment, "contract", None)
+    if contract is None or not contract.components:
+        return []
+    lang, unit = c.lang, contract.unit
+    labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
+    out: list[Block] = [Paragraph(t("schedules_text", lang))]
+    for j, comp in enumerate(contract.components):
+        d = c.res["indicators"].get(comp.indicator, {})
+        est = str(d.get("estimand", ""))
+        kind = value_kind(est)
+
+        def fmt(x: float, est: str = est) -> str:
+            return fmt_value(x, est, lang=lang, decimals=_schedule_decimals(x, est))
+
+        ind_label = labels_of.get(comp.indicator, comp.indicator)
+        name = comp.label if comp.label == ind_label else f"{comp.label}{_PAREN[lang].format(ind_label)}"
+        out.append(
+            TableBlock(
+                f"schedule_{j}",
+                f"{t('schedule_table', lang)}: {name}",
+                schedule_frame(comp, unit=unit, lang=lang, fmt=fmt),
+                note=f"{t('schedule', lang)}: {schedule_label(comp.schedule.type, lang)}",
+            )
+        )
+        fig = payment_curve_plot(
+            comp,
+            rounding=contract.rounding,
+            rounding_unit=contract.rounding_unit,
+            unit=unit,
+            xlabel=labels_of.get(comp.indicator, comp.indicator),
+            lang=lang,
+            percent=kind in ("percent", "points"),
+            value=d.get("value"),
+            conf_low=d.get("conf_low"),
+            conf_high=d.get("conf_high"),
+            level=float(d.get("level", 0.95)),
+            fmt=lambda x, ind=comp.indicator, est=est: c.shown(ind, x, est),
+        )
+        out.append(_fig(f"schedule_{j}", f"{t('schedule_fig', lang)}: {name}", fig))
+    return out
+
+
+def _schedule_decimals(x: float, estimand: str) -> int | None:
+    """Decimals of a schedule's own numbers: as written in the contract (0.025 → 2.5%)."""
+    if value_kind(estimand) not in ("percent", "points"):
+        return None if float(x) != int(x) else 0
+    text = f"{100 * float(x):.10f}".rstrip("0").rstrip(".")
+    return max(1, len(text.partition(".")[2]))
 
 
 _COLON = {"ja": "：", "en": ": "}
@@ -996,7 +1053,7 @@ _PAREN = {"ja": "（{}）", "en": " ({})"}
 
 
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
-    """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
+    """3.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
     notices."""
     lang, m, hidden = c.lang, c.min_cell, c.hidden
     d = c.res["indicators"][ind.id]
@@ -1027,7 +1084,7 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     ]
     blocks.append(Paragraph(t("warnings", lang) + ":"))
     blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
-    return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
+    return Section(f"3.{k} {ind.label_in(lang)}", 3, tuple(blocks))
 
 
 def _setting_text(value: Any, lang: Lang, names: Mapping[str, str], option: str = "") -> str:
@@ -1073,15 +1130,14 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
     lang, counts = c.lang, c.counts
     note = "" if _rows_are_people(c.run, ind.data) else t("not_people_note", lang)
     out: list[Block] = []
-    for cname in _cohort_chain(c.run, ind.data):
-        flow = c.res["sample_flow"]["cohorts"][cname]
+    if _cohort_chain(c.run, ind.data):
+        # the cohort filters are drawn once, in the flow section; the indicator refers to it
         out.append(
-            TableBlock(
-                f"{ind.id}_cohort_{cname}",
-                f"{t('flow', lang)} — {t('cohort_flow', lang)}"
-                f"{_PAREN[lang].format(source_label(c.spec, cname, lang))}",
-                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang, names=c.names),
-                note=note,
+            Paragraph(
+                t("see_flow", lang).format(
+                    cohort=source_label(c.spec, ind.data, lang),
+                    source=source_label(c.spec, _root(c.run, ind.data), lang),
+                )
             )
         )
     if d.get("sample_flow"):
@@ -1096,6 +1152,67 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
             )
         )
     return out
+
+
+def _flow_section(c: _Context) -> Section:
+    """2. Who was analysed: linked sources, then per data source one CONSORT-style diagram
+    of its cohort tree and each cohort's table, shown once for every indicator."""
+    from pfseval.report.flow_diagram import flow_diagram
+
+    lang, counts = c.lang, c.counts
+    blocks: list[Block] = [Paragraph(t("flow_section_text", lang))]
+    blocks += _linkage_blocks(c.run, c.res, counts, lang, c.names)
+    for root in c.spec.data:
+        cohorts = [n for n in c.spec.cohorts if _root(c.run, n) == root]
+        if not cohorts:
+            continue
+        label = source_label(c.spec, root, lang)
+        fig = flow_diagram(_flow_nodes(c, root, cohorts), excluded_word=t("excluded_box", lang))
+        blocks.append(_fig(f"flow_{root}", f"{t('flow_fig', lang)}: {label}", fig))
+        note = "" if _rows_are_people(c.run, root) else t("not_people_note", lang)
+        for cname in cohorts:
+            flow = c.res["sample_flow"]["cohorts"][cname]
+            blocks.append(
+                TableBlock(
+                    f"cohort_{cname}",
+                    f"{t('flow', lang)} — {t('cohort_flow', lang)}"
+                    f"{_PAREN[lang].format(source_label(c.spec, cname, lang))}",
+                    _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang, names=c.names),
+                    note=note,
+                )
+            )
+    return Section(t("flow_section", lang), 2, tuple(blocks), key="flow")
+
+
+def _flow_nodes(c: _Context, root: str, cohorts: list[str]) -> list[Any]:
+    """The boxes of a data source's flow diagram. Every count is the ledger's published
+    text of the same cell the cohort tables show (suppression applies to the figure too)."""
+    from pfseval.report.flow_diagram import FlowNode
+
+    lang, led = c.lang, c.counts.led
+    unit = "people" if _rows_are_people(c.run, root) else "rows"
+
+    def n(key: str) -> str:
+        return t(f"count_{unit}", lang).format(n=led.show(key))
+
+    first = c.counts.cohort_flows[cohorts[0]]["all"]
+    nodes = [FlowNode(root, None, source_label(c.spec, root, lang), n(first[0][1]))]
+    n_steps: dict[str, int] = {root: 0}
+    for cname in cohorts:
+        parent = c.spec.cohorts[cname].source
+        steps = c.res["sample_flow"]["cohorts"][cname]["steps"]
+        pairs = c.counts.cohort_flows[cname]["all"]
+        # a cohort's flow starts from the data source: its own filters follow its parent's
+        own = range(n_steps[parent], len(steps))
+        exclusions = tuple(
+            (render(steps[i]["reason"], lang, min_cell=0, labels=c.names), n(pairs[i + 1][0]))
+            for i in own
+        )
+        nodes.append(
+            FlowNode(cname, parent, source_label(c.spec, cname, lang), n(pairs[-1][1]), exclusions)
+        )
+        n_steps[cname] = len(steps)
+    return nodes
 
 
 def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
@@ -1234,7 +1351,7 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
 
 
 def _payment_section(c: _Context) -> Section:
-    """3. The payment: breakdown, published audit trail, payment at the interval bounds."""
+    """4. The payment: breakdown, published audit trail, payment at the interval bounds."""
     run, res, lang = c.run, c.res, c.lang
     blocks: list[Block] = []
     if run.payment is None:
@@ -1324,7 +1441,7 @@ def _value_used(c: _Context, row: Mapping[str, Any], estimand: str) -> str:
 
 
 def _run_notices_section(c: _Context) -> Section:
-    """4. Every notice of the run (data sources, cohorts, indicators, payment)."""
+    """5. Every notice of the run (data sources, cohorts, indicators, payment)."""
     res, sp, lang, m, hidden = c.res, c.spec, c.lang, c.min_cell, c.hidden
     labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
     run_warns = []
@@ -1338,7 +1455,7 @@ def _run_notices_section(c: _Context) -> Section:
 
 
 def _repro_section(c: _Context) -> Section:
-    """5. Reproducibility: spec hash, seed, times, input files, package versions."""
+    """6. Reproducibility: spec hash, seed, times, input files, package versions."""
     res, lang = c.res, c.lang
     prov = res["provenance"]
     blocks: list[Block] = [Paragraph(t("repro_text", lang))]
@@ -1380,7 +1497,7 @@ def _repro_section(c: _Context) -> Section:
 
 
 def _disclosure_section(c: _Context) -> Section:
-    """6. The disclosure rules applied."""
+    """7. The disclosure rules applied."""
     m = c.min_cell
     text = t("disclosure_text", c.lang).format(m=m, m_1=m - 1)
     return Section(t("disclosure", c.lang), 2, (Paragraph(text),))

@@ -28,10 +28,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "summary": {"ja": "1. 事業と契約の概要", "en": "1. Programme and contract"},
     "programme": {"ja": "事業", "en": "Programme"},
     "glance": {"ja": "成果指標の一覧", "en": "Indicators at a glance"},
-    "indicators": {"ja": "2. 成果指標ごとの評価", "en": "2. Indicators"},
-    "payment": {"ja": "3. 支払額の計算", "en": "3. Payment calculation"},
-    "repro": {"ja": "5. 再現性に関する情報", "en": "5. Reproducibility"},
-    "disclosure": {"ja": "6. 公表上の取扱い", "en": "6. Disclosure control"},
+    "indicators": {"ja": "3. 成果指標ごとの評価", "en": "3. Indicators"},
+    "payment": {"ja": "4. 支払額の計算", "en": "4. Payment calculation"},
+    "repro": {"ja": "6. 再現性に関する情報", "en": "6. Reproducibility"},
+    "disclosure": {"ja": "7. 公表上の取扱い", "en": "7. Disclosure control"},
     "indicator": {"ja": "指標", "en": "Indicator"},
     "design": {"ja": "評価デザイン", "en": "Design"},
     "assumptions": {"ja": "デザインと前提", "en": "Design and assumptions"},
@@ -137,8 +137,36 @@ STRINGS: dict[str, dict[str, str]] = {
     "name": {"ja": "名称", "en": "Name"},
     "diag_counts": {"ja": "件数など", "en": "Counts and settings"},
     "step_reached": {"ja": "該当段階", "en": "Step reached"},
+    # the flow section (report/flow_diagram.py)
+    "flow_section": {"ja": "2. 対象者の流れ", "en": "2. Who was analysed"},
+    "flow_section_text": {
+        "ja": "データから評価の対象者を絞り込んだ過程を、データごとに図と表で示します。各指標の"
+        "節では、この対象者からさらに分析対象を確定した過程を示します。",
+        "en": "How the people evaluated were selected from each data source, as a diagram and "
+        "tables. Each indicator's section then shows how its analysis sample was set from them.",
+    },
+    "flow_fig": {"ja": "対象者の流れ", "en": "Participant flow"},
+    "see_flow": {
+        "ja": "対象者：{cohort}（抽出の過程は「2. 対象者の流れ」の{source}の図と表に示します）。",
+        "en": "People evaluated: {cohort} (selected from {source} as shown in section 2, "
+        "Who was analysed).",
+    },
+    "count_people": {"ja": "{n}人", "en": "n = {n}"},
+    "excluded_box": {"ja": "除外", "en": "Excluded"},
+    "count_rows": {"ja": "{n}行", "en": "{n} rows"},
+    # the contract's schedules (report/schedule_figures.py)
+    "schedule_table": {"ja": "支払条件", "en": "Payment schedule"},
+    "schedule_fig": {"ja": "支払額の曲線", "en": "Payment curve"},
+    "schedules_text": {
+        "ja": "契約の各支払項目について、指標値と支払額の関係を表と図で示します。図の赤い点は"
+        "推定値とその支払額、水色の帯は信頼区間、白抜きの点は信頼区間の両端での支払額です。",
+        "en": "For each payment component of the contract: what it pays for which indicator "
+        "values, as a table and as a curve. In the figure, the red point is the estimate and "
+        "its payment, the light-blue band the confidence interval and the open points the "
+        "payment at its limits.",
+    },
     "fig": {"ja": "図", "en": "Figure"},
-    "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
+    "run_warnings": {"ja": "5. 実行時の注意事項", "en": "5. Warnings raised during the run"},
     "run_warnings_text": {
         "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、対象者の絞込み、"
         "マッチング、推定、支払額の計算）。少人数の件数と個人の値（範囲など）は伏せています。",
@@ -193,7 +221,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "linked": {"ja": "結合されたレコード", "en": "linked records"},
     "baseline_records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
-    "file_records": {"ja": "{file} のレコード", "en": "{file} records"},
+    "file_records": {"ja": "{file}のレコード", "en": "{file} records"},
     "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
     "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
     "not_people_note": {
