@@ -91,11 +91,9 @@ def schedule_frame(comp: Any, *, unit: str, lang: str, fmt: Callable[[float], st
     ...     "component": [
     ...     {"indicator": "r", "label": "率", "allocation": 900, "schedule": {
     ...      "type": "step", "steps": [[0.02, 300], [0.04, 900]]}}]}})
-    >>> schedule_frame(c.components[0], unit="千円", lang="ja", fmt=lambda x: f"{100 * x:.1f}%")
-          指標値 支払額（千円）
-    0   2.0%未満       0
-    1  2.0%以上4.0%未満     300
-    2   4.0%以上     900
+    >>> f = schedule_frame(c.components[0], unit="千円", lang="ja", fmt=lambda x: f"{100 * x:.1f}%")
+    >>> f.to_numpy().tolist()
+    [['2.0%未満', '0'], ['2.0%以上4.0%未満', '300'], ['4.0%以上', '900']]
     """
     w = _W[lang]
     d = comp.schedule.to_dict()
