@@ -853,8 +853,12 @@ def build_document(run: EvaluationRun) -> Document:
 
     sens = {k: v.to_dict() for k, v in run.sensitivity.items()}
     n_by = {k: e.n for k, e in run.estimates.items()}
-    if (annex := sensitivity_section(sens, sp, n_by)) is not None:
+    annex = sensitivity_section(sens, sp, n_by)
+    if annex is not None:
         sections.append(annex)
+    glossary = _glossary_section(c, sections)
+    if glossary is not None:  # after the sections (and annex) whose terms it explains
+        sections.insert(len(sections) - (annex is not None), glossary)
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
 
@@ -889,6 +893,18 @@ def _reader_names(spec: Any, lang: Lang) -> dict[str, str]:
     for name in [*spec.data, *spec.cohorts]:
         names.setdefault(name, source_label(spec, name, lang))
     return names
+
+
+def _glossary_section(c: _Context, sections: list[Section]) -> Section | None:
+    """8. The statistical terms the appendix uses, in plain words."""
+    from pfseval.report.glossary import glossary_frame
+
+    body = Document(lang=c.lang, title="", meta=(), sections=tuple(sections)).text()
+    frame = glossary_frame(body, c.lang, columns=[t("term", c.lang), t("explanation", c.lang)])
+    if frame is None:
+        return None
+    table = TableBlock("glossary", t("glossary", c.lang), frame)
+    return Section(t("glossary_section", c.lang), 2, (table,), key="glossary")
 
 
 def _design_stage_sections(run: Any, lang: str) -> list[Section]:
@@ -1280,6 +1296,8 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
             rows.append((label, counts.show(f"ind:{ind.id}:diag:{key}")))
         elif _derived_hidden(counts, ind.id, key):
             rows.append((label, SECONDARY))
+        elif isinstance(v, int | float) and "year" in key and float(v).is_integer():
+            rows.append((label, str(int(v))))  # a fiscal year, not an amount: no separator
         elif isinstance(v, int | float):
             rows.append((label, fmt_value(v)))
         elif isinstance(v, str) and len(v) <= 200:
@@ -1307,7 +1325,8 @@ def _balance_blocks(
     ]
     shown = bal[cols].copy()
     for col in cols[1:]:
-        shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
+        # balance statistics to a fixed 3 decimals: |SMD| < 0.001 is simply "0.000"
+        shown[col] = [fmt_value(x, decimals=3) for x in pd.to_numeric(shown[col], errors="coerce")]
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):
@@ -1344,6 +1363,9 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
                     evaluation_year=tr.get("evaluation_year"),
                     expected=tr.get("expected"),
                     lang=lang,
+                    ylabel=t("trend_axis", lang)
+                    if all(0 <= float(v) <= 1 for v in tr["values"])
+                    else "",
                 ),
             )
         )

@@ -116,7 +116,7 @@ def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1
     var = balance["variable"].astype(str).tolist()
     before = np.abs(pd.to_numeric(balance["smd_before"], errors="coerce").to_numpy(dtype=float))
     after = np.abs(pd.to_numeric(balance["smd_after"], errors="coerce").to_numpy(dtype=float))
-    fig = _figure(6.0, 0.35 * len(var) + 1.6)
+    fig = _figure(5.2, 0.27 * len(var) + 1.4)
     ax = fig.subplots()
     y = np.arange(len(var))[::-1]
     ja = lang == "ja"
@@ -334,5 +334,9 @@ def trend_plot(
     ax.set_xlabel("年度" if ja else "fiscal year")
     if ylabel:
         ax.set_ylabel(ylabel)
+    if all(0 <= float(v) <= 1 for v in values):  # rates: the axis in percent
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0, symbol=""))
     _legend_below(fig, ax)
     return fig

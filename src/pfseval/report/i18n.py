@@ -51,6 +51,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Propensity-score distributions (density)",
     },
     "trend": {"ja": "年度推移", "en": "Yearly trend"},
+    "trend_axis": {"ja": "率（%）", "en": "rate (%)"},
     "warnings": {"ja": "注意事項", "en": "Warnings"},
     "no_warnings": {"ja": "注意事項はありません。", "en": "No warnings."},
     "value": {"ja": "推定値", "en": "Value"},
@@ -152,6 +153,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "Who was analysed).",
     },
     "count_people": {"ja": "{n}人", "en": "n = {n}"},
+    "glossary_section": {"ja": "8. 用語集", "en": "8. Glossary"},
+    "glossary": {"ja": "統計用語の説明", "en": "Statistical terms"},
+    "term": {"ja": "用語", "en": "Term"},
+    "explanation": {"ja": "説明", "en": "Explanation"},
     "excluded_box": {"ja": "除外", "en": "Excluded"},
     "count_rows": {"ja": "{n}行", "en": "{n} rows"},
     # the contract's schedules (report/schedule_figures.py)
