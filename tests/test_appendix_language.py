@@ -117,11 +117,14 @@ def quoted_names(run: object) -> list[str]:
 
 
 def japanese_outside_names(text: str, names: list[str]) -> set[str]:
-    # line breaks of a PDF may fall inside a name: compare without whitespace
+    """Runs of Japanese characters that are not part of a quoted name. A PDF's text may
+    break a name across lines or table cells, so a run that is a piece of a name counts as
+    the name."""
     flat = re.sub(r"\s+", "", text)
-    for name in names:
-        flat = flat.replace(re.sub(r"\s+", "", name), " ")
-    return set(_CJK.findall(flat))
+    whole = [re.sub(r"\s+", "", name) for name in names]
+    for name in whole:
+        flat = flat.replace(name, " ")
+    return {run for run in _CJK.findall(flat) if not any(run in name for name in whole)}
 
 
 def _texts(demo_appendices: dict[tuple[str, str], Path], name: str, lang: str) -> dict[str, str]:
@@ -166,3 +169,64 @@ def test_the_language_checks_catch_what_they_look_for() -> None:
     assert english_words("Wilson スコア法、HbA1c、eGFR") == set()
     assert japanese_outside_names("Programme 神戸市 事業 x", ["神戸市 事業"]) == set()
     assert japanese_outside_names("Group 全体", []) == {"全体"}
+
+
+# ---------------------------------------------------------------- page screenshots
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _pages(pdf: Path, folder: Path, prefix: str) -> list[Path]:
+    exe = shutil.which("pdftoppm")
+    assert exe is not None
+    subprocess.run(
+        [exe, "-r", "50", "-png", str(pdf), str(folder / prefix)], check=True, timeout=120
+    )
+    return sorted(folder.glob(f"{prefix}-*.png"))
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or CHROMIUM is None,
+    reason="pdftoppm and chromium (installed by .ci/run) are needed",
+)
+def test_every_page_of_both_demo_appendices_as_screenshots(
+    demo_appendices: dict[tuple[str, str], Path], tmp_path: Path
+) -> None:
+    """Every page of both demo appendices, in Japanese and English, as PNGs in
+    test-artifacts/appendix-pages/ (git-ignored) for a person to look at: the PDF as
+    WeasyPrint lays it out, and the HTML as headless Chromium prints it (A4 print CSS)."""
+    import pypdf
+
+    root = ROOT / "test-artifacts" / "appendix-pages"
+    for (name, lang), folder in sorted(demo_appendices.items()):
+        out = root / f"{name}-{lang}"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        pdf = folder / "appendix.pdf"
+        pages = _pages(pdf, out, "pdf-page")
+        assert len(pages) == len(pypdf.PdfReader(pdf).pages) >= 5
+        printed = tmp_path / f"{name}-{lang}-chromium.pdf"
+        subprocess.run(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={printed}",
+                (folder / "appendix.html").as_uri(),
+            ],
+            capture_output=True,
+            timeout=180,
+            check=False,
+        )
+        assert printed.is_file(), f"chromium printed no PDF for {name} {lang}"
+        html_pages = _pages(printed, out, "html-page")
+        # the same print CSS in both engines: page counts close (fonts metrics differ a little)
+        assert abs(len(html_pages) - len(pages)) <= max(3, len(pages) // 4)
+        assert all(p.stat().st_size > 1500 for p in [*pages, *html_pages])  # not blank

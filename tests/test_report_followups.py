@@ -63,7 +63,7 @@ def test_linkage_table_accounts_for_every_record(runs: dict[tuple[str, str], Any
     assert n_linked == flow["n_analysed"]["all"]
     assert base["段階"].iloc[1] == "除外: 追跡年度の健診レコードなし"
     # the participant list has as many records as the (hidden) participants: hidden too
-    merged = tab[tab[t("group", "ja")] == "kobe_participants.csv のレコード"]
+    merged = tab[tab[t("group", "ja")] == "事業参加者の名簿のレコード"]  # the spec's label
     assert merged[rem].tolist() == ["*", "*", "*"] and merged[ex].iloc[1] == "0"
     assert _table(doc, "completion_rate_estimate").frame.iloc[2, 1] == "*"
 
@@ -76,12 +76,12 @@ def test_linkage_table_in_every_output(runs: dict[tuple[str, str], Any], tmp_pat
 
     write_outputs(runs["kobe_evaluation", "en"], tmp_path / "out")
     html = (tmp_path / "out" / "appendix.html").read_text(encoding="utf-8")
-    assert "Sample flow — Data linkage (checkups)" in html
+    assert "Sample flow — Data linkage (health checks (2016 and 2019))" in html
     assert "excluded: no follow-up health-check record" in html
     wb = openpyxl.load_workbook(tmp_path / "out" / "tables.xlsx")
     # the first sheet lists each table's caption and its sheet
     listed = dict(r[:2] for r in wb.worksheets[0].iter_rows(min_row=4, values_only=True))
-    sheet = wb[next(n for cap, n in listed.items() if "Data linkage (checkups)" in str(cap))]
+    sheet = wb[next(n for cap, n in listed.items() if "Data linkage (health checks" in str(cap))]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[2][:2] == ["baseline records", "input records"]
     assert _num(rows[2][3]) == _num(rows[3][2]) + _num(rows[3][3])
@@ -100,14 +100,14 @@ def test_years_and_series_rows_are_shown_as_they_are(runs: dict[tuple[str, str],
         assert glance[t("n", lang)].tolist() == [years, years]
         cells = [str(x) for b in doc.tables() for x in b.frame.to_numpy().ravel()]
         assert "<10" not in cells and "*" not in cells
-        town = _table(doc, "additional_screened_cohort_town")
+        town = _table(doc, "cohort_town")  # shown once, in the flow section
         assert town.frame[t("remaining", lang)].tolist() == ["320", "8", "8"]
         assert town.note == t("not_people_note", lang)
         flow = _table(doc, "additional_screened_flow").frame
         assert set(flow[t("remaining", lang)]) == {"8"}
         # the eligible people of the evaluation year stay a count of people (>= 10: shown)
         diag = _table(doc, "additional_screened_diagnostics").frame
-        assert "12,372" in diag[t("value", lang)].tolist()
+        assert "12,372" in diag[t("content", lang)].tolist()
         related = _table(doc, "additional_screened_related").frame
         assert years.replace("8", "7") in related[t("n", lang)].tolist()  # baseline years
 
