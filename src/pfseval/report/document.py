@@ -348,6 +348,8 @@ def _flow_frame(
         return group_label(label, lang)
 
     df = render_flow(led, flow, keys, labels=words, text=group, reason=reason)
+    if list(flow["n_input"]) == ["all"]:
+        df = df.drop(columns="group")  # one group: a column saying "all" on every row
     return df.rename(
         columns={
             "group": t("group", lang),

@@ -75,6 +75,23 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines
 
 
+def _item(reason: str, count: str, width: int) -> list[str]:
+    """One exclusion as wrapped lines; its count is never split across lines.
+
+    Examples
+    --------
+    >>> _item("no follow-up record", "n = 11,820", 24)
+    ['・no follow-up record', '  (n = 11,820)']
+    """
+    tail = f"（{count}）" if not reason.isascii() else f" ({count})"
+    lines = _wrap(f"・{reason}", width)
+    if sum(_cols(ch) for ch in lines[-1] + tail) <= width:
+        lines[-1] += tail
+    else:
+        lines.append("  " + tail.strip())
+    return lines
+
+
 def _leaves(nodes: Sequence[FlowNode]) -> dict[str, list[str]]:
     children: dict[str, list[str]] = {n.id: [] for n in nodes}
     for n in nodes:
@@ -142,11 +159,7 @@ def flow_diagram(
     }
     excl_lines = {
         n.id: [excluded_word]
-        + [
-            line
-            for reason, count in n.exclusions
-            for line in _wrap(f"・{reason}（{count}）", excl_chars)
-        ]
+        + [line for reason, count in n.exclusions for line in _item(reason, count, excl_chars)]
         for n in nodes
         if n.exclusions
     }
