@@ -55,7 +55,9 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name in DEMO_EXAMPLES:
-            run = run_spec(load_spec(example_spec(name=name), seed=DEMO_SEED, lang="ja", data_dir=d))
+            run = run_spec(
+                load_spec(example_spec(name=name), seed=DEMO_SEED, lang="ja", data_dir=d)
+            )
             out[name, "ja"] = run
             en = replace(run.spec, report=replace(run.spec.report, lang="en"))
             out[name, "en"] = replace(run, spec=en)

@@ -163,7 +163,10 @@ def test_docx_columns_sized_by_content_and_japanese_font(tmp_path: Path) -> None
     from pfseval.report.writers import write_docx
 
     frame = pd.DataFrame(
-        {"段階": ["除外: 糖尿病の所見なし（HbA1c 6.5%以上、空腹時血糖 126 mg/dL以上）"], "残数": ["555"]}
+        {
+            "段階": ["除外: 糖尿病の所見なし（HbA1c 6.5%以上、空腹時血糖 126 mg/dL以上）"],
+            "残数": ["555"],
+        }
     )
     doc = Document(
         title="表の確認",

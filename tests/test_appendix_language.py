@@ -101,7 +101,9 @@ def pdf_text(pdf: Path, lang: str) -> str:
 
 
 def english_words(text: str) -> set[str]:
-    return {w for w in _LATIN.findall(unicodedata.normalize("NFKC", text)) if w not in ALLOWED_IN_JA}
+    return {
+        w for w in _LATIN.findall(unicodedata.normalize("NFKC", text)) if w not in ALLOWED_IN_JA
+    }
 
 
 def quoted_names(run: object) -> list[str]:

@@ -168,13 +168,13 @@ def test_one_flow_diagram_per_data_source_with_the_ledgers_counts(
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_glossary_explains_the_terms_used(
-    demo_runs: dict[tuple[str, str], Any], lang: str
-) -> None:
+def test_glossary_explains_the_terms_used(demo_runs: dict[tuple[str, str], Any], lang: str) -> None:
     doc = build_document(demo_runs["kobe_evaluation", lang])
     gloss = _table(doc, "glossary").frame
     terms = " ".join(gloss.iloc[:, 0])
-    for word in ("Wilson", "SMD") + (("傾向スコア", "ポイント") if lang == "ja" else ("Propensity",)):
+    for word in ("Wilson", "SMD") + (
+        ("傾向スコア", "ポイント") if lang == "ja" else ("Propensity",)
+    ):
         assert word in terms, word
     # a term the appendix does not use is not listed
     screening = _table(build_document(demo_runs["screening_evaluation", lang]), "glossary")

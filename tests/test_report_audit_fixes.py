@@ -16,8 +16,8 @@ from pfseval.report.document import (
     build_document,
     display_decimals,
 )
-from pfseval.report.texts import variable_labels
 from pfseval.report.figures import overlap_axis_label, overlap_plot
+from pfseval.report.texts import variable_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -302,7 +302,10 @@ def _ci(d: Mapping[str, Any], estimand: str, lang: str = "en", *, rounded: bool 
     if kind == "points" or (kind == "people" and rounded):
         lo, hi = (d.get("conf_low"), d.get("conf_high"))
         if kind == "points":
-            low, high = (fmt_value(v, estimand, lang=lang).removesuffix(_UNIT_WORDS[kind][lang]) for v in (lo, hi))
+            low, high = (
+                fmt_value(v, estimand, lang=lang).removesuffix(_UNIT_WORDS[kind][lang])
+                for v in (lo, hi)
+            )
         else:
             low, high = (fmt_value(v, decimals=0) for v in (lo, hi))
         return f"[{low}, {high}]{_UNIT_WORDS[kind][lang]}"
@@ -722,9 +725,7 @@ def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str
     return str(run.payment.audit_trail(lang=lang, decimals=decimals, show_ids=False))
 
 
-def _related_name(
-    name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]
-) -> str:
+def _related_name(name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> str:
     """A related estimate's name: a domain by its column's label, the fixed vocabulary in
     Japanese, else the design's label."""
     if name.startswith("domain:"):
@@ -1030,8 +1031,15 @@ def _schedule_blocks(c: _Context) -> list[Block]:
         def fmt(x: float, est: str = est) -> str:
             return fmt_value(x, est, lang=lang, decimals=_schedule_decimals(x, est))
 
+        def shown(x: float, ind: str = comp.indicator, est: str = est) -> str:
+            return c.shown(ind, x, est)
+
         ind_label = labels_of.get(comp.indicator, comp.indicator)
-        name = comp.label if comp.label == ind_label else f"{comp.label}{_PAREN[lang].format(ind_label)}"
+        name = (
+            comp.label
+            if comp.label == ind_label
+            else f"{comp.label}{_PAREN[lang].format(ind_label)}"
+        )
         out.append(
             TableBlock(
                 f"schedule_{j}",
@@ -1052,7 +1060,7 @@ def _schedule_blocks(c: _Context) -> list[Block]:
             conf_low=d.get("conf_low"),
             conf_high=d.get("conf_high"),
             level=float(d.get("level", 0.95)),
-            fmt=lambda x, ind=comp.indicator, est=est: c.shown(ind, x, est),
+            fmt=shown,
         )
         out.append(_fig(f"schedule_{j}", f"{t('schedule_fig', lang)}: {name}", fig))
     return out

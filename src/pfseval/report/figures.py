@@ -60,6 +60,7 @@ def _legend_below(fig: Figure, ax: Any, ncols: int | None = None) -> None:
             frameon=False,
         )
 
+
 _RC: dict[str, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "pfseval",
@@ -251,7 +252,9 @@ def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Fi
                     color=_C["black"],
                     linestyle=":",
                     linewidth=1.5,
-                    label=None if "ref" in seen else ("効果なしの参照値" if ja else "no-effect reference"),
+                    label=None
+                    if "ref" in seen
+                    else ("効果なしの参照値" if ja else "no-effect reference"),
                 )
                 seen.add("ref")
         if kind in ("points", "people", "number"):

@@ -154,9 +154,7 @@ def flow_diagram(
     node_chars = max(16, min(_WRAP_NODE, int(col_w * 0.42 / _COL_IN)))
     excl_chars = max(20, min(_WRAP_EXCL, int(col_w * 0.5 / _COL_IN)))
 
-    node_lines = {
-        n.id: [*_wrap(n.title, node_chars), n.count] for n in nodes
-    }
+    node_lines = {n.id: [*_wrap(n.title, node_chars), n.count] for n in nodes}
     excl_lines = {
         n.id: [excluded_word]
         + [line for reason, count in n.exclusions for line in _item(reason, count, excl_chars)]
@@ -170,9 +168,7 @@ def flow_diagram(
         for lv in range(n_levels)
     ]
     gap_h = [0.0] + [
-        max(
-            [len(excl_lines.get(i, [])) * _LINE + 0.3 for i in depth if depth[i] == lv] + [0.45]
-        )
+        max([len(excl_lines.get(i, [])) * _LINE + 0.3 for i in depth if depth[i] == lv] + [0.45])
         for lv in range(1, n_levels)
     ]
     top: list[float] = []
@@ -207,7 +203,13 @@ def flow_diagram(
             bbox=box,
             linespacing=1.25,
         )
-    arrow = {"arrowstyle": "-|>", "color": OKABE_ITO["black"], "lw": 0.8, "shrinkA": 0, "shrinkB": 0}
+    arrow = {
+        "arrowstyle": "-|>",
+        "color": OKABE_ITO["black"],
+        "lw": 0.8,
+        "shrinkA": 0,
+        "shrinkB": 0,
+    }
     for nid, node in by_id.items():
         if node.parent is None:
             continue

@@ -378,7 +378,10 @@ OPTION_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("method", "mean"): {"ja": "基準期間の平均", "en": "mean of the baseline years"},
     ("method", "median"): {"ja": "基準期間の中央値", "en": "median of the baseline years"},
     ("method", "trend"): {"ja": "直線トレンドの延長", "en": "linear trend extended"},
-    ("method", "glm"): {"ja": "一般化線形モデルのトレンド", "en": "trend of a generalised linear model"},
+    ("method", "glm"): {
+        "ja": "一般化線形モデルのトレンド",
+        "en": "trend of a generalised linear model",
+    },
     ("method", "nearest"): {"ja": "最近傍マッチング", "en": "nearest neighbour"},
     ("method", "optimal"): {"ja": "最適マッチング", "en": "optimal"},
     ("mcnemar", "auto"): {"ja": "人数により自動選択", "en": "chosen by the counts"},

@@ -167,7 +167,6 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     import docx
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
     tabs, figs = _numbered(doc)
@@ -264,7 +263,9 @@ def _text_width(text: str) -> int:
     )
 
 
-def _column_widths(table: Any, columns: list[str], rows: list[list[str]], *, total_mm: float) -> None:
+def _column_widths(
+    table: Any, columns: list[str], rows: list[list[str]], *, total_mm: float
+) -> None:
     """Column widths by content: each column as wide as its longest cell (capped, so a long
     text wraps instead of squeezing the numbers), scaled to the page's text width."""
     from docx.shared import Mm
