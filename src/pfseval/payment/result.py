@@ -115,11 +115,7 @@ class PaymentResult:
         )
 
     def audit_trail(
-        self,
-        *,
-        lang: Lang = "ja",
-        decimals: int | Mapping[str, int] | None = None,
-        show_ids: bool = True,
+        self, *, lang: Lang = "ja", decimals: int | Mapping[str, int] | None = None
     ) -> str:
         """The calculation line by line, so that a finance department can check it by hand.
 
@@ -134,9 +130,6 @@ class PaymentResult:
             before rounding), to as many significant digits as the written value; amounts
             paid are exact. ``None`` (default): every number exact. A contract with
             ``value_decimals`` at or below the limit gives an exact trail either way.
-        show_ids
-            Whether each component names its indicator id after its label. A published
-            appendix leaves the ids out (readers know the indicators by their labels).
 
         Examples
         --------
@@ -210,8 +203,11 @@ class PaymentResult:
             for k, (r, formula) in enumerate(comp_rows, start=1):
                 b = _BASIS_WORDS[lang][r["basis"]]
                 sep = "、" if ja else ", "
-                inner = f"{r['indicator']}{sep}{b}" if show_ids else b
-                head = f"[{k}] {r['label']}（{inner}）" if ja else f"[{k}] {r['label']} ({inner})"
+                head = (
+                    f"[{k}] {r['label']}（{r['indicator']}{sep}{b}）"
+                    if ja
+                    else f"[{k}] {r['label']} ({r['indicator']}{sep}{b})"
+                )
                 lines.append(f"  {head}: {formula}")
         terms = [float(r["amount_rounded"]) for r in self.rows]
         expr = fmt_amount(terms[0]) if terms else "0"

@@ -722,7 +722,9 @@ def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str
         ind_id: display_decimals(str(d.get("estimand", "")), d.get("value"))
         for ind_id, d in res["indicators"].items()
     }
-    return str(run.payment.audit_trail(lang=lang, decimals=decimals, show_ids=False))
+    # the trail keeps each indicator's id beside its label: it is what the contract file
+    # names, so a finance officer can match every line to the contract
+    return str(run.payment.audit_trail(lang=lang, decimals=decimals))
 
 
 def _related_name(name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> str:
