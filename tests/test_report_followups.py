@@ -4,7 +4,6 @@ complementary-suppression choice, on the two examples run by ``pfseval demo``.""
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +14,14 @@ from pfseval.report.disclosure import CountLedger, _pinned
 from pfseval.report.document import Document, TableBlock, build_document
 from pfseval.report.i18n import group_label, t
 
-SEED = 20240401  # the demo's seed: 104 participants, 9 of them not completing
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any]:
-    """Both examples on the demo's synthetic municipality, in Japanese and English."""
-    from pfseval.batch import example_spec, load_spec, run_spec
-    from pfseval.cli import DEMO_PERSONS
-    from pfseval.synthetic import write_all
-
-    d = tmp_path_factory.mktemp("demo")
-    write_all(d / "data", seed=SEED, persons=DEMO_PERSONS)
-    out = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in ("kobe_evaluation", "screening_evaluation"):
-            for lang in ("ja", "en"):
-                spec = load_spec(example_spec(name=name), seed=SEED, lang=lang, data_dir=d)
-                out[name, lang] = run_spec(spec)
-    return out
+def runs(demo_runs: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """Both examples on the demo's synthetic municipality, in Japanese and English (the
+    session's demo runs, ``conftest.demo_runs``)."""
+    return demo_runs
 
 
 def _table(doc: Document, tid: str) -> TableBlock:
