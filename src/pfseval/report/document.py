@@ -30,6 +30,7 @@ from pfseval.report.i18n import (
     schedule_label,
     step_text,
     t,
+    unit_text,
     value_text,
 )
 from pfseval.report.labels import column_names, merge_label, source_label
@@ -1004,12 +1005,11 @@ def _summary_section(c: _Context) -> Section:
         )
     if run.payment is not None:
         p = res["payment"]
-        blocks.append(
-            Paragraph(
-                f"{p['contract_name']} — {t('total', lang)}: {p['total']:,.0f} {p['unit']}"
-                + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
-            )
-        )
+        money = unit_text(p["unit"], lang)
+        total = f"{p['contract_name']} — {t('total', lang)}: {p['total']:,.0f} {money}"
+        if p.get("cap"):
+            total += _PAREN[lang].format(f"{t('cap', lang)} {p['cap']:,.0f} {money}")
+        blocks.append(Paragraph(total))
         blocks += _schedule_blocks(c)
     return Section(t("summary", lang), 2, tuple(blocks))
 
@@ -1022,7 +1022,7 @@ def _schedule_blocks(c: _Context) -> list[Block]:
     contract = getattr(c.run.payment, "contract", None)
     if contract is None or not contract.components:
         return []
-    lang, unit = c.lang, contract.unit
+    lang, unit = c.lang, unit_text(contract.unit, c.lang)
     labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
     out: list[Block] = [Paragraph(t("schedules_text", lang))]
     for j, comp in enumerate(contract.components):
@@ -1392,7 +1392,7 @@ def _payment_section(c: _Context) -> Section:
         blocks.append(Paragraph(t("no_contract", lang)))
     else:
         p = res["payment"]
-        unit = p["unit"]
+        unit = unit_text(p["unit"], lang)
         labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
         brows = []
         for r in p["components"]:

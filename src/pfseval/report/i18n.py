@@ -17,6 +17,7 @@ __all__ = [
     "schedule_label",
     "step_text",
     "t",
+    "unit_text",
     "value_text",
 ]
 
@@ -511,6 +512,21 @@ _STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not passed", "未達成"),
     )
 )
+
+
+#: Currency units of Japanese contracts in English (the contract's own word in Japanese).
+_UNITS_EN = {"円": "yen", "千円": "thousand yen", "万円": "10,000 yen", "百万円": "million yen"}
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """A contract's currency unit for readers of ``lang``.
+
+    Examples
+    --------
+    >>> unit_text("千円", "ja"), unit_text("千円", "en"), unit_text("EUR", "en")
+    ('千円', 'thousand yen', 'EUR')
+    """
+    return _UNITS_EN.get(unit, unit) if lang == "en" else unit
 
 
 def schedule_label(kind: str, lang: str) -> str:
