@@ -26,6 +26,16 @@ from pfseval.report.i18n import t
 EXAMPLES = ("kobe_evaluation", "screening_evaluation")
 
 
+_DOCS: dict[int, Any] = {}
+
+
+def _doc(run: Any) -> Any:
+    """The appendix of a run, built once per run (the session's demo runs are shared)."""
+    if id(run) not in _DOCS:
+        _DOCS[id(run)] = build_document(run)
+    return _DOCS[id(run)]
+
+
 def _table(doc: Any, tid: str) -> TableBlock:
     return next(b for b in doc.tables() if b.id == tid)
 
@@ -44,7 +54,7 @@ def test_every_payment_component_has_a_schedule_table_and_curve(
     demo_runs: dict[tuple[str, str], Any], name: str, lang: str
 ) -> None:
     run = demo_runs[name, lang]
-    doc = build_document(run)
+    doc = _doc(run)
     contract = run.payment.contract
     figures = {b.id for b in doc.figures()}
     assert contract.components
@@ -68,7 +78,7 @@ def test_values_beside_a_schedule_decide_the_tier(
     """The value shown in the breakdown and the summary lies on the same side of every
     schedule knot (target, step, limit) as the value the engine used."""
     run = demo_runs[name, "ja"]
-    doc = build_document(run)
+    doc = _doc(run)
     res = run.results()
     contract = run.payment.contract
     knots = {c.indicator: c.schedule.knots() for c in contract.components}
@@ -102,7 +112,7 @@ def test_numbers_by_kind_in_the_screening_example(
     demo_runs: dict[tuple[str, str], Any], lang: str
 ) -> None:
     run = demo_runs["screening_evaluation", lang]
-    doc = build_document(run)
+    doc = _doc(run)
     est = run.estimates
     glance = _table(doc, "indicators").frame
     values = glance[t("value", lang)].tolist()
@@ -130,7 +140,7 @@ def test_one_flow_diagram_per_data_source_with_the_ledgers_counts(
     from pfseval.report.document import _Context, _reader_names, _register_counts
 
     run = demo_runs["kobe_evaluation", lang]
-    doc = build_document(run)
+    doc = _doc(run)
     flows = [b for b in doc.figures() if b.id.startswith("flow_")]
     assert [b.id for b in flows] == ["flow_checkups"]
     assert all(isinstance(b, FigureBlock) and b.png and b.svg for b in flows)
@@ -169,7 +179,7 @@ def test_one_flow_diagram_per_data_source_with_the_ledgers_counts(
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_glossary_explains_the_terms_used(demo_runs: dict[tuple[str, str], Any], lang: str) -> None:
-    doc = build_document(demo_runs["kobe_evaluation", lang])
+    doc = _doc(demo_runs["kobe_evaluation", lang])
     gloss = _table(doc, "glossary").frame
     terms = " ".join(gloss.iloc[:, 0])
     for word in ("Wilson", "SMD") + (
@@ -177,6 +187,6 @@ def test_glossary_explains_the_terms_used(demo_runs: dict[tuple[str, str], Any],
     ):
         assert word in terms, word
     # a term the appendix does not use is not listed
-    screening = _table(build_document(demo_runs["screening_evaluation", lang]), "glossary")
+    screening = _table(_doc(demo_runs["screening_evaluation", lang]), "glossary")
     assert "SMD" not in " ".join(screening.frame.iloc[:, 0])
     assert all(isinstance(x, str) and x for x in gloss.to_numpy().ravel())
