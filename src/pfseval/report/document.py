@@ -1503,6 +1503,7 @@ def _repro_section(c: _Context) -> Section:
                     (t("seed", lang), str(prov["seed"])),
                     (t("started", lang), jst(prov["started_at"])),
                     (t("finished", lang), jst(prov["finished_at"])),
+                    *_lock_row(c),
                 ],
                 columns=[t("item", lang), t("content", lang)],
             ),
@@ -1528,6 +1529,13 @@ def _repro_section(c: _Context) -> Section:
         )
     )
     return Section(t("repro", lang), 2, tuple(blocks), key="repro")
+
+
+def _lock_row(c: _Context) -> list[tuple[str, str]]:
+    """The design lock's file, when the run checked one (section 'design lock' refers here)."""
+    check = getattr(c.run, "design_check", None) or {}
+    file = str(check.get("lock_file") or "")
+    return [(t("lock_file", c.lang), file.rsplit("/", 1)[-1])] if file else []
 
 
 def _disclosure_section(c: _Context) -> Section:

@@ -122,6 +122,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "SHA-256 values below.",
     },
     "repro_table": {"ja": "評価仕様・乱数シード・実行時刻", "en": "Spec, seed and run times"},
+    "lock_file": {"ja": "設計の固定の記録ファイル", "en": "Design lock file"},
     "content": {"ja": "内容", "en": "Details"},
     "inputs": {"ja": "入力ファイル", "en": "Input files"},
     "versions": {"ja": "ソフトウェアのバージョン", "en": "Software versions"},
@@ -260,11 +261,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Design lock (the evaluation plan fixed before outcomes)",
     },
     "stage_locked": {
-        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階（pfseval design）で"
-        "{at}（日本標準時）に固定されました（{file}）。",
+        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階で{at}（日本時間）に"
+        "固定されました（記録ファイルは「再現性に関する情報」に示します）。",
         "en": "The cohorts and the matching design were fixed by the outcome-blind design "
-        "stage (pfseval design), which reads no outcome column, at {at} (Japan Standard "
-        "Time) ({file}).",
+        "stage, which reads no outcome column, at {at} (Japan time; the record's file is "
+        "named under Reproducibility).",
     },
     "stage_reproduced": {
         "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
