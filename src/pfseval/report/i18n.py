@@ -261,11 +261,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Design lock (the evaluation plan fixed before outcomes)",
     },
     "stage_locked": {
-        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階で{at}（日本時間）に"
+        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階で{at}に"
         "固定されました（記録ファイルは「再現性に関する情報」に示します）。",
         "en": "The cohorts and the matching design were fixed by the outcome-blind design "
-        "stage, which reads no outcome column, at {at} (Japan time; the record's file is "
-        "named under Reproducibility).",
+        "stage, which reads no outcome column, at {at} (the record's file is named under "
+        "Reproducibility).",
     },
     "stage_reproduced": {
         "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
