@@ -30,3 +30,56 @@ def kobe_appendix(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, objec
     run = run_spec(load_spec(d / "spec.toml"))
     write_outputs(run, d / "out")
     return d / "out", run
+
+
+#: The demo's seed and the examples it runs (``pfseval demo``).
+DEMO_SEED = 20240401
+DEMO_EXAMPLES = ("kobe_evaluation", "screening_evaluation")
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], object]:
+    """Both demo examples on the demo's synthetic municipality, run once: (example, lang) →
+    run. The English run is the Japanese one with ``report.lang`` replaced (the report
+    renders every word at build time, so nothing else differs)."""
+    import warnings
+    from dataclasses import replace
+
+    from pfseval.batch import example_spec, load_spec, run_spec
+    from pfseval.cli import DEMO_PERSONS
+    from pfseval.synthetic import write_all
+
+    d = tmp_path_factory.mktemp("demo")
+    write_all(d / "data", seed=DEMO_SEED, persons=DEMO_PERSONS)
+    out: dict[tuple[str, str], object] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in DEMO_EXAMPLES:
+            run = run_spec(
+                load_spec(example_spec(name=name), seed=DEMO_SEED, lang="ja", data_dir=d)
+            )
+            out[name, "ja"] = run
+            en = replace(run.spec, report=replace(run.spec.report, lang="en"))
+            out[name, "en"] = replace(run, spec=en)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_appendices(
+    demo_runs: dict[tuple[str, str], object], tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str], Path]:
+    """The HTML and PDF appendix of both demo examples in Japanese and English, written once:
+    (example, lang) → folder holding ``appendix.html`` and ``appendix.pdf``."""
+    from pfseval.report import build_document
+    from pfseval.report.writers import write_html, write_pdf
+
+    root = tmp_path_factory.mktemp("demo_appendices")
+    out: dict[tuple[str, str], Path] = {}
+    for (name, lang), run in demo_runs.items():
+        folder = root / f"{name}_{lang}"
+        folder.mkdir()
+        doc = build_document(run)  # type: ignore[arg-type]
+        write_html(doc, folder / "appendix.html")
+        write_pdf(doc, folder / "appendix.pdf")
+        out[name, lang] = folder
+    return out

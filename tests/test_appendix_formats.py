@@ -152,3 +152,33 @@ def test_docx_tables_have_a_repeated_header_and_right_aligned_numbers(tmp_path: 
     for row in table.rows[1:]:
         assert row.cells[0].paragraphs[0].alignment is None  # text stays left
         assert row.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def test_docx_columns_sized_by_content_and_japanese_font(tmp_path: Path) -> None:
+    import docx
+    import pandas as pd
+    from docx.oxml.ns import qn
+
+    from pfseval.report.document import Document, Section, TableBlock
+    from pfseval.report.writers import write_docx
+
+    frame = pd.DataFrame(
+        {
+            "段階": ["除外: 糖尿病の所見なし（HbA1c 6.5%以上、空腹時血糖 126 mg/dL以上）"],
+            "残数": ["555"],
+        }
+    )
+    doc = Document(
+        title="表の確認",
+        lang="ja",
+        meta=(),
+        sections=(Section("表", 2, (TableBlock("t", "流れ", frame),)),),
+    )
+    d = docx.Document(str(write_docx(doc, tmp_path / "t.docx")))
+    row = d.tables[0].rows[1]
+    # the long text column is wider than the count column (not equal widths)
+    assert row.cells[0].width > 2 * row.cells[1].width
+    # Japanese text in IPAex Gothic (w:eastAsia) in body text and headings
+    for name in ("Normal", "Heading 1"):
+        rfonts = d.styles[name].element.rPr.find(qn("w:rFonts"))
+        assert rfonts.get(qn("w:eastAsia")) == "IPAexGothic"

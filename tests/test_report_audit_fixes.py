@@ -17,6 +17,7 @@ from pfseval.report.document import (
     display_decimals,
 )
 from pfseval.report.figures import overlap_axis_label, overlap_plot
+from pfseval.report.texts import variable_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,8 +66,10 @@ def test_matching_specification_table(runs: dict[str, Any], lang: str) -> None:
         assert len(cells) == 9
         text = " | ".join(map(str, cells.values()))
         assert f"{m.get('ratio', 1)}:1" in cells.values()
-        # every covariate of the spec, in order
-        assert ", ".join(m["covariates"]) in cells.values()
+        # every covariate of the spec, in order, by its vocabulary label (issue 10)
+        names = variable_labels(lang)
+        sep = "、" if lang == "ja" else ", "
+        assert sep.join(names[v] for v in m["covariates"]) in cells.values()
         # caliper with its scale: the spec matches on the logit (linear.logit)
         assert m["link"] == "linear.logit" and m["caliper"] == 0.2
         scale = "傾向スコアのロジット" if lang == "ja" else "logit of the propensity score"
@@ -91,7 +94,7 @@ def test_matching_table_reflects_other_options(runs: dict[str, Any]) -> None:
     ind2 = dataclasses.replace(ind, match=new)
     from pfseval.report.document import _match_table
 
-    tb = _match_table(ind2, "en")
+    tb = _match_table(ind2, "en", {})
     assert tb is not None
     cells = dict(zip(tb.frame.iloc[:, 0], tb.frame.iloc[:, 1], strict=True))
     assert cells["Ratio (controls : participant)"] == "1:1"
@@ -115,7 +118,7 @@ def test_run_warnings_section(runs: dict[str, Any], lang: str) -> None:
     notes = res["notices"]
     assert notes  # the example raises matching and extrapolation warnings
     doc = build_document(run)
-    sec = _section(doc, "4.")
+    sec = _section(doc, "5.")
     items = next(b for b in sec.blocks if isinstance(b, Bullets)).items
     assert len(items) == len(notes)
     m = run.spec.report.min_cell
@@ -130,7 +133,7 @@ def test_run_warnings_section(runs: dict[str, Any], lang: str) -> None:
             assert f"<{m}" in shown
     assert any(n["code"] == "psm.unmatched_treated" for n in notes)  # the matching step's
     titles = [s.title for s in doc.sections]
-    assert titles.index(sec.title) == titles.index(_section(doc, "5.").title) - 1
+    assert titles.index(sec.title) == titles.index(_section(doc, "6.").title) - 1
 
 
 def test_run_warnings_redaction_by_hand(runs: dict[str, Any]) -> None:
@@ -172,7 +175,7 @@ def test_run_warnings_redaction_by_hand(runs: dict[str, Any]) -> None:
         payment=None,
     )
     items = next(
-        b for b in _section(build_document(quiet), "4.").blocks if isinstance(b, Bullets)
+        b for b in _section(build_document(quiet), "5.").blocks if isinstance(b, Bullets)
     ).items
     assert items == (
         "47 treated units received fewer than 3 controls",
@@ -192,7 +195,7 @@ def test_run_without_warnings_says_so(runs: dict[str, Any]) -> None:
         payment=None,
     )
     doc = build_document(quiet)
-    sec = _section(doc, "4.")
+    sec = _section(doc, "5.")
     assert not any(isinstance(b, Bullets) for b in sec.blocks)
     assert any(getattr(b, "text", "") == "No warnings." for b in sec.blocks)
 

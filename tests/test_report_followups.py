@@ -4,7 +4,6 @@ complementary-suppression choice, on the two examples run by ``pfseval demo``.""
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,27 +14,14 @@ from pfseval.report.disclosure import CountLedger, _pinned
 from pfseval.report.document import Document, TableBlock, build_document
 from pfseval.report.i18n import group_label, t
 
-SEED = 20240401  # the demo's seed: 104 participants, 9 of them not completing
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any]:
-    """Both examples on the demo's synthetic municipality, in Japanese and English."""
-    from pfseval.batch import example_spec, load_spec, run_spec
-    from pfseval.cli import DEMO_PERSONS
-    from pfseval.synthetic import write_all
-
-    d = tmp_path_factory.mktemp("demo")
-    write_all(d / "data", seed=SEED, persons=DEMO_PERSONS)
-    out = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in ("kobe_evaluation", "screening_evaluation"):
-            for lang in ("ja", "en"):
-                spec = load_spec(example_spec(name=name), seed=SEED, lang=lang, data_dir=d)
-                out[name, lang] = run_spec(spec)
-    return out
+def runs(demo_runs: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """Both examples on the demo's synthetic municipality, in Japanese and English (the
+    session's demo runs, ``conftest.demo_runs``)."""
+    return demo_runs
 
 
 def _table(doc: Document, tid: str) -> TableBlock:
@@ -65,7 +51,7 @@ def test_linkage_table_accounts_for_every_record(runs: dict[tuple[str, str], Any
     # the participant list has as many records as the participants: the key denominator is
     # published (the auditor finds hiding it would protect nothing), here and as the n of the
     # completion rate (whose rate and interval would give it back anyway)
-    merged = tab[tab[t("group", "ja")] == "kobe_participants.csv のレコード"]
+    merged = tab[tab[t("group", "ja")] == "事業参加者の名簿のレコード"]  # the spec's label
     assert merged[rem].tolist() == ["104", "104", "104"] and merged[ex].iloc[1] == "0"
     assert _table(doc, "completion_rate_estimate").frame.iloc[2, 1] == "104"
 
@@ -78,12 +64,12 @@ def test_linkage_table_in_every_output(runs: dict[tuple[str, str], Any], tmp_pat
 
     write_outputs(runs["kobe_evaluation", "en"], tmp_path / "out")
     html = (tmp_path / "out" / "appendix.html").read_text(encoding="utf-8")
-    assert "Sample flow — Data linkage (checkups)" in html
+    assert "Sample flow — Data linkage (health checks (2016 and 2019))" in html
     assert "excluded: no follow-up health-check record" in html
     wb = openpyxl.load_workbook(tmp_path / "out" / "tables.xlsx")
     # the first sheet lists each table's caption and its sheet
     listed = dict(r[:2] for r in wb.worksheets[0].iter_rows(min_row=4, values_only=True))
-    sheet = wb[next(n for cap, n in listed.items() if "Data linkage (checkups)" in str(cap))]
+    sheet = wb[next(n for cap, n in listed.items() if "Data linkage (health checks" in str(cap))]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[2][:2] == ["baseline records", "input records"]
     assert _num(rows[2][3]) == _num(rows[3][2]) + _num(rows[3][3])
@@ -102,14 +88,14 @@ def test_years_and_series_rows_are_shown_as_they_are(runs: dict[tuple[str, str],
         assert glance[t("n", lang)].tolist() == [years, years]
         cells = [str(x) for b in doc.tables() for x in b.frame.to_numpy().ravel()]
         assert "<10" not in cells and "*" not in cells
-        town = _table(doc, "additional_screened_cohort_town")
+        town = _table(doc, "cohort_town")  # shown once, in the flow section
         assert town.frame[t("remaining", lang)].tolist() == ["320", "8", "8"]
         assert town.note == t("not_people_note", lang)
         flow = _table(doc, "additional_screened_flow").frame
         assert set(flow[t("remaining", lang)]) == {"8"}
         # the eligible people of the evaluation year stay a count of people (>= 10: shown)
         diag = _table(doc, "additional_screened_diagnostics").frame
-        assert "12,372" in diag[t("value", lang)].tolist()
+        assert "12,372" in diag[t("content", lang)].tolist()
         related = _table(doc, "additional_screened_related").frame
         assert years.replace("8", "7") in related[t("n", lang)].tolist()  # baseline years
 

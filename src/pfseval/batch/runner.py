@@ -49,8 +49,8 @@ __all__ = [
 declare_messages(
     {
         "batch.flow.merge_unmatched": {
-            "en": "no matching record in data source {source!r} (on {on})",
-            "ja": "データ「{source}」に対応する記録なし（結合キー：{on}）",
+            "en": "no matching record in {source!v} (on {on!v})",
+            "ja": "「{source!v}」に対応する記録なし（結合キー：{on!v}）",
         },
         "batch.merge_unmatched": {
             "en": "{key}: {n_unmatched} of {n_records} records of {file} match no record of the "

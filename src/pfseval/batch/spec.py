@@ -84,9 +84,10 @@ _DATA_KEYS = {
     "aggregated",
     "validate",
     "description",
+    "label",
 }
-_MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
-_COHORT_KEYS = {"from", "where", "description"}
+_MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping", "label"}
+_COHORT_KEYS = {"from", "where", "description", "label"}
 _FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
 _IND_KEYS = {
     "id",
@@ -101,7 +102,7 @@ _IND_KEYS = {
     "description",
     "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
-_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary", "disclosure"}
+_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary", "disclosure", "labels"}
 _DISCLOSURE_KEYS = {
     "min_cell",
     "protection",
@@ -131,6 +132,8 @@ class MergeSpec:
     columns: Mapping[str, str] = field(default_factory=dict)
     encoding: str | None = None
     mapping: Mapping[str, str] = field(default_factory=dict)
+    #: the file's name for readers ({"ja": …, "en": …}); empty = the file name
+    label: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ class DataSource:
     followup: Path | None = None
     require: tuple[str, ...] = ()
     merge: tuple[MergeSpec, ...] = ()
+    #: the source's name for readers ({"ja": …, "en": …}); empty = ``name``
+    label: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def linked(self) -> bool:
@@ -283,6 +288,8 @@ class CohortSpec:
     source: str
     where: tuple[Filter, ...]
     description: str = ""
+    #: the cohort's name for readers ({"ja": …, "en": …}); empty = ``name``
+    label: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -322,6 +329,8 @@ class ReportOptions:
     min_cell: int = 10
     summary: str = ""
     disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
+    #: readers' names of columns the io vocabulary does not know: column → {"ja", "en"}
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -490,6 +499,7 @@ def _check_merge(m: Any, key: str, ck: _Checker, data_base: Path) -> MergeSpec:
         columns=dict(cols),
         encoding=_encoding(ck, m, key),
         mapping=_mapping(ck, m, key),
+        label=_label(ck, m, "label", key),
     )
 
 
@@ -527,6 +537,7 @@ def _check_source(
         followup=followup,
         require=tuple(require),
         merge=merges,
+        label=_label(ck, d, "label", key),
     )
     if not check_data:
         return src, [], {}
@@ -1116,6 +1127,7 @@ def _check_cohorts(
             source=frm,
             where=filters,
             description=ck.string(c, "description", key, default=""),
+            label=_label(ck, c, "label", key),
         )
     return cohorts
 
@@ -1296,6 +1308,7 @@ def _check_report(
         min_cell=policy.min_cell,
         summary=ck.string(rep, "summary", "report", default=description),
         disclosure=policy,
+        labels=_column_labels(ck, rep),
     )
 
 
@@ -1353,6 +1366,26 @@ def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int, explicit: bool) 
         publish_estimates=pub,
         costs={k: float(v) for k, v in costs.items()},
     )
+
+
+def _label(ck: _Checker, d: Mapping[str, Any], k: str, key: str) -> dict[str, str]:
+    """A name for readers: a string (both languages) or ``{ ja = …, en = … }``."""
+    v = d.get(k)
+    if v is None:
+        return {}
+    if isinstance(v, str):
+        return {"ja": v, "en": v}
+    words = ck.table(v, f"{key}.{k}", {"ja", "en"})
+    for lang, text in words.items():
+        if not isinstance(text, str) or not text:
+            raise ck.fail(f"{key}.{k}.{lang}", f"must be a non-empty string, got {text!r}")
+    return dict(words)
+
+
+def _column_labels(ck: _Checker, rep: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``[report] labels``: column → reader's name (string or ``{ ja, en }``)."""
+    raw = ck.table(rep.get("labels", {}), "report.labels")
+    return {str(col): _label(ck, raw, col, "report.labels") for col in raw}
 
 
 def _check_contract(

@@ -38,6 +38,7 @@ from pfseval.report.document import (
     Section,
     TableBlock,
     _flow_frame,
+    jst,
 )
 from pfseval.report.i18n import t
 
@@ -67,7 +68,7 @@ def design_sections(check: Mapping[str, Any] | None, lang: str) -> list[Section]
         return []
     devs = list(check.get("deviations") or [])
     blocks: list[Block] = [
-        Paragraph(_t("locked", lang).format(at=check.get("locked_at"), file=check.get("lock_file")))
+        Paragraph(_t("locked", lang).format(at=jst(str(check.get("locked_at") or ""))))
     ]
     blocks.append(
         Paragraph(_t("deviated", lang).format(n=len(devs)) if devs else _t("reproduced", lang))
@@ -118,7 +119,8 @@ def design_document(
             (
                 Paragraph(
                     _t("blind", lang).format(
-                        at=record.get("locked_at"), sha=record.get("design_sha256")
+                        at=jst(str(record.get("locked_at") or "")),
+                        sha=record.get("design_sha256"),
                     )
                 ),
             ),
@@ -153,11 +155,14 @@ def design_document(
         figs = figures.get(iid, {})
         bal = figs.get("balance")
         if isinstance(bal, pd.DataFrame):
+            bal = _labelled_balance(bal, lang)
             shown = bal.copy()
             for c in shown.columns:
                 if pd.api.types.is_float_dtype(shown[c]):
-                    shown[c] = shown[c].map(lambda x: f"{x:.3f}")
-            shown = shown.astype(str)
+                    shown[c] = shown[c].map(lambda x: "–" if x != x else f"{x:.3f}")
+            shown = shown.astype(str).rename(
+                columns=lambda c: _BALANCE_COLS.get(c, {}).get(lang, c)
+            )
             blocks.append(TableBlock(f"design_balance_{iid}", _t("balance", lang), shown))
             png, svg = F.render(F.love_plot(bal, lang=lang))
             blocks.append(FigureBlock(f"design_love_{iid}", _t("love", lang), png, svg))
@@ -170,9 +175,33 @@ def design_document(
     return Document(
         lang=lang,
         title=title or _t("appendix", lang),
-        meta=((_t("appendix", lang), str(record.get("locked_at"))),),
+        meta=((_t("appendix", lang), jst(str(record.get("locked_at") or ""))),),
         sections=tuple(sections),
     )
+
+
+#: Column headers of the design-stage balance table (MatchIt's statistics in words).
+_BALANCE_COLS: dict[str, dict[str, str]] = {
+    "variable": {"ja": "変数", "en": "Variable"},
+    "smd_before": {"ja": "SMD（前）", "en": "SMD before"},
+    "smd_after": {"ja": "SMD（後）", "en": "SMD after"},
+    "vr_before": {"ja": "分散比（前）", "en": "Variance ratio before"},
+    "vr_after": {"ja": "分散比（後）", "en": "Variance ratio after"},
+    "ecdf_mean_before": {"ja": "累積分布の平均差（前）", "en": "eCDF mean difference before"},
+    "ecdf_mean_after": {"ja": "累積分布の平均差（後）", "en": "eCDF mean difference after"},
+    "ecdf_max_before": {"ja": "累積分布の最大差（前）", "en": "eCDF max difference before"},
+    "ecdf_max_after": {"ja": "累積分布の最大差（後）", "en": "eCDF max difference after"},
+}
+
+
+def _labelled_balance(bal: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The balance table with variables by their vocabulary labels (the score's row too)."""
+    from pfseval.report.texts import variable_labels
+
+    if "variable" not in bal.columns:
+        return bal
+    names = {**variable_labels(lang), "distance": t("distance", lang)}  # type: ignore[arg-type]
+    return bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
 
 
 _P: dict[str, dict[str, str]] = {

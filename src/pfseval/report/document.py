@@ -27,14 +27,17 @@ from pfseval.report.i18n import (
     RELATED,
     group_label,
     interval_label,
+    option_value,
     related_label,
     schedule_label,
     step_text,
     t,
+    unit_text,
     value_text,
 )
+from pfseval.report.labels import column_names, merge_label, source_label
 from pfseval.report.publication import DocumentPublication
-from pfseval.report.texts import diagnostic_label, render, variable_labels
+from pfseval.report.texts import diagnostic_label, render
 
 
 class EvaluationRun(Protocol):
@@ -122,6 +125,8 @@ class Section:
     title: str
     level: int
     blocks: tuple[Block, ...] = ()
+    #: what the section is (``"repro"``, ``"glossary"``…), for writers and tests; "" if none
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,8 @@ class Document:
 
 
 _PERCENT_WORDS = ("rate", "proportion", "share")
+#: Estimands that count people (an estimated number of people: 約287人 in prose).
+_PEOPLE_ESTIMANDS = frozenset({"additional_count"})
 
 
 def _is_percent(estimand: str) -> bool:
@@ -165,22 +172,110 @@ def _is_percent(estimand: str) -> bool:
     return any(w in estimand.lower() for w in _PERCENT_WORDS)
 
 
-def fmt_value(x: Any, estimand: str = "") -> str:
-    """An estimate for display: percent for rates and shares, else 4 significant digits.
+def value_kind(estimand: str) -> str:
+    """How a value of ``estimand`` is shown: ``"points"`` (a difference of two rates, in
+    percentage points), ``"percent"`` (a rate or share), ``"people"`` (an estimated number of
+    people) or ``"number"``.
+
+    Examples
+    --------
+    >>> [value_kind(e) for e in ("rate_difference", "suppression_rate", "additional_count", "ATT")]
+    ['points', 'percent', 'people', 'number']
+    """
+    e = estimand.lower()
+    if "difference" in e and any(w in e for w in ("rate", "risk", "proportion")):
+        return "points"
+    if _is_percent(e):
+        return "percent"
+    if e in _PEOPLE_ESTIMANDS:
+        return "people"
+    return "number"
+
+
+_UNIT_WORDS = {
+    "points": {"ja": "ポイント", "en": " points"},
+    "people": {"ja": "人", "en": " people"},
+}
+
+
+def fmt_value(
+    x: Any,
+    estimand: str = "",
+    *,
+    lang: str = "en",
+    rounded: bool = False,
+    decimals: int | None = None,
+) -> str:
+    """A value for display by what it is: rates in %, differences of rates in percentage
+    points, estimated numbers of people rounded when ``rounded`` (summaries and prose; the
+    detailed tables keep the decimals), other numbers to 3 decimals.
+
+    ``decimals`` overrides the decimals shown (of the percentage for rates and points), e.g.
+    as many as it takes to decide a payment tier.
 
     Examples
     --------
     >>> fmt_value(0.329, "suppression_rate"), fmt_value(-1.2345, "ATT"), fmt_value(None)
     ('32.9%', '-1.234', '–')
+    >>> fmt_value(0.0232, "rate_difference", lang="ja"), fmt_value(0.0232, "rate_difference")
+    ('2.3ポイント', '2.3 points')
+    >>> fmt_value(287.343, "additional_count", lang="ja", rounded=True)
+    '約287人'
+    >>> fmt_value(0.01987, "rate", decimals=2)
+    '1.99%'
+
+    Very small values are written with a power of ten (``e-05`` is programmers' notation,
+    not a reader's), large ones with separators:
+
+    >>> fmt_value(7.208e-05), fmt_value(1e-9), fmt_value(12372.4)
+    ('7.208×10⁻⁵', '1×10⁻⁹', '12,372')
     """
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "–"
     x = float(x)
-    if _is_percent(estimand):
-        return f"{100 * x:.1f}%"
-    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
-        return f"{x:.3e}"
-    return f"{x:.4g}" if abs(x) >= 1000 else f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+    kind = value_kind(estimand)
+    if kind in ("percent", "points"):
+        d = 1 if decimals is None else max(decimals, 0)
+        text = f"{100 * x:.{d}f}"
+        return text + "%" if kind == "percent" else text + _UNIT_WORDS["points"][lang]
+    if kind == "people" and rounded:
+        return ("約{:,.0f}人" if lang == "ja" else "about {:,.0f} people").format(x)
+    if decimals is not None:
+        return f"{x:,.{max(decimals, 0)}f}"
+    if x != 0 and abs(x) < 1e-3:
+        mant, exp = f"{x:.3e}".split("e")
+        mant = mant.rstrip("0").rstrip(".")
+        return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decisive_decimals(value: float, thresholds: Any, *, base: int, percent: bool) -> int:
+    """The fewest decimals (at least ``base``) at which ``value`` shown rounded sits on the
+    same side of every threshold as the value itself, so that a reader comparing the shown
+    value with a payment schedule finds the tier that was paid (never "2.0%" beside a 2.0%
+    step that 1.987% did not reach).
+
+    Examples
+    --------
+    >>> decisive_decimals(0.01987, [0.02], base=1, percent=True)
+    2
+    >>> decisive_decimals(0.0199999, [0.02], base=1, percent=True)
+    5
+    >>> decisive_decimals(0.721, [0.8], base=1, percent=True)
+    1
+    """
+    scale = 100.0 if percent else 1.0
+    v = float(value)
+    for d in range(base, base + 12):
+        shown = round(v * scale, d) / scale
+        if all((shown >= t) == (v >= t) and (shown <= t) == (v <= t) for t in thresholds):
+            return d
+    return base + 12
 
 
 def display_decimals(estimand: str, value: Any) -> int:
@@ -205,7 +300,19 @@ def display_decimals(estimand: str, value: Any) -> int:
     return 0 if big else 3
 
 
-def _ci(d: Mapping[str, Any], estimand: str) -> str:
+def _ci(d: Mapping[str, Any], estimand: str, lang: str = "en", *, rounded: bool = False) -> str:
+    """An interval ``[low, high]``; a unit word (ポイント, 人) once after the bracket."""
+    kind = value_kind(estimand)
+    if kind == "points" or (kind == "people" and rounded):
+        lo, hi = (d.get("conf_low"), d.get("conf_high"))
+        if kind == "points":
+            low, high = (
+                fmt_value(v, estimand, lang=lang).removesuffix(_UNIT_WORDS[kind][lang])
+                for v in (lo, hi)
+            )
+        else:
+            low, high = (fmt_value(v, decimals=0) for v in (lo, hi))
+        return f"[{low}, {high}]{_UNIT_WORDS[kind][lang]}"
     return f"[{fmt_value(d.get('conf_low'), estimand)}, {fmt_value(d.get('conf_high'), estimand)}]"
 
 
@@ -232,6 +339,7 @@ def _flow_frame(
     lang: Lang,
     *,
     analysed: str = "analysed",
+    names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     words = {
         "input": t("input", lang),
@@ -241,12 +349,14 @@ def _flow_frame(
 
     def reason(r: Any) -> str:
         # a flow reason is a message record; the counts of the flow itself are the cells
-        return render(r, lang, min_cell=0, labels=None)
+        return render(r, lang, min_cell=0, labels=names)
 
     def group(label: str) -> str:
         return group_label(label, lang)
 
     df = render_flow(led, flow, keys, labels=words, text=group, reason=reason)
+    if list(flow["n_input"]) == ["all"]:
+        df = df.drop(columns="group")  # one group: a column saying "all" on every row
     return df.rename(
         columns={
             "group": t("group", lang),
@@ -516,9 +626,11 @@ def _register_indicator(
         rp = f"{p}:rel:{name}"
         if r.get("n") is None:
             continue
-        c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=people)
-        c.units[f"{rp}:n"] = unit
-        led.group(f"{rp}:estimate", [c.keys[f"{rp}:n"]] if people else [], fixed=publish)
+        # the observed rate of a yearly series is over the people eligible that year
+        of_people = people or r.get("estimand") == "observed_rate"
+        c.keys[f"{rp}:n"] = led.add(f"{rp}:n", r["n"], people=of_people)
+        c.units[f"{rp}:n"] = "people" if of_people else unit
+        led.group(f"{rp}:estimate", [c.keys[f"{rp}:n"]] if of_people else [], fixed=publish)
         rd = r.get("diagnostics") or {}
         for num_k, den_k in _RATE_PAIRS:
             if _is_number(rd.get(num_k)):
@@ -716,7 +828,7 @@ def _match_order(o: Mapping[str, Any]) -> str:
     return "smallest" if o.get("estimand") == "ATC" else "largest"
 
 
-def _match_table(ind: Any, lang: str) -> TableBlock | None:
+def _match_table(ind: Any, lang: Lang, names: Mapping[str, str]) -> TableBlock | None:
     """The matching specification of a psm indicator (ratio, caliper and its scale, ...)."""
     o = _match_options(ind)
     if o is None:
@@ -727,10 +839,11 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
     def word(table: Mapping[str, tuple[str, str]], key: Any) -> str:
         return table[key][i] if key in table else str(key)
 
-    def names(v: Any) -> str:
+    def listed(v: Any) -> str:
         if not v:
             return none
-        return ", ".join(map(str, [v] if isinstance(v, str) else v))
+        cols = [v] if isinstance(v, str) else v
+        return _LIST_SEP[lang].join(names.get(str(x), str(x)) for x in cols)
 
     link = str(o.get("link", "logit"))
     cal = o.get("caliper")
@@ -740,7 +853,7 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
     parts = [
         t("match_caliper_value", lang).format(c=f"{v:g}", scale=t(_scale_key(link), lang))
         if k == "distance"
-        else f"{k} {v:g}"
+        else f"{names.get(k, k)} {v:g}"
         + (" SD" if (std.get(k, True) if isinstance(std, Mapping) else std) else "")
         for k, v in cals.items()
     ]
@@ -751,8 +864,8 @@ def _match_table(ind: Any, lang: str) -> TableBlock | None:
         (t("match_link", lang), word(_LINK_WORDS, link)),
         (t("match_replace", lang), t("yes" if o.get("replace") else "no", lang)),
         (t("match_order", lang), word(_ORDER_WORDS, _match_order(o))),
-        (t("match_exact", lang), names(o.get("exact"))),
-        (t("match_covariates", lang), names(o.get("covariates"))),
+        (t("match_exact", lang), listed(o.get("exact"))),
+        (t("match_covariates", lang), listed(o.get("covariates"))),
         (t("match_discard", lang), word(_DISCARD_WORDS, o.get("discard", "none"))),
         (t("match_missing", lang), word(_MISSING_WORDS, o.get("missing", "error"))),
     ]
@@ -770,18 +883,28 @@ def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str
         ind_id: display_decimals(str(d.get("estimand", "")), d.get("value"))
         for ind_id, d in res["indicators"].items()
     }
+    # the trail keeps each indicator's id beside its label: it is what the contract file
+    # names, so a finance officer can match every line to the contract
     return str(run.payment.audit_trail(lang=lang, decimals=decimals))
 
 
-def _related_name(name: str, r: Mapping[str, Any], lang: str) -> str:
-    """A related estimate's name: the fixed vocabulary in Japanese, else the design's label."""
-    if (lang == "ja" and name in RELATED) or not r.get("label"):
+def _related_name(name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> str:
+    """A related estimate's name: a domain by its column's label, the fixed vocabulary in
+    Japanese, else the design's label."""
+    if name.startswith("domain:"):
+        col = name.split(":", 1)[1]
+        return names.get(col, col)
+    if name in RELATED or not r.get("label"):
         return related_label(name, lang)
     return str(r["label"])
 
 
 def _linkage_blocks(
-    run: EvaluationRun, res: Mapping[str, Any], counts: _Counts, lang: Lang
+    run: EvaluationRun,
+    res: Mapping[str, Any],
+    counts: _Counts,
+    lang: Lang,
+    names: Mapping[str, str],
 ) -> list[Block]:
     """CONSORT-style tables of the linked / merged data sources (``sample_flow.sources``)."""
     flows = res["sample_flow"].get("sources") or {}
@@ -794,18 +917,28 @@ def _linkage_blocks(
     for name, flow in flows.items():
         people = all(_merge_people(run, name, flow).values())
         # group names from what the groups are (the baseline, a merged file), not from words
-        names = {
+        groups = {
             g: t("baseline_records", lang)
             if g == "all"
-            else t("file_records", lang).format(file=flow.get("labels", {}).get(g, g))
+            else t("file_records", lang).format(
+                file=merge_label(run.spec, name, g, lang, flow.get("labels", {}).get(g, g))
+            )
             for g in flow["n_input"]
         }
-        shown = {**flow, "labels": names}
+        shown = {**flow, "labels": groups}
         out.append(
             TableBlock(
                 f"source_{name}",
-                f"{t('flow', lang)} — {t('linkage', lang)} ({name})",
-                _flow_frame(counts.led, shown, counts.source_flows[name], lang, analysed="linked"),
+                f"{t('flow', lang)} — {t('linkage', lang)}"
+                f"{_PAREN[lang].format(source_label(run.spec, name, lang))}",
+                _flow_frame(
+                    counts.led,
+                    shown,
+                    counts.source_flows[name],
+                    lang,
+                    analysed="linked",
+                    names=names,
+                ),
                 note="" if people else t("not_people_note", lang),
             )
         )
@@ -824,6 +957,21 @@ class _Context:
     counts: _Counts
     hidden: set[int]  # counts hidden by complementary suppression (a notice's too)
     targets: Mapping[str, float]
+    #: readers' names of columns, data sources and cohorts (labels.py)
+    names: Mapping[str, str] = field(default_factory=dict)
+    #: per indicator, the values where its payment schedules change (targets, steps)
+    thresholds: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+
+    def shown(self, ind_id: str, value: Any, estimand: str, *, rounded: bool = False) -> str:
+        """An indicator's value with as many digits as its payment schedule needs to be
+        read right (:func:`decisive_decimals`)."""
+        return fmt_value(
+            value,
+            estimand,
+            lang=self.lang,
+            rounded=rounded,
+            decimals=_tier_decimals(value, estimand, self.thresholds.get(ind_id, ())),
+        )
 
 
 def build_document(run: EvaluationRun) -> Document:
@@ -853,9 +1001,12 @@ def build_document(run: EvaluationRun) -> Document:
         counts=counts,
         hidden=counts.led.hidden_values(),
         targets=_targets(sp.contract),
+        names=_reader_names(sp, sp.report.lang),
+        thresholds=_thresholds(run),
     )
     sections = [
         _summary_section(c),
+        _flow_section(c),
         Section(t("indicators", c.lang), 2),
         *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
         _payment_section(c),
@@ -868,10 +1019,58 @@ def build_document(run: EvaluationRun) -> Document:
 
     sens = {k: v.to_dict() for k, v in run.sensitivity.items()}
     n_by = {k: e.n for k, e in run.estimates.items()}
-    if (annex := sensitivity_section(sens, sp, n_by)) is not None:
+    annex = sensitivity_section(sens, sp, n_by)
+    if annex is not None:
         sections.append(annex)
+    glossary = _glossary_section(c, sections)
+    if glossary is not None:  # after the sections (and annex) whose terms it explains
+        sections.insert(len(sections) - (annex is not None), glossary)
     title = sp.report.title or sp.title or t("appendix", c.lang)
     return Document(lang=c.lang, title=title, meta=_meta(c), sections=tuple(sections))
+
+
+def _thresholds(run: EvaluationRun) -> dict[str, tuple[float, ...]]:
+    """Per indicator, the knots of the schedules paying on it (targets, steps, limits)."""
+    out: dict[str, tuple[float, ...]] = {}
+    contract = getattr(run.payment, "contract", None)
+    for comp in getattr(contract, "components", ()):
+        knots = tuple(float(k) for k in comp.schedule.knots() if math.isfinite(k))
+        out[comp.indicator] = out.get(comp.indicator, ()) + knots
+    return out
+
+
+def _tier_decimals(value: Any, estimand: str, thresholds: tuple[float, ...]) -> int | None:
+    """Decimals that decide every tier for a rate or a difference of rates (None: the
+    default display)."""
+    kind = value_kind(estimand)
+    if not thresholds or not _is_number(value) or not math.isfinite(float(value)):
+        return None
+    if kind in ("percent", "points"):
+        return decisive_decimals(float(value), thresholds, base=1, percent=True)
+    if kind == "number":
+        return decisive_decimals(float(value), thresholds, base=3, percent=False)
+    return None
+
+
+def _reader_names(spec: Any, lang: Lang) -> dict[str, str]:
+    """Columns by their labels, and data sources and cohorts by theirs (a message naming a
+    source, e.g. a merge reason, shows its label)."""
+    names = column_names(spec, lang)
+    for name in [*spec.data, *spec.cohorts]:
+        names.setdefault(name, source_label(spec, name, lang))
+    return names
+
+
+def _glossary_section(c: _Context, sections: list[Section]) -> Section | None:
+    """8. The statistical terms the appendix uses, in plain words."""
+    from pfseval.report.glossary import glossary_frame
+
+    body = Document(lang=c.lang, title="", meta=(), sections=tuple(sections)).text()
+    frame = glossary_frame(body, c.lang, columns=[t("term", c.lang), t("explanation", c.lang)])
+    if frame is None:
+        return None
+    table = TableBlock("glossary", t("glossary", c.lang), frame)
+    return Section(t("glossary_section", c.lang), 2, (table,), key="glossary")
 
 
 def _design_stage_sections(run: Any, lang: str) -> list[Section]:
@@ -940,10 +1139,16 @@ def _summary_section(c: _Context) -> Section:
             {
                 t("indicator", lang): ind.label_in(lang),
                 t("design", lang): get(ind.design).title[lang],
-                t("value", lang): fmt_value(d["value"], est) if shown else SECONDARY,
-                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est) if shown else SECONDARY,
-                t("target", lang): fmt_value(targets.get(ind.id), est),
-                t("reference", lang): fmt_value(ref["value"], est) if ref else "–",
+                t("value", lang): c.shown(ind.id, d["value"], est, rounded=True)
+                if shown
+                else SECONDARY,
+                f"{round(100 * d['level'])}% {t('ci', lang)}": _ci(d, est, lang, rounded=True)
+                if shown
+                else SECONDARY,
+                t("target", lang): fmt_value(targets.get(ind.id), est, lang=lang),
+                t("reference", lang): fmt_value(ref["value"], ref.get("estimand", est), lang=lang)
+                if ref
+                else "–",
                 t("n", lang): counts.show_n(f"ind:{ind.id}:n", lang),
             }
         )
@@ -957,10 +1162,10 @@ def _summary_section(c: _Context) -> Section:
                 "conf_high": d["conf_high"],
                 "target": targets.get(ind.id),
                 "reference": ref["value"] if ref else None,
+                "kind": value_kind(est),
             }
         )
     blocks.append(TableBlock("indicators", t("glance", lang), pd.DataFrame(glance_rows)))
-    blocks += _linkage_blocks(run, res, counts, lang)
     finite = [
         r
         for r in est_rows
@@ -972,20 +1177,86 @@ def _summary_section(c: _Context) -> Section:
         )
     if run.payment is not None:
         p = res["payment"]
-        blocks.append(
-            Paragraph(
-                f"{p['contract_name']} — {t('total', lang)}: {p['total']:,.0f} {p['unit']}"
-                + (f"（{t('cap', lang)} {p['cap']:,.0f} {p['unit']}）" if p.get("cap") else "")
-            )
-        )
+        money = unit_text(p["unit"], lang)
+        total = f"{p['contract_name']} — {t('total', lang)}: {p['total']:,.0f} {money}"
+        if p.get("cap"):
+            total += _PAREN[lang].format(f"{t('cap', lang)} {p['cap']:,.0f} {money}")
+        blocks.append(Paragraph(total))
+        blocks += _schedule_blocks(c)
     return Section(t("summary", lang), 2, tuple(blocks))
 
 
+def _schedule_blocks(c: _Context) -> list[Block]:
+    """Every payment component's schedule as a table and as a payment curve with the
+    observed value and its CI, so a reader can check each tier without the contract."""
+    from pfseval.report.schedule_figures import payment_curve_plot, schedule_frame
+
+    contract = getattr(c.run.payment, "contract", None)
+    if contract is None or not contract.components:
+        return []
+    lang, unit = c.lang, unit_text(contract.unit, c.lang)
+    labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
+    out: list[Block] = [Paragraph(t("schedules_text", lang))]
+    for j, comp in enumerate(contract.components):
+        d = c.res["indicators"].get(comp.indicator, {})
+        est = str(d.get("estimand", ""))
+        kind = value_kind(est)
+        published = c.counts.published(f"ind:{comp.indicator}:estimate")
+
+        def fmt(x: float, est: str = est) -> str:
+            return fmt_value(x, est, lang=lang, decimals=_schedule_decimals(x, est))
+
+        def shown(x: float, ind: str = comp.indicator, est: str = est) -> str:
+            return c.shown(ind, x, est)
+
+        ind_label = labels_of.get(comp.indicator, comp.indicator)
+        name = (
+            comp.label
+            if comp.label == ind_label
+            else f"{comp.label}{_PAREN[lang].format(ind_label)}"
+        )
+        out.append(
+            TableBlock(
+                f"schedule_{j}",
+                f"{t('schedule_table', lang)}: {name}",
+                schedule_frame(comp, unit=unit, lang=lang, fmt=fmt),
+                note=f"{t('schedule', lang)}: {schedule_label(comp.schedule.type, lang)}",
+            )
+        )
+        fig = payment_curve_plot(
+            comp,
+            rounding=contract.rounding,
+            rounding_unit=contract.rounding_unit,
+            unit=unit,
+            xlabel=labels_of.get(comp.indicator, comp.indicator),
+            lang=lang,
+            percent=kind in ("percent", "points"),
+            # an estimate withheld (a group under min_cell, or to protect a count) is not
+            # marked on the curve either: the mark would give it back
+            value=d.get("value") if published else None,
+            conf_low=d.get("conf_low") if published else None,
+            conf_high=d.get("conf_high") if published else None,
+            level=float(d.get("level", 0.95)),
+            fmt=shown,
+        )
+        out.append(_fig(f"schedule_{j}", f"{t('schedule_fig', lang)}: {name}", fig))
+    return out
+
+
+def _schedule_decimals(x: float, estimand: str) -> int | None:
+    """Decimals of a schedule's own numbers: as written in the contract (0.025 → 2.5%)."""
+    if value_kind(estimand) not in ("percent", "points"):
+        return None if float(x) != int(x) else 0
+    text = f"{100 * float(x):.10f}".rstrip("0").rstrip(".")
+    return max(1, len(text.partition(".")[2]))
+
+
 _COLON = {"ja": "：", "en": ": "}
+_PAREN = {"ja": "（{}）", "en": " ({})"}
 
 
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
-    """2.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
+    """3.k One indicator: design, method, flows, estimate, related, diagnostics, figures,
     notices."""
     lang, m, hidden = c.lang, c.min_cell, c.hidden
     d = c.res["indicators"][ind.id]
@@ -996,11 +1267,11 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
         Paragraph(design.assumptions[lang]),
         Paragraph(
             f"{t('method', lang)}{_COLON[lang]}"
-            f"{render(d['method'], lang, min_cell=m, hidden=hidden)}"
+            f"{render(d['method'], lang, min_cell=m, hidden=hidden, labels=c.names)}"
         ),
     ]
-    blocks.append(_settings_table(ind, design, lang))
-    match_block = _match_table(ind, lang)
+    blocks.append(_settings_table(ind, design, lang, c.names))
+    match_block = _match_table(ind, lang, c.names)
     if match_block is not None:
         blocks.append(match_block)
     blocks += _flow_blocks(c, ind, d)
@@ -1011,39 +1282,45 @@ def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     if diag is not None:
         blocks.append(diag)
     blocks += _figure_blocks(c, ind)
-    notes = [render(n, lang, min_cell=m, hidden=hidden) for n in d.get("notices") or []]
+    notes = [
+        render(n, lang, min_cell=m, hidden=hidden, labels=c.names) for n in d.get("notices") or []
+    ]
     blocks.append(Paragraph(t("warnings", lang) + ":"))
     blocks.append(Bullets(tuple(notes)) if notes else Paragraph(t("no_warnings", lang)))
-    return Section(f"2.{k} {ind.label_in(lang)}", 3, tuple(blocks))
+    return Section(f"3.{k} {ind.label_in(lang)}", 3, tuple(blocks))
 
 
-def _setting_text(value: Any, lang: Lang, names: Mapping[str, str]) -> str:
-    """An option's value for a reader: names by their labels, lists joined, yes / no."""
+def _setting_text(value: Any, lang: Lang, names: Mapping[str, str], option: str = "") -> str:
+    """An option's value for a reader: names by their labels, choices in words, lists
+    joined, yes / no, numbers with separators."""
     if isinstance(value, bool):
         return t("yes" if value else "no", lang)
     if isinstance(value, str):  # a column, an interval, or a choice with fixed words
-        return names.get(value) or value_text(value, lang)
+        return names.get(value) or option_value(option, value, lang)
     if isinstance(value, Mapping):
         return _LIST_SEP[lang].join(
-            f"{names.get(str(k), str(k))}: {_setting_text(v, lang, names)}"
+            f"{names.get(str(k), str(k))}: {_setting_text(v, lang, names, option)}"
             for k, v in value.items()
         )
     if isinstance(value, list | tuple):
-        return _LIST_SEP[lang].join(_setting_text(v, lang, names) for v in value)
+        return _LIST_SEP[lang].join(_setting_text(v, lang, names, option) for v in value)
+    if isinstance(value, int) and not (option.endswith("year") or "year" in option):
+        return f"{value:,}"
     return str(value)
 
 
 _LIST_SEP = {"ja": "、", "en": ", "}
 
 
-def _settings_table(ind: Any, design: DesignSpec, lang: Lang) -> TableBlock:
+def _settings_table(
+    ind: Any, design: DesignSpec, lang: Lang, names: Mapping[str, str]
+) -> TableBlock:
     """The options the spec sets for the design, by their declared labels, and the level."""
-    names = variable_labels(lang)
     opts = design.option_map
     rows = [(t("ci_level", lang), f"{round(100 * ind.level)}%")]
     for name, value in ind.options.items():
         label = opts[name].label.get(lang) or name if name in opts else name
-        rows.append((label, _setting_text(value, lang, names)))
+        rows.append((label, _setting_text(value, lang, names, name)))
     return TableBlock(
         f"{ind.id}_settings",
         f"{t('design_settings', lang)}: {ind.label_in(lang)}",
@@ -1056,14 +1333,14 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
     lang, counts = c.lang, c.counts
     note = "" if _rows_are_people(c.run, ind.data) else t("not_people_note", lang)
     out: list[Block] = []
-    for cname in _cohort_chain(c.run, ind.data):
-        flow = c.res["sample_flow"]["cohorts"][cname]
+    if _cohort_chain(c.run, ind.data):
+        # the cohort filters are drawn once, in the flow section; the indicator refers to it
         out.append(
-            TableBlock(
-                f"{ind.id}_cohort_{cname}",
-                f"{t('flow', lang)} — {t('cohort_flow', lang)} ({cname})",
-                _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang),
-                note=note,
+            Paragraph(
+                t("see_flow", lang).format(
+                    cohort=source_label(c.spec, ind.data, lang),
+                    source=source_label(c.spec, _root(c.run, ind.data), lang),
+                )
             )
         )
     if d.get("sample_flow"):
@@ -1071,11 +1348,74 @@ def _flow_blocks(c: _Context, ind: Any, d: Mapping[str, Any]) -> list[Block]:
             TableBlock(
                 f"{ind.id}_flow",
                 f"{t('flow', lang)} — {t('design_flow', lang)}",
-                _flow_frame(counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang),
+                _flow_frame(
+                    counts.led, d["sample_flow"], counts.ind_flows[ind.id], lang, names=c.names
+                ),
                 note=note,
             )
         )
     return out
+
+
+def _flow_section(c: _Context) -> Section:
+    """2. Who was analysed: linked sources, then per data source one CONSORT-style diagram
+    of its cohort tree and each cohort's table, shown once for every indicator."""
+    from pfseval.report.flow_diagram import flow_diagram
+
+    lang, counts = c.lang, c.counts
+    blocks: list[Block] = [Paragraph(t("flow_section_text", lang))]
+    blocks += _linkage_blocks(c.run, c.res, counts, lang, c.names)
+    for root in c.spec.data:
+        cohorts = [n for n in c.spec.cohorts if _root(c.run, n) == root]
+        if not cohorts:
+            continue
+        label = source_label(c.spec, root, lang)
+        fig = flow_diagram(_flow_nodes(c, root, cohorts), excluded_word=t("excluded_box", lang))
+        blocks.append(_fig(f"flow_{root}", f"{t('flow_fig', lang)}: {label}", fig))
+        note = "" if _rows_are_people(c.run, root) else t("not_people_note", lang)
+        for cname in cohorts:
+            flow = c.res["sample_flow"]["cohorts"][cname]
+            blocks.append(
+                TableBlock(
+                    f"cohort_{cname}",
+                    f"{t('flow', lang)} — {t('cohort_flow', lang)}"
+                    f"{_PAREN[lang].format(source_label(c.spec, cname, lang))}",
+                    _flow_frame(counts.led, flow, counts.cohort_flows[cname], lang, names=c.names),
+                    note=note,
+                )
+            )
+    return Section(t("flow_section", lang), 2, tuple(blocks), key="flow")
+
+
+def _flow_nodes(c: _Context, root: str, cohorts: list[str]) -> list[Any]:
+    """The boxes of a data source's flow diagram. Every count is the ledger's published
+    text of the same cell the cohort tables show (suppression applies to the figure too)."""
+    from pfseval.report.flow_diagram import FlowNode
+
+    lang, led = c.lang, c.counts.led
+    unit = "people" if _rows_are_people(c.run, root) else "rows"
+
+    def n(key: str) -> str:
+        return t(f"count_{unit}", lang).format(n=led.show(key))
+
+    first = c.counts.cohort_flows[cohorts[0]]["all"]
+    nodes = [FlowNode(root, None, source_label(c.spec, root, lang), n(first[0][1]))]
+    n_steps: dict[str, int] = {root: 0}
+    for cname in cohorts:
+        parent = c.spec.cohorts[cname].source
+        steps = c.res["sample_flow"]["cohorts"][cname]["steps"]
+        pairs = c.counts.cohort_flows[cname]["all"]
+        # a cohort's flow starts from the data source: its own filters follow its parent's
+        own = range(n_steps[parent], len(steps))
+        exclusions = tuple(
+            (render(steps[i]["reason"], lang, min_cell=0, labels=c.names), n(pairs[i + 1][0]))
+            for i in own
+        )
+        nodes.append(
+            FlowNode(cname, parent, source_label(c.spec, cname, lang), n(pairs[-1][1]), exclusions)
+        )
+        n_steps[cname] = len(steps)
+    return nodes
 
 
 def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
@@ -1094,12 +1434,12 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
             pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
         )
     rows = [
-        (t("value", lang), fmt_value(d["value"], estimand)),
-        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand)),
+        (t("value", lang), c.shown(ind.id, d["value"], estimand)),
+        (f"{round(100 * d['level'])}% {t('ci', lang)}", _ci(d, estimand, lang)),
         (t("n", lang), c.counts.show_n(f"ind:{ind.id}:n", lang)),
     ]
     if d.get("std_error") is not None:
-        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand)))
+        rows.append((t("std_error", lang), fmt_value(d["std_error"], estimand, lang=lang)))
     if d.get("p_value") is not None:
         rows.append((t("p_value", lang), fmt_value(d["p_value"])))
     for name, (lo, hi) in (d.get("intervals") or {}).items():
@@ -1107,11 +1447,11 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
         rows.append(
             (
                 f"{t('ci', lang)} ({interval_label(name, lang)})",
-                shown or f"[{fmt_value(lo, estimand)}, {fmt_value(hi, estimand)}]",
+                shown or _ci({"conf_low": lo, "conf_high": hi}, estimand, lang),
             )
         )
     if ind.id in c.targets:
-        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand)))
+        rows.append((t("target", lang), fmt_value(c.targets[ind.id], estimand, lang=lang)))
     return TableBlock(
         f"{ind.id}_estimate",
         f"{t('estimate', lang)}: {ind.label_in(lang)}",
@@ -1142,16 +1482,16 @@ def _related_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
         )
         rows.append(
             {
-                t("name", lang): _related_name(name, r, lang),
-                t("value", lang): fmt_value(r["value"], r.get("estimand", ""))
+                t("name", lang): _related_name(name, r, lang, c.names),
+                t("value", lang): fmt_value(r["value"], r.get("estimand", ""), lang=lang)
                 if value_ok
                 else SECONDARY,
-                t("ci", lang): _ci(r, r.get("estimand", "")) if ci_ok else SECONDARY,
+                t("ci", lang): _ci(r, r.get("estimand", ""), lang) if ci_ok else SECONDARY,
                 t("n", lang): c.counts.show_n(f"ind:{ind.id}:rel:{name}:n", lang)
                 if r.get("n") is not None
                 else "–",
                 t("method", lang): render(
-                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden
+                    r.get("method", ""), lang, min_cell=c.min_cell, hidden=c.hidden, labels=c.names
                 ),
             }
         )
@@ -1175,23 +1515,27 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
             isinstance(v, int | float) and not counts.published(f"ind:{ind.id}:estimate")
         ):
             rows.append((label, SECONDARY))
+        elif isinstance(v, int | float) and "year" in key and float(v).is_integer():
+            rows.append((label, str(int(v))))  # a fiscal year, not an amount: no separator
         elif isinstance(v, int | float):
             rows.append((label, fmt_value(v)))
         elif isinstance(v, str) and len(v) <= 200:
-            rows.append((label, value_text(v, lang)))
+            rows.append((label, c.names.get(v) or value_text(v, lang)))
     if not rows:
         return None
     return TableBlock(
         f"{ind.id}_diagnostics",
         f"{t('diagnostics', lang)}: {t('diag_counts', lang)}",
-        pd.DataFrame(rows, columns=[t("item", lang), t("value", lang)]),
+        pd.DataFrame(rows, columns=[t("item", lang), t("content", lang)]),
     )
 
 
-def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
+def _balance_blocks(
+    ind: Any, bal: pd.DataFrame, lang: Lang, labels: Mapping[str, str]
+) -> list[Block]:
     """The covariate balance table (variables by their labels) and the Love plot."""
     if "variable" in bal.columns:  # variables by their labels (the score's own row too)
-        names = {**variable_labels(lang), "distance": t("distance", lang)}
+        names = {**labels, "distance": t("distance", lang)}
         bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
     cols = [
         col
@@ -1200,7 +1544,8 @@ def _balance_blocks(ind: Any, bal: pd.DataFrame, lang: Lang) -> list[Block]:
     ]
     shown = bal[cols].copy()
     for col in cols[1:]:
-        shown[col] = [fmt_value(x) for x in pd.to_numeric(shown[col], errors="coerce")]
+        # balance statistics to a fixed 3 decimals: |SMD| < 0.001 is simply "0.000"
+        shown[col] = [fmt_value(x, decimals=3) for x in pd.to_numeric(shown[col], errors="coerce")]
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):
@@ -1217,7 +1562,7 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
     out: list[Block] = []
     bal = figs.get("balance")
     if isinstance(bal, pd.DataFrame) and not bal.empty:
-        out += _balance_blocks(ind, bal, lang)
+        out += _balance_blocks(ind, bal, lang, c.names)
     ov = figs.get("overlap")
     if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
         out.append(
@@ -1239,6 +1584,9 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
                     evaluation_year=tr.get("evaluation_year"),
                     expected=tr.get("expected"),
                     lang=lang,
+                    ylabel=t("trend_axis", lang)
+                    if all(0 <= float(v) <= 1 for v in tr["values"])
+                    else "",
                 ),
             )
         )
@@ -1246,26 +1594,27 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
 
 
 def _payment_section(c: _Context) -> Section:
-    """3. The payment: breakdown, published audit trail, payment at the interval bounds."""
+    """4. The payment: breakdown, published audit trail, payment at the interval bounds."""
     run, res, lang = c.run, c.res, c.lang
     blocks: list[Block] = []
     if run.payment is None:
         blocks.append(Paragraph(t("no_contract", lang)))
     else:
         p = res["payment"]
-        unit = p["unit"]
+        unit = unit_text(p["unit"], lang)
+        labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
         brows = []
         for r in p["components"]:
             ind_est = res["indicators"].get(r.get("indicator") or "", {}).get("estimand", "")
             brows.append(
                 {
                     t("component", lang): r.get("label", ""),
-                    t("indicator", lang): r.get("indicator") or "–",
+                    t("indicator", lang): labels_of.get(r.get("indicator") or "", "–"),
                     t("basis", lang): t(r["basis"], lang)
                     if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
                     t("value", lang): (
-                        fmt_value(r.get("value"), ind_est)
+                        _value_used(c, r, ind_est)
                         if c.counts.published(f"ind:{r.get('indicator')}:estimate")
                         else SECONDARY
                     )
@@ -1325,13 +1674,28 @@ def _payment_section(c: _Context) -> Section:
     return Section(t("payment", lang), 2, tuple(blocks))
 
 
+def _value_used(c: _Context, row: Mapping[str, Any], estimand: str) -> str:
+    """The indicator value a component's schedule used: to the contract's ``value_decimals``
+    when it sets them (the value was rounded so), else with the digits that decide its tier."""
+    contract = getattr(c.run.payment, "contract", None)
+    comp = str(row.get("component", ""))
+    decimals = None
+    if contract is not None and comp.startswith("contract.component["):
+        decimals = contract.decimals()[int(comp[len("contract.component[") : -1])]
+    if decimals is None:
+        return c.shown(str(row["indicator"]), row.get("value"), estimand)
+    if value_kind(estimand) in ("percent", "points"):
+        decimals -= 2
+    return fmt_value(row.get("value"), estimand, lang=c.lang, decimals=decimals)
+
+
 def _run_notices_section(c: _Context) -> Section:
-    """4. Every notice of the run (data sources, cohorts, indicators, payment)."""
+    """5. Every notice of the run (data sources, cohorts, indicators, payment)."""
     res, sp, lang, m, hidden = c.res, c.spec, c.lang, c.min_cell, c.hidden
     labels = {ind.id: ind.label_in(lang) for ind in sp.indicators}
     run_warns = []
     for n in res.get("notices") or []:
-        text = render(n, lang, min_cell=m, hidden=hidden)
+        text = render(n, lang, min_cell=m, hidden=hidden, labels=c.names)
         prefix = f"{labels[n['indicator']]}{_COLON[lang]}" if n.get("indicator") else ""
         run_warns.append(prefix + text)
     blocks: list[Block] = [Paragraph(t("run_warnings_text", lang))]
@@ -1340,22 +1704,23 @@ def _run_notices_section(c: _Context) -> Section:
 
 
 def _repro_section(c: _Context) -> Section:
-    """5. Reproducibility: spec hash, seed, times, input files, package versions."""
+    """6. Reproducibility: spec hash, seed, times, input files, package versions."""
     res, lang = c.res, c.lang
     prov = res["provenance"]
     blocks: list[Block] = [Paragraph(t("repro_text", lang))]
     blocks.append(
         TableBlock(
             "reproducibility",
-            t("repro", lang),
+            t("repro_table", lang),
             pd.DataFrame(
                 [
                     (t("spec_hash", lang), prov["spec_sha256"]),
                     (t("seed", lang), str(prov["seed"])),
                     (t("started", lang), jst(prov["started_at"])),
                     (t("finished", lang), jst(prov["finished_at"])),
+                    *_lock_row(c),
                 ],
-                columns=[t("item", lang), t("value", lang)],
+                columns=[t("item", lang), t("content", lang)],
             ),
         )
     )
@@ -1378,11 +1743,18 @@ def _repro_section(c: _Context) -> Section:
             ),
         )
     )
-    return Section(t("repro", lang), 2, tuple(blocks))
+    return Section(t("repro", lang), 2, tuple(blocks), key="repro")
+
+
+def _lock_row(c: _Context) -> list[tuple[str, str]]:
+    """The design lock's file, when the run checked one (section 'design lock' refers here)."""
+    check = getattr(c.run, "design_check", None) or {}
+    file = str(check.get("lock_file") or "")
+    return [(t("lock_file", c.lang), file.rsplit("/", 1)[-1])] if file else []
 
 
 def _disclosure_section(c: _Context) -> Section:
-    """6. The disclosure rules applied, and one paragraph on what was withheld and why."""
+    """7. The disclosure rules applied, and one paragraph on what was withheld and why."""
     return Section(
         t("disclosure", c.lang), 2, (Paragraph(disclosure_paragraph(c.counts.led, c.lang)),)
     )

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from pfseval.report.fonts import register_font
 
 __all__ = [
+    "OKABE_ITO",
     "estimates_plot",
     "love_plot",
     "overlap_axis_label",
@@ -29,6 +30,36 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: The Okabe–Ito palette, distinguishable with every common colour-vision deficiency; each
+#: role keeps its colour in every figure (estimates blue, targets vermillion, references
+#: grey-black, the other series orange / sky blue).
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "grey": "#7F7F7F",
+}
+_C = OKABE_ITO
+
+
+def _legend_below(fig: Figure, ax: Any, ncols: int | None = None) -> None:
+    """The legend under the plot, outside the data area (it never covers a point)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=ncols or min(len(handles), 4),
+            frameon=False,
+        )
+
 
 _RC: dict[str, Any] = {
     "svg.fonttype": "path",
@@ -86,7 +117,7 @@ def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1
     var = balance["variable"].astype(str).tolist()
     before = np.abs(pd.to_numeric(balance["smd_before"], errors="coerce").to_numpy(dtype=float))
     after = np.abs(pd.to_numeric(balance["smd_after"], errors="coerce").to_numpy(dtype=float))
-    fig = _figure(6.0, 0.35 * len(var) + 1.2)
+    fig = _figure(5.2, 0.27 * len(var) + 1.4)
     ax = fig.subplots()
     y = np.arange(len(var))[::-1]
     ja = lang == "ja"
@@ -95,16 +126,22 @@ def love_plot(balance: pd.DataFrame, *, lang: str = "ja", threshold: float = 0.1
         y,
         marker="o",
         facecolors="none",
-        edgecolors="#888888",
+        edgecolors=_C["orange"],
         label="マッチング前" if ja else "before matching",
     )
     ax.scatter(
-        after, y, marker="o", color="#1f4e79", label="マッチング後" if ja else "after matching"
+        after, y, marker="o", color=_C["blue"], label="マッチング後" if ja else "after matching"
     )
-    ax.axvline(threshold, color="#c00000", linestyle="--", linewidth=0.8)
+    ax.axvline(
+        threshold,
+        color=_C["vermillion"],
+        linestyle="--",
+        linewidth=0.8,
+        label=(f"目安 {threshold:g}" if ja else f"rule of thumb {threshold:g}"),
+    )
     ax.set_yticks(y, var)
-    ax.set_xlabel("標準化平均差の絶対値" if ja else "absolute standardised mean difference")
-    ax.legend(frameon=False, loc="lower right")
+    ax.set_xlabel("標準化平均差（SMD）の絶対値" if ja else "absolute standardised mean difference")
+    _legend_below(fig, ax)
     return fig
 
 
@@ -136,20 +173,28 @@ def overlap_plot(overlap: Mapping[str, Any], *, lang: str = "ja", link: str = "l
     distance is the linear predictor, and the axis says so.
     """
     ja = lang == "ja"
-    fig = _figure(6.0, 2.8)
+    fig = _figure(6.0, 3.1)
     ax = fig.subplots()
     x = np.asarray(overlap["x"], dtype=float)
     for key, colour, words in (
-        ("treated", "#1f4e79", ("参加者", "participants")),
-        ("control", "#888888", ("非参加者", "non-participants")),
+        ("treated", _C["blue"], ("参加者", "participants")),
+        ("control", _C["orange"], ("非参加者", "non-participants")),
     ):
         y = overlap.get(key)
         if y is not None:
             ax.plot(x, np.asarray(y, dtype=float), color=colour, label=words[0] if ja else words[1])
     ax.set_xlabel(overlap_axis_label(link, lang=lang))
     ax.set_ylabel("密度" if ja else "density")
-    ax.legend(frameon=False)
+    _legend_below(fig, ax)
     return fig
+
+
+_PANEL_TITLES = {
+    "percent": ("割合（%）", "rates (%)"),
+    "points": ("率の差（ポイント）", "differences of rates (percentage points)"),
+    "people": ("人数", "people"),
+    "number": ("その他の値", "other values"),
+}
 
 
 @_with_rc
@@ -157,37 +202,75 @@ def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Fi
     """Each indicator's estimate and CI, with its target and no-effect reference if any.
 
     ``rows``: dicts with ``label, value, conf_low, conf_high`` and optional ``target``,
-    ``reference``.
+    ``reference`` and ``kind`` (``"percent"``, ``"points"``, ``"people"``, ``"number"``).
+    Each kind gets its own panel and scale: a rate's interval is never squeezed next to a
+    count of hundreds of people. Rates and differences of rates are drawn in percent.
+
+    Examples
+    --------
+    >>> fig = estimates_plot([
+    ...     {"label": "a", "value": 0.5, "conf_low": 0.4, "conf_high": 0.6, "kind": "percent"},
+    ...     {"label": "b", "value": 287, "conf_low": -66, "conf_high": 640, "kind": "people"}])
+    >>> len(fig.axes)
+    2
     """
     ja = lang == "ja"
-    fig = _figure(6.5, 0.6 * len(rows) + 1.2)
-    ax = fig.subplots()
-    y = np.arange(len(rows))[::-1]
-    for yi, r in zip(y, rows, strict=True):
-        ax.errorbar(
-            r["value"],
-            yi,
-            xerr=[[r["value"] - r["conf_low"]], [r["conf_high"] - r["value"]]],
-            fmt="o",
-            color="#1f4e79",
-            capsize=3,
-        )
-        if r.get("target") is not None:
-            ax.plot([r["target"]] * 2, [yi - 0.3, yi + 0.3], color="#c00000", linewidth=1.5)
-        if r.get("reference") is not None:
-            ax.plot(
-                [r["reference"]] * 2,
-                [yi - 0.3, yi + 0.3],
-                color="#888888",
-                linestyle=":",
-                linewidth=1.5,
+    kinds = [k for k in _PANEL_TITLES if any(r.get("kind", "number") == k for r in rows)]
+    groups = [[r for r in rows if r.get("kind", "number") == k] for k in kinds]
+    heights = [0.55 * len(g) + 0.7 for g in groups]
+    fig = _figure(6.5, sum(heights) + 0.8)
+    axes = fig.subplots(len(kinds), 1, squeeze=False, height_ratios=heights)[:, 0]
+    seen: set[str] = set()
+    for ax, kind, group in zip(axes, kinds, groups, strict=True):
+        scale = 100.0 if kind in ("percent", "points") else 1.0
+        y = np.arange(len(group))[::-1]
+        for yi, r in zip(y, group, strict=True):
+            v, lo, hi = (scale * float(r[k]) for k in ("value", "conf_low", "conf_high"))
+            ax.errorbar(
+                v,
+                yi,
+                # a limit a rounding error past the value (1 − 2e-16 against 1.0) is not a
+                # negative error bar
+                xerr=[[max(v - lo, 0.0)], [max(hi - v, 0.0)]],
+                fmt="o",
+                color=_C["blue"],
+                capsize=3,
+                label=None if "est" in seen else ("推定値と信頼区間" if ja else "estimate and CI"),
             )
-    ax.set_yticks(y, [str(r["label"]) for r in rows])
-    ax.set_xlabel(
-        "推定値と信頼区間（赤: 目標値、灰点線: 効果なしの参照値）"
-        if ja
-        else "estimate and CI (red: target, grey dotted: no-effect reference)",
-    )
+            seen.add("est")
+            if r.get("target") is not None:
+                ax.plot(
+                    [scale * r["target"]] * 2,
+                    [yi - 0.3, yi + 0.3],
+                    color=_C["vermillion"],
+                    linewidth=2,
+                    label=None if "target" in seen else ("目標値" if ja else "target"),
+                )
+                seen.add("target")
+            if r.get("reference") is not None:
+                ax.plot(
+                    [scale * r["reference"]] * 2,
+                    [yi - 0.3, yi + 0.3],
+                    color=_C["black"],
+                    linestyle=":",
+                    linewidth=1.5,
+                    label=None
+                    if "ref" in seen
+                    else ("効果なしの参照値" if ja else "no-effect reference"),
+                )
+                seen.add("ref")
+        if kind in ("points", "people", "number"):
+            ax.axvline(0, color=_C["grey"], linewidth=0.6)
+        ax.set_yticks(y, [str(r["label"]) for r in group])
+        ax.set_ylim(-0.6, len(group) - 0.4)
+        ax.set_xlabel(_PANEL_TITLES[kind][0 if ja else 1])
+    handles, labels = [], []
+    for ax in axes:
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), frameon=False)
     return fig
 
 
@@ -201,14 +284,14 @@ def payment_plot(
 ) -> Figure:
     """Payment per component at the point estimate and at the CI bounds (grouped bars)."""
     ja = lang == "ja"
-    fig = _figure(6.5, 0.5 * len(components) + 1.5)
+    fig = _figure(6.5, 0.5 * len(components) + 1.9)
     ax = fig.subplots()
     names = {
         "point": ("点推定値", "point estimate"),
         "conf_low": ("信頼区間下限", "lower CI limit"),
         "conf_high": ("信頼区間上限", "upper CI limit"),
     }
-    colours = {"point": "#1f4e79", "conf_low": "#9dc3e6", "conf_high": "#5b9bd5"}
+    colours = {"point": _C["blue"], "conf_low": _C["sky"], "conf_high": _C["orange"]}
     y = np.arange(len(components))[::-1]
     h = 0.25
     for k, (basis, vals) in enumerate(amounts.items()):
@@ -221,7 +304,7 @@ def payment_plot(
         )
     ax.set_yticks(y, list(components))
     ax.set_xlabel(f"支払額（{unit}）" if ja else f"payment ({unit})")
-    ax.legend(frameon=False, loc="lower right")
+    _legend_below(fig, ax)
     return fig
 
 
@@ -237,24 +320,28 @@ def trend_plot(
 ) -> Figure:
     """A yearly aggregate series with the expected value for the evaluation year (and CI)."""
     ja = lang == "ja"
-    fig = _figure(6.0, 2.8)
+    fig = _figure(6.0, 3.1)
     ax = fig.subplots()
     ax.plot(
-        list(years), list(values), marker="o", color="#1f4e79", label="実績" if ja else "observed"
+        list(years), list(values), marker="o", color=_C["blue"], label="実績" if ja else "observed"
     )
     if evaluation_year is not None and expected is not None:
         v, lo, hi = expected
         ax.errorbar(
             [evaluation_year],
             [v],
-            yerr=[[v - lo], [hi - v]],
+            yerr=[[max(v - lo, 0.0)], [max(hi - v, 0.0)]],
             fmt="s",
-            color="#888888",
+            color=_C["orange"],
             capsize=3,
-            label="見込み値（事業なし）" if ja else "expected without programme",
+            label="見込み値（事業なし）と信頼区間" if ja else "expected without programme, with CI",
         )
     ax.set_xlabel("年度" if ja else "fiscal year")
     if ylabel:
         ax.set_ylabel(ylabel)
-    ax.legend(frameon=False)
+    if all(0 <= float(v) <= 1 for v in values):  # rates: the axis in percent
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0, symbol=""))
+    _legend_below(fig, ax)
     return fig

@@ -14,10 +14,12 @@ __all__ = [
     "STRINGS",
     "group_label",
     "interval_label",
+    "option_value",
     "related_label",
     "schedule_label",
     "step_text",
     "t",
+    "unit_text",
     "value_text",
 ]
 
@@ -29,10 +31,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "summary": {"ja": "1. 事業と契約の概要", "en": "1. Programme and contract"},
     "programme": {"ja": "事業", "en": "Programme"},
     "glance": {"ja": "成果指標の一覧", "en": "Indicators at a glance"},
-    "indicators": {"ja": "2. 成果指標ごとの評価", "en": "2. Indicators"},
-    "payment": {"ja": "3. 支払額の計算", "en": "3. Payment calculation"},
-    "repro": {"ja": "5. 再現性に関する情報", "en": "5. Reproducibility"},
-    "disclosure": {"ja": "6. 公表上の取扱い", "en": "6. Disclosure control"},
+    "indicators": {"ja": "3. 成果指標ごとの評価", "en": "3. Indicators"},
+    "payment": {"ja": "4. 支払額の計算", "en": "4. Payment calculation"},
+    "repro": {"ja": "6. 再現性に関する情報", "en": "6. Reproducibility"},
+    "disclosure": {"ja": "7. 公表上の取扱い", "en": "7. Disclosure control"},
     "indicator": {"ja": "指標", "en": "Indicator"},
     "design": {"ja": "評価デザイン", "en": "Design"},
     "assumptions": {"ja": "デザインと前提", "en": "Design and assumptions"},
@@ -52,6 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Propensity-score distributions (density)",
     },
     "trend": {"ja": "年度推移", "en": "Yearly trend"},
+    "trend_axis": {"ja": "率（%）", "en": "rate (%)"},
     "warnings": {"ja": "注意事項", "en": "Warnings"},
     "no_warnings": {"ja": "注意事項はありません。", "en": "No warnings."},
     "value": {"ja": "推定値", "en": "Value"},
@@ -72,7 +75,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "excluded_word": {"ja": "除外", "en": "excluded"},
     "analysed": {"ja": "分析対象", "en": "analysed"},
     "variable": {"ja": "変数", "en": "Variable"},
-    "distance": {"ja": "傾向スコア（distance）", "en": "propensity score (distance)"},
+    "distance": {"ja": "傾向スコア（距離）", "en": "propensity score (distance)"},
     "smd_before": {"ja": "SMD（前）", "en": "SMD before"},
     "smd_after": {"ja": "SMD（後）", "en": "SMD after"},
     "vr_before": {"ja": "分散比（前）", "en": "Variance ratio before"},
@@ -120,6 +123,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "results.json apart from the timestamps. The input files can be checked against the "
         "SHA-256 values below.",
     },
+    "repro_table": {"ja": "評価仕様・乱数シード・実行時刻", "en": "Spec, seed and run times"},
+    "lock_file": {"ja": "設計の固定の記録ファイル", "en": "Design lock file"},
+    "content": {"ja": "内容", "en": "Details"},
     "inputs": {"ja": "入力ファイル", "en": "Input files"},
     "versions": {"ja": "ソフトウェアのバージョン", "en": "Software versions"},
     "disclosure_text": {
@@ -136,8 +142,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "name": {"ja": "名称", "en": "Name"},
     "diag_counts": {"ja": "件数など", "en": "Counts and settings"},
     "step_reached": {"ja": "該当段階", "en": "Step reached"},
+    # the flow section (report/flow_diagram.py)
+    "flow_section": {"ja": "2. 対象者の流れ", "en": "2. Who was analysed"},
+    "flow_section_text": {
+        "ja": "データから評価の対象者を絞り込んだ過程を、データごとに図と表で示します。各指標の"
+        "節では、この対象者からさらに分析対象を確定した過程を示します。",
+        "en": "How the people evaluated were selected from each data source, as a diagram and "
+        "tables. Each indicator's section then shows how its analysis sample was set from them.",
+    },
+    "flow_fig": {"ja": "対象者の流れ", "en": "Participant flow"},
+    "see_flow": {
+        "ja": "対象者：{cohort}（抽出の過程は「2. 対象者の流れ」の{source}の図と表に示します）。",
+        "en": "People evaluated: {cohort} (selected from {source} as shown in section 2, "
+        "Who was analysed).",
+    },
+    "count_people": {"ja": "{n}人", "en": "n = {n}"},
+    "glossary_section": {"ja": "8. 用語集", "en": "8. Glossary"},
+    "glossary": {"ja": "統計用語の説明", "en": "Statistical terms"},
+    "term": {"ja": "用語", "en": "Term"},
+    "explanation": {"ja": "説明", "en": "Explanation"},
+    "excluded_box": {"ja": "除外", "en": "Excluded"},
+    "count_rows": {"ja": "{n}行", "en": "{n} rows"},
+    # the contract's schedules (report/schedule_figures.py)
+    "schedule_table": {"ja": "支払条件", "en": "Payment schedule"},
+    "schedule_fig": {"ja": "支払額の曲線", "en": "Payment curve"},
+    "schedules_text": {
+        "ja": "契約の各支払項目について、指標値と支払額の関係を表と図で示します。図の赤い点は"
+        "推定値とその支払額、水色の帯は信頼区間、白抜きの点は信頼区間の両端での支払額です。",
+        "en": "For each payment component of the contract: what it pays for which indicator "
+        "values, as a table and as a curve. In the figure, the red point is the estimate and "
+        "its payment, the light-blue band the confidence interval and the open points the "
+        "payment at its limits.",
+    },
     "fig": {"ja": "図", "en": "Figure"},
-    "run_warnings": {"ja": "4. 実行時の注意事項", "en": "4. Warnings raised during the run"},
+    "run_warnings": {"ja": "5. 実行時の注意事項", "en": "5. Warnings raised during the run"},
     "run_warnings_text": {
         "ja": "評価の実行中に出されたすべての注意事項です（データの読込み、対象者の絞込み、"
         "マッチング、推定、支払額の計算）。少人数の件数と個人の値（範囲など）は伏せています。",
@@ -192,7 +230,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "linked": {"ja": "結合されたレコード", "en": "linked records"},
     "baseline_records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
-    "file_records": {"ja": "{file} のレコード", "en": "{file} records"},
+    "file_records": {"ja": "{file}のレコード", "en": "{file} records"},
     "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
     "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
     "not_people_note": {
@@ -225,11 +263,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Design lock (the evaluation plan fixed before outcomes)",
     },
     "stage_locked": {
-        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階（pfseval design）で"
-        "{at}（日本標準時）に固定されました（{file}）。",
+        "ja": "対象集団とマッチングの設計は、アウトカム列を読まない設計段階で{at}に"
+        "固定されました（記録ファイルは「再現性に関する情報」に示します）。",
         "en": "The cohorts and the matching design were fixed by the outcome-blind design "
-        "stage (pfseval design), which reads no outcome column, at {at} (Japan Standard "
-        "Time) ({file}).",
+        "stage, which reads no outcome column, at {at} (the record's file is named under "
+        "Reproducibility).",
     },
     "stage_reproduced": {
         "ja": "本評価の設計と再計算したマッチング集合は、固定した記録と完全に一致しました。",
@@ -298,6 +336,7 @@ RELATED: dict[str, dict[str, str]] = {
     "additional_count": {"ja": "増加数", "en": "Additional count"},
     "rate_difference": {"ja": "率の差（観測−見込み）", "en": "Rate difference"},
     "count_difference": {"ja": "件数の差（観測−見込み）", "en": "Count difference"},
+    "observed": {"ja": "評価年度の観測値", "en": "Observed in the evaluation year"},
 }
 
 #: Sample-flow group names and labels.
@@ -317,6 +356,73 @@ _VALUES: dict[str, dict[str, str]] = {
     "absolute": {"ja": "絶対変化", "en": "absolute change"},
     "relative_per_year": {"ja": "相対変化（年あたり）", "en": "relative change per year"},
 }
+
+
+#: Choices of design options (``Option.choices``) in plain words, by option name and value.
+#: A settings table shows these instead of the raw value (``trend`` → 直線トレンド).
+OPTION_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("missing", "exclude"): {"ja": "欠測のある人を除外", "en": "exclude people with missing data"},
+    ("missing", "error"): {"ja": "欠測があれば停止", "en": "stop on any missing value"},
+    ("measure", "difference"): {"ja": "差", "en": "difference"},
+    ("measure", "risk_ratio"): {"ja": "リスク比", "en": "risk ratio"},
+    ("measure", "odds_ratio"): {"ja": "オッズ比", "en": "odds ratio"},
+    ("outcome_type", "auto"): {"ja": "データから判定", "en": "from the data"},
+    ("outcome_type", "continuous"): {"ja": "連続量", "en": "continuous"},
+    ("outcome_type", "binary"): {"ja": "二値（0/1）", "en": "binary (0/1)"},
+    ("cluster_se", "CR2"): {
+        "ja": "クラスター頑健（CR2、小標本補正）",
+        "en": "cluster-robust (CR2, small-sample corrected)",
+    },
+    ("cluster_se", "CR1"): {"ja": "クラスター頑健（CR1）", "en": "cluster-robust (CR1)"},
+    ("statistic", "difference"): {"ja": "平均の差", "en": "difference in means"},
+    ("alternative", "two-sided"): {"ja": "両側", "en": "two-sided"},
+    ("alternative", "greater"): {"ja": "片側（大きい）", "en": "one-sided (greater)"},
+    ("alternative", "less"): {"ja": "片側（小さい）", "en": "one-sided (less)"},
+    ("method", "t"): {"ja": "対応のある t 検定", "en": "paired t"},
+    ("method", "wilcoxon"): {"ja": "符号付き順位検定", "en": "signed-rank test"},
+    ("method", "poisson"): {"ja": "ポアソン分布", "en": "Poisson"},
+    ("method", "last"): {"ja": "前年度の値", "en": "the previous year"},
+    ("method", "mean"): {"ja": "基準期間の平均", "en": "mean of the baseline years"},
+    ("method", "median"): {"ja": "基準期間の中央値", "en": "median of the baseline years"},
+    ("method", "trend"): {"ja": "直線トレンドの延長", "en": "linear trend extended"},
+    ("method", "glm"): {
+        "ja": "一般化線形モデルのトレンド",
+        "en": "trend of a generalised linear model",
+    },
+    ("method", "nearest"): {"ja": "最近傍マッチング", "en": "nearest neighbour"},
+    ("method", "optimal"): {"ja": "最適マッチング", "en": "optimal"},
+    ("mcnemar", "auto"): {"ja": "人数により自動選択", "en": "chosen by the counts"},
+    ("mcnemar", "exact"): {"ja": "正確検定", "en": "exact"},
+    ("mcnemar", "asymptotic"): {"ja": "漸近検定", "en": "asymptotic"},
+    ("direction", "decrease"): {"ja": "減少が改善", "en": "a decrease is an improvement"},
+    ("direction", "increase"): {"ja": "増加が改善", "en": "an increase is an improvement"},
+    ("estimand", "ATT"): {"ja": "参加者における効果（ATT）", "en": "effect on the treated (ATT)"},
+    ("estimand", "ATC"): {"ja": "対照における効果（ATC）", "en": "effect on the controls (ATC)"},
+    ("ties", "matchit"): {"ja": "MatchIt と同じ規則", "en": "as MatchIt"},
+    ("ties", "left"): {"ja": "先に現れた対照", "en": "first control"},
+    ("vcov", "cluster"): {"ja": "マッチングの組で頑健", "en": "robust to the matched sets"},
+    ("effect", "difference"): {"ja": "差", "en": "difference"},
+    ("effect", "RD"): {"ja": "リスク差", "en": "risk difference"},
+    ("effect", "RR"): {"ja": "リスク比", "en": "risk ratio"},
+    ("effect", "OR"): {"ja": "オッズ比", "en": "odds ratio"},
+    ("change", "relative"): {"ja": "相対変化", "en": "relative change"},
+}
+
+
+def option_value(option: str, value: str, lang: str) -> str:
+    """A design option's chosen value in plain words (the value itself when unknown).
+
+    Examples
+    --------
+    >>> option_value("method", "trend", "ja"), option_value("alternative", "two-sided", "en")
+    ('直線トレンドの延長', 'two-sided')
+    """
+    words = OPTION_VALUES.get((option, value))
+    if words is not None:
+        return words[lang]
+    if value in INTERVALS:
+        return INTERVALS[value][lang]
+    return _lookup(_VALUES, value, lang)
 
 
 def _lookup(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
@@ -412,6 +518,21 @@ _STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not passed", "未達成"),
     )
 )
+
+
+#: Currency units of Japanese contracts in English (the contract's own word in Japanese).
+_UNITS_EN = {"円": "yen", "千円": "thousand yen", "万円": "10,000 yen", "百万円": "million yen"}
+
+
+def unit_text(unit: str, lang: str) -> str:
+    """A contract's currency unit for readers of ``lang``.
+
+    Examples
+    --------
+    >>> unit_text("千円", "ja"), unit_text("千円", "en"), unit_text("EUR", "en")
+    ('千円', 'thousand yen', 'EUR')
+    """
+    return _UNITS_EN.get(unit, unit) if lang == "en" else unit
 
 
 def schedule_label(kind: str, lang: str) -> str:

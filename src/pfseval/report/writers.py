@@ -109,7 +109,7 @@ def html_text(doc: Document) -> str:
                         "height": round(h * 96 / 150),
                     }
                 )
-        sections.append({"title": s.title, "level": s.level, "blocks": blocks})
+        sections.append({"title": s.title, "level": s.level, "blocks": blocks, "key": s.key})
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("pfseval.report", "templates"),
         autoescape=True,
@@ -167,7 +167,6 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     import docx
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
     tabs, figs = _numbered(doc)
@@ -177,15 +176,9 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(sec, side, Mm(18))
-    style = d.styles["Normal"]
-    style.font.name = FONT_FAMILY
-    style.font.size = Pt(10)
-    rpr = style.element.get_or_add_rPr()
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(rfonts)
-    rfonts.set(qn("w:eastAsia"), FONT_FAMILY)
+    d.styles["Normal"].font.size = Pt(10)
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
+        _japanese_font(d.styles[name])
     d.core_properties.title = _xml_text(doc.title)
     d.core_properties.author = "pfseval"
     x = _xml_text
@@ -214,6 +207,7 @@ def write_docx(doc: Document, path: str | Path) -> Path:
                 columns, rows = _cells(b)
                 table = d.add_table(rows=1, cols=len(columns))
                 table.style = "Table Grid"
+                table.autofit = False
                 for cell, name in zip(table.rows[0].cells, columns, strict=True):
                     cell.text = x(name)
                     for r in cell.paragraphs[0].runs:
@@ -227,6 +221,7 @@ def write_docx(doc: Document, path: str | Path) -> Path:
                             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
                         for r in cell.paragraphs[0].runs:
                             r.font.size = Pt(8)
+                _column_widths(table, columns, rows, total_mm=174)
                 if b.note:
                     d.add_paragraph(x(b.note))
             elif isinstance(b, FigureBlock):
@@ -237,6 +232,53 @@ def write_docx(doc: Document, path: str | Path) -> Path:
     d.save(str(p))
     _fix_zip_times(p)
     return p
+
+
+def _japanese_font(style: Any) -> None:
+    """A style's fonts: IPAex Gothic for Latin and East-Asian text (``w:eastAsia`` is what
+    Word uses for Japanese). ``w:hint="eastAsia"`` marks the runs as East-Asian, so where
+    IPAex is not installed Word and LibreOffice substitute a Japanese font (Yu Gothic, MS
+    Gothic, Noto Sans CJK) rather than a Latin one that has no kana or kanji."""
+    from docx.oxml.ns import qn
+
+    style.font.name = FONT_FAMILY
+    rpr = style.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), FONT_FAMILY)
+    rfonts.set(qn("w:hint"), "eastAsia")
+
+
+def _text_width(text: str) -> int:
+    """Width of a cell's longest line in half-width columns (a Japanese character is two)."""
+    import unicodedata
+
+    lines = text.splitlines() or [""]
+    return max(
+        sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in line)
+        for line in lines
+    )
+
+
+def _column_widths(
+    table: Any, columns: list[str], rows: list[list[str]], *, total_mm: float
+) -> None:
+    """Column widths by content: each column as wide as its longest cell (capped, so a long
+    text wraps instead of squeezing the numbers), scaled to the page's text width."""
+    from docx.shared import Mm
+
+    want = []
+    for j, name in enumerate(columns):
+        cells = [name, *(r[j] for r in rows)]
+        want.append(min(max(_text_width(c) for c in cells), 60) + 2)
+    scale = total_mm / sum(want) if sum(want) * 1.6 > total_mm else 1.6  # ~1.6 mm a column
+    for j, w in enumerate(want):
+        width = Mm(max(10.0, w * scale))
+        for row in table.rows:
+            row.cells[j].width = width
 
 
 def _repeat_header(row: Any) -> None:
@@ -264,6 +306,8 @@ _XL_INT = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})$")
 _XL_DEC = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d{1,15})\.(\d{1,12})$")
 _XL_PCT = re.compile(r"^-?\d{1,15}(?:\.(\d{1,12}))?%$")
 _XL_SCI = re.compile(r"^-?\d\.(\d{1,12})e[+-]\d{1,3}$")
+#: a difference of rates in percentage points ("2.3ポイント", "2.3 points")
+_XL_PTS = re.compile(r"^(-?\d{1,15}(?:\.(\d{1,12}))?)(ポイント| points)$")
 
 
 def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
@@ -277,6 +321,8 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
     --------
     >>> _xlsx_cell("13,463"), _xlsx_cell("91.3%"), _xlsx_cell("-0.243")
     ((13463, '#,##0'), (0.913, '0.0%'), (-0.243, '0.000'))
+    >>> _xlsx_cell("2.3ポイント")
+    (2.3, '0.0"ポイント"')
     >>> _xlsx_cell("<10"), _xlsx_cell("[84.4%, 95.4%]")
     (('<10', None), ('[84.4%, 95.4%]', None))
     """
@@ -291,6 +337,11 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
         return round(float(plain[:-1]) / 100, digits + 2), "0" + (
             "." + "0" * digits if digits else ""
         ) + "%"
+    if m := _XL_PTS.match(text):
+        # stored as the number of points, the word kept by the format
+        digits = len(m.group(2) or "")
+        fmt = "0" + ("." + "0" * digits if digits else "")
+        return float(m.group(1)), f'{fmt}"{m.group(3)}"'
     if m := _XL_SCI.match(text):
         return float(text), "0." + "0" * len(m.group(1)) + "E+00"
     return text, None

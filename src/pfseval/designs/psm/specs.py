@@ -154,11 +154,12 @@ declare_messages(
             "信頼区間とあわせて読んでください。",
         },
         "kobe.extrapolated": {
+            # the range sits outside brackets: withheld, each end is itself "（非公開）"
             "en": "{n_outside} participant(s) in the denominator have {covariate!v} outside "
-            "the range of the controls used in the regression ({low!p} to {high!p}); their "
+            "the range of the controls used in the regression, {low!p} to {high!p}; their "
             "predictions are extrapolated.",
             "ja": "分母の参加者のうち{n_outside}人は、{covariate!v}が回帰に用いた対照の範囲"
-            "（{low!p}～{high!p}）の外にあり、その予測値は外挿です。",
+            "{low!p}～{high!p}の外にあり、その予測値は外挿です。",
         },
         "kobe.unseen_level": {
             "en": "{n_unseen} participant(s) in the denominator have a level of {covariate!v} "
