@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     for what, bad in _malformed(first_doc).items():
         caught = not validator.is_valid(bad)
         failures += not caught
-        rejected.append(f"| {what} | {'rejected' if caught else 'ACCEPTED (validator too loose)'} |")
+        rejected.append(
+            f"| {what} | {'rejected' if caught else 'ACCEPTED (validator too loose)'} |"
+        )
 
     lines = [
         "# INDIGO export against the official project schema",

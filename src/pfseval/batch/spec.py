@@ -102,7 +102,16 @@ _IND_KEYS = {
     "description",
     "by",  # issue 15 hook: one evaluation per group (pfseval.scale.groups)
 }
-_REPORT_KEYS = {"lang", "title", "period", "evaluator", "min_cell", "summary", "disclosure", "labels"}
+_REPORT_KEYS = {
+    "lang",
+    "title",
+    "period",
+    "evaluator",
+    "min_cell",
+    "summary",
+    "disclosure",
+    "labels",
+}
 _DISCLOSURE_KEYS = {
     "min_cell",
     "protection",
