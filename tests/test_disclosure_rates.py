@@ -171,9 +171,10 @@ def test_demo_fraction_cannot_be_recovered_from_the_published_trail(
         b.text
         for s in doc.sections
         for b in s.blocks
-        if isinstance(b, Preformatted) and "completion_rate" in b.text
+        if isinstance(b, Preformatted) and "プログラム修了率" in b.text
     )
-    line = next(x for x in trail.splitlines() if "completion_rate" in x)
+    line = next(x for x in trail.splitlines() if "プログラム修了率" in x)
+    assert "completion_rate" not in trail  # readers know indicators by their labels
     # ≈0.913 ÷ 0.8 = ≈1.14 → 上限 1 → × 5,240 = 5,240 → 切り捨て 5,240千円
     assert "≈0.913 ÷ 0.8 = ≈1.14" in line
     for tok in re.findall(r"\d[\d,]*\.\d+", trail):
@@ -187,6 +188,6 @@ def test_demo_fraction_cannot_be_recovered_from_the_published_trail(
     # the ratio shown (≈1.14, so x ∈ [1.135, 1.145] × 0.8) leaves many fractions too
     assert len(consistent_fractions(f"{1.14 * 0.8:.3f}")) > 1
     # the suppression line: ≈0.721 → ≈0.901 → ≈7,080, never 7,083.14 or 0.72093
-    sup = next(x for x in trail.splitlines() if "suppression_rate" in x)
+    sup = next(x for x in trail.splitlines() if "腎機能低下抑制率" in x)
     assert "≈0.721 ÷ 0.8 = ≈0.901 → × 7,860 = ≈7,080" in sup
     assert "7,083.1" not in trail and "0.7209" not in trail

@@ -115,7 +115,11 @@ class PaymentResult:
         )
 
     def audit_trail(
-        self, *, lang: Lang = "ja", decimals: int | Mapping[str, int] | None = None
+        self,
+        *,
+        lang: Lang = "ja",
+        decimals: int | Mapping[str, int] | None = None,
+        ids: bool = True,
     ) -> str:
         """The calculation line by line, so that a finance department can check it by hand.
 
@@ -130,6 +134,10 @@ class PaymentResult:
             before rounding), to as many significant digits as the written value; amounts
             paid are exact. ``None`` (default): every number exact. A contract with
             ``value_decimals`` at or below the limit gives an exact trail either way.
+        ids
+            Name each component's indicator id beside its label, as the contract file does
+            (default). A published appendix passes ``False``: readers know indicators by
+            their labels.
 
         Examples
         --------
@@ -144,6 +152,8 @@ class PaymentResult:
         '  [1] 率 (r, point estimate): 0.720930232558 ÷ 0.8 = 0.901162790698 → × 7,860 = 7,083.13953488 → round down: 7,083 千円'
         >>> line(res.audit_trail(lang="en", decimals=3))
         '  [1] 率 (r, point estimate): ≈0.721 ÷ 0.8 = ≈0.901 → × 7,860 = ≈7,080 → round down: 7,083 千円'
+        >>> line(res.audit_trail(lang="ja", decimals=3, ids=False))[:27]
+        '  [1] 率（点推定値）: ≈0.721 ÷ 0.8'
         """
         if lang not in ("ja", "en"):
             raise ValueError(f"lang must be 'ja' or 'en', got {lang!r}")
@@ -203,11 +213,9 @@ class PaymentResult:
             for k, (r, formula) in enumerate(comp_rows, start=1):
                 b = _BASIS_WORDS[lang][r["basis"]]
                 sep = "、" if ja else ", "
-                head = (
-                    f"[{k}] {r['label']}（{r['indicator']}{sep}{b}）"
-                    if ja
-                    else f"[{k}] {r['label']} ({r['indicator']}{sep}{b})"
-                )
+                inner = f"{r['indicator']}{sep}{b}" if ids else b
+                head = f"[{k}] {r['label']}（{inner}）" if ja else f"[{k}] {r['label']} ({inner})"
+
                 lines.append(f"  {head}: {formula}")
         terms = [float(r["amount_rounded"]) for r in self.rows]
         expr = fmt_amount(terms[0]) if terms else "0"

@@ -885,7 +885,7 @@ def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str
     }
     # the trail keeps each indicator's id beside its label: it is what the contract file
     # names, so a finance officer can match every line to the contract
-    return str(run.payment.audit_trail(lang=lang, decimals=decimals))
+    return str(run.payment.audit_trail(lang=lang, decimals=decimals, ids=False))
 
 
 def _related_name(name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> str:
