@@ -576,12 +576,44 @@ def _supplied(
     }
 
 
+def _two_valued_level_counts(matched: Any) -> dict[str, int]:
+    """For each two-valued covariate, the fewest people at one of its values in any group the
+    balance table describes (treated and controls, before and after matching).
+
+    An SMD or a variance ratio of a two-valued variable, with the group's size, gives back how
+    many people of the group have each value ("3 women among the participants"); the report
+    withholds them when this count is under min_cell. Counts only, never values.
+    """
+    data = getattr(matched, "data", None)
+    if not isinstance(data, pd.DataFrame):
+        return {}
+    treated = pd.to_numeric(data[matched.treatment], errors="coerce").to_numpy() == 1
+    weights = getattr(matched, "weights", None)
+    kept = np.ones(len(data), dtype=bool)
+    if isinstance(weights, pd.Series) and len(weights) == len(data):
+        kept = weights.to_numpy(dtype=float) > 0
+    groups = (treated, ~treated, treated & kept, ~treated & kept)
+    out: dict[str, int] = {}
+    for var in matched.covariates:
+        if var not in data.columns:
+            continue
+        x = data[var].to_numpy()
+        values = pd.unique(x[~pd.isna(x)])
+        if len(values) > 2:
+            continue
+        counts = [int(np.sum(g & (x == v))) for g in groups for v in values]
+        positive = [k for k in counts if k > 0]
+        out[str(var)] = min(positive) if positive else 0
+    return out
+
+
 def _matched_figures(design: DesignSpec, matched: Any, *, min_cell: int) -> dict[str, Any]:
     """Data behind the matching figures the design offers (balance, score overlap)."""
     figs: dict[str, Any] = {}
     bal = getattr(matched, "balance", None)
     if "love_plot" in design.figures and isinstance(bal, pd.DataFrame):
         figs["balance"] = bal
+        figs["balance_level_counts"] = _two_valued_level_counts(matched)
     dist = getattr(matched, "distance", None)
     if "overlap" in design.figures and isinstance(dist, pd.Series):
         tr = matched.data.set_index(matched.id_col)[matched.treatment]

@@ -26,10 +26,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pfseval.report import figures as F
-from pfseval.report.disclosure import CountLedger, format_count, register_flow
+from pfseval.report.disclosure import SECONDARY, CountLedger, format_count, register_flow
 from pfseval.report.document import (
     Block,
     Document,
@@ -155,11 +156,25 @@ def design_document(
         figs = figures.get(iid, {})
         bal = figs.get("balance")
         if isinstance(bal, pd.DataFrame):
+            # a two-valued variable with fewer than min_cell people at one value in a group:
+            # its statistics give that count back with the group's size, so none is shown
+            counts = figs.get("balance_level_counts") or {}
+            small = {v for v, k in counts.items() if 0 < k < min_cell}
+            withheld = (
+                bal["variable"].astype(str).isin(small).to_numpy()
+                if "variable" in bal.columns
+                else np.zeros(len(bal), dtype=bool)
+            )
+            stats = [c for c in bal.columns if pd.api.types.is_float_dtype(bal[c])]
+            if withheld.any():
+                bal = bal.copy()
+                bal.loc[withheld, stats] = float("nan")
             bal = _labelled_balance(bal, lang)
             shown = bal.copy()
             for c in shown.columns:
                 if pd.api.types.is_float_dtype(shown[c]):
                     shown[c] = shown[c].map(lambda x: "–" if x != x else f"{x:.3f}")
+                    shown.loc[withheld, c] = SECONDARY
             shown = shown.astype(str).rename(
                 columns=lambda c: _BALANCE_COLS.get(c, {}).get(lang, c)
             )

@@ -1531,9 +1531,24 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
 
 
 def _balance_blocks(
-    ind: Any, bal: pd.DataFrame, lang: Lang, labels: Mapping[str, str]
+    ind: Any,
+    bal: pd.DataFrame,
+    lang: Lang,
+    labels: Mapping[str, str],
+    *,
+    small: frozenset[str] = frozenset(),
 ) -> list[Block]:
-    """The covariate balance table (variables by their labels) and the Love plot."""
+    """The covariate balance table (variables by their labels) and the Love plot.
+
+    ``small``: two-valued variables with fewer than min_cell people at one value in a group;
+    their SMD and variance ratio (which give that count back with the group's size) are
+    withheld, in the table and in the plot.
+    """
+    stats = [c for c in ("smd_before", "smd_after", "vr_before", "vr_after") if c in bal.columns]
+    withheld = bal["variable"].astype(str).isin(small) if "variable" in bal.columns else None
+    if withheld is not None and withheld.any():
+        bal = bal.copy()
+        bal.loc[withheld, stats] = float("nan")
     if "variable" in bal.columns:  # variables by their labels (the score's own row too)
         names = {**labels, "distance": t("distance", lang)}
         bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
@@ -1546,6 +1561,8 @@ def _balance_blocks(
     for col in cols[1:]:
         # balance statistics to a fixed 3 decimals: |SMD| < 0.001 is simply "0.000"
         shown[col] = [fmt_value(x, decimals=3) for x in pd.to_numeric(shown[col], errors="coerce")]
+        if withheld is not None:
+            shown.loc[withheld.to_numpy(), col] = SECONDARY
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):
@@ -1562,7 +1579,9 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
     out: list[Block] = []
     bal = figs.get("balance")
     if isinstance(bal, pd.DataFrame) and not bal.empty:
-        out += _balance_blocks(ind, bal, lang, c.names)
+        counts = figs.get("balance_level_counts") or {}
+        small = frozenset(v for v, k in counts.items() if 0 < k < c.min_cell)
+        out += _balance_blocks(ind, bal, lang, c.names, small=small)
     ov = figs.get("overlap")
     if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
         out.append(
