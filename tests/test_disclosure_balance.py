@@ -116,3 +116,38 @@ def test_level_counts_are_counts_of_people() -> None:
     )
     # groups: treated {1:2, 2:1}; controls {1:1, 2:3}; matched controls {1:1, 2:2}
     assert _two_valued_level_counts(m) == {"sex": 1, "flag": 3}
+
+
+def test_payment_of_a_small_group_shows_the_amount_but_not_the_value(
+    tmp_path: Path,
+) -> None:
+    """Eight participants: every indicator's estimate is withheld. The payment (the
+    contract's result) is still published; the audit trail does not print the values or the
+    steps computed from them, and the payments at the CI limits (which invert a proportional
+    schedule back to the limit) are withheld."""
+    from pfseval.batch import load_spec, run_spec
+    from pfseval.report.document import Preformatted, TableBlock, build_document
+    from pfseval.synthetic import kobe_programme
+
+    (tmp_path / "data").mkdir()
+    kobe_programme(seed=3, n_pool=900, n_participants=8).data.to_csv(
+        tmp_path / "data" / "kobe.csv", index=False
+    )
+    spec = (ROOT / "examples/kobe_evaluation/spec.toml").read_text(encoding="utf-8")
+    spec = spec.replace("../contracts/kobe.toml", str(ROOT / "examples/contracts/kobe.toml"))
+    spec = spec.replace("n_boot = 2000", "n_boot = 50")
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    run = run_spec(load_spec(tmp_path / "spec.toml"))
+    doc = build_document(run)
+    blocks = [b for s in doc.sections for b in s.blocks]
+    trail = next(b.text for b in blocks if isinstance(b, Preformatted) and "支払額の計算" in b.text)
+    lines = [x for x in trail.splitlines() if x.startswith("  [")]
+    assert len(lines) == 3
+    for line, comp in zip(lines, run.payment.rows[1:], strict=True):
+        assert "（非公開）" in line and "÷" not in line and "≈" not in line
+        assert line.endswith(f"{comp['amount_rounded']:,.0f}千円")
+    bounds = next(b.frame for b in blocks if isinstance(b, TableBlock) and b.id == "payment_bounds")
+    limits = bounds.iloc[:, 2:]
+    assert (limits.iloc[1:] == "*").all().all()  # every outcome row and the total
+    point = bounds.iloc[:, 1].tolist()
+    assert point[-1] == f"{run.payment.total:,.0f}"  # the payment itself is published

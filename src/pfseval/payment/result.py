@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +120,7 @@ class PaymentResult:
         lang: Lang = "ja",
         decimals: int | Mapping[str, int] | None = None,
         ids: bool = True,
+        withheld: Collection[str] = (),
     ) -> str:
         """The calculation line by line, so that a finance department can check it by hand.
 
@@ -138,6 +139,10 @@ class PaymentResult:
             Name each component's indicator id beside its label, as the contract file does
             (default). A published appendix passes ``False``: readers know indicators by
             their labels.
+        withheld
+            Indicator ids whose value a publication withholds (an estimate from a group under
+            the minimum cell size): their lines give the amount paid without the value or the
+            steps computed from it.
 
         Examples
         --------
@@ -216,6 +221,9 @@ class PaymentResult:
                 inner = f"{r['indicator']}{sep}{b}" if ids else b
                 head = f"[{k}] {r['label']}（{inner}）" if ja else f"[{k}] {r['label']} ({inner})"
 
+                if r["indicator"] in withheld:
+                    paid = money(r["amount_rounded"])
+                    formula = f"（非公開）→ {paid}" if ja else f"(withheld) → {paid}"
                 lines.append(f"  {head}: {formula}")
         terms = [float(r["amount_rounded"]) for r in self.rows]
         expr = fmt_amount(terms[0]) if terms else "0"

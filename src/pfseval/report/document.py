@@ -876,16 +876,21 @@ def _match_table(ind: Any, lang: Lang, names: Mapping[str, str]) -> TableBlock |
     )
 
 
-def _published_audit_trail(run: EvaluationRun, res: Mapping[str, Any], lang: str) -> str:
+def _published_audit_trail(
+    run: EvaluationRun,
+    res: Mapping[str, Any],
+    lang: str,
+    *,
+    withheld: frozenset[str] = frozenset(),
+) -> str:
     """The payment audit trail with every indicator value written to no more decimals than
-    the estimate tables use (:func:`display_decimals`)."""
+    the estimate tables use (:func:`display_decimals`), indicators by their labels, and no
+    value of an indicator whose estimate the document withholds (``withheld`` ids)."""
     decimals = {
         ind_id: display_decimals(str(d.get("estimand", "")), d.get("value"))
         for ind_id, d in res["indicators"].items()
     }
-    # the trail keeps each indicator's id beside its label: it is what the contract file
-    # names, so a finance officer can match every line to the contract
-    return str(run.payment.audit_trail(lang=lang, decimals=decimals, ids=False))
+    return str(run.payment.audit_trail(lang=lang, decimals=decimals, ids=False, withheld=withheld))
 
 
 def _related_name(name: str, r: Mapping[str, Any], lang: str, names: Mapping[str, str]) -> str:
@@ -1659,7 +1664,10 @@ def _payment_section(c: _Context) -> Section:
         )
         blocks.append(TableBlock("payment", t("breakdown", lang), pd.DataFrame(brows)))
         blocks.append(Paragraph(t("audit", lang) + ":"))
-        blocks.append(Preformatted(_published_audit_trail(run, res, lang)))
+        withheld = frozenset(
+            i for i in res["indicators"] if not c.counts.published(f"ind:{i}:estimate")
+        )
+        blocks.append(Preformatted(_published_audit_trail(run, res, lang, withheld=withheld)))
         blocks.append(Paragraph(t("audit_published", lang)))
         # bounds
         bases = {"point": p, **p.get("at_bounds", {})}
@@ -1668,17 +1676,37 @@ def _payment_section(c: _Context) -> Section:
             b: [float(r.get("amount_rounded") or 0) for r in q["components"]]
             for b, q in bases.items()
         }
+        # the payment at a CI limit of a withheld estimate inverts the schedule back to the
+        # limit (a proportional schedule gives it to the rounding unit): withheld with it,
+        # and so is the total at that limit; the point payment is the contract's result
+        hide = [r.get("indicator") in withheld for r in p["components"]]
         rows2 = []
         for i, lab in enumerate(labels):
             rows2.append(
-                {t("component", lang): lab, **{t(b, lang): f"{amounts[b][i]:,.0f}" for b in bases}}
+                {
+                    t("component", lang): lab,
+                    **{
+                        t(b, lang): SECONDARY
+                        if hide[i] and b != "point"
+                        else f"{amounts[b][i]:,.0f}"
+                        for b in bases
+                    },
+                }
             )
         rows2.append(
             {
                 t("component", lang): t("total", lang),
-                **{t(b, lang): f"{q['total']:,.0f}" for b, q in bases.items()},
+                **{
+                    t(b, lang): SECONDARY if any(hide) and b != "point" else f"{q['total']:,.0f}"
+                    for b, q in bases.items()
+                },
             }
         )
+        for b in bases:
+            if b != "point":
+                amounts[b] = [
+                    float("nan") if h else a for h, a in zip(hide, amounts[b], strict=True)
+                ]
         blocks.append(Paragraph(t("bounds_note", lang)))
         blocks.append(
             TableBlock("payment_bounds", f"{t('bounds', lang)} ({unit})", pd.DataFrame(rows2))
