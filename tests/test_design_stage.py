@@ -237,3 +237,26 @@ def test_design_refuses_a_negative_seed(project: Path) -> None:
     assert res.exit_code == 2
     assert "-1" in res.output
     assert not (project / "s").exists()
+
+
+def test_design_appendix_names_cohorts_and_indicators_by_their_labels(project: Path) -> None:
+    import re
+
+    text = SPEC.replace("CALIPER", "0.2")
+    text = text.replace(
+        '[cohorts.pool]\nfrom = "checkups"',
+        '[cohorts.pool]\nfrom = "checkups"\nlabel = { ja = "対象候補者", en = "candidates" }',
+    )
+    text = text.replace(
+        'id = "suppression_rate"\n', 'id = "suppression_rate"\nlabel = "腎機能低下抑制率"\n'
+    )
+    (project / "spec_labels.toml").write_text(text, encoding="utf-8")
+    out = project / "labelled"
+    res = CliRunner().invoke(cli, ["design", str(project / "spec_labels.toml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "design_appendix.html").read_text(encoding="utf-8")
+    visible = re.sub(r"<(style|svg|script).*?</\1>|<[^>]+>", " ", page, flags=re.S)
+    assert "対象集団の流れ（対象候補者）" in visible
+    assert "腎機能低下抑制率" in visible
+    assert "indicators[" not in visible and "(pool)" not in visible
+    assert "suppression_rate" not in visible

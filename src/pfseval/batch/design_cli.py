@@ -37,6 +37,7 @@ def design_to(
     from pfseval.batch import load_spec
     from pfseval.batch.design_stage import design_record, write_design
     from pfseval.batch.output import check_target, commit, stage
+    from pfseval.report.design_sections import design_names
 
     try:
         # refuse a folder we may not write into before the matching work, not after it
@@ -53,6 +54,7 @@ def design_to(
                     lang=spec.report.lang,
                     min_cell=spec.report.min_cell,
                     title=spec.title,
+                    names=design_names(spec, spec.report.lang),
                 ),
             ),
             force=force,
@@ -151,12 +153,19 @@ def two_stage(spec: Any, design_out: Path, *, progress: bool = False) -> Any:
         read_lock,
         write_design,
     )
+    from pfseval.report.design_sections import design_names
 
     if not design_columns(spec):
         return run_spec(spec, progress=progress)
     record, figures = design_record(spec)
     files = write_design(
-        record, figures, design_out, lang=spec.report.lang, min_cell=spec.report.min_cell
+        record,
+        figures,
+        design_out,
+        lang=spec.report.lang,
+        min_cell=spec.report.min_cell,
+        title=spec.title,
+        names=design_names(spec, spec.report.lang),
     )
     check = check_lock(spec, read_lock(files["lock"]), lock_file=LOCK_NAME, allow_deviation=False)
     return dataclasses.replace(run_spec(spec, progress=progress), design_check=check)

@@ -476,8 +476,10 @@ def write_design(
     lang: str = "ja",
     min_cell: int = 10,
     title: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> dict[str, Path]:
-    """Write ``design.lock.json`` and the design appendix (``design_appendix.html``)."""
+    """Write ``design.lock.json`` and the design appendix (``design_appendix.html``);
+    ``names``: readers' names of cohorts, indicators and columns (``design_names``)."""
     from pfseval.report.design_sections import design_document
     from pfseval.report.writers import write_html
     from pfseval.result import to_jsonable
@@ -487,6 +489,6 @@ def write_design(
     lock = folder / LOCK_NAME
     text = json.dumps(to_jsonable(dict(record)), ensure_ascii=False, indent=2, sort_keys=True)
     lock.write_text(text + "\n", encoding="utf-8")
-    doc = design_document(record, figures, lang=lang, min_cell=min_cell, title=title)
+    doc = design_document(record, figures, lang=lang, min_cell=min_cell, title=title, names=names)
     html = write_html(doc, folder / "design_appendix.html")
     return {"lock": lock, "html": html}

@@ -97,6 +97,7 @@ def design_document(
     lang: str = "ja",
     min_cell: int = 10,
     title: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> Document:
     """The design appendix: flow, matched sets, balance table, Love plot and overlap plot.
 
@@ -112,7 +113,12 @@ def design_document(
         Counts under this are shown as suppressed.
     title
         The document title (default: "design-stage record").
+    names
+        Readers' names of cohorts, indicators and columns (:func:`design_names`); an
+        identifier without one is shown as it is.
     """
+    names = dict(names or {})
+    paren = "（{}）" if lang == "ja" else " ({})"
     sections: list[Section] = [
         Section(
             _t("appendix", lang),
@@ -137,8 +143,8 @@ def design_document(
     flow_blocks = tuple(
         TableBlock(
             f"design_flow_{i}",
-            f"{_t('flow', lang)} ({name})",
-            _flow_frame(led, flow, keys[name], lang),  # type: ignore[arg-type]
+            _t("flow", lang) + paren.format(names.get(name, name)),
+            _flow_frame(led, flow, keys[name], lang, names=names),  # type: ignore[arg-type]
         )
         for i, (name, flow) in enumerate(flows.items())
     )
@@ -186,13 +192,25 @@ def design_document(
             link = str(designs.get(key, {}).get("match", {}).get("link", "logit"))
             png, svg = F.render(F.overlap_plot(ov, lang=lang, link=link))
             blocks.append(FigureBlock(f"design_overlap_{iid}", _t("overlap", lang), png, svg))
-        sections.append(Section(f"{iid} ({key})", 2, tuple(blocks)))
+        sections.append(Section(names.get(iid, iid), 2, tuple(blocks)))
     return Document(
         lang=lang,
         title=title or _t("appendix", lang),
         meta=((_t("appendix", lang), jst(str(record.get("locked_at") or ""))),),
         sections=tuple(sections),
     )
+
+
+def design_names(spec: Any, lang: str) -> dict[str, str]:
+    """Readers' names for a design appendix: columns, data sources and cohorts by their
+    labels, indicators by theirs (the spec's identifiers never reach the page)."""
+    from pfseval.report.labels import column_names, source_label
+
+    names = column_names(spec, lang)  # type: ignore[arg-type]
+    for name in [*spec.data, *spec.cohorts]:
+        names.setdefault(name, source_label(spec, name, lang))
+    names.update({ind.id: ind.label_in(lang) for ind in spec.indicators})
+    return names
 
 
 #: Column headers of the design-stage balance table (MatchIt's statistics in words).

@@ -284,10 +284,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage_now": {"ja": "本評価", "en": "This evaluation"},
     "stage_appendix": {"ja": "設計段階の記録", "en": "Design-stage record"},
     "stage_blind": {
-        "ja": "この記録はアウトカム列を読まずに作成されました（{at}、日本標準時）。"
+        "ja": "この記録はアウトカム列を読まずに作成されました（日本時間 {at}）。"
         "設計の要約ハッシュ：{sha}",
-        "en": "This record was made without reading any outcome column ({at}, Japan Standard "
-        "Time). Design hash: {sha}",
+        "en": "This record was made without reading any outcome column (Japan time {at}). "
+        "Design hash: {sha}",
     },
     "stage_flow": {"ja": "対象集団の流れ", "en": "Cohort flow"},
     "stage_balance": {"ja": "共変量バランス", "en": "Covariate balance"},
