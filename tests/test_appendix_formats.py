@@ -182,3 +182,32 @@ def test_docx_columns_sized_by_content_and_japanese_font(tmp_path: Path) -> None
     for name in ("Normal", "Heading 1"):
         rfonts = d.styles[name].element.rPr.find(qn("w:rFonts"))
         assert rfonts.get(qn("w:eastAsia")) == "IPAexGothic"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_xlsx_rounded_people_are_numbers(
+    demo_runs: dict[tuple[str, str], object], tmp_path: Path, lang: str
+) -> None:
+    """The summary's "約287人" is the number 287 with the words in its format, so a
+    spreadsheet can add it up; the detailed table keeps the decimals."""
+    from openpyxl import load_workbook
+
+    from pfseval.report import build_document
+    from pfseval.report.writers import write_xlsx
+
+    run = demo_runs["screening_evaluation", lang]
+    est = run.estimates["additional_screened"]  # type: ignore[attr-defined]
+    wb = load_workbook(write_xlsx(build_document(run), tmp_path / "t.xlsx"))  # type: ignore[arg-type]
+    rows = list(wb.worksheets[1].iter_rows())
+    cell = next(
+        r[2] for r in rows if isinstance(r[2].value, int) and r[2].value == round(est.value)
+    )
+    assert cell.number_format == ('"約"#,##0"人"' if lang == "ja" else '"about "#,##0" people"')
+    detailed = [
+        c.value
+        for ws in wb.worksheets[2:]
+        for r in ws.iter_rows()
+        for c in r
+        if isinstance(c.value, float) and abs(c.value - est.value) < 0.001
+    ]
+    assert detailed  # 287.343 as a number, in the estimate table

@@ -308,6 +308,8 @@ _XL_PCT = re.compile(r"^-?\d{1,15}(?:\.(\d{1,12}))?%$")
 _XL_SCI = re.compile(r"^-?\d\.(\d{1,12})e[+-]\d{1,3}$")
 #: a difference of rates in percentage points ("2.3ポイント", "2.3 points")
 _XL_PTS = re.compile(r"^(-?\d{1,15}(?:\.(\d{1,12}))?)(ポイント| points)$")
+#: an estimated number of people rounded for prose ("約287人", "about 287 people")
+_XL_ABOUT = re.compile(r"^(約|about )(-?(?:\d{1,3}(?:,\d{3})+|\d{1,15}))(人| people)$")
 
 
 def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
@@ -323,6 +325,8 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
     ((13463, '#,##0'), (0.913, '0.0%'), (-0.243, '0.000'))
     >>> _xlsx_cell("2.3ポイント")
     (2.3, '0.0"ポイント"')
+    >>> _xlsx_cell("約1,287人")
+    (1287, '"約"#,##0"人"')
     >>> _xlsx_cell("<10"), _xlsx_cell("[84.4%, 95.4%]")
     (('<10', None), ('[84.4%, 95.4%]', None))
     """
@@ -342,6 +346,10 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
         digits = len(m.group(2) or "")
         fmt = "0" + ("." + "0" * digits if digits else "")
         return float(m.group(1)), f'{fmt}"{m.group(3)}"'
+    if m := _XL_ABOUT.match(text):
+        # the rounded number, its words kept by the format (the exact value is in the
+        # detailed table's cell)
+        return int(m.group(2).replace(",", "")), f'"{m.group(1)}"#,##0"{m.group(3)}"'
     if m := _XL_SCI.match(text):
         return float(text), "0." + "0" * len(m.group(1)) + "E+00"
     return text, None
