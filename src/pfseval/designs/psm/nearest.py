@@ -201,6 +201,33 @@ def variable_ratios(
     return out
 
 
+def stable_argsort(d: NDArray[np.float64]) -> NDArray[np.intp]:
+    """``np.argsort(d, kind="stable")``, several times faster on large arrays.
+
+    NumPy's unstable sort is vectorised (SIMD) while its stable sort is a merge sort; ties
+    decide which control a treated unit gets, so after the fast sort each run of equal values
+    is put back in data order (only the tied positions are sorted again).
+
+    Examples
+    --------
+    >>> stable_argsort(np.array([0.3, 0.1, 0.3, 0.1, 0.2])).tolist()
+    [1, 3, 4, 0, 2]
+    """
+    srt = np.argsort(d)
+    if d.size < 2:
+        return srt
+    ds = d[srt]
+    new_run = np.r_[True, ds[1:] != ds[:-1]]
+    if new_run.all():
+        return srt
+    run = np.cumsum(new_run) - 1
+    size = np.bincount(run)
+    tied = np.flatnonzero(size[run] > 1)
+    sub = srt[tied]
+    srt[tied] = sub[np.lexsort((sub, run[tied]))]
+    return srt
+
+
 def _build(
     d: NDArray[np.float64],
     t: NDArray[np.bool_],
@@ -208,7 +235,7 @@ def _build(
     strata: NDArray[np.intp] | None,
 ) -> _Walk:
     n = len(d)
-    srt = np.argsort(d, kind="stable")
+    srt = stable_argsort(d)
     pos = np.empty(n, dtype=np.intp)
     pos[srt] = np.arange(n)
     c = srt[(~t & usable)[srt]]  # usable controls in sorted order
@@ -347,8 +374,87 @@ def nearest_match(
         _closest(w, state, t_pos, max_ratio, cal, ok, mm, order == "closest")
         return mm
     visit = np.arange(n1) if order is None else np.asarray(order, dtype=np.intp)
-    _rounds(w, state, t_pos, visit, ratios, max_ratio, cal, ok, mm)
+    if max_ratio == 1 and reuse_max == 1 and ok is None and uid is None and st is None:
+        _pairs(w, state, t_pos, visit, cal, mm)
+    else:
+        _rounds(w, state, t_pos, visit, ratios, max_ratio, cal, ok, mm)
     return mm
+
+
+def _pairs(
+    w: _Walk,
+    state: _State,
+    t_pos: NDArray[np.intp],
+    visit: NDArray[np.intp],
+    cal: float,
+    mm: NDArray[np.intp],
+) -> None:
+    """1:1 matching without replacement in one stratum and no per-pair checks (the common
+    case), the same pairs as :func:`_rounds` with less work per focal unit.
+
+    With one control per focal unit and nothing found before, MatchIt's walk reduces to the
+    nearest available control on each side: the nearer within the caliper wins, and at
+    equal distance the one the walk meets first (fewer positions away; the left one when
+    equally far). Slot positions for every focal unit are found with one vectorised search.
+    """
+    slot_pos = w.slot_pos
+    m = len(slot_pos)
+    ii_all = w.pos[t_pos]
+    first_right = np.searchsorted(slot_pos, ii_all).tolist()  # focal units hold no slot
+    ii_list = ii_all.tolist()
+    t_list = t_pos.tolist()
+    d = w.d
+    unit = w.slot_unit
+    left, right = state.avail.left, state.avail.right
+    eligible = state.eligible
+
+    def find(par: dict[int, int], j: int) -> int:
+        if j not in par:
+            return j
+        path = []
+        while j in par:
+            path.append(j)
+            j = par[j]
+        for q in path:
+            par[q] = j
+        return j
+
+    n_ctrl = state.n_ctrl
+    for i in visit.tolist():
+        if n_ctrl == 0:
+            break
+        ti = t_list[i]
+        if not eligible[ti]:
+            continue
+        ii = ii_list[i]
+        dt = d.item(ti)
+        r0 = first_right[i]
+        jl = find(left, r0 - 1) if r0 > 0 else -1
+        jr = find(right, r0) if r0 < m else m
+        best = -1
+        if jl >= 0:
+            dl = abs(dt - d.item(unit.item(jl)))
+            if dl <= cal:
+                best, bd = jl, dl
+        if jr < m:
+            dr = abs(dt - d.item(unit.item(jr)))
+            if dr <= cal and (
+                best < 0
+                or dr < bd
+                # equal distance: the walk meets the right one first only if it is nearer
+                or (dr == bd and 2 * (slot_pos.item(jr) - ii) < 2 * (ii - slot_pos.item(jl)) - 1)
+            ):
+                best = jr
+        eligible[ti] = False
+        if best < 0:
+            continue
+        c = unit.item(best)
+        mm[i, 0] = c
+        eligible[c] = False
+        n_ctrl -= 1
+        left[best] = best - 1
+        right[best] = best + 1
+    state.n_ctrl = n_ctrl
 
 
 def _constraint(
