@@ -113,34 +113,70 @@ def _group_stats(
     return (small, big) if g.small_is_t else (big, small)
 
 
-def _cum_at(
-    u: NDArray[np.float64], x: NDArray[np.float64], w: NDArray[np.float64] | None
-) -> NDArray[np.float64]:
-    """``Σ w_i [x_i <= v]`` for each evaluation point ``v`` in ``u`` (ascending, containing
-    every value of ``x``): each unit is placed at its value's point, then cumulated."""
-    at = np.searchsorted(u, x)
-    return np.cumsum(np.bincount(at, weights=w, minlength=u.size), dtype=float)
+class _Points:
+    """The eCDF evaluation points of one variable: its distinct values in the full sample.
+
+    Values on a grid (whole numbers, or one or two decimals: ages, blood pressures, BMI,
+    HbA1c as health checks record them) are counted by value with ``bincount`` (O(n), no
+    sort); other variables (the score) are sorted once. ``at(v)`` gives the point of each value.
+    """
+
+    def __init__(self, x: NDArray[np.float64]) -> None:
+        self.scale = 0.0
+        if x.size:
+            lo, hi = float(x.min()), float(x.max())
+            head = x[:64]
+            for scale in (1.0, 10.0, 100.0):
+                # a grid of at most ~4n values, and every value exactly on it (checked on the
+                # first values before the whole column)
+                if (hi - lo) * scale > 4 * x.size + 1024:
+                    break
+                if np.array_equal(np.rint(head * scale) / scale, head) and np.array_equal(
+                    np.rint(x * scale) / scale, x
+                ):
+                    self.scale, self.lo = scale, round(lo * scale)
+                    break
+        if self.scale:
+            codes = np.rint(x * self.scale).astype(np.intp) - self.lo
+            counts = np.bincount(codes)
+            present = counts > 0
+            self.index = np.cumsum(present) - 1  # code -> point
+            self.u = (np.flatnonzero(present) + self.lo) / self.scale
+            self.cnt_all = np.cumsum(counts[present], dtype=float)
+        else:
+            xs = np.sort(x)
+            last = np.r_[xs[1:] != xs[:-1], True] if xs.size else np.zeros(0, dtype=bool)
+            self.u = xs[last]
+            self.cnt_all = (np.flatnonzero(last) + 1).astype(float)
+
+    def at(self, v: NDArray[np.float64]) -> NDArray[np.intp]:
+        if self.scale:
+            return np.asarray(self.index[np.rint(v * self.scale).astype(np.intp) - self.lo])
+        return np.asarray(np.searchsorted(self.u, v))
 
 
 def _ecdf_stats(
-    x: NDArray[np.float64],
-    u: NDArray[np.float64],
-    cnt_all: NDArray[np.float64],
-    g: _Groups,
-    sw_t: float,
-    sw_c: float,
+    x: NDArray[np.float64], pts: _Points, g: _Groups, sw_t: float, sw_c: float
 ) -> tuple[float, float]:
-    """eCDF mean and max of ``|F_t - F_c|`` over the evaluation points ``u``."""
+    """eCDF mean and max of ``|F_t - F_c|`` over the evaluation points."""
+    k = pts.u.size
     if g.ones():
-        c_small = _cum_at(u, x[g.small], None)
-        c_big = cnt_all - c_small
+        # the larger group has units everywhere: cumulate over all points
+        c_small = np.cumsum(np.bincount(pts.at(x[g.small]), minlength=k), dtype=float)
+        c_big = pts.cnt_all - c_small
         c_t, c_c = (c_small, c_big) if g.small_is_t else (c_big, c_small)
-    else:
-        assert g.idx_t is not None and g.idx_c is not None
-        c_t = _cum_at(u, x[g.idx_t], g.w_t)
-        c_c = _cum_at(u, x[g.idx_c], g.w_c)
-    d = np.abs(c_t / sw_t - c_c / sw_c)
-    return float(np.mean(d)), float(np.max(d))
+        d = np.abs(c_t / sw_t - c_c / sw_c)
+        return float(np.mean(d)), float(np.max(d))
+    # weighted units only: F_t - F_c changes only at their points and is constant up to the
+    # next one, so the mean over all points is a length-weighted sum over those few
+    assert g.idx_t is not None and g.idx_c is not None
+    assert g.w_t is not None and g.w_c is not None
+    at = np.r_[pts.at(x[g.idx_t]), pts.at(x[g.idx_c])]
+    step = np.r_[g.w_t / sw_t, -g.w_c / sw_c]
+    q, inv = np.unique(at, return_inverse=True)
+    d = np.abs(np.cumsum(np.bincount(inv, weights=step, minlength=q.size)))
+    runs = np.diff(np.r_[q, k])
+    return float(np.dot(d, runs) / k), float(np.max(d))
 
 
 def _one_variable(
@@ -149,7 +185,7 @@ def _one_variable(
     sd_focal: float,
     binary: bool,
     stats: tuple[tuple[float, float, float, int], tuple[float, float, float, int]],
-    points: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+    points: _Points | None,
 ) -> tuple[float, float, float, float]:
     """SMD, variance ratio, eCDF mean, eCDF max for one variable and one set of weights.
 
@@ -173,7 +209,7 @@ def _one_variable(
         vr = float(np.divide(v_t, v_c))
     # units with weight 0 add nothing to either eCDF but their values stay evaluation points
     assert points is not None
-    em, ex = _ecdf_stats(x, points[0], points[1], g, sw_t, sw_c)
+    em, ex = _ecdf_stats(x, points, g, sw_t, sw_c)
     return smd, vr, em, ex
 
 
@@ -207,7 +243,9 @@ def balance_columns(
     rows = []
     for name, col in zip(names, columns, strict=True):
         x = np.ascontiguousarray(col, dtype=float)
-        binary = bool(np.all((x == 0) | (x == 1)))
+        binary = bool(x.size == 0 or (x.min() >= 0 and x.max() <= 1)) and bool(
+            np.all((x == 0) | (x == 1))
+        )
         st_b = _group_stats(x, before, binary)
         st_a = _group_stats(x, after, binary)
         # SD of the focal group in the full sample; constant there: the pooled SD
@@ -215,11 +253,7 @@ def balance_columns(
         sd_f = float(np.sqrt(v_f))
         if not np.isfinite(sd_f) or sd_f < _EPS:
             sd_f = float(np.sqrt((sd_f**2 + v_o) / 2))
-        points = None
-        if not binary:  # evaluation points: the distinct values of the full sample
-            xs = np.sort(x)
-            last = np.r_[xs[1:] != xs[:-1], True] if xs.size else np.zeros(0, dtype=bool)
-            points = (xs[last], (np.flatnonzero(last) + 1).astype(float))
+        points = None if binary else _Points(x)
         b = _one_variable(x, before, sd_f, binary, st_b, points)
         a = _one_variable(x, after, sd_f, binary, st_a, points)
         rows.append(dict(zip(_COLUMNS, (name, b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3]))))

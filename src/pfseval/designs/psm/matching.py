@@ -1166,7 +1166,7 @@ def _assemble(
         )
     # Mahalanobis matching has no score: no distance row, as in MatchIt's summary
     scored = options["distance"] not in ("mahalanobis", "robust_mahalanobis")
-    cols = [design.balance[:, j] for j in range(design.balance.shape[1])]
+    cols = list(design.balance_columns)  # the columns the score was fitted on, not copied
     bal = balance_columns(
         [dist, *cols] if scored else cols,
         t,

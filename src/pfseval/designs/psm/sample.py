@@ -275,7 +275,10 @@ def _check(m: MatchedSample) -> None:
     pairs = get(m, "pairs")
     if len(pairs.columns):
         vals = pd.Series(pd.unique(pairs.to_numpy().ravel())).dropna()
-        unknown = vals[~vals.isin(data[m.id_col])].tolist()  # hashed in C: O(n)
+        ids = data[m.id_col]
+        # hash the few paired ids and probe the pool with them (not a table of the pool)
+        found = ids[ids.isin(vals)]
+        unknown = vals[~vals.isin(found)].tolist()
         if unknown:
             raise MatchingError(
                 f"MatchedSample: pairs name ids not in data ({', '.join(map(str, unknown[:5]))})."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -38,31 +39,45 @@ _DBL_EPS = float(np.finfo(float).eps)
 class CovariateDesign:
     """Numeric expansion of the covariates.
 
+    The columns are kept one by one (a numeric float column is the data's own array, not a
+    copy); ``model`` and ``balance`` stack them into a matrix only when asked for.
+
     Attributes
     ----------
-    model
-        Design matrix of the propensity model without the intercept (n × p): numeric
-        covariates as they are, categorical ones as 0/1 indicators of every level but the
-        first (treatment contrasts).
+    model_columns
+        Columns of the propensity model without the intercept: numeric covariates as they
+        are, categorical ones as 0/1 indicators of every level but the first (treatment
+        contrasts).
     model_names
-        Column names of ``model``; an indicator is named ``<column>_<level>``.
-    balance
-        Matrix for the balance table: numeric covariates, and one 0/1 indicator for *every*
+        Their names; an indicator is named ``<column>_<level>``.
+    balance_columns
+        Columns for the balance table: numeric covariates, and one 0/1 indicator for *every*
         level of a categorical covariate (as MatchIt's balance tables show them).
     balance_names
-        Column names of ``balance``.
+        Their names.
     source
-        For each column of ``model``, the covariate it came from.
+        For each model column, the covariate it came from.
     balance_source
-        For each column of ``balance``, the covariate it came from.
+        For each balance column, the covariate it came from.
     """
 
-    model: NDArray[np.float64]
+    model_columns: tuple[NDArray[np.float64], ...]
     model_names: tuple[str, ...]
-    balance: NDArray[np.float64]
+    balance_columns: tuple[NDArray[np.float64], ...]
     balance_names: tuple[str, ...]
     source: tuple[str, ...]
     balance_source: tuple[str, ...]
+    n: int = 0
+
+    @cached_property
+    def model(self) -> NDArray[np.float64]:
+        """Design matrix of the propensity model without the intercept (n × p)."""
+        return _stack(list(self.model_columns), self.n)
+
+    @cached_property
+    def balance(self) -> NDArray[np.float64]:
+        """The balance columns as one matrix (n × q)."""
+        return _stack(list(self.balance_columns), self.n)
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -114,12 +129,10 @@ def covariate_design(data: pd.DataFrame, covariates: Sequence[str]) -> Covariate
     bnames: list[str] = []
     msrc: list[str] = []
     bsrc: list[str] = []
-    all_numeric = True
     for c in covariates:
         require_columns(data, [c], context="covariates")
         s = data[c]
         if _is_categorical(s):
-            all_numeric = False
             levels = _levels(s)
             values = s.astype(object).to_numpy()
             na = s.isna().to_numpy()
@@ -136,22 +149,21 @@ def covariate_design(data: pd.DataFrame, covariates: Sequence[str]) -> Covariate
                     msrc.append(c)
         else:
             x = pd.to_numeric(s, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+            x.flags.writeable = False  # may be the data's own array: never written through
             model_cols.append(x)
             bal_cols.append(x)
             mnames.append(c)
             bnames.append(c)
             msrc.append(c)
             bsrc.append(c)
-    n = len(data)
-    model = _stack(model_cols, n)
-    balance = model if all_numeric else _stack(bal_cols, n)
     return CovariateDesign(
-        model=model,
+        model_columns=tuple(model_cols),
         model_names=tuple(mnames),
-        balance=balance,
+        balance_columns=tuple(bal_cols),
         balance_names=tuple(bnames),
         source=tuple(msrc),
         balance_source=tuple(bsrc),
+        n=len(data),
     )
 
 
@@ -234,20 +246,27 @@ def _aliased_columns(G: NDArray[np.float64], names: Sequence[str]) -> list[str]:
     return out
 
 
-def _separating(X: NDArray[np.float64], y: NDArray[np.float64], names: Sequence[str]) -> list[str]:
+def _separating(
+    X: Sequence[NDArray[np.float64]], y: NDArray[np.float64], names: Sequence[str]
+) -> list[str]:
     """Covariates whose values alone (quasi-)separate treated from controls."""
     out: list[str] = []
     t = y == 1
-    c = ~t
-    if not t.any() or not c.any():
+    n1 = int(np.count_nonzero(t))
+    if n1 == 0 or n1 == len(y):
         return out
-    for j, name in enumerate(names):
-        x = X[:, j]
-        # masked reductions: no copy of the column per group (a pool has millions of controls)
-        lo1 = x.min(where=t, initial=np.inf)
-        hi1 = x.max(where=t, initial=-np.inf)
-        lo0 = x.min(where=c, initial=np.inf)
-        hi0 = x.max(where=c, initial=-np.inf)
+    # the smaller group is gathered; the larger one's range comes from the column's range
+    small_is_t = n1 <= len(y) - n1
+    small = np.flatnonzero(t if small_is_t else ~t)
+    big = ~t if small_is_t else t
+    for x, name in zip(X, names, strict=True):
+        xs = x[small]
+        lo_s, hi_s = float(xs.min()), float(xs.max())
+        lo, hi = float(x.min()), float(x.max())
+        # the column's extreme belongs to the larger group unless only the smaller has it
+        lo_b = lo if lo < lo_s else float(x.min(where=big, initial=np.inf))
+        hi_b = hi if hi > hi_s else float(x.max(where=big, initial=-np.inf))
+        lo1, hi1, lo0, hi0 = (lo_s, hi_s, lo_b, hi_b) if small_is_t else (lo_b, hi_b, lo_s, hi_s)
         # complete or quasi-complete separation along x: the ranges touch at most at one point
         if lo1 >= hi0 or hi1 <= lo0:
             out.append(name)
@@ -358,16 +377,17 @@ def fit_propensity(
         )
     if design is None:
         design = covariate_design(data, covariates)
-    X = design.model
+    X = design.model_columns  # the columns, never stacked into an n × p matrix here
     names = design.model_names
-    if np.isnan(X).any():
-        cols = [names[j] for j in np.flatnonzero(np.isnan(X).any(axis=0))]
-        rows = data.index[np.isnan(X).any(axis=1)]
+    na_cols = [j for j, x in enumerate(X) if np.isnan(x).any()]
+    if na_cols:
+        rows = data.index[np.logical_or.reduce([np.isnan(X[j]) for j in na_cols])]
         raise MatchingError(
-            f"covariate(s) {', '.join(cols)} have missing values in rows {format_rows(rows)}. "
+            f"covariate(s) {', '.join(names[j] for j in na_cols)} have missing values in rows "
+            f"{format_rows(rows)}. "
             "Fix: impute them, or pass missing='exclude' to match() to exclude these rows."
         )
-    n, p = X.shape
+    n, p = len(y), len(X)
     mu, sd = _column_moments(X)
     const = [names[j] for j in np.flatnonzero(sd == 0)]
     if const:
@@ -377,7 +397,7 @@ def fit_propensity(
         )
     # the model is fitted on the centred and scaled design Z = [1, (X - mu) / sd], built block
     # by block as it is needed (never the whole n × (p + 1) matrix)
-    aliased = _aliased_columns(_gram(X, mu, sd) / n, ("(Intercept)", *names)) if n else []
+    aliased = _aliased_columns(_gram(X, mu, sd, n) / n, ("(Intercept)", *names)) if n else []
     if aliased:
         raise MatchingError(
             f"covariate column(s) {', '.join(aliased)} are linear combinations of the others "
@@ -433,18 +453,20 @@ _WARM_MIN_ROWS = 200_000
 _WARM_STRIDE = 20
 
 
-def _column_moments(X: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Column means and population SDs, one column at a time (no n × p temporaries)."""
-    n, p = X.shape
+Columns = Sequence[NDArray[np.float64]]
+
+
+def _column_moments(X: Columns) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Column means and population SDs."""
+    p = len(X)
     mu = np.zeros(p)
     sd = np.zeros(p)
-    if n == 0:
-        return mu, sd
-    for j in range(p):
-        x = X[:, j]
+    for j, x in enumerate(X):
+        if x.size == 0:
+            continue
         mu[j] = x.mean()
         d = x - mu[j]
-        sd[j] = np.sqrt(np.dot(d, d) / n)
+        sd[j] = np.sqrt(np.dot(d, d) / x.size)
     return mu, sd
 
 
@@ -453,28 +475,30 @@ def _blocks(n: int) -> range:
 
 
 def _scaled_block(
-    X: NDArray[np.float64],
+    X: Columns,
     mu: NDArray[np.float64],
     sd: NDArray[np.float64],
     a: int,
     out: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Rows ``a:a + _BLOCK`` of ``Z = [1, (X - mu) / sd]`` written into ``out``."""
-    xb = X[a : a + _BLOCK]
-    z = out[: xb.shape[0]]
+    """Rows ``a:a + len(out)`` of ``Z = [1, (X - mu) / sd]`` written into ``out``."""
+    m = out.shape[0]
+    z = out
     z[:, 0] = 1.0
-    np.subtract(xb, mu, out=z[:, 1:])
-    np.divide(z[:, 1:], sd, out=z[:, 1:])
+    for j, x in enumerate(X):
+        col = z[:, j + 1]
+        np.subtract(x[a : a + m], mu[j], out=col)
+        np.divide(col, sd[j], out=col)
     return z
 
 
-def _gram(X: NDArray[np.float64], mu: NDArray[np.float64], sd: NDArray[np.float64]) -> NDArray:
+def _gram(X: Columns, mu: NDArray[np.float64], sd: NDArray[np.float64], n: int) -> NDArray:
     """``ZᵀZ`` of the scaled design, accumulated block by block."""
-    n, p = X.shape
-    G = np.zeros((p + 1, p + 1))
-    buf = np.empty((min(n, _BLOCK), p + 1), order="F")
+    k = len(X) + 1
+    G = np.zeros((k, k))
+    buf = np.empty((min(n, _BLOCK), k), order="F")
     for a in _blocks(n):
-        z = _scaled_block(X, mu, sd, a, buf)
+        z = _scaled_block(X, mu, sd, a, buf[: min(_BLOCK, n - a)])
         G += z.T @ z
     return G
 
@@ -493,7 +517,7 @@ def _linpred(Z: NDArray[np.float64], beta: NDArray[np.float64]) -> NDArray[np.fl
 
 
 def _pass(
-    X: NDArray[np.float64],
+    X: Columns,
     mu_x: NDArray[np.float64],
     sd_x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -508,8 +532,7 @@ def _pass(
     step, ``Zᵀ W Z`` and ``Zᵀ W z`` with the working weights and response at this ``eta``. Each
     block of ``Z`` is built, used and dropped while it is in cache: one read of ``X`` per pass.
     """
-    n, p = X.shape
-    k = p + 1
+    n, k = len(y), len(X) + 1
     A = np.zeros((k, k))
     r = np.zeros(k)
     dev = 0.0
@@ -517,7 +540,7 @@ def _pass(
     zbuf = np.empty((m0, k), order="F")
     sbuf = np.empty((m0, k), order="F")
     for a in _blocks(n):
-        z = _scaled_block(X, mu_x, sd_x, a, zbuf)
+        z = _scaled_block(X, mu_x, sd_x, a, zbuf[: min(_BLOCK, n - a)])
         m = z.shape[0]
         yb = y[a : a + m]
         pos = yb == 1
@@ -535,7 +558,7 @@ def _pass(
 
 
 def _fit_scaled(
-    X: NDArray[np.float64],
+    X: Columns,
     mu_x: NDArray[np.float64],
     sd_x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -549,21 +572,23 @@ def _fit_scaled(
     on 25 k, then 500 k rows, then in full. If the subsample fit fails (separation in the
     subsample, no convergence) the full fit starts where glm starts.
     """
-    n = X.shape[0]
+    n = len(y)
     beta0 = None
     if n >= _WARM_MIN_ROWS:
         sub = slice(None, None, _WARM_STRIDE)
         ys = y[sub]
         if 0 < ys.sum() < ys.size:
             with np.errstate(all="ignore"):
-                b, it, _, _, _ = _fit_scaled(X[sub], mu_x, sd_x, ys, link=link, max_iter=max_iter)
+                b, it, _, _, _ = _fit_scaled(
+                    [x[sub] for x in X], mu_x, sd_x, ys, link=link, max_iter=max_iter
+                )
             if it > 0 and np.all(np.isfinite(b)) and float(np.max(np.abs(b[1:]), initial=0)) <= 30:
                 beta0 = b
     return _irls(X, mu_x, sd_x, y, link=link, max_iter=max_iter, beta0=beta0)
 
 
 def _irls(
-    X: NDArray[np.float64],
+    X: Columns,
     mu_x: NDArray[np.float64],
     sd_x: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -582,8 +607,7 @@ def _irls(
     used (``-1`` if not converged), the deviance, the inverse Fisher information and the
     linear predictor.
     """
-    n, p = X.shape
-    k = p + 1
+    n, k = len(y), len(X) + 1
     eta = np.empty(n)
     dev_old, A, r = _pass(X, mu_x, sd_x, y, beta0, link=link, eta=eta)
     beta = np.zeros(k) if beta0 is None else beta0
