@@ -114,44 +114,17 @@ def _group_stats(
 
 
 class _Points:
-    """The eCDF evaluation points of one variable: its distinct values in the full sample.
-
-    Values on a grid (whole numbers, or one or two decimals: ages, blood pressures, BMI,
-    HbA1c as health checks record them) are counted by value with ``bincount`` (O(n), no
-    sort); other variables (the score) are sorted once. ``at(v)`` gives the point of each value.
-    """
+    """The eCDF evaluation points of one variable: its distinct values in the full sample
+    (one sort; NumPy's vectorised sort costs a few passes over the column), and ``at(v)``,
+    the point of each value."""
 
     def __init__(self, x: NDArray[np.float64]) -> None:
-        self.scale = 0.0
-        if x.size:
-            lo, hi = float(x.min()), float(x.max())
-            head = x[:64]
-            for scale in (1.0, 10.0, 100.0):
-                # a grid of at most ~4n values, and every value exactly on it (checked on the
-                # first values before the whole column)
-                if (hi - lo) * scale > 4 * x.size + 1024:
-                    break
-                if np.array_equal(np.rint(head * scale) / scale, head) and np.array_equal(
-                    np.rint(x * scale) / scale, x
-                ):
-                    self.scale, self.lo = scale, round(lo * scale)
-                    break
-        if self.scale:
-            codes = np.rint(x * self.scale).astype(np.intp) - self.lo
-            counts = np.bincount(codes)
-            present = counts > 0
-            self.index = np.cumsum(present) - 1  # code -> point
-            self.u = (np.flatnonzero(present) + self.lo) / self.scale
-            self.cnt_all = np.cumsum(counts[present], dtype=float)
-        else:
-            xs = np.sort(x)
-            last = np.r_[xs[1:] != xs[:-1], True] if xs.size else np.zeros(0, dtype=bool)
-            self.u = xs[last]
-            self.cnt_all = (np.flatnonzero(last) + 1).astype(float)
+        xs = np.sort(x)
+        last = np.r_[xs[1:] != xs[:-1], True] if xs.size else np.zeros(0, dtype=bool)
+        self.u = xs[last]
+        self.cnt_all = (np.flatnonzero(last) + 1).astype(float)
 
     def at(self, v: NDArray[np.float64]) -> NDArray[np.intp]:
-        if self.scale:
-            return np.asarray(self.index[np.rint(v * self.scale).astype(np.intp) - self.lo])
         return np.asarray(np.searchsorted(self.u, v))
 
 

@@ -351,8 +351,8 @@ def _validate(
     df = data.reset_index(drop=True)
     problems: list[DataProblem] = []
     tr = df[treatment]
-    tnum = _treatment_numbers(tr)
-    bad_t = ~tnum.isin([0, 1]).to_numpy()
+    tnum = _treatment_numbers(tr).to_numpy(dtype=float, na_value=np.nan)
+    bad_t = (tnum != 0) & (tnum != 1)
     if bad_t.any():
         rows = np.flatnonzero(bad_t)
         problems.append(
@@ -366,7 +366,7 @@ def _validate(
             )
         )
     ids = df[id_col]
-    dup = ids.duplicated(keep=False).to_numpy()
+    dup = _duplicated(ids)
     if ids.isna().any():
         rows = np.flatnonzero(ids.isna().to_numpy())
         problems.append(
@@ -433,6 +433,17 @@ def _validate(
                 "it cannot be used in the propensity model. Fix: drop it from covariates."
             )
     return df, miss_rows, miss_cols
+
+
+def _duplicated(ids: pd.Series) -> NDArray[np.bool_]:
+    """Rows whose id occurs more than once. Integer ids are checked with one sort first (a
+    hash table of ten million ids costs a second); the rows are looked up only if some id
+    repeats."""
+    if ids.dtype.kind in "iu":
+        v = np.sort(ids.to_numpy())
+        if v.size < 2 or not bool(np.any(v[1:] == v[:-1])):
+            return np.zeros(len(ids), dtype=bool)
+    return np.asarray(ids.duplicated(keep=False).to_numpy(), dtype=bool)
 
 
 def _treatment_numbers(tr: pd.Series) -> pd.Series:
@@ -1236,7 +1247,7 @@ def _assemble(
         covariates=covs,
         distance=pd.Series(dist if scored else np.nan, index=index, name="distance"),
         pairs=pairs,
-        weights=pd.Series(w, index=index, name="weights"),
+        weights=pd.Series(w, index=index, name="weights", copy=False),  # made here
         subclass=subclass,
         unmatched=unmatched,
         balance=bal,

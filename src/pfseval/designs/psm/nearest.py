@@ -214,17 +214,19 @@ def stable_argsort(d: NDArray[np.float64]) -> NDArray[np.intp]:
     [1, 3, 4, 0, 2]
     """
     srt = np.argsort(d)
-    if d.size < 2:
+    n = d.size
+    if n < 2:
         return srt
     ds = d[srt]
-    new_run = np.r_[True, ds[1:] != ds[:-1]]
-    if new_run.all():
+    eq = ds[1:] == ds[:-1]
+    if not eq.any():
         return srt
-    run = np.cumsum(new_run) - 1
-    size = np.bincount(run)
-    tied = np.flatnonzero(size[run] > 1)
-    sub = srt[tied]
-    srt[tied] = sub[np.lexsort((sub, run[tied]))]
+    # positions inside a run of equal values; sorting the unique keys run * n + index puts
+    # each run in data order (an integer sort, vectorised too)
+    tied = np.flatnonzero(np.r_[False, eq] | np.r_[eq, False])
+    starts = ~np.r_[False, eq][tied]
+    run = np.cumsum(starts, dtype=np.int64) - 1
+    srt[tied] = np.sort(run * n + srt[tied]) % n
     return srt
 
 

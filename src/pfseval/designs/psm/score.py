@@ -433,8 +433,9 @@ def fit_propensity(
     return PropensityModel(
         coef=pd.Series(np.r_[b0, b], index=terms, name="coef"),
         std_error=pd.Series(np.sqrt(np.diag(V)), index=terms, name="std_error"),
-        score=pd.Series(prob, index=index, name="score"),
-        linear_predictor=pd.Series(eta, index=index, name="linear_predictor"),
+        # both arrays were made here and nothing else holds them: no copy
+        score=pd.Series(prob, index=index, name="score", copy=False),
+        linear_predictor=pd.Series(eta, index=index, name="linear_predictor", copy=False),
         link=link,
         iterations=it,
         deviance=dev,
@@ -544,7 +545,9 @@ def _pass(
         m = z.shape[0]
         yb = y[a : a + m]
         pos = yb == 1
-        eb = _linkfun((yb + 0.5) / 2, link) if beta is None else _linpred(z, beta)
+        # one BLAS product per block; the final linear predictor is recomputed element-wise
+        # (_final_eta) so that tied rows keep bit-identical scores
+        eb = _linkfun((yb + 0.5) / 2, link) if beta is None else z @ beta
         eta[a : a + m] = eb
         mub, dmu = _linkinv(eb, link)
         dev += _deviance_mu(mub, pos)
@@ -613,6 +616,7 @@ def _irls(
     beta = np.zeros(k) if beta0 is None else beta0
     info = np.eye(k)
     converged = -1
+    at_beta = beta0 is not None
     for it in range(1, max_iter + 1):
         try:
             new_beta: NDArray[np.float64] = np.asarray(np.linalg.solve(A, r), dtype=float)
@@ -626,7 +630,7 @@ def _irls(
             dev, A_new, r_new = _pass(X, mu_x, sd_x, y, new_beta, link=link, eta=eta)
             halvings += 1
         # glm's vcov uses the weights of the last IRLS step (those of the previous iterate)
-        beta, info = new_beta, A
+        beta, info, at_beta = new_beta, A, True
         A, r = A_new, r_new
         if abs(dev - dev_old) / (abs(dev) + 0.1) < _EPSILON:
             converged = it
@@ -637,4 +641,21 @@ def _irls(
         info_inv: NDArray[np.float64] = np.asarray(np.linalg.inv(info), dtype=float)
     except np.linalg.LinAlgError:
         info_inv = np.full((k, k), np.nan)
+    if at_beta:  # eta is at beta (not glm's start): recompute it element-wise
+        _final_eta(X, mu_x, sd_x, beta, eta)
     return beta, converged, float(dev_old), info_inv, eta
+
+
+def _final_eta(
+    X: Columns,
+    mu_x: NDArray[np.float64],
+    sd_x: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    eta: NDArray[np.float64],
+) -> None:
+    """The linear predictor at ``beta``, accumulated element by element (``_linpred``)."""
+    n, k = len(eta), len(X) + 1
+    buf = np.empty((min(n, _BLOCK), k), order="F")
+    for a in _blocks(n):
+        z = _scaled_block(X, mu_x, sd_x, a, buf[: min(_BLOCK, n - a)])
+        eta[a : a + z.shape[0]] = _linpred(z, beta)
