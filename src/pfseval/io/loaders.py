@@ -302,7 +302,14 @@ _COLUMN_NO = re.compile(r"CSV column #(\d+)")
 
 
 def _arrow_csv(
-    raw: bytes | _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int
+    raw: bytes | _CsvFile,
+    enc: str,
+    sep: str,
+    width: int,
+    typed: set[int],
+    skip: int,
+    *,
+    transcode: bool = False,
 ) -> tuple[Any, int]:
     """Parse with Arrow: the ``typed`` columns as float64, the others as strings; ``skip``
     header lines (0: the header is record 0). Returns the table and the number of records
@@ -320,8 +327,13 @@ def _arrow_csv(
         return "skip"
 
     names = [f"f{j}" for j in range(width)]
-    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
-    types = {n: (pa.float64() if j in typed else pa.string()) for j, n in enumerate(names)}
+    # Shift_JIS / CP932 / EUC-JP never use the bytes of the separator, quote or line end
+    # inside a multi-byte character: Arrow splits the raw bytes itself (at UTF-8 speed) and only
+    # the text columns are decoded afterwards. Other encodings are transcoded as Arrow reads.
+    bytewise = not transcode and codecs.lookup(enc).name in _ASCII_SAFE
+    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") or bytewise else enc
+    text_type = pa.binary() if bytewise else pa.string()
+    types = {n: (pa.float64() if j in typed else text_type) for j, n in enumerate(names)}
     if isinstance(raw, _CsvFile):
         source: Any = raw.source()
         quoted = raw.has_quote
@@ -333,7 +345,9 @@ def _arrow_csv(
         parse_options=pacsv.ParseOptions(
             delimiter=sep,
             newlines_in_values=quoted,
-            invalid_row_handler=invalid,
+            # raw bytes cannot be shown to a handler: a malformed row stops the byte-wise
+            # parse, and the transcoding parse (_parse_typed) counts and locates it
+            invalid_row_handler=None if bytewise else invalid,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
@@ -342,7 +356,34 @@ def _arrow_csv(
             quoted_strings_can_be_null=True,
         ),
     )
+    if bytewise:
+        table = pa.table(
+            [c if j in typed else _decode_column(c, enc) for j, c in enumerate(table.columns)],
+            names=names,
+        )
     return table, n_bad
+
+
+_ASCII_SAFE = frozenset({"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp"})
+
+
+def _decode_column(col: Any, enc: str) -> Any:
+    """A column of raw bytes as text. Plain ASCII (ids, numbers) is already UTF-8; otherwise
+    each distinct value is decoded once (a column of codes such as 男/女 has a handful).
+    Undecodable bytes raise ``UnicodeDecodeError`` (the caller then finds their line)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if arr.null_count < len(arr):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if bool((data >= 0x80).any()):
+            enc_arr = pc.dictionary_encode(arr)
+            words = [None if b is None else b.decode(enc) for b in enc_arr.dictionary.to_pylist()]
+            decoded = pa.DictionaryArray.from_arrays(enc_arr.indices, pa.array(words, pa.string()))
+            return pa.chunked_array([decoded.dictionary_decode()])
+    return pa.chunked_array([pc.cast(arr, pa.string())])
 
 
 def _parse_typed(
@@ -355,11 +396,16 @@ def _parse_typed(
     import pyarrow.compute as pc
 
     typed = set(typed)
-    for _ in range(width + 2):
+    transcode = False
+    bytewise = codecs.lookup(enc).name in _ASCII_SAFE
+    for _ in range(width + 3):
         try:
-            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip)
+            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip, transcode=transcode)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             m = _COLUMN_NO.search(str(exc))
+            if (m is None or int(m.group(1)) not in typed) and not transcode and bytewise:
+                transcode = True  # the byte-wise parse stopped: the full route reports why
+                continue
             if m is None or int(m.group(1)) not in typed:
                 # Arrow's message quotes the offending row: report only its type
                 raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
@@ -590,6 +636,8 @@ def _as_float(col: Any) -> np.ndarray | None:
     import pyarrow.compute as pc
 
     try:
+        if len(col) > 4096:  # a failing cast of a whole column is slow: try its start first
+            pc.cast(col.slice(0, 4096), pa.float64())
         values = pc.cast(col, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None  # text in the column: the validation's text rules decide, cell by cell
