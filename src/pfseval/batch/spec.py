@@ -82,7 +82,9 @@ _DATA_KEYS = {
     "id_col",
     "validate",
     "description",
+    "engine",  # issue 15: "pandas", "duckdb" or "auto" (pfseval.scale.extract)
 }
+ENGINES = ("auto", "pandas", "duckdb")
 _MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping"}
 _COHORT_KEYS = {"from", "where", "description"}
 _FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
@@ -140,6 +142,11 @@ class DataSource:
     ``followup_years`` = follow-up minus baseline ``fiscal_year``. ``require`` lists
     follow-up items a record must have to count as linked in the source's flow. ``merge``
     files are then joined onto the rows.
+
+    ``engine`` reads the files: ``"pandas"`` (:func:`pfseval.io.read_checkups`),
+    ``"duckdb"`` (:func:`pfseval.scale.extract_cohort`: out of core, for national extracts)
+    or ``"auto"`` (default): DuckDB from 5,000,000 baseline records on (see
+    ``docs/scale.md``). Both give the same frame and flow.
     """
 
     name: str
@@ -153,6 +160,7 @@ class DataSource:
     followup: Path | None = None
     require: tuple[str, ...] = ()
     merge: tuple[MergeSpec, ...] = ()
+    engine: str = "auto"
 
     @property
     def linked(self) -> bool:
@@ -516,6 +524,7 @@ def _check_source(
         followup=followup,
         require=tuple(require),
         merge=merges,
+        engine=_engine(ck, d, key),
     )
     if not check_data:
         return src, [], {}
@@ -649,6 +658,28 @@ def _merge_columns(
     if m.flag is not None:
         origins[m.flag] = _Origin(key=f"{mk}.flag", dtype="int64")  # 0/1
     return cols + new
+
+
+def _engine(ck: _Checker, d: Mapping[str, Any], key: str) -> str:
+    engine = d.get("engine", "auto")
+    if engine not in ENGINES:
+        raise ck.fail(
+            f"{key}.engine",
+            f"must be 'auto', 'pandas' or 'duckdb', got {engine!r}. Fix: use one of them",
+        )
+    if engine == "duckdb" and d.get("validate", True) is False:
+        raise ck.fail(
+            f"{key}.engine",
+            "the DuckDB engine checks every value. Fix: drop validate = false, or use "
+            "engine = 'pandas'",
+        )
+    if engine == "duckdb" and "id_col" in d and d["id_col"] in (None, ""):
+        raise ck.fail(
+            f"{key}.engine",
+            "the DuckDB engine needs a person-id column. Fix: set id_col, or use engine = "
+            "'pandas'",
+        )
+    return str(engine)
 
 
 def _boolean(ck: _Checker, d: Mapping[str, Any], k: str, key: str, *, default: bool) -> bool:

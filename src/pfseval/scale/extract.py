@@ -54,7 +54,7 @@ from pfseval.io.loaders import FileFormatError, detect_encoding
 from pfseval.io.mapping import ColumnMapping, resolve_columns
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing
 from pfseval.io.loaders import NA_SPELLINGS
-from pfseval.io.validation import _spec_for, _text_to_number
+from pfseval.io.validation import _extra_column, _spec_for, _text_to_number
 from pfseval.io.vocabulary import normalise_value, text_codes
 from pfseval.messages import Message
 from pfseval.result import SampleFlow
@@ -463,6 +463,9 @@ def _keep_sql(f: CohortFilter, numeric: set[str], columns: set[str]) -> str:
     raise ValueError(f"unknown filter operator {op!r}")
 
 
+_TEXT_KEEP: frozenset[str] = frozenset()
+
+
 def _to_pandas(df: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
     """Dtypes as the pandas loader gives them."""
     out = {}
@@ -475,7 +478,10 @@ def _to_pandas(df: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
         elif c in numeric or c == "followup_years":
             out[c] = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         elif pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
-            out[c] = s.astype(pd.Series(["a"]).dtype)
+            s = s.astype(pd.Series(["a"]).dtype)
+            # a column outside the vocabulary: numbers when every cell is one (no leading
+            # zero), as the pandas loader reads it
+            out[c] = s if spec is not None or c in _TEXT_KEEP else _extra_column(s)[0]
         else:
             out[c] = s
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
