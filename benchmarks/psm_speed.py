@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
             csv = Path(tmp) / "pool.csv"
             data.to_csv(csv, index=False)
             libs = {"4.7.2": args.r_lib, "system": None} if args.r_lib else {"system": None}
-            for label, lib in libs.items():
+            for lib in libs.values():
                 r = run_r(csv, args.caliper, Path(tmp) / "scores.csv", lib, args.repeat)
                 if r is not None:
                     r_scores = pd.read_csv(Path(tmp) / "scores.csv")["score"].to_numpy()

@@ -52,7 +52,12 @@ def test_large_file_reads_as_pandas_does(tmp_path: Path, enc: str) -> None:
     assert df["person_id"].tolist() == ref["受診者ID"].tolist()
     assert df["メモ"].fillna("").tolist() == ref["メモ"].tolist()
     assert df["sex"].tolist() == [2 if s == "女" else 1 for s in ref["性別"]]
-    assert df["urine_protein"].value_counts().to_dict() == {0: N // 4, 1: N // 4, 2: N // 4, 3: N // 4}
+    assert df["urine_protein"].value_counts().to_dict() == {
+        0: N // 4,
+        1: N // 4,
+        2: N // 4,
+        3: N // 4,
+    }
     assert str(df["age"].dtype) == "Int64" and df["sbp"].dtype == np.float64
     np.testing.assert_array_equal(df["sbp"].to_numpy(), ref["収縮期血圧"].astype(float))
 

@@ -118,7 +118,7 @@ def _balance_direct(X, t, w, estimand):  # type: ignore[no-untyped-def]
     for x in X.T:
         binary = bool(np.all((x == 0) | (x == 1)))
 
-        def var(v, wt):  # type: ignore[no-untyped-def]
+        def var(v, wt, binary=binary):  # type: ignore[no-untyped-def]
             wt = wt / wt.sum()
             m = float(np.sum(wt * v))
             if binary:

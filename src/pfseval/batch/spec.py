@@ -676,8 +676,7 @@ def _engine(ck: _Checker, d: Mapping[str, Any], key: str) -> str:
     if engine == "duckdb" and "id_col" in d and d["id_col"] in (None, ""):
         raise ck.fail(
             f"{key}.engine",
-            "the DuckDB engine needs a person-id column. Fix: set id_col, or use engine = "
-            "'pandas'",
+            "the DuckDB engine needs a person-id column. Fix: set id_col, or use engine = 'pandas'",
         )
     return str(engine)
 

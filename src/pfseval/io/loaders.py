@@ -376,7 +376,9 @@ def _decode_column(col: Any, enc: str) -> Any:
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if arr.null_count < len(arr):
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+            arr.offset : arr.offset + len(arr) + 1
+        ]
         data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
         if bool((data >= 0x80).any()):
             enc_arr = pc.dictionary_encode(arr)
@@ -425,9 +427,7 @@ def _parse_typed(
 _HEAD = 1 << 20  # bytes of the file looked at to choose the columns Arrow parses as numbers
 
 
-def _numeric_in_head(
-    raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int]
-) -> set[int]:
+def _numeric_in_head(raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int]) -> set[int]:
     """The ``typed`` columns whose cells in the first megabyte are all plain numbers."""
     import pyarrow as pa
 
@@ -575,7 +575,9 @@ def _parse_csv(
     del table, body
     # text columns are copied into compact arrays: Arrow's chunks point into the parser's
     # buffers of every column, which would otherwise stay alive with them (peak memory)
-    texts = {j: pa.chunked_array([parts[j].combine_chunks()]) for j in range(width) if j not in typed}
+    texts = {
+        j: pa.chunked_array([parts[j].combine_chunks()]) for j in range(width) if j not in typed
+    }
     numbers = {}
     pool = pa.default_memory_pool()
     for j in sorted(typed):

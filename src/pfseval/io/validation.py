@@ -471,7 +471,9 @@ def _parse(
         bad_masks[col] = bad
         if spec.integer:
             ok = finite & (values == np.round(values))
-            ints = pd.arrays.IntegerArray(_whole_numbers(values, ok, own_input and not bad.any()), ~ok)
+            ints = pd.arrays.IntegerArray(
+                _whole_numbers(values, ok, own_input and not bad.any()), ~ok
+            )
             out[col] = pd.Series(ints, index=s.index, copy=False)
         else:
             out[col] = pd.Series(values, index=s.index, dtype=float, copy=False)

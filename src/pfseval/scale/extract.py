@@ -50,10 +50,9 @@ import pandas as pd
 
 from pfseval.errors import DataProblem, DataValidationError
 from pfseval.io.linkage import FOLLOW_SUFFIX
-from pfseval.io.loaders import FileFormatError, detect_encoding
+from pfseval.io.loaders import NA_SPELLINGS, FileFormatError, detect_encoding
 from pfseval.io.mapping import ColumnMapping, resolve_columns
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing
-from pfseval.io.loaders import NA_SPELLINGS
 from pfseval.io.validation import _extra_column, _spec_for, _text_to_number
 from pfseval.io.vocabulary import normalise_value, text_codes
 from pfseval.messages import Message
@@ -272,9 +271,8 @@ def _typed_view(
             else:
                 text = f"NULLIF(TRIM(CAST({src} AS VARCHAR)), '')"
                 val, missing = _text_rules(text, texts.get(h, []), spec)
-                bad = (
-                    f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)"
-                    + (f" AND {text} NOT IN ({', '.join(map(_lit, missing))})" if missing else "")
+                bad = f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)" + (
+                    f" AND {text} NOT IN ({', '.join(map(_lit, missing))})" if missing else ""
                 )
             select.append(f"CASE WHEN isfinite({val}) THEN {val} END AS {_q(name)}")
             numeric.add(name)

@@ -229,7 +229,8 @@ def balance_columns(
         points = None if binary else _Points(x)
         b = _one_variable(x, before, sd_f, binary, st_b, points)
         a = _one_variable(x, after, sd_f, binary, st_a, points)
-        rows.append(dict(zip(_COLUMNS, (name, b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3]))))
+        vals = (name, b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3])
+        rows.append(dict(zip(_COLUMNS, vals, strict=True)))
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
