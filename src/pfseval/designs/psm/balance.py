@@ -21,7 +21,7 @@ level of a categorical covariate):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -64,6 +64,12 @@ class _Groups:
         return self.w_t is None
 
 
+def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """``Σ a·b`` by NumPy's own loop: a threaded BLAS call costs more than the sum here (its
+    threads must wake, and on a busy machine they wait)."""
+    return float(np.einsum("i,i->", a, b))
+
+
 def _var(ss: float, total_w: float, sum_w2: float) -> float:
     """Weighted variance ``Σ w (x - m)² / (1 - Σ w²)`` with normalised weights, from the
     unnormalised sum of squares ``ss = Σ w (x - m)²``; 0 / 0 (one unit) is nan, as in R."""
@@ -78,11 +84,11 @@ def _stats_weighted(
     sw = float(np.sum(w))
     if sw <= 0:
         return 0.0, np.nan, np.nan, 0
-    m = float(np.dot(w, x) / sw)
+    m = float(_dot(w, x) / sw)
     if binary:
         return sw, m, m * (1 - m), x.size
     d = x - m
-    return sw, m, _var(float(np.dot(w * d, d)), sw, float(np.dot(w, w))), x.size
+    return sw, m, _var(_dot(w * d, d), sw, _dot(w, w)), x.size
 
 
 def _group_stats(
@@ -106,11 +112,24 @@ def _group_stats(
         if binary:
             vb = mb * (1 - mb)
         else:
-            d = x - mb
-            d[g.small] = 0.0  # the small group's rows add nothing to the big group's sum
-            vb = _var(float(np.dot(d, d)), float(nb), float(nb))
+            # Σ over the big group of (x - mb)²: the column's sum in cache-sized blocks (no
+            # temporary the size of the pool) less the small group's part
+            ss = sum(_dot(d, d) for d in _centred_blocks(x, mb))
+            ds = xs - mb
+            vb = _var(max(ss - _dot(ds, ds), 0.0), float(nb), float(nb))
         big = (float(nb), mb, vb, nb)
     return (small, big) if g.small_is_t else (big, small)
+
+
+_BLOCK = 1 << 16
+
+
+def _centred_blocks(x: NDArray[np.float64], m: float) -> Iterator[NDArray[np.float64]]:
+    buf = np.empty(min(x.size, _BLOCK))
+    for a in range(0, x.size, _BLOCK):
+        d = buf[: min(_BLOCK, x.size - a)]
+        np.subtract(x[a : a + _BLOCK], m, out=d)
+        yield d
 
 
 class _Points:
@@ -118,11 +137,18 @@ class _Points:
     (one sort; NumPy's vectorised sort costs a few passes over the column), and ``at(v)``,
     the point of each value."""
 
-    def __init__(self, x: NDArray[np.float64]) -> None:
-        xs = np.sort(x)
-        last = np.r_[xs[1:] != xs[:-1], True] if xs.size else np.zeros(0, dtype=bool)
+    def __init__(self, x: NDArray[np.float64], scratch: NDArray[np.float64] | None = None) -> None:
+        # sorted in a buffer shared by the variables (no fresh pool-sized array per variable)
+        xs = scratch[: x.size] if scratch is not None else np.empty(x.size)
+        xs[:] = x
+        xs.sort()
+        last = np.empty(xs.size, dtype=bool)
+        if xs.size:
+            np.not_equal(xs[1:], xs[:-1], out=last[:-1])
+            last[-1] = True
         self.u = xs[last]
-        self.cnt_all = (np.flatnonzero(last) + 1).astype(float)
+        self.cnt_all = np.flatnonzero(last).astype(np.float64)
+        self.cnt_all += 1.0
 
     def at(self, v: NDArray[np.float64]) -> NDArray[np.intp]:
         return np.asarray(np.searchsorted(self.u, v))
@@ -149,7 +175,7 @@ def _ecdf_stats(
     q, inv = np.unique(at, return_inverse=True)
     d = np.abs(np.cumsum(np.bincount(inv, weights=step, minlength=q.size)))
     runs = np.diff(np.r_[q, k])
-    return float(np.dot(d, runs) / k), float(np.max(d))
+    return float(_dot(d, runs) / k), float(np.max(d))
 
 
 def _one_variable(
@@ -213,6 +239,7 @@ def balance_columns(
     """
     before = _Groups(t, None)
     after = _Groups(t, np.asarray(w, dtype=float))
+    scratch = np.empty(len(t))
     rows = []
     for name, col in zip(names, columns, strict=True):
         x = np.ascontiguousarray(col, dtype=float)
@@ -226,7 +253,7 @@ def balance_columns(
         sd_f = float(np.sqrt(v_f))
         if not np.isfinite(sd_f) or sd_f < _EPS:
             sd_f = float(np.sqrt((sd_f**2 + v_o) / 2))
-        points = None if binary else _Points(x)
+        points = None if binary else _Points(x, scratch)
         b = _one_variable(x, before, sd_f, binary, st_b, points)
         a = _one_variable(x, after, sd_f, binary, st_a, points)
         vals = (name, b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3])

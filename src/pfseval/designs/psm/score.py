@@ -467,7 +467,7 @@ def _column_moments(X: Columns) -> tuple[NDArray[np.float64], NDArray[np.float64
             continue
         mu[j] = x.mean()
         d = x - mu[j]
-        sd[j] = np.sqrt(np.dot(d, d) / x.size)
+        sd[j] = np.sqrt(np.einsum("i,i->", d, d) / x.size)
     return mu, sd
 
 
