@@ -581,12 +581,11 @@ def _parse_csv(
     numbers = {}
     pool = pa.default_memory_pool()
     for j in sorted(typed):
-        # one column at a time, its Arrow chunks released as soon as it is a NumPy array, and
-        # the pool told to hand freed memory back: the numbers are never held twice and the
-        # parser's scratch memory does not stay in the process (peak memory)
+        # one column at a time, its Arrow chunks released as soon as it is a NumPy array (the
+        # pool reuses them for the next column), so the numbers are never held twice; the
+        # parser's scratch memory is handed back at the end (peak memory)
         numbers[j] = np.asarray(parts[j].to_numpy(), dtype=np.float64)
         parts[j] = None
-        pool.release_unused()
     del parts
     pool.release_unused()
     # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it: with

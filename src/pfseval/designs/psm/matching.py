@@ -1035,7 +1035,10 @@ def _caliper_widths(
     for k, v in cal.items():
         std = std_caliper.get(k, True) if isinstance(std_caliper, Mapping) else std_caliper
         x = dist if k == "distance" else pd.to_numeric(df[k], errors="raise").to_numpy(float)
-        out[k] = v * float(np.std(x[~discarded], ddof=1)) if std else v
+        if std:  # no copy of the pool when nothing is discarded
+            out[k] = v * float(np.std(x[~discarded] if discarded.any() else x, ddof=1))
+        else:
+            out[k] = v
     return out
 
 
@@ -1053,6 +1056,19 @@ def _unmatched_reasons(
         return []
     st = np.zeros(len(dist), dtype=np.intp) if strata is None else np.asarray(strata)
     usable = ~t & ~discarded
+    if strata is None and rows.size <= 4:  # a few units: one look at the usable distances each
+        d_u = dist[usable]
+        reasons = []
+        for r in rows.tolist():
+            if discarded[r]:
+                reasons.append("outside common support (discarded)")
+            elif d_u.size == 0:
+                reasons.append("no control")
+            elif caliper_width is not None and float(np.min(np.abs(d_u - dist[r]))) > caliper_width:
+                reasons.append("no control within the caliper")
+            else:
+                reasons.append("all suitable controls were already matched")
+        return reasons
     if strata is None:  # one stratum: sorting the values is enough (no index sort)
         d_s = np.sort(dist[usable])
         st_s = np.zeros(d_s.size, dtype=np.intp)
@@ -1133,7 +1149,9 @@ def _assemble(
     if not replace:
         sub[mm[rows_m, cols_m]] = set_no[rows_m]
     index = pd.Index(ids, name=id_col)
-    subclass = pd.Series(sub, index=index, dtype="Int64", name="subclass").mask(sub <= 0)
+    subclass = pd.Series(
+        pd.arrays.IntegerArray(sub, sub <= 0), index=index, name="subclass", copy=False
+    )
     pairs = pd.DataFrame({f"{f_name}_id": ids.to_numpy()[f_pos]})
     for j in range(mm.shape[1]):
         pairs[f"{o_name}_id_{j + 1}"] = _take_ids(ids, mm[:, j])
