@@ -1057,14 +1057,18 @@ def _unmatched_reasons(
     st = np.zeros(len(dist), dtype=np.intp) if strata is None else np.asarray(strata)
     usable = ~t & ~discarded
     if strata is None and rows.size <= 4:  # a few units: one look at the usable distances each
-        d_u = dist[usable]
         reasons = []
+        gap = np.empty(len(dist))
         for r in rows.tolist():
             if discarded[r]:
                 reasons.append("outside common support (discarded)")
-            elif d_u.size == 0:
+                continue
+            np.subtract(dist, dist[r], out=gap)
+            np.abs(gap, out=gap)
+            nearest = float(gap.min(where=usable, initial=np.inf))
+            if not np.isfinite(nearest):
                 reasons.append("no control")
-            elif caliper_width is not None and float(np.min(np.abs(d_u - dist[r]))) > caliper_width:
+            elif caliper_width is not None and nearest > caliper_width:
                 reasons.append("no control within the caliper")
             else:
                 reasons.append("all suitable controls were already matched")

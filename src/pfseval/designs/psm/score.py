@@ -466,8 +466,13 @@ def _column_moments(X: Columns) -> tuple[NDArray[np.float64], NDArray[np.float64
         if x.size == 0:
             continue
         mu[j] = x.mean()
-        d = x - mu[j]
-        sd[j] = np.sqrt(np.einsum("i,i->", d, d) / x.size)
+        buf = np.empty(min(x.size, _BLOCK))
+        ss = 0.0
+        for a in range(0, x.size, _BLOCK):  # squared deviations in cache-sized blocks
+            d = buf[: min(_BLOCK, x.size - a)]
+            np.subtract(x[a : a + _BLOCK], mu[j], out=d)
+            ss += float(np.einsum("i,i->", d, d))
+        sd[j] = np.sqrt(ss / x.size)
     return mu, sd
 
 
@@ -526,12 +531,15 @@ def _pass(
     *,
     link: str,
     eta: NDArray[np.float64],
+    gram: bool = True,
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """One pass over the rows at ``beta`` (``None``: glm's start ``mu = (y + 1/2) / 2``).
 
     Writes the linear predictor into ``eta`` and returns the deviance and, for the next IRLS
     step, ``Zᵀ W Z`` and ``Zᵀ W z`` with the working weights and response at this ``eta``. Each
     block of ``Z`` is built, used and dropped while it is in cache: one read of ``X`` per pass.
+    With ``gram=False`` (a pass expected to be the last) only the deviance is computed, and
+    ``eta`` element-wise (:func:`_linpred`) as the final scores need it.
     """
     n, k = len(y), len(X) + 1
     A = np.zeros((k, k))
@@ -547,10 +555,15 @@ def _pass(
         pos = yb == 1
         # one BLAS product per block; the final linear predictor is recomputed element-wise
         # (_final_eta) so that tied rows keep bit-identical scores
-        eb = _linkfun((yb + 0.5) / 2, link) if beta is None else z @ beta
+        if beta is None:
+            eb = _linkfun((yb + 0.5) / 2, link)
+        else:
+            eb = z @ beta if gram else _linpred(z, beta)
         eta[a : a + m] = eb
         mub, dmu = _linkinv(eb, link)
         dev += _deviance_mu(mub, pos)
+        if not gram:
+            continue
         # working weights and response (for the logit, w = dmu unless clamped)
         w = dmu if link == "logit" else dmu**2 / (mub * (1 - mub))
         wz = w * (eb + (yb - mub) / dmu)
@@ -620,11 +633,20 @@ def _irls(
     info = np.eye(k)
     converged = -1
     at_beta = beta0 is not None
+    exact_eta = False
     for it in range(1, max_iter + 1):
         try:
             new_beta: NDArray[np.float64] = np.asarray(np.linalg.solve(A, r), dtype=float)
         except np.linalg.LinAlgError:
             break
+        if link == "logit" and at_beta and _last_step(A, r, beta, new_beta, dev_old):
+            # Newton's quadratic model says this step changes the deviance far below glm's
+            # threshold: evaluate only the deviance (and the exact scores); glm's rule still
+            # decides on the deviance computed, and a full pass follows if it does not stop
+            dev, _, _ = _pass(X, mu_x, sd_x, y, new_beta, link=link, eta=eta, gram=False)
+            if np.isfinite(dev) and abs(dev - dev_old) / (abs(dev) + 0.1) < _EPSILON:
+                beta, info, converged, dev_old, exact_eta = new_beta, A, it, dev, True
+                break
         dev, A_new, r_new = _pass(X, mu_x, sd_x, y, new_beta, link=link, eta=eta)
         halvings = 0
         # glm.fit's step halving (glm has no previous coefficients at its first iteration)
@@ -644,9 +666,27 @@ def _irls(
         info_inv: NDArray[np.float64] = np.asarray(np.linalg.inv(info), dtype=float)
     except np.linalg.LinAlgError:
         info_inv = np.full((k, k), np.nan)
-    if at_beta:  # eta is at beta (not glm's start): recompute it element-wise
+    if at_beta and not exact_eta:  # eta is at beta (not glm's start): element-wise again
         _final_eta(X, mu_x, sd_x, beta, eta)
     return beta, converged, float(dev_old), info_inv, eta
+
+
+def _last_step(
+    A: NDArray[np.float64],
+    r: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    new_beta: NDArray[np.float64],
+    dev: float,
+) -> bool:
+    """Whether the Newton step ``beta → new_beta`` is predicted to end the iterations.
+
+    For the logit, ``A = ZᵀWZ`` is the Hessian of -log L and ``r - A·beta = Zᵀ(y - mu)`` its
+    gradient, so the quadratic model predicts the deviance to fall by ``gradient · step``;
+    a prediction 100 times below glm's threshold is taken as the last step.
+    """
+    step = new_beta - beta
+    fall = float((r - A @ beta) @ step)
+    return 0 <= fall < 0.01 * _EPSILON * (abs(dev) + 0.1)
 
 
 def _final_eta(
