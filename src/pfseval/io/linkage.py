@@ -256,7 +256,9 @@ def link_years(
         ]
     )
     n_followup_only = len(key_f) - int(has.sum())  # ids are unique in both years
-    notices = _link_notices(key_b[~has], key_f[~key_f.isin(key_b[has])], len(key_f), id_col)
+    only_f = np.ones(len(key_f), dtype=bool)
+    only_f[pos[has]] = False  # follow-up records of no baseline person (ids are unique)
+    notices = _link_notices(key_b[~has], key_f[only_f], len(key_f), id_col)
     warn(notices)
     return LinkedCohort(
         data=data,
@@ -301,6 +303,18 @@ def _id_form(ids: pd.Series) -> pd.Series:
     return t.map(lambda x: x.lstrip("0") or "0" if x.isdigit() else x)
 
 
+def _isin(s: pd.Series, values: pd.Series) -> pd.Series:
+    """``s.isin(values)``; for text by Arrow's hash table (pandas loops over Arrow-backed
+    text in Python: a minute for a million ids)."""
+    import pyarrow.compute as pc
+
+    a, b = _arrow_text(s), _arrow_text(values)
+    if a is None or b is None:
+        return s.isin(set(values))
+    hit = pc.is_in(a, value_set=b.combine_chunks() if hasattr(b, "combine_chunks") else b)
+    return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=s.index)
+
+
 def _ascii_id_form(ids: pd.Series) -> pd.Series | None:
     """:func:`_id_form` by Arrow for ids that are all ASCII text (NFKC changes nothing there
     and case-folding is lower-casing), or None."""
@@ -322,7 +336,7 @@ def _link_notices(
 ) -> tuple[Notice, ...]:
     """Notices of a linkage: ids that differ only in form, and follow-up-only records."""
     notices = []
-    same = _id_form(unlinked_b.dropna()).isin(set(_id_form(only_f.dropna())))
+    same = _isin(_id_form(unlinked_b.dropna()), _id_form(only_f.dropna()))
     if same.any():  # no example id: notices are published
         notices.append(
             Notice(
