@@ -128,3 +128,22 @@ def test_fixed_width_ids(ids: list[str | None], fast: bool | None, unique: bool)
     s = pd.Series(ids, dtype="str")
     assert _fixed_width_unique(s) is fast
     assert _unique_ids(s) is unique
+
+
+def test_link_notices_with_arrow_ids() -> None:
+    # ids that differ only by leading zeros are counted once each, on the right rows, and the
+    # follow-up-only records come from the linkage's positions
+    from pfseval.io import link_years
+
+    b = pd.DataFrame(
+        {"person_id": pd.Series(["001", "002", "003", "004"], dtype="str"), "fiscal_year": 2016}
+    )
+    f = pd.DataFrame({"person_id": pd.Series(["2", "003", "9"], dtype="str"), "fiscal_year": 2019})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linked = link_years(b, f)
+    codes = {n.code: dict(n.counts) for n in linked.notices}
+    assert codes["io.ids_differ_in_form"] == {"n_records": 1}
+    assert codes["io.followup_only"] == {"n_records": 2, "n_followup": 3}
+    assert linked.n_followup_only == 2
+    assert linked.data["fiscal_year_follow"].tolist()[2] == 2019

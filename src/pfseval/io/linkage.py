@@ -111,7 +111,7 @@ class LinkedCohort:
 def _id_problems(ids: pd.Series, frame: str, id_col: str) -> list[DataProblem]:
     """Missing and duplicated ids of one year's frame (column ``"<id_col> (<frame>)"``)."""
     column = f"{id_col} ({frame})"
-    problems = []
+    problems: list[DataProblem] = []
     missing = ids.isna().to_numpy()
     if not missing.any() and _unique_ids(ids):  # the usual case, without a hash of every id
         return problems
@@ -328,7 +328,7 @@ def _ascii_id_form(ids: pd.Series) -> pd.Series | None:
     nozero = pc.replace_substring_regex(t, pattern="^0+", replacement="")
     nozero = pc.if_else(pc.equal(nozero, ""), pa.scalar("0"), nozero)
     out = pc.if_else(pc.utf8_is_digit(t), nozero, t)
-    return pd.Series(out.to_pandas(), index=ids.index)
+    return out.to_pandas().set_axis(ids.index)  # positions, not labels
 
 
 def _link_notices(
