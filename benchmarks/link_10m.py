@@ -101,11 +101,13 @@ def main() -> None:
         "# Reading, validating and linking two yearly extracts",
         "",
         f"Command: `python benchmarks/link_10m.py --data {args.data} --rows {args.rows} "
-        f"--format {args.format}`"
+        f"--format {args.format}"
+        + (f" --out {args.out}" if args.out != HERE / "results" / "link_10m.md" else "")
+        + "`"
         + (f" (data written in {gen:.0f} s, not timed)." if gen is not None else "."),
         "",
-        f"Python {platform.python_version()}, {platform.machine()}, 24 GB machine shared with other "
-        "jobs (2 cores); one fresh process.",
+        f"Python {platform.python_version()}, {platform.machine()}, 24 GB machine shared with two "
+        "other jobs (their test runs; 2 cores); one fresh process.",
         "",
         "| quantity | value |",
         "| --- | ---: |",

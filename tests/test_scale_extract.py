@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -104,13 +105,36 @@ def test_vocabulary_errors_are_counted_with_record_numbers(tmp_path: Path) -> No
     assert "333" not in str(info.value)  # counts and record numbers, never values of persons
 
 
+def test_cp932_text_codes_and_spellings_equal_the_pandas_path(tmp_path: Path) -> None:
+    # a Japanese export: CP932, Japanese headers, 男/女 and ＋/− text codes, full-width
+    # digits, NA spellings; DuckDB reads a UTF-8 copy and applies the pandas text rules
+    base, fol = _years(tmp_path, n=400)
+    files = []
+    for frame, name in ((base, "b.csv"), (fol, "f.csv")):
+        ja = frame.rename(columns={"age": "年齢", "sex": "性別", "urine_protein": "尿蛋白"})
+        ja["性別"] = np.where(frame["sex"] == 1, "男", "女")
+        ja["尿蛋白"] = frame["urine_protein"].map({0: "−", 1: "±", 2: "＋", 3: "2+", 4: "3+"})
+        ja = ja.astype({"sbp": object})
+        ja.loc[3, "sbp"] = "１２８"  # full-width digits
+        ja.loc[4, "hba1c"] = np.nan
+        text = ja.to_csv(index=False).replace(",,", ",NA,", 1)
+        (tmp_path / name).write_bytes(text.encode("cp932"))
+        files.append(tmp_path / name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linked = link_years(read_checkups(files[0]), read_checkups(files[1]), require=("egfr",))
+    cohort = extract_cohort(files[0], followup=files[1], require=("egfr",))
+    pd.testing.assert_frame_equal(cohort.data, linked.data[cohort.data.columns])
+    assert cohort.link_flow is not None
+    pd.testing.assert_frame_equal(cohort.link_flow.to_frame(), linked.sample_flow.to_frame())
+
+
 def test_refusals(tmp_path: Path) -> None:
     base = extract(20, 10)
-    (tmp_path / "b.csv").write_bytes(
-        base.rename(columns={"age": "年齢"}).to_csv(index=False).encode("cp932")
-    )
-    with pytest.raises(FileFormatError, match="UTF-8"):
-        extract_cohort(tmp_path / "b.csv")
+    raw = base.rename(columns={"age": "年齢"}).to_csv(index=False).encode("cp932")
+    (tmp_path / "b.csv").write_bytes(raw[:-30] + b"\x81\x7f" + raw[-28:])
+    with pytest.raises(FileFormatError, match="line 21 is not valid cp932"):
+        extract_cohort(tmp_path / "b.csv", encoding="cp932")
     base.to_parquet(tmp_path / "b.parquet")
     with pytest.raises(ColumnMissingError, match="nosuch"):
         extract_cohort(tmp_path / "b.parquet", where=[Filter("nosuch", ">", 1)])

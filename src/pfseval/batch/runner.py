@@ -22,7 +22,7 @@ import pandas as pd
 from pfseval.batch.checks import missing_step
 from pfseval.batch.registry import call_design, matching_spec
 from pfseval.batch.schema import SCHEMA_VERSION, package_versions
-from pfseval.batch.spec import EvaluationSpec, IndicatorSpec
+from pfseval.batch.spec import DataSource, EvaluationSpec, IndicatorSpec
 from pfseval.designs.contract import DesignSpec
 from pfseval.errors import (
     DataProblem,
@@ -391,15 +391,20 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
             format=src.format,  # issue 15 hook
         )
 
-    df = read(src.path)
     flow: SampleFlow | None = None
-    if src.followup is not None:
-        assert src.id_col is not None  # a linked source has person ids (checked on load)
-        fol = read(src.followup)
-        linked = link_years(df, fol, id_col=src.id_col, require=src.require)
-        flow = linked.sample_flow
-        record(f"{name}.followup", src.followup, len(fol), "followup")
-        df = linked.data
+    if source_engine(src) == "duckdb":  # issue 15: out of core, same frame and flow
+        df, flow, n_fol = _read_duckdb(src)
+        if src.followup is not None:
+            record(f"{name}.followup", src.followup, n_fol, "followup")
+    else:
+        df = read(src.path)
+        if src.followup is not None:
+            assert src.id_col is not None  # a linked source has person ids (checked on load)
+            fol = read(src.followup)
+            linked = link_years(df, fol, id_col=src.id_col, require=src.require)
+            flow = linked.sample_flow
+            record(f"{name}.followup", src.followup, len(fol), "followup")
+            df = linked.data
     notes: list[Notice] = []
     for i, m in enumerate(src.merge):
         mdf = _read(
@@ -453,6 +458,61 @@ def build_source(spec: EvaluationSpec, name: str) -> LoadedSource:
         **files,
     }
     return LoadedSource(data=df, flow=flow, files=files, notices=tuple(notes))
+
+
+AUTO_DUCKDB_RECORDS = 5_000_000
+"""``engine = "auto"`` reads a source with DuckDB from this many baseline records on."""
+
+
+def source_engine(src: DataSource) -> str:
+    """``"pandas"`` or ``"duckdb"`` for a source: its ``engine``, or for ``"auto"`` DuckDB
+    when the baseline file holds at least :data:`AUTO_DUCKDB_RECORDS` records (Parquet: its
+    metadata; CSV: the file size over the mean line length of its first megabyte). Sources
+    without person ids, or read without validation, stay with pandas."""
+    if src.engine != "auto":
+        return src.engine
+    if src.id_col is None or not src.validate:
+        return "pandas"
+    return "duckdb" if _records(src.path, src.format) >= AUTO_DUCKDB_RECORDS else "pandas"
+
+
+def _records(path: Path, fmt: str) -> float:
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return float(pq.ParquetFile(path).metadata.num_rows)
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(1 << 20)
+    except (OSError, ValueError):
+        return 0.0  # unreadable here: the pandas loader reports it
+    lines = head.count(b"\n")
+    return size / (len(head) / lines) if lines else 0.0
+
+
+def _read_duckdb(src: DataSource) -> tuple[pd.DataFrame, SampleFlow | None, int]:
+    """A source through :func:`pfseval.scale.extract_cohort` (no filters: every record):
+    the frame, the linkage flow and the follow-up records read."""
+    from pfseval.scale.extract import extract_cohort
+
+    assert src.id_col is not None  # checked with the spec
+    got = extract_cohort(
+        src.path,
+        followup=src.followup,
+        id_col=src.id_col,
+        require=src.require,
+        mapping=dict(src.mapping) or None,
+        format=src.format,
+        encoding=src.encoding,
+    )
+    df = got.data
+    df[src.id_col] = df[src.id_col].astype("string")  # as _read types the ids
+    n_fol = 0
+    if got.link_flow is not None:  # linked records (any follow-up record) + follow-up only
+        no_record = got.link_flow.steps[0].n_excluded
+        n_fol = got.link_flow.n_input["all"] - no_record + got.n_followup_only
+    return df, got.link_flow, n_fol
 
 
 def apply_cohort(

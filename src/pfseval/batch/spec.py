@@ -85,7 +85,9 @@ _DATA_KEYS = {
     "validate",
     "description",
     "label",
+    "engine",  # issue 15: "pandas", "duckdb" or "auto" (pfseval.scale.extract)
 }
+ENGINES = ("auto", "pandas", "duckdb")
 _MERGE_KEYS = {"path", "on", "flag", "columns", "encoding", "mapping", "label"}
 _COHORT_KEYS = {"from", "where", "description", "label"}
 _FILTER_KEYS = {"column", "op", "value", "reason", "any", "missing"}
@@ -162,6 +164,11 @@ class DataSource:
     ``followup_years`` = follow-up minus baseline ``fiscal_year``. ``require`` lists
     follow-up items a record must have to count as linked in the source's flow. ``merge``
     files are then joined onto the rows.
+
+    ``engine`` reads the files: ``"pandas"`` (:func:`pfseval.io.read_checkups`),
+    ``"duckdb"`` (:func:`pfseval.scale.extract_cohort`: out of core, for national extracts)
+    or ``"auto"`` (default): DuckDB from 5,000,000 baseline records on (see
+    ``docs/scale.md``). Both give the same frame and flow.
     """
 
     name: str
@@ -177,6 +184,7 @@ class DataSource:
     merge: tuple[MergeSpec, ...] = ()
     #: the source's name for readers ({"ja": …, "en": …}); empty = ``name``
     label: Mapping[str, str] = field(default_factory=dict)
+    engine: str = "auto"
 
     @property
     def linked(self) -> bool:
@@ -547,6 +555,7 @@ def _check_source(
         require=tuple(require),
         merge=merges,
         label=_label(ck, d, "label", key),
+        engine=_engine(ck, d, key),
     )
     if not check_data:
         return src, [], {}
@@ -696,6 +705,27 @@ def _merge_columns(
     if m.flag is not None:
         origins[m.flag] = _Origin(key=f"{mk}.flag", dtype="int64")  # 0/1
     return cols + new
+
+
+def _engine(ck: _Checker, d: Mapping[str, Any], key: str) -> str:
+    engine = d.get("engine", "auto")
+    if engine not in ENGINES:
+        raise ck.fail(
+            f"{key}.engine",
+            f"must be 'auto', 'pandas' or 'duckdb', got {engine!r}. Fix: use one of them",
+        )
+    if engine == "duckdb" and d.get("validate", True) is False:
+        raise ck.fail(
+            f"{key}.engine",
+            "the DuckDB engine checks every value. Fix: drop validate = false, or use "
+            "engine = 'pandas'",
+        )
+    if engine == "duckdb" and "id_col" in d and d["id_col"] in (None, ""):
+        raise ck.fail(
+            f"{key}.engine",
+            "the DuckDB engine needs a person-id column. Fix: set id_col, or use engine = 'pandas'",
+        )
+    return str(engine)
 
 
 def _boolean(ck: _Checker, d: Mapping[str, Any], k: str, key: str, *, default: bool) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ import pandas as pd
 from pfseval.checks import require_columns
 from pfseval.errors import DataProblem, DataValidationError
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing, warn
-from pfseval.io.validation import FOLLOW_SUFFIX, DataQualityWarning, _as_text
+from pfseval.io.validation import FOLLOW_SUFFIX, DataQualityWarning, _as_text, _unique_ids
 from pfseval.messages import Notice, declare_messages
 from pfseval.result import SampleFlow
 
@@ -110,8 +111,10 @@ class LinkedCohort:
 def _id_problems(ids: pd.Series, frame: str, id_col: str) -> list[DataProblem]:
     """Missing and duplicated ids of one year's frame (column ``"<id_col> (<frame>)"``)."""
     column = f"{id_col} ({frame})"
-    problems = []
+    problems: list[DataProblem] = []
     missing = ids.isna().to_numpy()
+    if not missing.any() and _unique_ids(ids):  # the usual case, without a hash of every id
+        return problems
     if missing.any():
         problems.append(
             DataProblem(
@@ -212,11 +215,13 @@ def link_years(
     base = baseline.reset_index(drop=True)
     fol = followup.reset_index(drop=True).drop(columns=[id_col])
     fol.columns = pd.Index([f"{c}{FOLLOW_SUFFIX}" for c in fol.columns], dtype=object)
-    pos = pd.Index(key_f.astype(object)).get_indexer(pd.Index(key_b.astype(object)))
+    pos = _positions(key_f, key_b)
     has = pos >= 0
     # label -1 is absent from fol's RangeIndex, so unlinked people get missing values
     aligned = fol.reindex(np.where(has, pos, -1)).reset_index(drop=True)
-    data = pd.concat([base, aligned], axis=1)
+    # column by column, without copying both years into 2-D blocks (peak memory)
+    cols = {**{c: base[c] for c in base.columns}, **{c: aligned[c] for c in aligned.columns}}
+    data = pd.DataFrame(cols, copy=False)
     if (
         "fiscal_year" in base.columns
         and "fiscal_year" in followup.columns
@@ -251,7 +256,9 @@ def link_years(
         ]
     )
     n_followup_only = len(key_f) - int(has.sum())  # ids are unique in both years
-    notices = _link_notices(key_b[~has], key_f[~key_f.isin(key_b[has])], len(key_f), id_col)
+    only_f = np.ones(len(key_f), dtype=bool)
+    only_f[pos[has]] = False  # follow-up records of no baseline person (ids are unique)
+    notices = _link_notices(key_b[~has], key_f[only_f], len(key_f), id_col)
     warn(notices)
     return LinkedCohort(
         data=data,
@@ -263,10 +270,65 @@ def link_years(
     )
 
 
+def _positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Position in ``keys`` of each of ``wanted`` (-1 if absent). Text ids are looked up by
+    Arrow's hash table (no Python string per id: ten million ids in seconds, not a minute);
+    other ids by pandas."""
+    import pyarrow.compute as pc
+
+    k, w = _arrow_text(keys), _arrow_text(wanted)
+    if k is None or w is None:
+        return np.asarray(
+            pd.Index(keys.astype(object)).get_indexer(pd.Index(wanted.astype(object)))
+        )
+    got = pc.index_in(w, value_set=k.combine_chunks()).fill_null(-1)
+    return np.asarray(got.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _arrow_text(s: pd.Series) -> Any:
+    import pyarrow as pa
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
 def _id_form(ids: pd.Series) -> pd.Series:
     """Ids written one way: NFKC (full-width digits), case-folded, leading zeros dropped."""
+    fast = _ascii_id_form(ids)
+    if fast is not None:
+        return fast
     t = ids.astype(object).map(lambda x: unicodedata.normalize("NFKC", str(x)).strip().casefold())
     return t.map(lambda x: x.lstrip("0") or "0" if x.isdigit() else x)
+
+
+def _isin(s: pd.Series, values: pd.Series) -> pd.Series:
+    """``s.isin(values)``; for text by Arrow's hash table (pandas loops over Arrow-backed
+    text in Python: a minute for a million ids)."""
+    import pyarrow.compute as pc
+
+    a, b = _arrow_text(s), _arrow_text(values)
+    if a is None or b is None:
+        return s.isin(set(values))
+    hit = pc.is_in(a, value_set=b.combine_chunks() if hasattr(b, "combine_chunks") else b)
+    return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=s.index)
+
+
+def _ascii_id_form(ids: pd.Series) -> pd.Series | None:
+    """:func:`_id_form` by Arrow for ids that are all ASCII text (NFKC changes nothing there
+    and case-folding is lower-casing), or None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _arrow_text(ids)
+    if arr is None or arr.null_count or not pc.all(pc.string_is_ascii(arr)).as_py():
+        return None
+    t = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    nozero = pc.replace_substring_regex(t, pattern="^0+", replacement="")
+    nozero = pc.if_else(pc.equal(nozero, ""), pa.scalar("0"), nozero)
+    out = pc.if_else(pc.utf8_is_digit(t), nozero, t)
+    return out.to_pandas().set_axis(ids.index)  # positions, not labels
 
 
 def _link_notices(
@@ -274,7 +336,7 @@ def _link_notices(
 ) -> tuple[Notice, ...]:
     """Notices of a linkage: ids that differ only in form, and follow-up-only records."""
     notices = []
-    same = _id_form(unlinked_b.dropna()).isin(set(_id_form(only_f.dropna())))
+    same = _isin(_id_form(unlinked_b.dropna()), _id_form(only_f.dropna()))
     if same.any():  # no example id: notices are published
         notices.append(
             Notice(

@@ -227,8 +227,9 @@ class _Raw:
     def frame(self, names: Sequence[object]) -> pd.DataFrame:
         """The columns as one frame; the separate column arrays are released (the frame's
         own copies serve :meth:`cell_text` from then on)."""
-        df = pd.concat(self.columns, axis=1, ignore_index=True) if self.columns else None
-        if df is None:
+        if self.columns:  # column by column: no copy into 2-D blocks (peak memory)
+            df = pd.DataFrame(dict(enumerate(self.columns)), copy=False)
+        else:
             df = pd.DataFrame(index=pd.RangeIndex(0))
         df.columns = pd.Index(list(names), dtype=object)
         self.columns = [df.iloc[:, j] for j in range(df.shape[1])]
@@ -301,7 +302,14 @@ _COLUMN_NO = re.compile(r"CSV column #(\d+)")
 
 
 def _arrow_csv(
-    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+    raw: bytes | _CsvFile,
+    enc: str,
+    sep: str,
+    width: int,
+    typed: set[int],
+    skip: int,
+    *,
+    transcode: bool = False,
 ) -> tuple[Any, int]:
     """Parse with Arrow: the ``typed`` columns as float64, the others as strings; ``skip``
     header lines (0: the header is record 0). Returns the table and the number of records
@@ -319,15 +327,27 @@ def _arrow_csv(
         return "skip"
 
     names = [f"f{j}" for j in range(width)]
-    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") else enc
-    types = {n: (pa.float64() if j in typed else pa.string()) for j, n in enumerate(names)}
+    # Shift_JIS / CP932 / EUC-JP never use the bytes of the separator, quote or line end
+    # inside a multi-byte character: Arrow splits the raw bytes itself (at UTF-8 speed) and only
+    # the text columns are decoded afterwards. Other encodings are transcoded as Arrow reads.
+    bytewise = not transcode and codecs.lookup(enc).name in _ASCII_SAFE
+    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") or bytewise else enc
+    text_type = pa.binary() if bytewise else pa.string()
+    types = {n: (pa.float64() if j in typed else text_type) for j, n in enumerate(names)}
+    if isinstance(raw, _CsvFile):
+        source: Any = raw.source()
+        quoted = raw.has_quote
+    else:
+        source, quoted = pa.py_buffer(raw), b'"' in raw
     table = pacsv.read_csv(
-        pa.py_buffer(raw),
+        source,
         read_options=pacsv.ReadOptions(column_names=names, encoding=arrow_enc, skip_rows=skip),
         parse_options=pacsv.ParseOptions(
             delimiter=sep,
-            newlines_in_values=b'"' in raw,
-            invalid_row_handler=invalid,
+            newlines_in_values=quoted,
+            # raw bytes cannot be shown to a handler: a malformed row stops the byte-wise
+            # parse, and the transcoding parse (_parse_typed) counts and locates it
+            invalid_row_handler=None if bytewise else invalid,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
@@ -336,11 +356,40 @@ def _arrow_csv(
             quoted_strings_can_be_null=True,
         ),
     )
+    if bytewise:
+        table = pa.table(
+            [c if j in typed else _decode_column(c, enc) for j, c in enumerate(table.columns)],
+            names=names,
+        )
     return table, n_bad
 
 
+_ASCII_SAFE = frozenset({"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp"})
+
+
+def _decode_column(col: Any, enc: str) -> Any:
+    """A column of raw bytes as text. Plain ASCII (ids, numbers) is already UTF-8; otherwise
+    each distinct value is decoded once (a column of codes such as 男/女 has a handful).
+    Undecodable bytes raise ``UnicodeDecodeError`` (the caller then finds their line)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if arr.null_count < len(arr):
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+            arr.offset : arr.offset + len(arr) + 1
+        ]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if bool((data >= 0x80).any()):
+            enc_arr = pc.dictionary_encode(arr)
+            words = [None if b is None else b.decode(enc) for b in enc_arr.dictionary.to_pylist()]
+            decoded = pa.DictionaryArray.from_arrays(enc_arr.indices, pa.array(words, pa.string()))
+            return pa.chunked_array([decoded.dictionary_decode()])
+    return pa.chunked_array([pc.cast(arr, pa.string())])
+
+
 def _parse_typed(
-    raw: bytes, enc: str, sep: str, width: int, typed: set[int], skip: int
+    raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int
 ) -> tuple[Any, int, set[int]]:
     """:func:`_arrow_csv`, retrying as text every typed column that is not all plain
     numbers (text codes, ``1_30``, ``NA``, ``nan`` or ``inf``): those go through the
@@ -349,11 +398,16 @@ def _parse_typed(
     import pyarrow.compute as pc
 
     typed = set(typed)
-    for _ in range(width + 2):
+    transcode = False
+    bytewise = codecs.lookup(enc).name in _ASCII_SAFE
+    for _ in range(width + 3):
         try:
-            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip)
+            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip, transcode=transcode)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             m = _COLUMN_NO.search(str(exc))
+            if (m is None or int(m.group(1)) not in typed) and not transcode and bytewise:
+                transcode = True  # the byte-wise parse stopped: the full route reports why
+                continue
             if m is None or int(m.group(1)) not in typed:
                 # Arrow's message quotes the offending row: report only its type
                 raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
@@ -370,9 +424,28 @@ def _parse_typed(
     raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
 
 
-def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int, int]:
+_HEAD = 1 << 20  # bytes of the file looked at to choose the columns Arrow parses as numbers
+
+
+def _numeric_in_head(raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int]) -> set[int]:
+    """The ``typed`` columns whose cells in the first megabyte are all plain numbers."""
+    import pyarrow as pa
+
+    if not typed or raw.size <= _HEAD:
+        return typed  # a small file: a retry costs nothing
+    cut = raw.head.rfind(b"\n")
+    if cut <= 0:
+        return typed
+    try:
+        head, _ = _arrow_csv(raw.head[: cut + 1], enc, sep, width, set(), skip=1)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return typed  # the full parse reports it
+    return {j for j in typed if _as_float(head.column(j)) is not None}
+
+
+def _header_width(raw: _CsvFile, enc: str, sep: str) -> tuple[list[str], int, int]:
     """The header's cells, its width and the physical line it ends on."""
-    head = bytes(raw[: 1 << 20])
+    head = raw.head
     text = head.decode(enc, errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rec = next((r for r in reader if r), None)
@@ -381,23 +454,73 @@ def _header_width(raw: bytes, enc: str, sep: str) -> tuple[list[str], int, int]:
     return rec, len(rec), reader.line_num
 
 
+@dataclass
+class _CsvFile:
+    """A CSV file as the loader needs it without holding it in memory: its first megabyte
+    (encoding, header, the columns' look), and what one streaming scan tells (quotes,
+    carriage returns, line count). Arrow then parses the file from disk block by block; the
+    whole content is read again only to locate problems by file line."""
+
+    path: Path
+    head: bytes
+    size: int
+    has_quote: bool = False
+    has_cr: bool = False
+    n_newlines: int = 0
+    ends_with_newline: bool = True
+    small: bytes | None = None  # the whole file when it fits in the head
+
+    @classmethod
+    def open(cls, path: Path) -> _CsvFile:
+        with path.open("rb") as fh:
+            first = fh.read(_HEAD + 1)
+            size = path.stat().st_size
+            if len(first) <= _HEAD:
+                return cls(path, first, len(first), b'"' in first, b"\r" in first,
+                           first.count(b"\n"), first.endswith(b"\n"), small=first)  # fmt: skip
+            out = cls(path, first, size)  # one byte over: _sniff cuts it at a line end
+            last = b""
+            chunk = first
+            while chunk:
+                out.has_quote = out.has_quote or b'"' in chunk
+                out.has_cr = out.has_cr or b"\r" in chunk
+                out.n_newlines += chunk.count(b"\n")
+                last = chunk
+                chunk = fh.read(_SCAN)
+            out.ends_with_newline = last.endswith(b"\n")
+            return out
+
+    def source(self) -> Any:
+        import pyarrow as pa
+
+        if self.small is not None:
+            return pa.py_buffer(self.small)
+        return pa.input_stream(str(self.path), compression=None)
+
+    def read_all(self) -> bytes:
+        return self.small if self.small is not None else self.path.read_bytes()
+
+
+_SCAN = 1 << 23  # bytes read at a time by the scan
+
+
 def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping | None) -> _Raw:
     try:
-        raw = path.read_bytes()
+        raw = _CsvFile.open(path)
     except OSError as exc:
         raise FileFormatError(
             f"{path}: cannot read the file ({exc.strerror or type(exc).__name__}). Fix: check "
             "the path and its permissions"
         ) from exc
     try:
-        used = _sniff(raw, encoding)
+        used = _sniff(raw.head, encoding)
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
     try:
         return _parse_csv(path, raw, used, sep, mapping)
     except FileFormatError as exc:
         try:  # the whole file, checked: an undecodable byte is reported by its line ...
-            full = detect_encoding(raw, encoding=encoding)
+            full = detect_encoding(raw.read_all(), encoding=encoding)
         except FileFormatError as enc_exc:
             raise FileFormatError(f"{path}: {enc_exc}") from exc
         if full == used:
@@ -405,7 +528,11 @@ def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping
     return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
 
 
-def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMapping | None) -> _Raw:
+def _parse_csv(
+    path: Path, raw: _CsvFile, used: str, sep: str, mapping: ColumnMapping | None
+) -> _Raw:
+    import pyarrow as pa
+
     try:
         header, width, header_lines = _header_width(raw, used, sep)
         typed: set[int] = set()
@@ -416,15 +543,19 @@ def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMappi
                 names = []  # reported by _load, which resolves the headers again
             for j, name in enumerate(names):
                 spec = _spec_for(name)
-                if spec is not None and spec.numeric and spec.codes is None:
+                if spec is not None and spec.numeric:
                     typed.add(j)
+            # coded columns (sex, dipstick, flags) are often text codes (男/女, ＋/−): a column
+            # that is not all numbers in the file's first records is read as text at once,
+            # sparing a second parse of the whole file
+            typed = _numeric_in_head(raw, used, sep, width, typed)
         table, n_bad, typed = _parse_typed(
             raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
         )
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
     if n_bad:
-        width, bad = _field_count_lines(raw.decode(used), sep)
+        width, bad = _field_count_lines(raw.read_all().decode(used), sep)
         shown = ", ".join(str(b) for b in bad[:20]) + (", ..." if len(bad) > 20 else "")
         raise FileFormatError(
             f"{path}: {len(bad) or n_bad} row(s) do not have the {width} fields of the header "
@@ -440,13 +571,30 @@ def _parse_csv(path: Path, raw: bytes, used: str, sep: str, mapping: ColumnMappi
         ]
         body = table.slice(1)
     n = body.num_rows
-    numbers = {j: np.asarray(body.column(j).to_numpy(), dtype=np.float64) for j in sorted(typed)}
-    texts = {j: body.column(j) for j in range(width) if j not in typed}  # chunked: no copy
-    del table, body  # the Arrow copies of the numbers go now (peak memory)
-    # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it.
-    blank = raw.find(b"\n\n")
-    simple = used != "utf-16" and b'"' not in raw and b"\r" not in raw
-    simple = simple and (blank < 0 or not raw[blank:].strip(b"\n"))
+    parts = list(body.columns)
+    del table, body
+    # text columns are copied into compact arrays: Arrow's chunks point into the parser's
+    # buffers of every column, which would otherwise stay alive with them (peak memory)
+    texts = {
+        j: pa.chunked_array([parts[j].combine_chunks()]) for j in range(width) if j not in typed
+    }
+    numbers = {}
+    pool = pa.default_memory_pool()
+    for j in sorted(typed):
+        # one column at a time, its Arrow chunks released as soon as it is a NumPy array (the
+        # pool reuses them for the next column), so the numbers are never held twice; the
+        # parser's scratch memory is handed back at the end (peak memory)
+        numbers[j] = np.asarray(parts[j].to_numpy(), dtype=np.float64)
+        parts[j] = None
+    del parts
+    pool.release_unused()
+    # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it: with
+    # neither quotes nor carriage returns, one line per record (and the header) means no
+    # blank line (counting one byte is a fast scan; a two-byte search is not)
+    simple = used != "utf-16" and not raw.has_quote and not raw.has_cr
+    if simple and raw.n_newlines + (0 if raw.ends_with_newline else 1) != n + header_lines:
+        text = raw.read_all()  # some blank line: only trailing ones keep the numbering
+        simple = not text[text.find(b"\n\n") :].strip(b"\n")
     # the file is read again only if a problem must be shown by its line
     lines = None if simple else (lambda: _record_lines(path.read_bytes().decode(used), sep))
     return _Raw(
@@ -489,6 +637,8 @@ def _as_float(col: Any) -> np.ndarray | None:
     import pyarrow.compute as pc
 
     try:
+        if len(col) > 4096:  # a failing cast of a whole column is slow: try its start first
+            pc.cast(col.slice(0, 4096), pa.float64())
         values = pc.cast(col, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None  # text in the column: the validation's text rules decide, cell by cell
@@ -506,15 +656,16 @@ def _columns(raw: _Raw, names: Sequence[object]) -> None:
     if not raw.text and not raw.numbers:
         return
     for j, name in enumerate(names):
-        if j in raw.numbers:  # parsed by Arrow as it read the file
-            raw.columns.append(pd.Series(raw.numbers[j], dtype=np.float64))
+        if j in raw.numbers:  # parsed by Arrow as it read the file (made here: no copy)
+            raw.columns.append(pd.Series(raw.numbers[j], dtype=np.float64, copy=False))
             continue
         col = raw.text[j]
         spec = _spec_for(name)
         if spec is not None and spec.numeric:
             arr = _as_float(col)
             if arr is not None:
-                raw.columns.append(pd.Series(arr, dtype=np.float64))
+                raw.text.pop(j)  # the text copy goes (cell_text reads the numbers instead)
+                raw.columns.append(pd.Series(arr, dtype=np.float64, copy=False))
                 continue
         col = _na_spellings(col, raw.headers[j], raw.notes)
         raw.text[j] = col
@@ -555,6 +706,7 @@ def _load(
         row_numbering=raw.numbering,
         required=required,
         cell_text=raw.cell_text if raw.text or raw.numbers else None,
+        own_input=True,  # read_checkups returns `renamed` columns only where problems are
     )
     if raw.lines is not None and any(q.rows for q in report.problems):
         report = _remap_rows(report, raw.lines())

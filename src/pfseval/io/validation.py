@@ -206,7 +206,10 @@ def _parse_numeric(
     recognised text codes used (text → (code, count)).
     """
     if _is_numeric_dtype(s):
-        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if s.dtype == np.float64:  # NaN is already the missing value: the column itself
+            values = s.to_numpy()
+        else:
+            values = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         infinite = np.isinf(values)
         if infinite.any():  # copy only when there is something to blank
             values = np.where(infinite, np.nan, values)
@@ -345,7 +348,13 @@ CellText = Callable[[int, np.ndarray], np.ndarray]
 """Cells of the column at a position, as written in the file, where a mask is true."""
 
 
-def _parse(df: pd.DataFrame, row_numbers: np.ndarray, cell_text: CellText | None = None) -> _Parsed:
+def _parse(
+    df: pd.DataFrame,
+    row_numbers: np.ndarray,
+    cell_text: CellText | None = None,
+    *,
+    own_input: bool = False,
+) -> _Parsed:
     problems: list[DataProblem] = []
     out: dict[Any, pd.Series] = {}
     bad_masks: dict[str, np.ndarray] = {}
@@ -462,12 +471,95 @@ def _parse(df: pd.DataFrame, row_numbers: np.ndarray, cell_text: CellText | None
         bad_masks[col] = bad
         if spec.integer:
             ok = finite & (values == np.round(values))
-            ints = pd.arrays.IntegerArray(np.where(ok, values, 0).astype(np.int64), ~ok)
-            out[col] = pd.Series(ints, index=s.index)
+            ints = pd.arrays.IntegerArray(
+                _whole_numbers(values, ok, own_input and not bad.any()), ~ok
+            )
+            out[col] = pd.Series(ints, index=s.index, copy=False)
         else:
-            out[col] = pd.Series(values, index=s.index, dtype=float)
-    frame = pd.DataFrame(out, index=df.index)
+            out[col] = pd.Series(values, index=s.index, dtype=float, copy=False)
+    # the columns were made here: no copy, and no stacking into 2-D blocks (peak memory)
+    frame = pd.DataFrame(out, index=df.index, copy=False)
     return _Parsed(frame=frame, bad=bad_masks, problems=tuple(problems))
+
+
+def _unique_ids(pid: pd.Series) -> bool:
+    """Whether the non-missing ids are all different.
+
+    Ids exported with a fixed width (zero-padded numbers, the usual case) are compared as
+    fixed-width bytes straight from the Arrow buffers, folded into 64-bit keys and sorted: no
+    Python string per id. A repeated key (or ids of varying width) sends the question to
+    pandas' exact hash check.
+    """
+    fast = _fixed_width_unique(pid)
+    if fast is not None:
+        return fast
+    return bool(pd.Index(pid[pid.notna()]).is_unique)
+
+
+def _fixed_width_unique(pid: pd.Series) -> bool | None:
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    arr = getattr(pid.array, "_pa_array", None)
+    if arr is None or arr.null_count or len(arr) < 2:
+        return None
+    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    off_type = np.int64 if pa.types.is_large_string(col.type) else np.int32
+    bufs = col.buffers()
+    n = len(col)
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[col.offset : col.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if width == 0 or width > 64 or int(offsets[-1] - offsets[0]) != width * n:
+        return None
+    if not np.all(np.diff(offsets) == width):
+        return None
+    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[0] + width * n]
+    words = -(-width // 8)
+    cells = data.reshape(n, width)
+    key = np.zeros(n, dtype=np.uint64)
+    word = np.zeros((n, 8), dtype=np.uint8)
+    for j in range(words):  # 8 bytes at a time, big-endian, folded into one key
+        part = cells[:, 8 * j : 8 * j + 8]
+        word[:, : part.shape[1]] = part
+        word[:, part.shape[1] :] = 0
+        with np.errstate(over="ignore"):
+            key *= np.uint64(0x9E3779B97F4A7C15)
+            key += word.view(">u8").ravel().astype(np.uint64)
+    del word
+    key.sort()
+    if bool(np.any(key[1:] == key[:-1])):
+        return None if words > 1 else False
+    return True
+
+
+_BLOCK_ROWS = 1 << 16
+
+
+def _whole_numbers(values: np.ndarray, ok: np.ndarray, reuse: bool) -> np.ndarray:
+    """The values as int64 (0 where not ``ok``). With ``reuse`` (the loader's own float
+    column, not needed afterwards) the int64 values are written over the float ones block by
+    block, so a million-row column does not need a second 8 MB buffer."""
+    if reuse and values.dtype == np.float64 and values.flags.c_contiguous:
+        values = values.view()
+        try:  # pandas hands out read-only views of its columns; the loader's own may be written
+            values.flags.writeable = True
+        except ValueError:
+            reuse = False
+    else:
+        reuse = False
+    if not reuse:
+        whole = np.zeros(len(values), dtype=np.int64)
+        np.copyto(whole, values, casting="unsafe", where=ok)
+        return whole
+    out = values.view(np.int64)
+    for a in range(0, len(values), _BLOCK_ROWS):
+        b = a + _BLOCK_ROWS
+        block = np.where(ok[a:b], values[a:b], 0.0).astype(np.int64)
+        out[a:b] = block  # the block's floats were read into `block` before this write
+    return out
 
 
 def _row_checks(
@@ -509,7 +601,7 @@ def _row_checks(
     pid = parsed["person_id"] if "person_id" in cols else None
     # Unique person ids cannot make a duplicate (person, year) pair: one hash pass settles
     # the usual case; the full check runs only when some id repeats.
-    if pid is not None and not pd.Index(pid[pid.notna()]).is_unique:
+    if pid is not None and not _unique_ids(pid):
         # one record per person and year; per person when the data have no fiscal_year
         key_cols = ["person_id", "fiscal_year"] if "fiscal_year" in cols else ["person_id"]
         what = "(person_id, fiscal_year) pair(s)" if len(key_cols) == 2 else "person id(s)"
@@ -548,12 +640,17 @@ def _row_checks(
                 )
             )
     if {"bmi", "height", "weight"} <= cols:
-        h = parsed["height"].to_numpy(dtype=float) / 100.0
         w = parsed["weight"].to_numpy(dtype=float)
         b = parsed["bmi"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            gap = np.abs(b - w / h**2)
+            # |b - w / (height / 100)²| in one buffer (a million rows: no temporaries)
+            gap = parsed["height"].to_numpy(dtype=float) / 100.0
+            np.square(gap, out=gap)
+            np.divide(w, gap, out=gap)
+            np.subtract(b, gap, out=gap)
+            np.abs(gap, out=gap)
             inc = gap > _BMI_TOLERANCE
+        del gap
         if inc.any():
             problems.append(
                 DataProblem(
@@ -624,8 +721,13 @@ def _parse_checkups(
     row_numbering: str | None = None,
     required: Sequence[str] = REQUIRED_COLUMNS,
     cell_text: CellText | None = None,
+    own_input: bool = False,
 ) -> tuple[pd.DataFrame, ValidationReport]:
-    """:func:`parse_checkups`, with the loaders' access to cells as written in the file."""
+    """:func:`parse_checkups`, with the loaders' access to cells as written in the file.
+
+    ``own_input``: ``df`` is the loader's own frame, read only for the columns with problems
+    afterwards; a whole-number column without problems is converted in its own memory.
+    """
     if row_numbers is None:
         rn = np.arange(len(df), dtype=np.int64)
         numbering = row_numbering or "0-based row positions in the data frame"
@@ -634,7 +736,7 @@ def _parse_checkups(
         if len(rn) != len(df):
             raise ValueError(f"row_numbers has {len(rn)} entries for {len(df)} rows")
         numbering = row_numbering or "as given"
-    parsed = _parse(df, rn, cell_text)
+    parsed = _parse(df, rn, cell_text, own_input=own_input)
     problems = [*parsed.problems, *_row_checks(parsed.frame, parsed.bad, rn, tuple(required))]
     report = ValidationReport(
         problems=tuple(problems),

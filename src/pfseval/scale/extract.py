@@ -24,16 +24,22 @@ builds three SQL steps and runs them there:
 The result equals the pandas path (read, :func:`pfseval.io.link_years`, the filters) on the
 same files: same rows in the same order, same values and dtypes, same flow counts.
 
-Text codes (``男``, ``＋``) are recognised by the pandas loader only: national extracts carry
-numeric codes, and a text code is reported here as an unknown code (use the pandas engine for
-such files, or convert them once with :func:`pfseval.io.read_checkups` and write Parquet).
+CSV in another encoding than UTF-8 (CP932/Shift_JIS, as Japanese systems export) is
+transcoded once into a UTF-8 copy in the scratch folder (streamed: memory stays flat; the
+copy needs the file's size on disk) and read from there. Text in numeric columns follows the
+pandas loader's text rules: each distinct non-numeric text (one extra scan of a CSV) is parsed
+once in Python — full-width digits and thousands separators, the missing-value spellings
+(``NA``, ``NULL``), the vocabulary's text codes (``男``/``女``, ``＋``/``−``, はい/いいえ) — and
+the result becomes a SQL ``CASE``; anything else is counted as not a number.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +50,11 @@ import pandas as pd
 
 from pfseval.errors import DataProblem, DataValidationError
 from pfseval.io.linkage import FOLLOW_SUFFIX
-from pfseval.io.loaders import FileFormatError, detect_encoding
+from pfseval.io.loaders import NA_SPELLINGS, FileFormatError, detect_encoding
 from pfseval.io.mapping import ColumnMapping, resolve_columns
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing
-from pfseval.io.validation import _spec_for
+from pfseval.io.validation import _extra_column, _spec_for, _text_to_number
+from pfseval.io.vocabulary import normalise_value, text_codes
 from pfseval.messages import Message
 from pfseval.result import SampleFlow
 
@@ -145,23 +152,56 @@ def _format(path: str, fmt: str | None) -> str:
     return "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
 
 
-def _check_csv_encoding(path: str) -> None:
-    """DuckDB reads UTF-8 only: refuse CP932 clearly (checked on the first megabyte)."""
-    first = next(iter(sorted(Path().glob(path) if not os.path.isabs(path) else _glob(path))), None)
-    if first is None:
-        return
-    with Path(first).open("rb") as fh:
-        head = fh.read(1 << 20)
-    try:
-        enc = detect_encoding(head)
-    except FileFormatError:
-        enc = "?"
-    if enc not in ("utf-8", "utf-8-sig"):
-        raise FileFormatError(
-            f"{first}: the DuckDB engine reads UTF-8 CSV or Parquet, and this file is not UTF-8. "
-            "Fix: convert it once (pfseval.io.read_checkups(...).to_parquet(...)) or use the "
-            "pandas engine"
-        )
+def _csv_files(path: str) -> list[Path]:
+    return sorted(Path().glob(path) if not os.path.isabs(path) else _glob(path))
+
+
+def _utf8_csv(path: str, encoding: str | None, scratch: Path) -> str:
+    """``path`` itself when its CSV file(s) are UTF-8; otherwise a UTF-8 copy of each file in
+    ``scratch`` (same names, so file order is kept) and the pattern that reads the copies.
+
+    The encoding is ``encoding``, or detected on the first megabyte of the first file as the
+    pandas loader detects it (UTF-8, UTF-16 with a byte-order mark, CP932). Bytes that do not
+    decode raise :class:`FileFormatError` with their file line, never the bytes.
+    """
+    files = _csv_files(path)
+    if not files:
+        return path
+    if encoding is None:
+        with files[0].open("rb") as fh:
+            head = fh.read(1 << 20)
+        cut = head.rfind(b"\n") if len(head) == 1 << 20 else len(head) - 1
+        try:
+            encoding = detect_encoding(head[: cut + 1] if cut > 0 else head)
+        except FileFormatError as exc:
+            raise FileFormatError(f"{files[0]}: {exc}") from exc
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig"):  # DuckDB skips a BOM
+        return path
+    out_dir = scratch / f"utf8-{len(list(scratch.iterdir()))}"
+    out_dir.mkdir()
+    for f in files:
+        _transcode(f, encoding, out_dir / f.name)
+    return str(out_dir / ("*" + "".join(Path(path).suffixes) if len(files) > 1 else files[0].name))
+
+
+def _transcode(src: Path, encoding: str, dst: Path) -> None:
+    dec = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        while True:
+            chunk = fin.read(1 << 23)
+            try:
+                text = dec.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                at = line + chunk[: exc.start].count(b"\n")
+                raise FileFormatError(
+                    f"{src}: a byte on line {at} is not valid {encoding}. Fix: re-save the file "
+                    "as UTF-8 or CP932, or declare its encoding"
+                ) from None
+            fout.write(text.encode("utf-8"))
+            line += chunk.count(b"\n")
+            if not chunk:
+                break
 
 
 def _glob(path: str) -> list[Path]:
@@ -191,8 +231,6 @@ def _typed_view(
     frame: str,
 ) -> _Year:
     """Create ``view`` with canonical, typed columns; validate by counting in SQL."""
-    if fmt == "csv":
-        _check_csv_encoding(path)
     scan = _scan(path, fmt)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
@@ -220,6 +258,7 @@ def _typed_view(
     select: list[str] = []
     numeric: set[str] = set()
     checks: list[tuple[str, str, str, str]] = []  # (column, kind, condition, expected)
+    texts = _odd_texts(con, scan, headers, names, types)
     for h, name in zip(headers, names, strict=True):
         spec = _spec_for(name)
         src = _q(h)
@@ -231,8 +270,10 @@ def _typed_view(
                 bad = f"isinf({val})"
             else:
                 text = f"NULLIF(TRIM(CAST({src} AS VARCHAR)), '')"
-                val = f"TRY_CAST({text} AS DOUBLE)"
-                bad = f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)"
+                val, missing = _text_rules(text, texts.get(h, []), spec)
+                bad = f"{text} IS NOT NULL AND NOT coalesce(isfinite({val}), false)" + (
+                    f" AND {text} NOT IN ({', '.join(map(_lit, missing))})" if missing else ""
+                )
             select.append(f"CASE WHEN isfinite({val}) THEN {val} END AS {_q(name)}")
             numeric.add(name)
             checks.append((name, "wrong_type", bad, f"a number ({spec.expected()})"))
@@ -325,6 +366,54 @@ def _typed_view(
     return _Year(view=view, names=names, numeric=numeric, n=int(n), order=order)
 
 
+_MAX_TEXTS = 10_000  # distinct non-numeric texts looked up per column (codes are a handful)
+
+
+def _odd_texts(
+    con: Any, scan: str, headers: list[str], names: list[str], types: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """The distinct trimmed texts of each numeric vocabulary column stored as text that are
+    not plain numbers to SQL (one scan for all columns)."""
+    cols = [
+        h
+        for h, n in zip(headers, names, strict=True)
+        if (sp := _spec_for(n)) is not None and sp.numeric and not _NUMERIC_TYPE.match(types[h])
+    ]
+    if not cols:
+        return {}
+    parts = []
+    for h in cols:
+        t = f"NULLIF(TRIM(CAST({_q(h)} AS VARCHAR)), '')"
+        parts.append(
+            f"list_slice(list(DISTINCT {t}) FILTER (WHERE {t} IS NOT NULL AND "
+            f"TRY_CAST({t} AS DOUBLE) IS NULL), 1, {_MAX_TEXTS})"
+        )
+    got = _one(con, f"SELECT {', '.join(parts)} FROM {scan}")
+    return {h: [str(x) for x in (v or [])] for h, v in zip(cols, got, strict=True)}
+
+
+def _text_rules(text: str, odd: Sequence[str], spec: Any) -> tuple[str, list[str]]:
+    """The SQL value of a text column under the pandas loader's text rules, and the texts
+    read as missing (``NA``, ``NULL``, ...)."""
+    codebook = text_codes(spec) if spec.codes is not None else {}
+    cases: list[str] = []
+    missing: list[str] = []
+    for t in odd:
+        number = _text_to_number(t)
+        if number is None and t in NA_SPELLINGS:
+            missing.append(t)
+            cases.append(f"WHEN {_lit(t)} THEN NULL")
+            continue
+        if number is None and normalise_value(t) in codebook:
+            number = float(codebook[normalise_value(t)])
+        if number is not None:
+            cases.append(f"WHEN {_lit(t)} THEN {number!r}")
+    plain = f"TRY_CAST({text} AS DOUBLE)"
+    if not cases:
+        return plain, missing
+    return f"CAST(CASE {text} {' '.join(cases)} ELSE {plain} END AS DOUBLE)", missing
+
+
 def _first_rows(con: Any, scan: str, cond: str, fmt: str) -> tuple[int, ...]:
     """1-based record numbers (within each file) of the first offending records."""
     if fmt != "parquet":
@@ -372,6 +461,9 @@ def _keep_sql(f: CohortFilter, numeric: set[str], columns: set[str]) -> str:
     raise ValueError(f"unknown filter operator {op!r}")
 
 
+_TEXT_KEEP: frozenset[str] = frozenset()
+
+
 def _to_pandas(df: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
     """Dtypes as the pandas loader gives them."""
     out = {}
@@ -384,7 +476,10 @@ def _to_pandas(df: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
         elif c in numeric or c == "followup_years":
             out[c] = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         elif pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
-            out[c] = s.astype(pd.Series(["a"]).dtype)
+            s = s.astype(pd.Series(["a"]).dtype)
+            # a column outside the vocabulary: numbers when every cell is one (no leading
+            # zero), as the pandas loader reads it
+            out[c] = s if spec is not None or c in _TEXT_KEEP else _extra_column(s)[0]
         else:
             out[c] = s
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
@@ -400,6 +495,7 @@ def extract_cohort(
     columns: Sequence[str] | None = None,
     mapping: ColumnMapping | None = None,
     format: str | None = None,
+    encoding: str | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
     temp_directory: str | os.PathLike[str] | None = None,
@@ -427,9 +523,14 @@ def extract_cohort(
         Source header → canonical name (as for :func:`pfseval.io.read_checkups`).
     format
         ``"parquet"`` or ``"csv"``; ``None`` decides by the suffix.
+    encoding
+        CSV encoding; ``None`` detects UTF-8, UTF-16 (with a byte-order mark) or CP932 as the
+        pandas loader does. Files not in UTF-8 are transcoded into a UTF-8 copy in the scratch
+        folder first (disk: the files' size).
     memory_limit, threads, temp_directory
-        DuckDB settings (e.g. ``"8GB"``, ``2``, a scratch folder for spilling); ``None`` keeps
-        DuckDB's defaults (80% of the memory, every core).
+        DuckDB settings (e.g. ``"8GB"``, ``2``, a scratch folder for spilling and for the UTF-8
+        copies); ``None`` keeps DuckDB's defaults (80% of the memory, every core) and the
+        system's temporary folder.
 
     Returns
     -------
@@ -438,7 +539,7 @@ def extract_cohort(
     Raises
     ------
     FileFormatError
-        Unreadable files, CSV that is not UTF-8, list columns.
+        Unreadable files, bytes that do not decode (with their line), list columns.
     DataValidationError
         Values that break the vocabulary, missing or repeated ids (counts and the first
         record numbers).
@@ -464,17 +565,21 @@ def extract_cohort(
     from pfseval.errors import ColumnMissingError
 
     base_path = os.fspath(baseline)
+    scratch = tempfile.TemporaryDirectory(
+        prefix="pfseval-extract-", dir=os.fspath(temp_directory) if temp_directory else None
+    )
     con = duckdb.connect(":memory:")
     try:
+        base_fmt = _format(base_path, format)
+        if base_fmt == "csv":
+            base_path = _utf8_csv(base_path, encoding, Path(scratch.name))
         for key, val in (("memory_limit", memory_limit), ("threads", threads)):
             if val is not None:
                 _run(con, f"SET {key} = {_lit(val)}")
         if temp_directory is not None:
             _run(con, f"SET temp_directory = {_lit(os.fspath(temp_directory))}")
         _run(con, "SET preserve_insertion_order = true")
-        base = _typed_view(
-            con, "base", base_path, _format(base_path, format), mapping, id_col, "baseline"
-        )
+        base = _typed_view(con, "base", base_path, base_fmt, mapping, id_col, "baseline")
         numeric = set(base.numeric)
         available = list(base.names)
         link_flow: SampleFlow | None = None
@@ -484,9 +589,10 @@ def extract_cohort(
             linked_sql = "SELECT * FROM base"
         else:
             fol_path = os.fspath(followup)
-            fol = _typed_view(
-                con, "fol", fol_path, _format(fol_path, format), mapping, id_col, "follow-up"
-            )
+            fol_fmt = _format(fol_path, format)
+            if fol_fmt == "csv":
+                fol_path = _utf8_csv(fol_path, encoding, Path(scratch.name))
+            fol = _typed_view(con, "fol", fol_path, fol_fmt, mapping, id_col, "follow-up")
             clash = [c for c in base.names if c.endswith(FOLLOW_SUFFIX)]
             if clash:
                 raise DataValidationError(
@@ -569,6 +675,7 @@ def extract_cohort(
         table = con.sql(sql).to_arrow_table()
     finally:
         con.close()
+        scratch.cleanup()
     frame = table.to_pandas()
     data = _to_pandas(frame, numeric)
     return CohortExtract(

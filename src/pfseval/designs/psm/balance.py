@@ -21,7 +21,7 @@ level of a categorical covariate):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -36,60 +36,155 @@ __all__ = ["balance_report", "balance_table", "expand_terms"]
 _EPS = float(np.sqrt(np.finfo(float).eps))
 
 
-def _wmean(x: NDArray[np.float64], w: NDArray[np.float64]) -> float:
-    return float(np.sum(x * w) / np.sum(w))
+class _Groups:
+    """Positions of the two groups under one set of weights, computed once for all variables.
 
-
-def _wvar(x: NDArray[np.float64], w: NDArray[np.float64], binary: bool) -> float:
-    w = w / np.sum(w)
-    m = float(np.sum(w * x))
-    if binary:
-        return m * (1 - m)
-    # one unit (or one unit with all the weight): 0 / 0 = nan, as in R; never an exception
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.divide(np.sum(w * (x - m) ** 2), 1 - np.sum(w**2)))
-
-
-Ecdf = Callable[[NDArray[np.float64]], NDArray[np.float64]]
-
-
-def _ecdf_evaluator(x: NDArray[np.float64]) -> Ecdf:
-    """``f(wn)``: the cumulated signed weights at each distinct value of ``x``, ascending.
-
-    Integer-valued variables (age, blood pressure, dipstick grades) are counted by value with
-    ``bincount`` (O(n), no sort); other variables are sorted once, and the one evaluator
-    serves the comparisons before and after matching.
+    Only the units with a non-zero weight enter a group's statistics. The larger group of the
+    unweighted comparison (the control pool: millions of rows) is never gathered: its sums are
+    the column's totals less the other group's, so each variable costs a sort and a few
+    passes over the column, not a copy per group.
     """
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo <= 4 * len(x) + 1024 and bool(np.all(x == np.round(x))):
-        codes = (x - lo).astype(np.intp)
-        present = np.bincount(codes) > 0
 
-        def by_value(wn: NDArray[np.float64]) -> NDArray[np.float64]:
-            per_value = np.bincount(codes, weights=wn, minlength=len(present))
-            return np.asarray(np.cumsum(per_value)[present], dtype=float)
+    def __init__(self, t: NDArray[np.bool_], w: NDArray[np.float64] | None) -> None:
+        n = len(t)
+        if w is None:  # before matching: every unit, weight 1
+            n_t = int(np.count_nonzero(t))
+            self.small_is_t = n_t <= n - n_t
+            self.small = np.flatnonzero(t if self.small_is_t else ~t)
+            self.n_small, self.n_big = self.small.size, n - self.small.size
+            self.w_t = self.w_c = None
+            self.idx_t = self.idx_c = None
+        else:  # after matching: the (usually few) units with a weight
+            pos = np.flatnonzero(w > 0)
+            in_t = t[pos]
+            self.idx_t, self.idx_c = pos[in_t], pos[~in_t]
+            self.w_t, self.w_c = w[self.idx_t], w[self.idx_c]
 
-        return by_value
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    last = np.r_[xs[1:] != xs[:-1], True]
-    return lambda wn: np.cumsum(wn[order])[last]
+    def ones(self) -> bool:
+        return self.w_t is None
 
 
-def _ecdf_stats(ecdf: Ecdf, t: NDArray[np.bool_], w: NDArray[np.float64]) -> tuple[float, float]:
-    """eCDF mean and max of the absolute difference between the groups' weighted eCDFs."""
-    wn = np.where(t, w / np.sum(w[t]), -w / np.sum(w[~t]))
-    d = np.abs(ecdf(wn))
-    return float(np.mean(d)), float(np.max(d))
+def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """``Σ a·b`` by NumPy's own loop: a threaded BLAS call costs more than the sum here (its
+    threads must wake, and on a busy machine they wait)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _var(ss: float, total_w: float, sum_w2: float) -> float:
+    """Weighted variance ``Σ w (x - m)² / (1 - Σ w²)`` with normalised weights, from the
+    unnormalised sum of squares ``ss = Σ w (x - m)²``; 0 / 0 (one unit) is nan, as in R."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.divide(ss / total_w, 1 - sum_w2 / total_w**2))
+
+
+def _stats_weighted(
+    x: NDArray[np.float64], w: NDArray[np.float64], binary: bool
+) -> tuple[float, float, float, int]:
+    """Sum of weights, weighted mean, variance (``_var``; ``m(1-m)`` if binary), units."""
+    sw = float(np.sum(w))
+    if sw <= 0:
+        return 0.0, np.nan, np.nan, 0
+    m = float(_dot(w, x) / sw)
+    if binary:
+        return sw, m, m * (1 - m), x.size
+    d = x - m
+    return sw, m, _var(_dot(w * d, d), sw, _dot(w, w)), x.size
+
+
+def _group_stats(
+    x: NDArray[np.float64], g: _Groups, binary: bool
+) -> tuple[tuple[float, float, float, int], tuple[float, float, float, int]]:
+    """``(Σw, mean, variance, units)`` of the treated and of the controls."""
+    if not g.ones():
+        assert g.idx_t is not None and g.idx_c is not None
+        assert g.w_t is not None and g.w_c is not None
+        return (
+            _stats_weighted(x[g.idx_t], g.w_t, binary),
+            _stats_weighted(x[g.idx_c], g.w_c, binary),
+        )
+    xs = x[g.small]
+    ns, nb = g.n_small, g.n_big
+    small = _stats_weighted(xs, np.ones(ns), binary) if ns else (0.0, np.nan, np.nan, 0)
+    if nb == 0:
+        big: tuple[float, float, float, int] = (0.0, np.nan, np.nan, 0)
+    else:
+        mb = float((np.sum(x) - np.sum(xs)) / nb)
+        if binary:
+            vb = mb * (1 - mb)
+        else:
+            # Σ over the big group of (x - mb)²: the column's sum in cache-sized blocks (no
+            # temporary the size of the pool) less the small group's part
+            ss = sum(_dot(d, d) for d in _centred_blocks(x, mb))
+            ds = xs - mb
+            vb = _var(max(ss - _dot(ds, ds), 0.0), float(nb), float(nb))
+        big = (float(nb), mb, vb, nb)
+    return (small, big) if g.small_is_t else (big, small)
+
+
+_BLOCK = 1 << 16
+
+
+def _centred_blocks(x: NDArray[np.float64], m: float) -> Iterator[NDArray[np.float64]]:
+    buf = np.empty(min(x.size, _BLOCK))
+    for a in range(0, x.size, _BLOCK):
+        d = buf[: min(_BLOCK, x.size - a)]
+        np.subtract(x[a : a + _BLOCK], m, out=d)
+        yield d
+
+
+class _Points:
+    """The eCDF evaluation points of one variable: its distinct values in the full sample
+    (one sort; NumPy's vectorised sort costs a few passes over the column), and ``at(v)``,
+    the point of each value."""
+
+    def __init__(self, x: NDArray[np.float64], scratch: NDArray[np.float64] | None = None) -> None:
+        # sorted in a buffer shared by the variables (no fresh pool-sized array per variable)
+        xs = scratch[: x.size] if scratch is not None else np.empty(x.size)
+        xs[:] = x
+        xs.sort()
+        last = np.empty(xs.size, dtype=bool)
+        if xs.size:
+            np.not_equal(xs[1:], xs[:-1], out=last[:-1])
+            last[-1] = True
+        self.u = xs[last]
+        self.cnt_all = np.flatnonzero(last).astype(np.float64)
+        self.cnt_all += 1.0
+
+    def at(self, v: NDArray[np.float64]) -> NDArray[np.intp]:
+        return np.asarray(np.searchsorted(self.u, v))
+
+
+def _ecdf_stats(
+    x: NDArray[np.float64], pts: _Points, g: _Groups, sw_t: float, sw_c: float
+) -> tuple[float, float]:
+    """eCDF mean and max of ``|F_t - F_c|`` over the evaluation points."""
+    k = pts.u.size
+    if g.ones():
+        # the larger group has units everywhere: cumulate over all points
+        c_small = np.cumsum(np.bincount(pts.at(x[g.small]), minlength=k), dtype=float)
+        c_big = pts.cnt_all - c_small
+        c_t, c_c = (c_small, c_big) if g.small_is_t else (c_big, c_small)
+        d = np.abs(c_t / sw_t - c_c / sw_c)
+        return float(np.mean(d)), float(np.max(d))
+    # weighted units only: F_t - F_c changes only at their points and is constant up to the
+    # next one, so the mean over all points is a length-weighted sum over those few
+    assert g.idx_t is not None and g.idx_c is not None
+    assert g.w_t is not None and g.w_c is not None
+    at = np.r_[pts.at(x[g.idx_t]), pts.at(x[g.idx_c])]
+    step = np.r_[g.w_t / sw_t, -g.w_c / sw_c]
+    q, inv = np.unique(at, return_inverse=True)
+    d = np.abs(np.cumsum(np.bincount(inv, weights=step, minlength=q.size)))
+    runs = np.diff(np.r_[q, k])
+    return float(_dot(d, runs) / k), float(np.max(d))
 
 
 def _one_variable(
     x: NDArray[np.float64],
-    t: NDArray[np.bool_],
-    w: NDArray[np.float64],
-    sd_treated: float,
+    g: _Groups,
+    sd_focal: float,
     binary: bool,
-    ecdf: Ecdf | None,
+    stats: tuple[tuple[float, float, float, int], tuple[float, float, float, int]],
+    points: _Points | None,
 ) -> tuple[float, float, float, float]:
     """SMD, variance ratio, eCDF mean, eCDF max for one variable and one set of weights.
 
@@ -98,22 +193,72 @@ def _one_variable(
     weight, MatchIt reports no standardised difference (unless the difference is 0), variance
     ratio or eCDF statistics for a continuous variable: neither does this function.
     """
-    if not (np.sum(w[t]) > 0 and np.sum(w[~t]) > 0):
+    (sw_t, m_t, v_t, k_t), (sw_c, m_c, v_c, k_c) = stats
+    if not (sw_t > 0 and sw_c > 0):
         return np.nan, np.nan, np.nan, np.nan
-    too_small = np.count_nonzero(w[t]) < 2 and np.count_nonzero(w[~t]) < 2
-    mdiff = _wmean(x[t], w[t]) - _wmean(x[~t], w[~t])
+    too_small = k_t < 2 and k_c < 2
+    mdiff = m_t - m_c
     # |difference| ≤ √ε is reported unstandardised; MatchIt leaves a "too small" SMD empty
-    smd = mdiff if abs(mdiff) <= _EPS else (np.nan if too_small else mdiff / sd_treated)
+    smd = mdiff if abs(mdiff) <= _EPS else (np.nan if too_small else mdiff / sd_focal)
     if binary:
         return smd, np.nan, abs(mdiff), abs(mdiff)
     if too_small:
         return smd, np.nan, np.nan, np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        vr = float(np.divide(_wvar(x[t], w[t], False), _wvar(x[~t], w[~t], False)))
+        vr = float(np.divide(v_t, v_c))
     # units with weight 0 add nothing to either eCDF but their values stay evaluation points
-    assert ecdf is not None
-    em, ex = _ecdf_stats(ecdf, t, w)
+    assert points is not None
+    em, ex = _ecdf_stats(x, points, g, sw_t, sw_c)
     return smd, vr, em, ex
+
+
+_COLUMNS = [
+    "variable",
+    "smd_before",
+    "smd_after",
+    "vr_before",
+    "vr_after",
+    "ecdf_mean_before",
+    "ecdf_mean_after",
+    "ecdf_max_before",
+    "ecdf_max_after",
+]
+
+
+def balance_columns(
+    columns: Sequence[NDArray[np.float64]],
+    t: NDArray[np.bool_],
+    w: NDArray[np.float64],
+    *,
+    names: Sequence[str],
+    estimand: Literal["ATT", "ATC"] = "ATT",
+) -> pd.DataFrame:
+    """:func:`balance_table` on a sequence of columns (no n × p matrix is assembled).
+
+    ``match()`` passes the distance and the columns of the design it fitted the score on.
+    """
+    before = _Groups(t, None)
+    after = _Groups(t, np.asarray(w, dtype=float))
+    scratch = np.empty(len(t))
+    rows = []
+    for name, col in zip(names, columns, strict=True):
+        x = np.ascontiguousarray(col, dtype=float)
+        binary = bool(x.size == 0 or (x.min() >= 0 and x.max() <= 1)) and bool(
+            np.all((x == 0) | (x == 1))
+        )
+        st_b = _group_stats(x, before, binary)
+        st_a = _group_stats(x, after, binary)
+        # SD of the focal group in the full sample; constant there: the pooled SD
+        v_f, v_o = (st_b[0][2], st_b[1][2]) if estimand == "ATT" else (st_b[1][2], st_b[0][2])
+        sd_f = float(np.sqrt(v_f))
+        if not np.isfinite(sd_f) or sd_f < _EPS:
+            sd_f = float(np.sqrt((sd_f**2 + v_o) / 2))
+        points = None if binary else _Points(x, scratch)
+        b = _one_variable(x, before, sd_f, binary, st_b, points)
+        a = _one_variable(x, after, sd_f, binary, st_a, points)
+        vals = (name, b[0], a[0], b[1], a[1], b[2], a[2], b[3], a[3])
+        rows.append(dict(zip(_COLUMNS, vals, strict=True)))
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
 
 def balance_table(
@@ -161,45 +306,8 @@ def balance_table(
         Xa = Xa[:, None]
     t = np.asarray(treat).astype(bool)
     w = np.asarray(weights, dtype=float)
-    ones = np.ones(len(t))
-    rows = []
-    for j, name in enumerate(names):
-        x = Xa[:, j]
-        binary = bool(np.all((x == 0) | (x == 1)))
-        f = t if estimand == "ATT" else ~t
-        sd_t = float(np.sqrt(_wvar(x[f], ones[f], binary)))
-        if not np.isfinite(sd_t) or sd_t < _EPS:  # constant in the focal group: pooled SD
-            sd_t = float(np.sqrt((sd_t**2 + _wvar(x[~f], ones[~f], binary)) / 2))
-        ecdf = None if binary else _ecdf_evaluator(x)
-        b = _one_variable(x, t, ones, sd_t, binary, ecdf)
-        a = _one_variable(x, t, w, sd_t, binary, ecdf)
-        rows.append(
-            {
-                "variable": name,
-                "smd_before": b[0],
-                "smd_after": a[0],
-                "vr_before": b[1],
-                "vr_after": a[1],
-                "ecdf_mean_before": b[2],
-                "ecdf_mean_after": a[2],
-                "ecdf_max_before": b[3],
-                "ecdf_max_after": a[3],
-            }
-        )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "variable",
-            "smd_before",
-            "smd_after",
-            "vr_before",
-            "vr_after",
-            "ecdf_mean_before",
-            "ecdf_mean_after",
-            "ecdf_max_before",
-            "ecdf_max_after",
-        ],
-    )
+    cols = [Xa[:, j] for j in range(len(names))]
+    return balance_columns(cols, t, w, names=names, estimand=estimand)
 
 
 def expand_terms(

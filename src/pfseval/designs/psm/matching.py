@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from pfseval.checks import require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
-from pfseval.designs.psm.balance import balance_table
+from pfseval.designs.psm.balance import balance_columns
 from pfseval.designs.psm.distance import mahalanobis_coordinates, mahalanobis_match
 from pfseval.designs.psm.nearest import nearest_match, variable_ratios
 from pfseval.designs.psm.optimal import optimal_match
@@ -351,8 +351,8 @@ def _validate(
     df = data.reset_index(drop=True)
     problems: list[DataProblem] = []
     tr = df[treatment]
-    tnum = pd.to_numeric(tr.astype(object), errors="coerce")
-    bad_t = ~tnum.isin([0, 1]).to_numpy()
+    tnum = _treatment_numbers(tr).to_numpy(dtype=float, na_value=np.nan)
+    bad_t = (tnum != 0) & (tnum != 1)
     if bad_t.any():
         rows = np.flatnonzero(bad_t)
         problems.append(
@@ -366,7 +366,7 @@ def _validate(
             )
         )
     ids = df[id_col]
-    dup = ids.duplicated(keep=False).to_numpy()
+    dup = _duplicated(ids)
     if ids.isna().any():
         rows = np.flatnonzero(ids.isna().to_numpy())
         problems.append(
@@ -419,8 +419,9 @@ def _validate(
     if problems:
         raise MatchingDataError(problems, source="psm.match()")
     kept = ~miss_rows
+    all_kept = not miss_rows.any()
     for c in covariates:
-        s = df.loc[kept, c]
+        s = df[c] if all_kept else df.loc[kept, c]  # no copy of the pool when nothing is missing
         if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
             constant = len(s) == 0 or bool(s.min() == s.max())
         else:
@@ -432,6 +433,25 @@ def _validate(
                 "it cannot be used in the propensity model. Fix: drop it from covariates."
             )
     return df, miss_rows, miss_cols
+
+
+def _duplicated(ids: pd.Series) -> NDArray[np.bool_]:
+    """Rows whose id occurs more than once. Integer ids are checked with one sort first (a
+    hash table of ten million ids costs a second); the rows are looked up only if some id
+    repeats."""
+    if ids.dtype.kind in "iu":
+        v = np.sort(ids.to_numpy())
+        if v.size < 2 or not bool(np.any(v[1:] == v[:-1])):
+            return np.zeros(len(ids), dtype=bool)
+    return np.asarray(ids.duplicated(keep=False).to_numpy(), dtype=bool)
+
+
+def _treatment_numbers(tr: pd.Series) -> pd.Series:
+    """The treatment column as numbers (non-numbers: NaN); numeric columns are used as they
+    are (the object round trip costs a second per 10 M rows)."""
+    if pd.api.types.is_numeric_dtype(tr.dtype) and not pd.api.types.is_bool_dtype(tr.dtype):
+        return tr
+    return pd.to_numeric(tr.astype(object), errors="coerce")
 
 
 def _take_ids(ids: pd.Series, positions: NDArray[np.intp]) -> pd.api.extensions.ExtensionArray:
@@ -657,14 +677,15 @@ def match(
         exact=(*ex, *extra),
         missing=missing,
     )
-    t_all = pd.to_numeric(df[treatment].astype(object)).to_numpy(dtype=float) == 1
+    t_all = _treatment_numbers(df[treatment]).to_numpy(dtype=float, na_value=np.nan) == 1
     flow = SampleFlow.start({TREATED: int(t_all.sum()), CONTROL: int((~t_all).sum())})
     user_dist = None if isinstance(distance, str) else _user_scores(distance, len(df))
     if miss_rows.any():
         reason = Message("psm.flow.missing_covariates", params={"covariates": list(miss_cols)})
         for g, mask in ((TREATED, t_all), (CONTROL, ~t_all)):
             flow = flow.exclude(reason, df.loc[miss_rows & mask, id_col].tolist(), group=g)
-    df = df.loc[~miss_rows].reset_index(drop=True)
+    if miss_rows.any():
+        df = df.loc[~miss_rows].reset_index(drop=True)
     if user_dist is not None:
         user_dist = user_dist[~miss_rows]
     t = t_all[~miss_rows]
@@ -885,8 +906,8 @@ def _score(
     design: CovariateDesign,
 ) -> tuple[PropensityModel, NDArray[np.float64]]:
     """The propensity model and the matching distance on the scale ``link`` asks for."""
-    fit_df = df[[treatment, *covs]].copy()
-    fit_df[treatment] = t.astype(int)
+    # the design is already expanded: the fit needs only the 0/1 treatment (no covariate copy)
+    fit_df = pd.DataFrame({treatment: t.astype(np.int8)}, index=df.index)
     glm_link: Literal["logit", "probit"] = "probit" if link.endswith("probit") else "logit"
     model = fit_propensity(
         fit_df, treatment=treatment, covariates=covs, link=glm_link, design=design
@@ -1014,7 +1035,10 @@ def _caliper_widths(
     for k, v in cal.items():
         std = std_caliper.get(k, True) if isinstance(std_caliper, Mapping) else std_caliper
         x = dist if k == "distance" else pd.to_numeric(df[k], errors="raise").to_numpy(float)
-        out[k] = v * float(np.std(x[~discarded], ddof=1)) if std else v
+        if std:  # no copy of the pool when nothing is discarded
+            out[k] = v * float(np.std(x[~discarded] if discarded.any() else x, ddof=1))
+        else:
+            out[k] = v
     return out
 
 
@@ -1031,10 +1055,32 @@ def _unmatched_reasons(
     if rows.size == 0:
         return []
     st = np.zeros(len(dist), dtype=np.intp) if strata is None else np.asarray(strata)
-    elig = np.flatnonzero(~t & ~discarded)
-    srt = elig[np.lexsort((dist[elig], st[elig]))]  # usable controls by stratum, then distance
-    st_s = st[srt]
-    d_s = dist[srt]
+    usable = ~t & ~discarded
+    if strata is None and rows.size <= 4:  # a few units: one look at the usable distances each
+        reasons = []
+        gap = np.empty(len(dist))
+        for r in rows.tolist():
+            if discarded[r]:
+                reasons.append("outside common support (discarded)")
+                continue
+            np.subtract(dist, dist[r], out=gap)
+            np.abs(gap, out=gap)
+            nearest = float(gap.min(where=usable, initial=np.inf))
+            if not np.isfinite(nearest):
+                reasons.append("no control")
+            elif caliper_width is not None and nearest > caliper_width:
+                reasons.append("no control within the caliper")
+            else:
+                reasons.append("all suitable controls were already matched")
+        return reasons
+    if strata is None:  # one stratum: sorting the values is enough (no index sort)
+        d_s = np.sort(dist[usable])
+        st_s = np.zeros(d_s.size, dtype=np.intp)
+    else:
+        elig = np.flatnonzero(usable)
+        srt = elig[np.lexsort((dist[elig], st[elig]))]  # by stratum, then distance
+        st_s = st[srt]
+        d_s = dist[srt]
     reasons = []
     for r in rows.tolist():
         if discarded[r]:
@@ -1107,7 +1153,9 @@ def _assemble(
     if not replace:
         sub[mm[rows_m, cols_m]] = set_no[rows_m]
     index = pd.Index(ids, name=id_col)
-    subclass = pd.Series(sub, index=index, dtype="Int64", name="subclass").mask(sub <= 0)
+    subclass = pd.Series(
+        pd.arrays.IntegerArray(sub, sub <= 0), index=index, name="subclass", copy=False
+    )
     pairs = pd.DataFrame({f"{f_name}_id": ids.to_numpy()[f_pos]})
     for j in range(mm.shape[1]):
         pairs[f"{o_name}_id_{j + 1}"] = _take_ids(ids, mm[:, j])
@@ -1151,8 +1199,9 @@ def _assemble(
         )
     # Mahalanobis matching has no score: no distance row, as in MatchIt's summary
     scored = options["distance"] not in ("mahalanobis", "robust_mahalanobis")
-    bal = balance_table(
-        np.column_stack([dist, design.balance]) if scored else design.balance,
+    cols = list(design.balance_columns)  # the columns the score was fitted on, not copied
+    bal = balance_columns(
+        [dist, *cols] if scored else cols,
         t,
         w,
         names=["distance", *design.balance_names] if scored else list(design.balance_names),
@@ -1220,7 +1269,7 @@ def _assemble(
         covariates=covs,
         distance=pd.Series(dist if scored else np.nan, index=index, name="distance"),
         pairs=pairs,
-        weights=pd.Series(w, index=index, name="weights"),
+        weights=pd.Series(w, index=index, name="weights", copy=False),  # made here
         subclass=subclass,
         unmatched=unmatched,
         balance=bal,

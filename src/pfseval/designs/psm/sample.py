@@ -266,8 +266,8 @@ def _check(m: MatchedSample) -> None:
                 f"MatchedSample: {name} has {len(get(m, name))} values for {n} rows. Fix: give "
                 "one value per row of data."
             )
-    tr = pd.to_numeric(data[m.treatment], errors="coerce")
-    if not tr.isin([0, 1]).all():
+    tr = pd.to_numeric(data[m.treatment], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not bool(np.all((tr == 0) | (tr == 1))):
         raise MatchingError(f"MatchedSample: column {m.treatment!r} must be 0/1. Fix: recode it.")
     w = np.asarray(get(m, "weights"), dtype=float)
     if np.any(~np.isfinite(w)) or np.any(w < 0):
@@ -275,7 +275,14 @@ def _check(m: MatchedSample) -> None:
     pairs = get(m, "pairs")
     if len(pairs.columns):
         vals = pd.Series(pd.unique(pairs.to_numpy().ravel())).dropna()
-        unknown = vals[~vals.isin(data[m.id_col])].tolist()  # hashed in C: O(n)
+        ids = data[m.id_col]
+        listed = vals.tolist()
+        if ids.dtype.kind in "iu" and all(isinstance(v, int | np.integer) for v in listed):
+            # integer ids: NumPy's table or sort lookup, no hash table of the whole pool
+            hit = np.isin(np.asarray(listed, dtype=np.int64), ids.to_numpy())
+            unknown = vals[~hit].tolist()
+        else:
+            unknown = vals[~vals.isin(ids)].tolist()  # hashed in C: O(n)
         if unknown:
             raise MatchingError(
                 f"MatchedSample: pairs name ids not in data ({', '.join(map(str, unknown[:5]))})."
