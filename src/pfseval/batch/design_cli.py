@@ -7,7 +7,7 @@ exceptions, printed with their key path.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,25 @@ import click
 from pfseval.errors import PfsevalError
 
 __all__ = ["design_to", "has_plan", "run_locked", "two_stage"]
+
+
+def _write_spec_design(
+    spec: Any, record: Mapping[str, Any], figures: Mapping[str, Any], folder: Path
+) -> dict[str, Path]:
+    """The lock and design appendix of a spec's design record, in the spec's language and
+    with its readers' names."""
+    from pfseval.batch.design_stage import write_design
+    from pfseval.report.design_sections import design_names
+
+    return write_design(
+        record,
+        figures,
+        folder,
+        lang=spec.report.lang,
+        min_cell=spec.report.min_cell,
+        title=spec.title,
+        names=design_names(spec, spec.report.lang),
+    )
 
 
 def design_to(
@@ -35,9 +54,8 @@ def design_to(
     refused unless ``force``, and even then nothing already there is replaced).
     """
     from pfseval.batch import load_spec
-    from pfseval.batch.design_stage import design_record, write_design
+    from pfseval.batch.design_stage import design_record
     from pfseval.batch.output import check_target, commit, stage
-    from pfseval.report.design_sections import design_names
 
     try:
         # refuse a folder we may not write into before the matching work, not after it
@@ -47,15 +65,7 @@ def design_to(
         files = commit(
             stage(
                 out,
-                lambda folder: write_design(
-                    record,
-                    figures,
-                    folder,
-                    lang=spec.report.lang,
-                    min_cell=spec.report.min_cell,
-                    title=spec.title,
-                    names=design_names(spec, spec.report.lang),
-                ),
+                lambda folder: _write_spec_design(spec, record, figures, folder),
             ),
             force=force,
         )
@@ -151,21 +161,11 @@ def two_stage(spec: Any, design_out: Path, *, progress: bool = False) -> Any:
         design_columns,
         design_record,
         read_lock,
-        write_design,
     )
-    from pfseval.report.design_sections import design_names
 
     if not design_columns(spec):
         return run_spec(spec, progress=progress)
     record, figures = design_record(spec)
-    files = write_design(
-        record,
-        figures,
-        design_out,
-        lang=spec.report.lang,
-        min_cell=spec.report.min_cell,
-        title=spec.title,
-        names=design_names(spec, spec.report.lang),
-    )
+    files = _write_spec_design(spec, record, figures, design_out)
     check = check_lock(spec, read_lock(files["lock"]), lock_file=LOCK_NAME, allow_deviation=False)
     return dataclasses.replace(run_spec(spec, progress=progress), design_check=check)
