@@ -260,3 +260,27 @@ def test_design_appendix_names_cohorts_and_indicators_by_their_labels(project: P
     assert "腎機能低下抑制率" in visible
     assert "indicators[" not in visible and "(pool)" not in visible
     assert "suppression_rate" not in visible
+
+
+def test_run_appendix_counts_what_the_design_appendix_published(project: Path) -> None:
+    """The design appendix prints the matched participants and controls; a reader holding it
+    and the run's appendix knows them, so the run's decision treats them as published (it
+    never hides them, and audits what they give back with the rest)."""
+    from pfseval.batch.design_cli import two_stage
+    from pfseval.report.document import _register_counts
+
+    run = two_stage(load_spec(project / "spec.toml"), project / "lock_published")
+    counts = run.design_check["published_counts"]["indicators[1]"]
+    assert counts["n_treated"] > 0 and counts["n_control"] > 0
+    c = _register_counts(run, run.results())
+    led = c.led
+    assert led.value("ind:suppression_rate:design:n_treated") == counts["n_treated"]
+    same = [
+        k
+        for k in led._keys
+        if k.startswith("ind:suppression_rate:")
+        and led.counts_people(k)
+        and led.value(k) == counts["n_treated"]
+    ]
+    assert same  # the flow's matched participants (and the diagnostic of the same people)
+    assert all(led.show(k) == f"{counts['n_treated']:,}" for k in same)

@@ -465,6 +465,12 @@ def check_lock(
         "outcome_blind": bool(lock.get("outcome_blind")),
         "allow_deviation": allow_deviation,
         "deviations": [d.to_dict() for d in devs],
+        # counts the design appendix published (matched participants and controls per
+        # indicator key path): the run's appendix treats them as known to every reader
+        "published_counts": {
+            key: {k: m[k] for k in ("n_treated", "n_control") if isinstance(m.get(k), int)}
+            for key, m in (lock.get("matched") or {}).items()
+        },
     }
 
 

@@ -523,8 +523,39 @@ def _register_counts(run: EvaluationRun, res: Mapping[str, Any]) -> _Counts:
     final = _register_inputs(c, run, res)
     for ind in run.spec.indicators:
         _register_indicator(c, run, ind, res["indicators"][ind.id], final)
+    _register_design_appendix(c, run)
     c.led.solve()
     return c
+
+
+def _register_design_appendix(c: _Counts, run: EvaluationRun) -> None:
+    """Counts an earlier publication of the same evaluation showed: the design appendix of
+    the locked design prints each matching's numbers of matched participants and controls.
+
+    A reader holds both documents, so those numbers are published here too (fixed cells),
+    and every count of the indicator equal to one of them is the same people; the decision
+    then never hides what the design appendix shows, and reports what the two together give
+    back (e.g. participants − matched = the unmatched).
+    """
+    check = getattr(run, "design_check", None) or {}
+    shown = check.get("published_counts") or {}
+    led = c.led
+    for k, ind in enumerate(run.spec.indicators):
+        counts = shown.get(getattr(ind, "key_path", f"indicators[{k}]"), {})
+        flows = c.ind_flows.get(ind.id, {})
+        for group, n in counts.items():
+            arm = "treated" if group == "n_treated" else "control"
+            same = [
+                key
+                for key in [rem for _, rem in flows.get(arm, [])]
+                + [v for name, v in c.keys.items() if name.startswith(f"ind:{ind.id}:diag:")]
+                if isinstance(key, str) and led.counts_people(key) and led.value(key) == n
+            ]
+            if not same:
+                continue
+            fixed = led.add(f"ind:{ind.id}:design:{group}", n, people=False)
+            for key in dict.fromkeys(same):
+                led.relate(key, [fixed])
 
 
 def _register_inputs(c: _Counts, run: EvaluationRun, res: Mapping[str, Any]) -> dict[str, str]:
