@@ -140,3 +140,19 @@ def test_refusals(tmp_path: Path) -> None:
         extract_cohort(tmp_path / "b.parquet", where=[Filter("nosuch", ">", 1)])
     with pytest.raises(FileFormatError, match="cannot read"):
         extract_cohort(tmp_path / "missing.parquet")
+
+
+def test_spill_folder_is_created_when_missing(tmp_path: Path) -> None:
+    """A `temp_directory` that does not exist yet (the national benchmark's) is created,
+    as DuckDB itself would, instead of failing before the query."""
+    base, fol = _years(tmp_path, n=400)
+    b, f = tmp_path / "b.csv", tmp_path / "f.csv"
+    base.to_csv(b, index=False)
+    fol.to_csv(f, index=False)
+    spill = tmp_path / "not" / "yet" / "spill"
+    got = extract_cohort(
+        b, followup=f, require=("egfr",), where=FILTERS, columns=["person_id", "egfr"],
+        temp_directory=spill,
+    )  # fmt: skip
+    assert got.n_records == len(base) and len(got.data) > 0
+    assert spill.is_dir() and not list(spill.glob("pfseval-extract-*"))  # scratch removed

@@ -565,6 +565,10 @@ def extract_cohort(
     from pfseval.errors import ColumnMissingError
 
     base_path = os.fspath(baseline)
+    if temp_directory is not None:
+        # DuckDB would create its spill folder itself; the scratch folder (a UTF-8 copy of
+        # a CP932 file) lives inside it, so it must exist first
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
     scratch = tempfile.TemporaryDirectory(
         prefix="pfseval-extract-", dir=os.fspath(temp_directory) if temp_directory else None
     )
