@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.metadata
 import json
 import sys
 from pathlib import Path
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Schema: INDIGO-Initiative/indigo-data-standard `schema/project.json`, {args.schema_version}"
         f" (`$schema` {schema.get('$schema', '?')}); validator {type(validator).__name__}, "
-        f"jsonschema {__import__('importlib.metadata').metadata.version('jsonschema')}.",
+        f"jsonschema {importlib.metadata.version('jsonschema')}.",
         "",
         "| contract | indicator values | outcome payments | result |",
         "| --- | --- | ---: | --- |",

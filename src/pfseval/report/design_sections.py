@@ -26,7 +26,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from pfseval.report import figures as F
@@ -39,7 +38,9 @@ from pfseval.report.document import (
     Section,
     TableBlock,
     _flow_frame,
+    _reader_names,
     jst,
+    withhold_small_levels,
 )
 from pfseval.report.i18n import t
 
@@ -162,19 +163,7 @@ def design_document(
         figs = figures.get(iid, {})
         bal = figs.get("balance")
         if isinstance(bal, pd.DataFrame):
-            # a two-valued variable with fewer than min_cell people at one value in a group:
-            # its statistics give that count back with the group's size, so none is shown
-            counts = figs.get("balance_level_counts") or {}
-            small = {v for v, k in counts.items() if 0 < k < min_cell}
-            withheld = (
-                bal["variable"].astype(str).isin(small).to_numpy()
-                if "variable" in bal.columns
-                else np.zeros(len(bal), dtype=bool)
-            )
-            stats = [c for c in bal.columns if pd.api.types.is_float_dtype(bal[c])]
-            if withheld.any():
-                bal = bal.copy()
-                bal.loc[withheld, stats] = float("nan")
+            bal, withheld = withhold_small_levels(bal, figs.get("balance_level_counts"), min_cell)
             bal = _labelled_balance(bal, lang)
             shown = bal.copy()
             for c in shown.columns:
@@ -202,13 +191,9 @@ def design_document(
 
 
 def design_names(spec: Any, lang: str) -> dict[str, str]:
-    """Readers' names for a design appendix: columns, data sources and cohorts by their
-    labels, indicators by theirs (the spec's identifiers never reach the page)."""
-    from pfseval.report.labels import column_names, source_label
-
-    names = column_names(spec, lang)  # type: ignore[arg-type]
-    for name in [*spec.data, *spec.cohorts]:
-        names.setdefault(name, source_label(spec, name, lang))
+    """Readers' names for a design appendix: the run appendix's names of columns, data
+    sources and cohorts, and indicators by their labels (no identifier reaches the page)."""
+    names = _reader_names(spec, lang)  # type: ignore[arg-type]
     names.update({ind.id: ind.label_in(lang) for ind in spec.indicators})
     return names
 

@@ -1566,25 +1566,38 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
     )
 
 
+def withhold_small_levels(
+    bal: pd.DataFrame, level_counts: Mapping[str, int] | None, min_cell: int
+) -> tuple[pd.DataFrame, Any]:
+    """The balance table with every statistic of a two-valued variable that has fewer than
+    ``min_cell`` people at one value in a group set to NaN, and the mask of those rows.
+
+    ``level_counts``: variable → the fewest people at one of its values in any group
+    (``batch.runner._two_valued_level_counts``). Its SMD and variance ratio, with the group's
+    size, would give that count back, so the appendix and the design appendix withhold them.
+    """
+    small = {v for v, k in (level_counts or {}).items() if 0 < k < min_cell}
+    names = bal["variable"] if "variable" in bal.columns else pd.Series("", index=bal.index)
+    mask = names.astype(str).isin(small).to_numpy()
+    if mask.any():
+        bal = bal.copy()
+        stats = [c for c in bal.columns if pd.api.types.is_float_dtype(bal[c])]
+        bal.loc[mask, stats] = float("nan")
+    return bal, mask
+
+
 def _balance_blocks(
     ind: Any,
     bal: pd.DataFrame,
     lang: Lang,
     labels: Mapping[str, str],
     *,
-    small: frozenset[str] = frozenset(),
+    level_counts: Mapping[str, int] | None = None,
+    min_cell: int = 10,
 ) -> list[Block]:
-    """The covariate balance table (variables by their labels) and the Love plot.
-
-    ``small``: two-valued variables with fewer than min_cell people at one value in a group;
-    their SMD and variance ratio (which give that count back with the group's size) are
-    withheld, in the table and in the plot.
-    """
-    stats = [c for c in ("smd_before", "smd_after", "vr_before", "vr_after") if c in bal.columns]
-    withheld = bal["variable"].astype(str).isin(small) if "variable" in bal.columns else None
-    if withheld is not None and withheld.any():
-        bal = bal.copy()
-        bal.loc[withheld, stats] = float("nan")
+    """The covariate balance table (variables by their labels) and the Love plot; the
+    statistics :func:`withhold_small_levels` withholds show as ``*`` and are not plotted."""
+    bal, withheld = withhold_small_levels(bal, level_counts, min_cell)
     if "variable" in bal.columns:  # variables by their labels (the score's own row too)
         names = {**labels, "distance": t("distance", lang)}
         bal = bal.assign(variable=[names.get(str(x), str(x)) for x in bal["variable"]])
@@ -1597,8 +1610,7 @@ def _balance_blocks(
     for col in cols[1:]:
         # balance statistics to a fixed 3 decimals: |SMD| < 0.001 is simply "0.000"
         shown[col] = [fmt_value(x, decimals=3) for x in pd.to_numeric(shown[col], errors="coerce")]
-        if withheld is not None:
-            shown.loc[withheld.to_numpy(), col] = SECONDARY
+        shown.loc[withheld, col] = SECONDARY
     shown = shown.rename(columns={col: t(col, lang) for col in cols})
     out: list[Block] = [TableBlock(f"{ind.id}_balance", t("balance", lang), shown)]
     if {"smd_before", "smd_after"} <= set(bal.columns):
@@ -1615,9 +1627,14 @@ def _figure_blocks(c: _Context, ind: Any) -> list[Block]:
     out: list[Block] = []
     bal = figs.get("balance")
     if isinstance(bal, pd.DataFrame) and not bal.empty:
-        counts = figs.get("balance_level_counts") or {}
-        small = frozenset(v for v, k in counts.items() if 0 < k < c.min_cell)
-        out += _balance_blocks(ind, bal, lang, c.names, small=small)
+        out += _balance_blocks(
+            ind,
+            bal,
+            lang,
+            c.names,
+            level_counts=figs.get("balance_level_counts"),
+            min_cell=c.min_cell,
+        )
     ov = figs.get("overlap")
     if ov is not None and (ov.get("treated") is not None or ov.get("control") is not None):
         out.append(

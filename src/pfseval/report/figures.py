@@ -197,6 +197,17 @@ _PANEL_TITLES = {
 }
 
 
+#: The forest plot's vertical marks per row: key, line style, (ja, en) legend words.
+_FOREST_MARKS: tuple[tuple[str, dict[str, Any], tuple[str, str]], ...] = (
+    ("target", {"color": _C["vermillion"], "linewidth": 2}, ("目標値", "target")),
+    (
+        "reference",
+        {"color": _C["black"], "linestyle": ":", "linewidth": 1.5},
+        ("効果なしの参照値", "no-effect reference"),
+    ),
+)
+
+
 @_with_rc
 def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Figure:
     """Each indicator's estimate and CI, with its target and no-effect reference if any.
@@ -238,27 +249,15 @@ def estimates_plot(rows: Sequence[Mapping[str, Any]], *, lang: str = "ja") -> Fi
                 label=None if "est" in seen else ("推定値と信頼区間" if ja else "estimate and CI"),
             )
             seen.add("est")
-            if r.get("target") is not None:
-                ax.plot(
-                    [scale * r["target"]] * 2,
-                    [yi - 0.3, yi + 0.3],
-                    color=_C["vermillion"],
-                    linewidth=2,
-                    label=None if "target" in seen else ("目標値" if ja else "target"),
-                )
-                seen.add("target")
-            if r.get("reference") is not None:
-                ax.plot(
-                    [scale * r["reference"]] * 2,
-                    [yi - 0.3, yi + 0.3],
-                    color=_C["black"],
-                    linestyle=":",
-                    linewidth=1.5,
-                    label=None
-                    if "ref" in seen
-                    else ("効果なしの参照値" if ja else "no-effect reference"),
-                )
-                seen.add("ref")
+            for key, style, words in _FOREST_MARKS:
+                if r.get(key) is not None:
+                    ax.plot(
+                        [scale * r[key]] * 2,
+                        [yi - 0.3, yi + 0.3],
+                        label=None if key in seen else words[0 if ja else 1],
+                        **style,
+                    )
+                    seen.add(key)
         if kind in ("points", "people", "number"):
             ax.axvline(0, color=_C["grey"], linewidth=0.6)
         ax.set_yticks(y, [str(r["label"]) for r in group])
