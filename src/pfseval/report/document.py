@@ -1675,6 +1675,11 @@ def _payment_section(c: _Context) -> Section:
         p = res["payment"]
         unit = unit_text(p["unit"], lang)
         labels_of = {ind.id: ind.label_in(lang) for ind in c.spec.indicators}
+        # indicators whose estimate this document withholds (a group under min_cell): their
+        # value is left out of the breakdown, the audit trail and the payments at the limits
+        withheld = frozenset(
+            i for i in res["indicators"] if not c.counts.published(f"ind:{i}:estimate")
+        )
         brows = []
         for r in p["components"]:
             ind_est = res["indicators"].get(r.get("indicator") or "", {}).get("estimand", "")
@@ -1686,9 +1691,7 @@ def _payment_section(c: _Context) -> Section:
                     if r.get("basis") in ("point", "conf_low", "conf_high")
                     else (r.get("basis") or "–"),
                     t("value", lang): (
-                        _value_used(c, r, ind_est)
-                        if c.counts.published(f"ind:{r.get('indicator')}:estimate")
-                        else SECONDARY
+                        SECONDARY if r["indicator"] in withheld else _value_used(c, r, ind_est)
                     )
                     if r.get("indicator")
                     else "–",
@@ -1712,9 +1715,6 @@ def _payment_section(c: _Context) -> Section:
         )
         blocks.append(TableBlock("payment", t("breakdown", lang), pd.DataFrame(brows)))
         blocks.append(Paragraph(t("audit", lang) + ":"))
-        withheld = frozenset(
-            i for i in res["indicators"] if not c.counts.published(f"ind:{i}:estimate")
-        )
         blocks.append(Preformatted(_published_audit_trail(run, res, lang, withheld=withheld)))
         blocks.append(Paragraph(t("audit_published", lang)))
         # bounds
