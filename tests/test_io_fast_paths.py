@@ -147,3 +147,85 @@ def test_link_notices_with_arrow_ids() -> None:
     assert codes["io.followup_only"] == {"n_records": 2, "n_followup": 3}
     assert linked.n_followup_only == 2
     assert linked.data["fiscal_year_follow"].tolist()[2] == 2019
+
+
+def test_ids_equal_as_numbers_but_not_as_text_are_unique() -> None:
+    # the digits-only fast path compares ids as whole numbers: "+12" and "012" (and "-00",
+    # "000") are one number but different ids, so the exact comparison decides
+    s = pd.Series(["+12", "012", "-00", "000"], dtype="str")
+    assert _unique_ids(s) is True
+    assert _unique_ids(pd.Series(["+12", "012", "+12"], dtype="str")) is False
+
+
+def test_nan_and_inf_written_in_a_typed_column_take_the_text_rules(tmp_path: Path) -> None:
+    # Arrow parses "nan" and "inf" as numbers; the loader finds them when it converts the
+    # column and reads it again as text: "nan" is a counted missing-value spelling, "inf" is
+    # not a number, reported by its file line
+    rows = _rows()
+    rows[30_000] = rows[30_000].replace(f",{110 + 30_000 % 60},", ",nan,")
+    rows[40_000] = rows[40_000].replace(f",{40 + 40_000 % 35},", ",inf,")
+    report = check_file(_write(tmp_path / "k.csv", rows))
+    wrong = [p for p in report.errors if p.column == "age"]
+    assert [(p.kind, p.rows) for p in wrong] == [("wrong_type", (40_002,))]
+    spelled = [p for p in report.problems if p.kind == "na_spelling"]
+    assert [p.column for p in spelled] == ["収縮期血圧"] and "'nan' (1)" in spelled[0].message
+
+
+def test_blank_lines_move_the_reported_lines(tmp_path: Path) -> None:
+    # no quote and no carriage return, but a blank line in the middle: lines are counted
+    rows = _rows()
+    rows[20_000] = rows[20_000].replace(f",{40 + 20_000 % 35},", ",300,")
+    text = "\n".join([HEADER, *rows[:10_000], "", *rows[10_000:]]) + "\n\n"
+    p = tmp_path / "k.csv"
+    p.write_bytes(text.encode("cp932"))
+    report = check_file(p)
+    assert [(q.column, q.rows) for q in report.errors] == [("age", (20_003,))]
+
+
+def _random_frame(rng: np.random.Generator, n: int, *, clean: bool) -> pd.DataFrame:
+    age = rng.integers(18, 111, n).astype(float)
+    sex = rng.integers(1, 3, n)
+    sbp = np.round(rng.normal(130, 15, n))
+    hba1c = np.round(rng.normal(5.8, 0.6, n), 1)
+    flag = rng.integers(0, 2, n).astype(float)
+    miss = rng.random(n) < 0.1
+    hba1c[miss] = np.nan
+    flag[rng.random(n) < 0.05] = np.nan
+    if not clean:  # one problem of each kind the full parse must locate
+        age[3], sbp[5], hba1c[7], flag[9] = 40.5, np.inf, 25.0, 2.0
+        sex[11] = 3
+    return pd.DataFrame(
+        {
+            "person_id": [f"{i:06d}" for i in range(n)],
+            "fiscal_year": np.full(n, 2019),
+            "age": age,
+            "sex": sex,
+            "sbp": sbp,
+            "hba1c": hba1c,
+            "med_bp": flag,
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("clean", [True, False])
+def test_clean_column_shortcut_gives_what_the_full_parse_gives(
+    seed: int, clean: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Columns that are numbers already skip the per-cell masks when their extremes and
+    # fractions pass: the converted frame and the report equal the full parse's
+    from pfseval.io import validation
+
+    df = _random_frame(np.random.default_rng(seed), 5_000, clean=clean)
+    before = df.copy()
+    fast, fast_report = validation.parse_checkups(df)
+    pd.testing.assert_frame_equal(df, before)  # the caller's frame is never written
+    monkeypatch.setattr(validation, "_clean_numbers", lambda *a, **k: None)
+    full, full_report = validation.parse_checkups(df)
+    pd.testing.assert_frame_equal(fast, full)
+    assert fast_report.problems == full_report.problems
+    assert fast_report.ok is clean
+    if not clean:
+        assert {(p.column, p.rows) for p in fast_report.errors} == {
+            ("age", (3,)), ("sbp", (5,)), ("hba1c", (7,)), ("med_bp", (9,)), ("sex", (11,)),
+        }  # fmt: skip

@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -335,8 +336,7 @@ def _arrow_csv(
     text_type = pa.binary() if bytewise else pa.string()
     types = {n: (pa.float64() if j in typed else text_type) for j, n in enumerate(names)}
     if isinstance(raw, _CsvFile):
-        source: Any = raw.source()
-        quoted = raw.has_quote
+        source, quoted = raw.source(), raw.has_quote
     else:
         source, quoted = pa.py_buffer(raw), b'"' in raw
     table = pacsv.read_csv(
@@ -391,11 +391,10 @@ def _decode_column(col: Any, enc: str) -> Any:
 def _parse_typed(
     raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int
 ) -> tuple[Any, int, set[int]]:
-    """:func:`_arrow_csv`, retrying as text every typed column that is not all plain
-    numbers (text codes, ``1_30``, ``NA``, ``nan`` or ``inf``): those go through the
-    validation's text rules and the missing-value note."""
+    """:func:`_arrow_csv`, retrying as text every typed column that Arrow cannot parse as
+    numbers (text codes, ``1_30``, ``NA``); ``nan`` and ``inf``, which Arrow takes, are found
+    when the numbers are converted (:func:`_parse_csv`)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     typed = set(typed)
     transcode = False
@@ -413,14 +412,7 @@ def _parse_typed(
                 raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
             typed.discard(int(m.group(1)))
             continue
-        spelled = {
-            j
-            for j in typed
-            if pc.any(pc.or_(pc.is_nan(table.column(j)), pc.is_inf(table.column(j)))).as_py()
-        }
-        if not spelled:
-            return table, n_bad, typed
-        typed -= spelled
+        return table, n_bad, typed
     raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
 
 
@@ -457,38 +449,31 @@ def _header_width(raw: _CsvFile, enc: str, sep: str) -> tuple[list[str], int, in
 @dataclass
 class _CsvFile:
     """A CSV file as the loader needs it without holding it in memory: its first megabyte
-    (encoding, header, the columns' look), and what one streaming scan tells (quotes,
-    carriage returns, line count). Arrow then parses the file from disk block by block; the
-    whole content is read again only to locate problems by file line."""
+    (encoding, header, the columns' look) and its size. Arrow then parses the file from disk
+    block by block; the whole content is read again only to locate problems by file line."""
 
     path: Path
     head: bytes
     size: int
-    has_quote: bool = False
-    has_cr: bool = False
-    n_newlines: int = 0
-    ends_with_newline: bool = True
+    has_quote: bool = True
     small: bytes | None = None  # the whole file when it fits in the head
 
     @classmethod
     def open(cls, path: Path) -> _CsvFile:
         with path.open("rb") as fh:
             first = fh.read(_HEAD + 1)
-            size = path.stat().st_size
             if len(first) <= _HEAD:
-                return cls(path, first, len(first), b'"' in first, b"\r" in first,
-                           first.count(b"\n"), first.endswith(b"\n"), small=first)  # fmt: skip
-            out = cls(path, first, size)  # one byte over: _sniff cuts it at a line end
-            last = b""
-            chunk = first
-            while chunk:
-                out.has_quote = out.has_quote or b'"' in chunk
-                out.has_cr = out.has_cr or b"\r" in chunk
-                out.n_newlines += chunk.count(b"\n")
-                last = chunk
-                chunk = fh.read(_SCAN)
-            out.ends_with_newline = last.endswith(b"\n")
-            return out
+                return cls(path, first, len(first), b'"' in first, small=first)
+            # Whether a quote (hence perhaps a quoted line break) occurs anywhere: searched in
+            # the mapped file, without copying it (a tenth of the time Arrow's quote-aware
+            # chunking would add); the mapping is gone before any column is allocated
+            try:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    quoted = mm.find(b'"') >= 0
+            except (OSError, ValueError):  # not mappable (a pipe, a special file): assume quotes
+                quoted = True
+        # one byte over the head: _sniff cuts it at a line end
+        return cls(path, first, path.stat().st_size, quoted)
 
     def source(self) -> Any:
         import pyarrow as pa
@@ -501,7 +486,17 @@ class _CsvFile:
         return self.small if self.small is not None else self.path.read_bytes()
 
 
-_SCAN = 1 << 23  # bytes read at a time by the scan
+def _line_numbers(raw: _CsvFile, enc: str, sep: str, n: int) -> np.ndarray:
+    """The file line on which each of the ``n`` records starts; computed only when a problem
+    must be shown. Without quotes, carriage returns or blank lines (trailing ones aside),
+    record i is on line i + 2: a count of one byte settles that; otherwise the CSV reader
+    walks the text."""
+    data = raw.read_all()
+    if enc != "utf-16" and b'"' not in data and b"\r" not in data:
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if lines == n + 1 or not data[data.find(b"\n\n") :].strip(b"\n"):
+            return np.arange(2, n + 2, dtype=np.int64)
+    return _record_lines(data.decode(enc), sep)
 
 
 def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping | None) -> _Raw:
@@ -528,6 +523,28 @@ def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping
     return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
 
 
+def _split_columns(parts: list[Any], typed: set[int]) -> tuple[dict[int, np.ndarray], set[int]]:
+    """The typed columns of ``parts`` as float64 arrays, each one's Arrow chunks released (its
+    place in ``parts`` set to None) as soon as it is converted, so that the numbers are never
+    held twice; and the typed columns holding ``nan`` or ``inf`` as written (a NaN that is not an
+    empty cell, or an infinity), which must be read as text instead."""
+    import pyarrow as pa
+
+    pool = pa.default_memory_pool()
+    numbers: dict[int, np.ndarray] = {}
+    spelled: set[int] = set()
+    for j in sorted(typed):
+        col = parts[j]
+        arr = np.asarray(col.to_numpy(), dtype=np.float64)
+        parts[j] = None
+        if len(arr) - np.count_nonzero(np.isfinite(arr)) != col.null_count:
+            spelled.add(j)
+        numbers[j] = arr
+        del col
+        pool.release_unused()  # the column's Arrow memory goes back before the next array
+    return numbers, spelled
+
+
 def _parse_csv(
     path: Path, raw: _CsvFile, used: str, sep: str, mapping: ColumnMapping | None
 ) -> _Raw:
@@ -549,9 +566,22 @@ def _parse_csv(
             # that is not all numbers in the file's first records is read as text at once,
             # sparing a second parse of the whole file
             typed = _numeric_in_head(raw, used, sep, width, typed)
-        table, n_bad, typed = _parse_typed(
-            raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
-        )
+        while True:
+            table, n_bad, typed = _parse_typed(
+                raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
+            )
+            if n_bad:
+                break
+            n = table.num_rows - (0 if header_lines == 1 else 1)
+            parts = list(table.columns)
+            del table  # the parts are the only references: each is released as it converts
+            numbers, spelled = _split_columns(parts, typed)
+            if not spelled:
+                break
+            # "nan" / "inf" written in a numeric column: missing-value spelling or an error,
+            # decided by the text rules; the file is parsed again with those columns as text
+            typed -= spelled
+            del parts, numbers
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
     if n_bad:
@@ -564,39 +594,16 @@ def _parse_csv(
         )
     if header_lines == 1:
         headers = [h.strip() for h in header]
-        body = table
     else:
-        headers = [
-            "" if h is None else str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()
-        ]
-        body = table.slice(1)
-    n = body.num_rows
-    parts = list(body.columns)
-    del table, body
+        headers = ["" if h is None else str(h).strip() for h in (c[0].as_py() for c in parts)]
+        parts = [c.slice(1) for c in parts]
     # text columns are copied into compact arrays: Arrow's chunks point into the parser's
     # buffers of every column, which would otherwise stay alive with them (peak memory)
     texts = {
         j: pa.chunked_array([parts[j].combine_chunks()]) for j in range(width) if j not in typed
     }
-    numbers = {}
-    pool = pa.default_memory_pool()
-    for j in sorted(typed):
-        # one column at a time, its Arrow chunks released as soon as it is a NumPy array (the
-        # pool reuses them for the next column), so the numbers are never held twice; the
-        # parser's scratch memory is handed back at the end (peak memory)
-        numbers[j] = np.asarray(parts[j].to_numpy(), dtype=np.float64)
-        parts[j] = None
     del parts
-    pool.release_unused()
-    # Record i is on line i + 2 unless quotes, carriage returns or blank lines move it: with
-    # neither quotes nor carriage returns, one line per record (and the header) means no
-    # blank line (counting one byte is a fast scan; a two-byte search is not)
-    simple = used != "utf-16" and not raw.has_quote and not raw.has_cr
-    if simple and raw.n_newlines + (0 if raw.ends_with_newline else 1) != n + header_lines:
-        text = raw.read_all()  # some blank line: only trailing ones keep the numbering
-        simple = not text[text.find(b"\n\n") :].strip(b"\n")
-    # the file is read again only if a problem must be shown by its line
-    lines = None if simple else (lambda: _record_lines(path.read_bytes().decode(used), sep))
+    pa.default_memory_pool().release_unused()
     return _Raw(
         headers=headers,
         columns=[],
@@ -605,7 +612,8 @@ def _parse_csv(
         encoding=used,
         text=texts,
         numbers=numbers,
-        lines=lines,
+        # record i + 2 is a first guess; where a problem is shown, its true line is computed
+        lines=lambda: _line_numbers(raw, used, sep, n),
     )
 
 
@@ -614,6 +622,13 @@ def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    textual = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+    data = arr.buffers()[2] if textual else None
+    if data is not None:
+        text = data.to_pybytes()
+        if b"#" not in text and b"N" not in text and b"n" not in text:
+            return col  # every spelling has '#', 'N' or 'n': a byte search settles it
     is_na = pc.is_in(col, value_set=pa.array(NA_SPELLINGS, type=pa.string()))
     n_na = pc.sum(is_na).as_py() or 0
     if not n_na:

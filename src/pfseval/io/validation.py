@@ -245,9 +245,35 @@ def _parse_numeric(
     return values, bad, used
 
 
+_SPACES = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")
+
+
+def _plain_text(s: pd.Series) -> bool:
+    """Whether an Arrow-backed text column has no cell to strip or blank: ASCII without any
+    white space and no empty cell (one pass over its bytes, no string per cell)."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        return False
+    if len(col) == col.null_count:
+        return False
+    if pc.min(pc.binary_length(col)).as_py() == 0:
+        return False
+    data = col.buffers()[2]
+    text = b"" if data is None else data.to_pybytes()
+    return text.isascii() and not any(c in text for c in _SPACES)
+
+
 def _as_text(s: pd.Series) -> pd.Series:
     """Identifiers and codes as text; whole floats (e.g. ids read as 1001.0) lose the ``.0``."""
     if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        if s.dtype == _STR and _plain_text(s):
+            return s  # nothing to strip, no empty cell: the column as it is
         # vectorised for text read from a file (a million ids in milliseconds, not seconds)
         t = s.str.strip()
         return t.where(t.notna() & (t != ""), None).astype(_STR)
@@ -348,6 +374,73 @@ CellText = Callable[[int, np.ndarray], np.ndarray]
 """Cells of the column at a position, as written in the file, where a mask is true."""
 
 
+def _bounds(spec: ColumnSpec) -> tuple[float, float] | None:
+    """The interval every value must lie in when that alone decides validity: the range, or
+    the codes when they are consecutive whole numbers (0/1, 1/2, 0–4); None otherwise."""
+    if spec.codes is not None:
+        codes = sorted(spec.codes)
+        if codes != list(range(codes[0], codes[-1] + 1)):
+            return None
+        return float(codes[0]), float(codes[-1])
+    return (
+        -np.inf if spec.low is None else float(spec.low),
+        np.inf if spec.high is None else float(spec.high),
+    )
+
+
+def _all_whole(values: np.ndarray) -> bool:
+    """Whether every non-missing value is a whole number; block by block, so that a million
+    values need no million-value temporary."""
+    scratch = np.empty(min(len(values), _BLOCK_ROWS))
+    for a in range(0, len(values), _BLOCK_ROWS):
+        block = values[a : a + _BLOCK_ROWS]
+        gap = scratch[: len(block)]
+        np.rint(block, out=gap)
+        np.subtract(block, gap, out=gap)
+        np.abs(gap, out=gap)
+        if np.fmax.reduce(gap) > 0:  # NaN (missing) ignored; an all-missing block gives NaN
+            return False
+    return True
+
+
+def _clean_numbers(s: pd.Series, spec: ColumnSpec, own_input: bool) -> pd.Series | None:
+    """The column converted, when it holds numbers already (a typed file column) and every
+    value passes: its extremes lie in the range (or the consecutive codes) and, where whole
+    numbers are required, none has a fraction. None sends the column to the full parse,
+    which locates and reports each problem. Reductions over the column replace the full
+    checks' masks (no temporary as large as the column in the usual, clean case)."""
+    dtype = s.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf" or len(s) == 0:
+        return None
+    if dtype.kind == "f" and dtype != np.float64:
+        return None
+    bounds = _bounds(spec)
+    if bounds is None:
+        return None
+    values = s.to_numpy()
+    if dtype.kind == "f":
+        low, high = np.fmin.reduce(values), np.fmax.reduce(values)  # NaN (missing) ignored
+        if not np.isnan(low) and not (np.isfinite(low) and np.isfinite(high)):
+            return None  # an infinity: reported by the full parse
+    else:
+        low, high = values.min(), values.max()
+    if not np.isnan(low) and not (bounds[0] <= low and high <= bounds[1]):
+        return None
+    whole = spec.integer or spec.codes is not None
+    if dtype.kind == "f" and whole and not _all_whole(values):
+        return None
+    if not spec.integer:
+        return pd.Series(values.astype(np.float64, copy=False), index=s.index, copy=False)
+    if dtype.kind != "f":
+        ints = values.astype(np.int64, copy=not own_input)
+        return pd.Series(
+            pd.arrays.IntegerArray(ints, np.zeros(len(ints), dtype=bool)), index=s.index, copy=False
+        )
+    missing = np.isnan(values)
+    ints = pd.arrays.IntegerArray(_whole_numbers(values, ~missing, own_input), missing)
+    return pd.Series(ints, index=s.index, copy=False)
+
+
 def _parse(
     df: pd.DataFrame,
     row_numbers: np.ndarray,
@@ -390,6 +483,10 @@ def _parse(
             continue
         if not spec.numeric:
             out[col] = _as_text(s)
+            continue
+        clean = _clean_numbers(s, spec, own_input)
+        if clean is not None:
+            out[col] = clean
             continue
         values, bad, used = _parse_numeric(s, spec)
         finite = np.isfinite(values)
@@ -516,6 +613,16 @@ def _fixed_width_unique(pid: pd.Series) -> bool | None:
         return None
     if not np.all(np.diff(offsets) == width):
         return None
+    if width <= 18:  # digits only (the usual export): the ids as whole numbers, sorted
+        import pyarrow.compute as pc
+
+        try:
+            key = np.sort(pc.cast(col, pa.int64()).to_numpy())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # letters in the ids: compared as bytes below
+        else:  # "+12" and "012" are one number: a repeat is settled by the bytes below
+            if not bool(np.any(key[1:] == key[:-1])):
+                return True
     data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[0] + width * n]
     words = -(-width // 8)
     cells = data.reshape(n, width)
