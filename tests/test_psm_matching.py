@@ -387,3 +387,21 @@ def test_string_ids_and_plots(lalonde: pd.DataFrame) -> None:
     assert labels[-1] == "distance" and "race_white" in labels
     fig2 = m.overlap_plot()
     assert len(fig2.axes[0].patches) > 0
+
+
+def test_pairs_naming_an_unknown_text_id_are_refused(lalonde: pd.DataFrame) -> None:
+    # text ids are looked up through Arrow (pandas loops over Arrow-backed text in Python);
+    # the check still finds a pair id that is not in the data, and names it
+    import dataclasses
+
+    from pfseval.errors import MatchingError
+
+    df = lalonde.assign(pid=pd.Series([f"P{i:04d}" for i in lalonde["id"]], dtype="str"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = match(df.drop(columns="id"), treatment="treat", covariates=COVS, id_col="pid")
+    assert str(m.data["pid"].dtype) == "str"
+    bad = m.pairs.copy()
+    bad.iloc[0, 1] = "P9999"
+    with pytest.raises(MatchingError, match="P9999"):
+        dataclasses.replace(m, pairs=bad)

@@ -144,3 +144,21 @@ def test_data_hash_and_provenance() -> None:
     p = provenance(seed=7, data=a)
     assert p["seed"] == 7 and p["data_sha256"] == data_hash(a)
     assert p["pfseval"]
+
+
+def test_data_hash_of_arrow_text_is_its_content() -> None:
+    # Arrow-backed text is hashed from its bytes, not cell by cell: the same cells in other
+    # chunks hash the same; a missing cell, an empty cell and a moved boundary do not
+    import pyarrow as pa
+
+    ids = pd.Series(["a", "bb", None, "ccc"], dtype="str")
+    a = pd.DataFrame({"id": ids, "x": [1, 2, 3, 4]})
+    chunked = pd.arrays.ArrowStringArray(
+        pa.chunked_array([pa.array(["a", "bb"]), pa.array([None, "ccc"])])
+    )
+    assert data_hash(a) == data_hash(a.copy()) == data_hash(a.assign(id=chunked))
+    for other in (["a", "bb", "", "ccc"], ["a", "b", "b", "ccc"], ["a", "bb", None, "cc"]):
+        assert data_hash(a) != data_hash(a.assign(id=pd.Series(other, dtype="str")))
+    only_text = a[["id"]]
+    assert data_hash(only_text) != data_hash(only_text.set_axis([9, 8, 7, 6]))
+    assert data_hash(only_text.iloc[1:]) == data_hash(only_text.iloc[1:].copy())

@@ -13,12 +13,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pfseval.checks import require_columns
+from pfseval.checks import _arrow_text, ids_in, require_columns
 from pfseval.errors import DataProblem, DataValidationError
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing, warn
 from pfseval.io.validation import FOLLOW_SUFFIX, DataQualityWarning, _as_text, _unique_ids
@@ -285,15 +284,6 @@ def _positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     return np.asarray(got.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _arrow_text(s: pd.Series) -> Any:
-    import pyarrow as pa
-
-    arr = getattr(s.array, "_pa_array", None)
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return None
-    return arr
-
-
 def _id_form(ids: pd.Series) -> pd.Series:
     """Ids written one way: NFKC (full-width digits), case-folded, leading zeros dropped."""
     fast = _ascii_id_form(ids)
@@ -301,18 +291,6 @@ def _id_form(ids: pd.Series) -> pd.Series:
         return fast
     t = ids.astype(object).map(lambda x: unicodedata.normalize("NFKC", str(x)).strip().casefold())
     return t.map(lambda x: x.lstrip("0") or "0" if x.isdigit() else x)
-
-
-def _isin(s: pd.Series, values: pd.Series) -> pd.Series:
-    """``s.isin(values)``; for text by Arrow's hash table (pandas loops over Arrow-backed
-    text in Python: a minute for a million ids)."""
-    import pyarrow.compute as pc
-
-    a, b = _arrow_text(s), _arrow_text(values)
-    if a is None or b is None:
-        return s.isin(set(values))
-    hit = pc.is_in(a, value_set=b.combine_chunks() if hasattr(b, "combine_chunks") else b)
-    return pd.Series(np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool), index=s.index)
 
 
 def _ascii_id_form(ids: pd.Series) -> pd.Series | None:
@@ -336,7 +314,7 @@ def _link_notices(
 ) -> tuple[Notice, ...]:
     """Notices of a linkage: ids that differ only in form, and follow-up-only records."""
     notices = []
-    same = _isin(_id_form(unlinked_b.dropna()), _id_form(only_f.dropna()))
+    same = ids_in(_id_form(unlinked_b.dropna()), _id_form(only_f.dropna()))
     if same.any():  # no example id: notices are published
         notices.append(
             Notice(

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
-from pfseval.checks import fresh_seed, numeric_column, require_columns
+from pfseval.checks import fresh_seed, ids_in, numeric_column, require_columns
 from pfseval.designs.contract import validated
 from pfseval.designs.psm import specs as _specs  # noqa: F401  (declares the psm messages)
 from pfseval.errors import (
@@ -286,7 +286,7 @@ def _denominator_mask(
         reason = Message("kobe.flow.outside_denominator", params={"denominator": denominator})
     else:
         s = pd.Series(denominator)
-        missing = ids[rows][~ids[rows].isin(s.index)]
+        missing = ids[rows][~ids_in(ids[rows], s.index.to_series())]
         if len(missing):
             raise DesignError(
                 "the denominator Series must be indexed by person id and cover every "

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pfseval.checks import ids_in
 from pfseval.errors import MatchingError
 from pfseval.messages import Notice
 from pfseval.result import SampleFlow
@@ -282,7 +283,7 @@ def _check(m: MatchedSample) -> None:
             hit = np.isin(np.asarray(listed, dtype=np.int64), ids.to_numpy())
             unknown = vals[~hit].tolist()
         else:
-            unknown = vals[~vals.isin(ids)].tolist()  # hashed in C: O(n)
+            unknown = vals[~ids_in(vals, ids)].tolist()  # hashed in C: O(n)
         if unknown:
             raise MatchingError(
                 f"MatchedSample: pairs name ids not in data ({', '.join(map(str, unknown[:5]))})."
