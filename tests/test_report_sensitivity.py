@@ -55,6 +55,22 @@ def test_run_has_the_kobe_sensitivity(run: object) -> None:
     assert table["total"].iloc[0] == pytest.approx(run.payment.total)  # type: ignore[attr-defined]
 
 
+def test_results_json_carries_the_sensitivity(run: object) -> None:
+    # the evaluator's record holds what the annex shows: tipping point and E-value per
+    # Kobe indicator, as the analysis returned them
+    import json
+
+    from pfseval.batch import results_json
+
+    doc = json.loads(results_json(run))  # type: ignore[arg-type]
+    sens = run.sensitivity["suppression_rate"]  # type: ignore[attr-defined]
+    rec = doc["sensitivity"]["suppression_rate"]
+    assert set(doc["sensitivity"]) == {"suppression_rate"}
+    assert rec["delta_significance"] == pytest.approx(sens.tipping.delta_significance)
+    assert rec["evalue"]["point"] == pytest.approx(sens.evalue.point)
+    assert len(rec["table"]) == len(sens.tipping.table)
+
+
 def test_japanese_annex(run: object) -> None:
     doc = build_document(run)  # type: ignore[arg-type]
     annex = _annex(doc)

@@ -204,6 +204,7 @@ class EvaluationRun:
                     },
                 },
                 "notices": [{**n.to_dict(), "indicator": i} for i, n in self.all_notices()],
+                "sensitivity": {k: v.to_dict() for k, v in self.sensitivity.items()},
                 "designs": _design_records(sp),
                 "diagnostics": _diagnostic_records(inds),
                 "provenance": {
