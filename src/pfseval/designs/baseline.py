@@ -1007,6 +1007,7 @@ def fit_groups(
         provenance=provenance(seed=None, data=series),
     )
 
+
 # ---------------------------------------------------------------- public API
 
 

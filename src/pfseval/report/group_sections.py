@@ -84,13 +84,16 @@ def register_groups(
             nk = led.alias(f"{gp}:n", sk)
         elif 0 <= n <= size:
             nk = led.add(f"{gp}:n", n)
-            led.relate(sk, [nk, led.add(f"{gp}:left_out", size - n)])
+            out = led.add(f"{gp}:left_out", size - n)
+            led.unshown(out)
+            led.relate(sk, [nk, out])
         else:  # an n that does not count the group's records (should not happen): its own
             nk = led.add(f"{gp}:n", n)
         c.keys[f"{gp}:n"] = nk
         ns.append(nk)
         led.group(f"{gp}:estimate", [nk], fixed=False)
-        num, den = r.get("numerator"), r.get("denominator")
+        num: Any = r.get("numerator")
+        den: Any = r.get("denominator")
         if _is_number(num) and _is_number(den):
             _rate_cells(
                 c, gp, float(num), float(den), nk, shown=True, cost=cost, group=[nk]
@@ -114,10 +117,14 @@ def register_groups(
         led.relate(whole, [*sizes, ng])
     elif whole is None:  # the whole is shown as a value (a count series' observed count)
         led.relate(led.add(f"{p}:total", total, people=False), [*sizes, ng])
+    if no_group == 0:
+        led.unshown(ng)  # no row for it
     if not series:
         rest = float(d["n"]) - sum(led.value(k) for k in ns)
         if rest >= 0:
-            led.relate(n_key, [*ns, led.add(f"{p}:rest", rest)])
+            rk = led.add(f"{p}:rest", rest)
+            led.unshown(rk)
+            led.relate(n_key, [*ns, rk])
         whole_num = next(
             (c.keys[k] for k in (f"ind:{ind.id}:{x}:num" for x in _NUMERATORS) if k in c.keys),
             None,
@@ -125,7 +132,9 @@ def register_groups(
         if whole_num is not None and all_rates and ns:
             rest_num = led.value(whole_num) - sum(led.value(k) for k in nums)
             if rest_num >= 0:
-                led.relate(whole_num, [*nums, led.add(f"{p}:rest_num", rest_num)])
+                rk = led.add(f"{p}:rest_num", rest_num)
+                led.unshown(rk)
+                led.relate(whole_num, [*nums, rk])
 
 
 #: The numerators of a whole-cohort rate (document._RATE_PAIRS), in the order looked for.

@@ -235,7 +235,10 @@ STRINGS: dict[str, dict[str, str]] = {
     # per-group results (an indicator with `by`)
     "by_section": {"ja": "{by}別の結果", "en": "Results by {by}"},
     "by_table": {"ja": "{by}別の推定値", "en": "Estimates by {by}"},
-    "by_fig": {"ja": "{by}別の推定値と信頼区間", "en": "Estimates by {by} with confidence intervals"},
+    "by_fig": {
+        "ja": "{by}別の推定値と信頼区間",
+        "en": "Estimates by {by} with confidence intervals",
+    },
     "by_text": {
         "ja": "同じ評価を{by}ごとに行った結果です（{groups}区分）。上の推定値は全員をまとめて"
         "計算したもので、区分ごとの値の平均ではありません。{m}人未満の区分は評価しておらず、"

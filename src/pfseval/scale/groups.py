@@ -185,9 +185,13 @@ def _rate_counts(est: Estimate) -> dict[str, int]:
     d = est.diagnostics
     for num_k, den_k in _RATE_PAIRS:
         num, den = d.get(num_k), d.get(den_k)
-        if isinstance(num, int | float) and isinstance(den, int | float) and den > 0:
-            if abs(float(est.value) - float(num) / float(den)) < 1e-9:
-                return {"numerator": int(num), "denominator": int(den)}
+        if (
+            isinstance(num, int | float)
+            and isinstance(den, int | float)
+            and den > 0
+            and abs(float(est.value) - float(num) / float(den)) < 1e-9
+        ):
+            return {"numerator": int(num), "denominator": int(den)}
     return {}
 
 
@@ -689,7 +693,8 @@ def run_indicator_by(
         totals = yearly_totals(data, ind.options)
         est, figs = run(spec, whole, totals, n_jobs=n_jobs, progress=progress)
         est = est.with_updates(sample_flow=_long_flow(data, est, str(ind.options["year"])))
-        after = partial(use, name=ind.use) if use is not None and ind.use else None
+        name = ind.use
+        after = (lambda e: use(e, name)) if use is not None and name else None
         evaluate = BaselineGroups(
             dict(ind.options), level=ind.level, label=ind.label_in(spec.report.lang), after=after
         )
