@@ -27,7 +27,9 @@ from pfseval.report.i18n import t
 
 __all__ = ["write_docx", "write_figures", "write_html", "write_pdf", "write_xlsx"]
 
-_NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
+#: A cell that is a number (right-aligned): counts, rates, hidden counts, and differences of
+#: rates with their unit word (2.3ポイント, 2.3 points)
+_NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$|^-?[\d,.]*\d(?:ポイント| points)$")
 
 
 #: Characters XML 1.0 (DOCX, XLSX) cannot hold; shown as U+FFFD instead of crashing a writer.
