@@ -178,8 +178,7 @@ def _group_rows(c: Any, ind: Any, d: Mapping[str, Any]) -> tuple[list[list[str]]
     shown: list[bool] = []
     for i, r in enumerate(_records(d)):
         gp = f"ind:{ind.id}:by:{i}"
-        group = str(r.get("group"))
-        name = c.names.get(group, group)
+        name = str(r.get("group"))  # a value of the column, shown as it is
         if r.get("suppressed") or f"{gp}:n" not in counts.keys:
             rows.append([name, counts.show(f"{gp}:size"), "–", "–", "–"])
             shown.append(False)

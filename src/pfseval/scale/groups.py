@@ -161,7 +161,10 @@ class GroupedEvaluation:
         counts (what the value gives back, for the appendix's disclosure control)."""
         out = []
         for row in self.table.astype(object).to_dict(orient="records"):
-            rec = {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
+            rec = {
+                str(k): (None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v)
+                for k, v in row.items()
+            }
             g = str(rec["group"])
             rec["size"] = int(self.sizes.get(g, 0))
             est = self.estimates.get(g)
