@@ -172,8 +172,8 @@ def test_group_figure(tmp_path: Path) -> None:
     res = evaluate_by(df, by="g", evaluate=_completion, seed=None)
     fig = res.figure(title="completion")
     ticks = {t.get_text(): t.get_position()[1] for t in fig.axes[0].get_yticklabels()}
-    assert set(ticks) == {"a", "b", "c (suppressed)"}
-    assert ticks["a"] > ticks["b"] > ticks["c (suppressed)"]  # first group on top
+    assert set(ticks) == {"a", "b", "c (not shown)"}
+    assert ticks["a"] > ticks["b"] > ticks["c (not shown)"]  # first group on top
     assert res.sample_flow.n_analysed() == 27
 
 

@@ -700,7 +700,7 @@ def run_indicator(
         from pfseval.scale.groups import run_indicator_by
 
         return run_indicator_by(
-            spec, ind, data, run=run_indicator, n_jobs=n_jobs, progress=progress
+            spec, ind, data, run=run_indicator, use=use_related, n_jobs=n_jobs, progress=progress
         )
     design = ind.design_spec
     supplied = _supplied(spec, ind, n_jobs=n_jobs, progress=progress)

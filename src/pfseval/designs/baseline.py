@@ -85,7 +85,14 @@ from pfseval.inference import newcombe_diff, wilson
 from pfseval.messages import Message, Notice, declare_messages
 from pfseval.result import Estimate, SampleFlow, emit_warnings, provenance
 
-__all__ = ["METHODS", "compare", "compare_many", "median_variance_factor"]
+__all__ = [
+    "METHODS",
+    "GroupFits",
+    "compare",
+    "compare_many",
+    "fit_groups",
+    "median_variance_factor",
+]
 
 Method = Literal["last", "mean", "median", "trend", "glm"]
 METHODS: tuple[str, ...] = ("last", "mean", "median", "trend", "glm")
@@ -311,12 +318,24 @@ class _Panel:
     cE: FloatArray | None
     flow_counts: dict[str, int] = field(default_factory=dict)
     n_rows: int = 0
+    #: per reason, the rows of each group (G,) outside the window; and each group's rows
+    group_flow_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    group_rows: NDArray[np.int64] | None = None
 
     def flow(self) -> SampleFlow:
         """Every input row, less the rows of years outside the window (one step per reason)."""
         flow = SampleFlow.start(self.n_rows)
         for code, cnt in self.flow_counts.items():
             flow = flow.exclude(Message(code), cnt)
+        return flow
+
+    def group_flow(self, g: int) -> SampleFlow:
+        """The rows of group ``g``, less its rows of years outside the window."""
+        if self.group_rows is None:
+            return self.flow()
+        flow = SampleFlow.start(int(self.group_rows[g]))
+        for code, cnt in self.group_flow_counts.items():
+            flow = flow.exclude(Message(code), int(cnt[g]))
         return flow
 
 
@@ -457,9 +476,12 @@ def _prepare(
             )
     if problems:
         raise DataValidationError(problems, source=context)
-    after = int((yr > E).sum())
-    before = int((yr < base_years[0]).sum())
-    between = int(((yr > bend) & (yr < E)).sum())
+    masks = {
+        "baseline.flow.before_window": yr < base_years[0],
+        "baseline.flow.between": (yr > bend) & (yr < E),
+        "baseline.flow.after_evaluation": yr > E,
+    }
+    G = len(keys)
 
     def take(a: FloatArray | None) -> tuple[FloatArray | None, FloatArray | None]:
         if a is None:
@@ -480,12 +502,12 @@ def _prepare(
         yE=yE,
         nE=nE,
         cE=cE,
-        flow_counts={
-            "baseline.flow.before_window": before,
-            "baseline.flow.between": between,
-            "baseline.flow.after_evaluation": after,
-        },
+        flow_counts={code: int(m.sum()) for code, m in masks.items()},
         n_rows=len(series),
+        group_flow_counts={
+            code: np.bincount(gi[m], minlength=G).astype(np.int64) for code, m in masks.items()
+        },
+        group_rows=np.bincount(gi, minlength=G).astype(np.int64),
     )
 
 
@@ -726,14 +748,16 @@ def _group_notices(fit: _Fit, g: int, *, method: str, k: int, horizon: int) -> l
     return out
 
 
-def _observed(p: _Panel, *, rate: bool, level: float, evaluation_year: int, label: str) -> Estimate:
-    """The evaluation year's observed level: a rate with the Wilson interval on the year's
-    counts (R ``prop.test(x, n, correct = FALSE)``), or a count with the exact Poisson
-    interval (R ``poisson.test(x)``)."""
-    yE = float(p.yE[0])
+def _observed(
+    p: _Panel, g: int, *, rate: bool, level: float, evaluation_year: int, label: str
+) -> Estimate:
+    """Group ``g``'s observed level in the evaluation year: a rate with the Wilson interval on
+    the year's counts (R ``prop.test(x, n, correct = FALSE)``), or a count with the exact
+    Poisson interval (R ``poisson.test(x)``)."""
+    yE = float(p.yE[g])
     if rate:
         assert p.nE is not None
-        nE = float(p.nE[0])
+        nE = float(p.nE[g])
         lo, hi = wilson(yE, nE, level=level)  # type: ignore[arg-type]  # whole in practice
         value, code, n = yE / nE, "baseline.observed_rate_method", round(nE)
     else:
@@ -750,6 +774,237 @@ def _observed(p: _Panel, *, rate: bool, level: float, evaluation_year: int, labe
         method=Message(code, params={"year": int(evaluation_year)}),
         n=n,
         label=label,
+    )
+
+
+# ---------------------------------------------------------------- one engine for 1 or G series
+
+
+@dataclass
+class GroupFits:
+    """Every series of a long table fitted at once (one vectorised fit for all groups).
+
+    The engine of :func:`compare` (one series), :func:`compare_many` (a table of all groups)
+    and of a per-group evaluation of a baseline indicator (``by`` in a spec,
+    :func:`pfseval.scale.evaluate_by`): :meth:`estimate` gives group ``g``'s
+    :class:`~pfseval.result.Estimate`, the same as :func:`compare` on that group's rows.
+    Build it with :func:`fit_groups`.
+    """
+
+    panel: _Panel
+    fit: _Fit
+    method: str
+    level: float
+    evaluation_year: int
+    comparison: str | None
+    rate: bool
+    label: str = ""
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[tuple[Any, ...]]:
+        """The group keys, one tuple per group, in order of first appearance."""
+        return self.panel.keys
+
+    @property
+    def k(self) -> int:
+        return len(self.panel.base_years)
+
+    @property
+    def horizon(self) -> int:
+        return int(self.evaluation_year - self.panel.base_years[-1])
+
+    def notices(self, g: int) -> list[Notice]:
+        """Group ``g``'s notices (short series, extrapolation, smooth baseline, GLM failure)."""
+        return _group_notices(self.fit, g, method=self.method, k=self.k, horizon=self.horizon)
+
+    def people(self) -> FloatArray:
+        """Each group's people in the evaluation year: the denominator (people eligible) of a
+        rate, the count itself of a count series (a group's size for ``min_cell``)."""
+        p = self.panel
+        return np.asarray(p.nE if p.nE is not None else p.yE, dtype=float)
+
+    def estimate(self, g: int) -> Estimate:
+        """Group ``g``'s estimate (a failed GLM gives NaN values and its notice)."""
+        p, fit, method, level = self.panel, self.fit, self.method, self.level
+        E = self.evaluation_year
+        kk = self.k
+        rate = self.rate
+        nE = float(p.nE[g]) if p.nE is not None else 1.0
+        p_val = float(_p_values(fit, method)[g])
+        q = 0.5 + level / 2
+        crit = float(stats.norm.ppf(q)) if method == "last" else float(stats.t.ppf(q, fit.df[g]))
+        sd_base = math.sqrt(fit.var_base[g])
+        expected = Estimate(
+            estimand="expected_rate" if rate else "expected_count",
+            value=fit.expected[g],
+            conf_low=fit.expected[g] - crit * sd_base,
+            conf_high=fit.expected[g] + crit * sd_base,
+            level=level,
+            method=Message("baseline.expected_method"),
+            n=kk,
+            std_error=sd_base,
+        )
+        additional = Estimate(
+            estimand="additional_count",
+            value=nE * fit.value[g],
+            conf_low=nE * fit.lo[g],
+            conf_high=nE * fit.hi[g],
+            level=level,
+            method=(
+                Message(
+                    "baseline.additional_rate_method",
+                    params={"year": int(E)},
+                    counts={"n_eligible": round(nE)},
+                )
+                if rate
+                else Message("baseline.additional_count_method")
+            ),
+            n=kk + 1,
+            std_error=nE * fit.se[g],
+        )
+        diag: dict[str, Any] = {
+            "baseline_years": [int(v) for v in p.base_years],
+            "evaluation_year": int(E),
+            "k": kk,
+            "observed": float(fit.observed[g]),
+            "expected": float(fit.expected[g]),
+            "df": float(fit.df[g]),
+            "var_evaluation_year": float(fit.var_eval[g]),
+            "var_baseline": float(fit.var_base[g]),
+            "residual_variance": float(fit.sigma2[g]),
+            "eligible_evaluation_year": nE if rate else None,
+        }
+        if fit.slope is not None:
+            diag["slope_per_year"] = float(fit.slope[g])
+        if fit.dispersion is not None:
+            diag["dispersion"] = float(fit.dispersion[g])
+        return Estimate(
+            estimand="rate_difference" if rate else "count_difference",
+            value=fit.value[g],
+            conf_low=fit.lo[g],
+            conf_high=fit.hi[g],
+            level=level,
+            method=_method(method, kk, rate, self.comparison),
+            n=kk + 1,
+            std_error=fit.se[g],
+            p_value=p_val,
+            intervals={"conditional": (fit.cond_lo[g], fit.cond_hi[g])},
+            related={
+                "additional_count": additional,
+                "expected": expected,
+                "observed": _observed(
+                    p, g, rate=rate, level=level, evaluation_year=E, label=self.label
+                ),
+            },
+            diagnostics=diag,
+            notices=tuple(self.notices(g)),
+            sample_flow=p.group_flow(g),
+            provenance=self.provenance,
+            label=self.label,
+        )
+
+    def frame(self, by: Sequence[str]) -> pd.DataFrame:
+        """The table :func:`compare_many` returns (one row per group, ``by`` columns first)."""
+        p, fit = self.panel, self.fit
+        G = len(p.keys)
+        nE = p.nE if p.nE is not None else np.ones(G)
+        out = pd.DataFrame(p.keys, columns=list(by))
+        cols: dict[str, Any] = {
+            "value": fit.value,
+            "conf_low": fit.lo,
+            "conf_high": fit.hi,
+            "level": self.level,
+            "method": _method(self.method, self.k, self.rate, self.comparison).code,
+            "n": self.k + 1,
+            "notices": pd.Series([tuple(self.notices(g)) for g in range(G)], dtype=object),
+            "std_error": fit.se,
+            "p_value": _p_values(fit, self.method),
+            "df": fit.df,
+            "observed": fit.observed,
+            "expected": fit.expected,
+            "additional_count": nE * fit.value,
+            "additional_count_low": nE * fit.lo,
+            "additional_count_high": nE * fit.hi,
+            "conditional_low": fit.cond_lo,
+            "conditional_high": fit.cond_hi,
+        }
+        for name, v in cols.items():
+            out[name] = v
+        out.attrs["sample_flow"] = p.flow().to_dict()  # plain data: pandas deep-copies attrs
+        return out
+
+    def grouped_notices(self, groups: Sequence[int] | None = None) -> list[Notice]:
+        """Each distinct notice of ``groups`` (default all) once, with the number of groups
+        concerned (``<code>.groups``)."""
+        chosen = range(len(self.panel.keys)) if groups is None else groups
+        seen: dict[str, tuple[Notice, int]] = {}
+        for g in chosen:
+            for n in self.notices(g):
+                first, cnt = seen.get(n.code, (n, 0))
+                seen[n.code] = (first, cnt + 1)
+        return [
+            Notice(
+                f"{code}.groups",
+                category=n.category,
+                params={**n.params, "n_groups": cnt, "n_all": len(chosen)},
+            )
+            for code, (n, cnt) in seen.items()
+        ]
+
+
+def fit_groups(
+    series: pd.DataFrame,
+    *,
+    by: str | Sequence[str] = (),
+    year: str,
+    numerator: str,
+    denominator: str | None = None,
+    evaluation_year: int,
+    method: Method = "trend",
+    level: float = 0.95,
+    k: int | None = None,
+    comparison: str | None = None,
+    baseline_end: int | None = None,
+    label: str = "",
+    context: str = "baseline.compare_many",
+) -> GroupFits:
+    """Validate a long table of series keyed by ``by`` (none: one series) and fit every group
+    at once (closed-form OLS / a vectorised IRLS). Options as :func:`compare`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"city": ["A"] * 4 + ["B"] * 4, "fy": [2017, 2018, 2019, 2020] * 2,
+    ...                   "y": [50, 52, 51, 70, 200, 190, 210, 205], "n": [500] * 4 + [2000] * 4})
+    >>> fits = fit_groups(s, by="city", year="fy", numerator="y", denominator="n",
+    ...                   evaluation_year=2020, method="mean")
+    >>> fits.keys, fits.people().tolist()
+    ([('A',), ('B',)], [500.0, 2000.0])
+    >>> round(fits.estimate(0).value, 4)
+    0.038
+    """
+    if not 0 < level < 1:
+        raise DesignError(
+            f"{context}: option 'level' = {level!r} is not allowed: it must be a "
+            "number in (0, 1). Fix: use e.g. level = 0.95."
+        )
+    by_cols = [by] if isinstance(by, str) else list(by)
+    p = _prepare(
+        series, by=by_cols, year=year, numerator=numerator, denominator=denominator,
+        comparison=comparison, evaluation_year=evaluation_year, method=method, k=k,
+        baseline_end=baseline_end, context=context,
+    )  # fmt: skip
+    fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
+    return GroupFits(
+        panel=p,
+        fit=fit,
+        method=method,
+        level=level,
+        evaluation_year=int(evaluation_year),
+        comparison=comparison,
+        rate=denominator is not None,
+        label=label,
+        provenance=provenance(seed=None, data=series),
     )
 
 
@@ -833,93 +1088,18 @@ def compare(
     >>> round(obs.value, 3), round(obs.conf_low, 4), round(obs.conf_high, 4)
     (0.215, 0.2071, 0.2232)
     """
-    context = "baseline.compare"
-    p = _prepare(
-        series, by=(), year=year, numerator=numerator, denominator=denominator,
-        comparison=comparison, evaluation_year=evaluation_year, method=method, k=k,
-        baseline_end=baseline_end, context=context,
+    fits = fit_groups(
+        series, year=year, numerator=numerator, denominator=denominator,
+        evaluation_year=evaluation_year, method=method, level=level, k=k,
+        comparison=comparison, baseline_end=baseline_end, label=label,
+        context="baseline.compare",
     )  # fmt: skip
-    fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
-    kk = len(p.base_years)
-    horizon = int(evaluation_year - p.base_years[-1])
-    notices = _group_notices(fit, 0, method=method, k=kk, horizon=horizon)
-    if fit.failed[0]:
-        raise ConvergenceError(f"{context}: the GLM trend did not converge; try method='trend'")
-    rate = denominator is not None
-    nE = float(p.nE[0]) if p.nE is not None else 1.0
-    p_val = float(_p_values(fit, method)[0])
-    q = 0.5 + level / 2
-    crit = float(stats.norm.ppf(q)) if method == "last" else float(stats.t.ppf(q, fit.df[0]))
-    sd_base = math.sqrt(fit.var_base[0])
-    expected = Estimate(
-        estimand="expected_rate" if rate else "expected_count",
-        value=fit.expected[0],
-        conf_low=fit.expected[0] - crit * sd_base,
-        conf_high=fit.expected[0] + crit * sd_base,
-        level=level,
-        method=Message("baseline.expected_method"),
-        n=kk,
-        std_error=sd_base,
-    )
-    additional = Estimate(
-        estimand="additional_count",
-        value=nE * fit.value[0],
-        conf_low=nE * fit.lo[0],
-        conf_high=nE * fit.hi[0],
-        level=level,
-        method=(
-            Message(
-                "baseline.additional_rate_method",
-                params={"year": int(evaluation_year)},
-                counts={"n_eligible": round(nE)},
-            )
-            if rate
-            else Message("baseline.additional_count_method")
-        ),
-        n=kk + 1,
-        std_error=nE * fit.se[0],
-    )
-    diag: dict[str, Any] = {
-        "baseline_years": [int(v) for v in p.base_years],
-        "evaluation_year": int(evaluation_year),
-        "k": kk,
-        "observed": float(fit.observed[0]),
-        "expected": float(fit.expected[0]),
-        "df": float(fit.df[0]),
-        "var_evaluation_year": float(fit.var_eval[0]),
-        "var_baseline": float(fit.var_base[0]),
-        "residual_variance": float(fit.sigma2[0]),
-        "eligible_evaluation_year": nE if rate else None,
-    }
-    if fit.slope is not None:
-        diag["slope_per_year"] = float(fit.slope[0])
-    if fit.dispersion is not None:
-        diag["dispersion"] = float(fit.dispersion[0])
-    est = Estimate(
-        estimand="rate_difference" if rate else "count_difference",
-        value=fit.value[0],
-        conf_low=fit.lo[0],
-        conf_high=fit.hi[0],
-        level=level,
-        method=_method(method, kk, rate, comparison),
-        n=kk + 1,
-        std_error=fit.se[0],
-        p_value=p_val,
-        intervals={"conditional": (fit.cond_lo[0], fit.cond_hi[0])},
-        related={
-            "additional_count": additional,
-            "expected": expected,
-            "observed": _observed(
-                p, rate=rate, level=level, evaluation_year=evaluation_year, label=label
-            ),
-        },
-        diagnostics=diag,
-        notices=tuple(notices),
-        sample_flow=p.flow(),
-        provenance=provenance(seed=None, data=series),
-        label=label,
-    )
-    emit_warnings(notices, stacklevel=4)
+    if fits.fit.failed[0]:
+        raise ConvergenceError(
+            "baseline.compare: the GLM trend did not converge. Fix: try method='trend'"
+        )
+    est = fits.estimate(0)
+    emit_warnings(est.notices, stacklevel=4)
     return est
 
 
@@ -942,7 +1122,9 @@ def compare_many(
     The series is a long table keyed by ``by``; every group needs every year of the baseline
     window and the evaluation year (otherwise a :class:`~pfseval.errors.DataValidationError`
     names the groups and years). All groups are fitted together with closed-form OLS / a
-    vectorised IRLS, not one model per group.
+    vectorised IRLS, not one model per group: the engine (:func:`fit_groups`) is the one a
+    baseline indicator with ``by`` runs its groups through (:func:`pfseval.scale.evaluate_by`),
+    and this table is its summary in columns.
 
     Returns
     -------
@@ -953,7 +1135,8 @@ def compare_many(
         ``std_error``, ``p_value``, ``df``, ``observed``, ``expected``, ``additional_count``,
         ``additional_count_low``, ``additional_count_high``, ``conditional_low``,
         ``conditional_high``. Distinct warnings are also issued once each (with the number of
-        groups concerned). ``out.attrs["sample_flow"]`` (``SampleFlow.to_dict()``) accounts for every input row.
+        groups concerned). ``out.attrs["sample_flow"]`` (``SampleFlow.to_dict()``) accounts
+        for every input row.
 
     Examples
     --------
@@ -969,67 +1152,17 @@ def compare_many(
     >>> [round(v, 4) for v in out["value"]]
     [0.038, 0.0025]
     """
-    if not 0 < level < 1:
-        raise DesignError(
-            f"baseline.compare_many: option 'level' = {level!r} is not allowed: it must be a "
-            "number in (0, 1). Fix: use e.g. level = 0.95."
-        )
     by_cols = [by] if isinstance(by, str) else list(by)
     if not by_cols:
-        raise DesignError("compare_many needs at least one 'by' column")
-    context = "baseline.compare_many"
-    p = _prepare(
+        raise DesignError("compare_many needs at least one 'by' column. Fix: name the group column")
+    fits = fit_groups(
         series, by=by_cols, year=year, numerator=numerator, denominator=denominator,
-        comparison=comparison, evaluation_year=evaluation_year, method=method, k=k,
-        baseline_end=baseline_end, context=context,
+        evaluation_year=evaluation_year, method=method, level=level, k=k,
+        comparison=comparison, baseline_end=baseline_end,
     )  # fmt: skip
-    fit = _fit(p, method=method, level=level, evaluation_year=evaluation_year)
-    kk = len(p.base_years)
-    horizon = int(evaluation_year - p.base_years[-1])
-    G = len(p.keys)
-    rate = denominator is not None
-    nE = p.nE if p.nE is not None else np.ones(G)
-    gw = [_group_notices(fit, g, method=method, k=kk, horizon=horizon) for g in range(G)]
-    out = pd.DataFrame(p.keys, columns=by_cols)
-    cols: dict[str, Any] = {
-        "value": fit.value,
-        "conf_low": fit.lo,
-        "conf_high": fit.hi,
-        "level": level,
-        "method": _method(method, kk, rate, comparison).code,
-        "n": kk + 1,
-        "notices": pd.Series([tuple(w) for w in gw], dtype=object),
-        "std_error": fit.se,
-        "p_value": _p_values(fit, method),
-        "df": fit.df,
-        "observed": fit.observed,
-        "expected": fit.expected,
-        "additional_count": nE * fit.value,
-        "additional_count_low": nE * fit.lo,
-        "additional_count_high": nE * fit.hi,
-        "conditional_low": fit.cond_lo,
-        "conditional_high": fit.cond_hi,
-    }
-    for name, v in cols.items():
-        out[name] = v
-    out.attrs["sample_flow"] = p.flow().to_dict()  # plain data: pandas deep-copies attrs
+    out = fits.frame(by_cols)
     # each distinct notice once, with the number of groups concerned
-    seen: dict[str, tuple[Notice, int]] = {}
-    for w in gw:
-        for n in w:
-            first, cnt = seen.get(n.code, (n, 0))
-            seen[n.code] = (first, cnt + 1)
-    emit_warnings(
-        [
-            Notice(
-                f"{code}.groups",
-                category=n.category,
-                params={**n.params, "n_groups": cnt, "n_all": G},
-            )
-            for code, (n, cnt) in seen.items()
-        ],
-        stacklevel=3,
-    )
+    emit_warnings(fits.grouped_notices(), stacklevel=3)
     return out
 
 

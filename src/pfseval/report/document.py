@@ -23,6 +23,7 @@ from pfseval.messages import Lang
 from pfseval.report import figures as F
 from pfseval.report.disclosure import SECONDARY, register_flow, render_flow
 from pfseval.report.disclosure_policy import DisclosurePolicy
+from pfseval.report.group_sections import group_blocks, register_groups
 from pfseval.report.i18n import (
     RELATED,
     group_label,
@@ -464,6 +465,10 @@ class _Counts:
         return t(f"unit_{unit}", lang).format(n=self.show(key))
 
 
+#: Diagnostics of an indicator with ``by``, shown in its per-group sub-section
+#: (report/group_sections.py).
+_BY_DIAGNOSTICS = frozenset({"by", "by_group", "by_no_group"})
+
 #: Diagnostics that are the numerator and denominator of a published rate.
 _RATE_PAIRS = (
     ("n_numerator", "n_denominator"),
@@ -674,6 +679,7 @@ def _register_indicator(
                 if rate:
                     _register_ci(c, rp, r, cost=cost, fixed=False, group=rel_n)
                 break
+    register_groups(c, run, ind, d, final, n_key)  # the per-group results, if any
 
 
 def _is_rate_of(d: Mapping[str, Any], num: float, den: float) -> bool:
@@ -746,7 +752,7 @@ def _register_diagnostics(
             c.keys[f"{p}:diag:{den_k}"] = c.keys[f"{p}:{num_k}:den"]
     for k, v in diag.items():
         key = f"{p}:diag:{k}"
-        if not _is_number(v) or key in c.keys:
+        if not _is_number(v) or key in c.keys or k in _BY_DIAGNOSTICS:
             continue
         kind = _diag_kind(k, v)
         declared = DECLARED.get(k)
@@ -1044,7 +1050,11 @@ def build_document(run: EvaluationRun) -> Document:
         _summary_section(c),
         _flow_section(c),
         Section(t("indicators", c.lang), 2),
-        *(_indicator_section(c, k, ind) for k, ind in enumerate(sp.indicators, start=1)),
+        *(
+            s
+            for k, ind in enumerate(sp.indicators, start=1)
+            for s in (_indicator_section(c, k, ind), *group_blocks(c, k, ind))
+        ),
         _payment_section(c),
         _run_notices_section(c),
         *_design_stage_sections(run, c.lang),
@@ -1540,8 +1550,8 @@ def _diagnostics_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBloc
     lang, counts = c.lang, c.counts
     rows = []
     for key, v in (d.get("diagnostics") or {}).items():
-        if "id" in key.lower().split("_") or isinstance(v, dict | list):
-            continue
+        if "id" in key.lower().split("_") or isinstance(v, dict | list) or key in _BY_DIAGNOSTICS:
+            continue  # ids, tables, and the per-group results (their own sub-section)
         label = diagnostic_label(key, lang)
         if isinstance(v, bool):
             rows.append((label, t("yes" if v else "no", lang)))

@@ -21,6 +21,7 @@ from pfseval.report.fonts import register_font
 __all__ = [
     "OKABE_ITO",
     "estimates_plot",
+    "groups_plot",
     "love_plot",
     "overlap_axis_label",
     "overlap_plot",
@@ -344,3 +345,12 @@ def trend_plot(
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0, symbol=""))
     _legend_below(fig, ax)
     return fig
+
+
+@_with_rc
+def groups_plot(table: pd.DataFrame, **kw: Any) -> Figure:
+    """Each group's value and interval (:func:`pfseval.scale.groups.plot_groups`, its words
+    from the message catalogue) with the appendix's fonts."""
+    from pfseval.scale.groups import plot_groups
+
+    return plot_groups(table, **kw)

@@ -232,6 +232,39 @@ STRINGS: dict[str, dict[str, str]] = {
     "baseline_records": {"ja": "ベースライン年度のレコード", "en": "baseline records"},
     "file_records": {"ja": "{file}のレコード", "en": "{file} records"},
     "unit_years": {"ja": "{n} 年度分", "en": "{n} years"},
+    # per-group results (an indicator with `by`)
+    "by_section": {"ja": "{by}別の結果", "en": "Results by {by}"},
+    "by_table": {"ja": "{by}別の推定値", "en": "Estimates by {by}"},
+    "by_fig": {
+        "ja": "{by}別の推定値と信頼区間",
+        "en": "Estimates by {by} with confidence intervals",
+    },
+    "by_text": {
+        "ja": "同じ評価を{by}ごとに行った結果です（{groups}区分）。上の推定値は全員をまとめて"
+        "計算したもので、区分ごとの値の平均ではありません。{m}人未満の区分は評価しておらず、"
+        "人数を「<{m}」とだけ示します。",
+        "en": "The same evaluation run for each {by} ({groups} groups). The estimate above is "
+        "computed on everyone together, not averaged over the groups. Groups of fewer than {m} "
+        "people are not evaluated; their size is shown only as <{m}.",
+    },
+    "by_text_series": {
+        "ja": "同じ評価を{by}ごとの年度別集計に対して行った結果です（{groups}区分、一度の計算で"
+        "すべての区分を推定）。上の推定値は全区分を合計した年度別の系列によるものです。評価年度の"
+        "人数が{m}人未満の区分は評価しておらず、人数を「<{m}」とだけ示します。",
+        "en": "The same evaluation run on each {by}'s yearly series ({groups} groups, all "
+        "fitted at once). The estimate above is that of the yearly totals over all groups. "
+        "Groups with fewer than {m} people in the evaluation year are not evaluated; their "
+        "size is shown only as <{m}.",
+    },
+    "by_note": {
+        "ja": "「–」は{m}人未満のため評価していない区分、「*」は人数を逆算させないために"
+        "公表を控えた値です。",
+        "en": "– marks a group not evaluated (fewer than {m} people); * a value withheld so "
+        "that no small count can be recomputed.",
+    },
+    "by_no_value": {"ja": "（{by}の値なし）", "en": "(no {by})"},
+    "by_n_eligible": {"ja": "評価年度の対象者数", "en": "Eligible in the evaluation year"},
+    "by_n_count": {"ja": "評価年度の件数", "en": "Count in the evaluation year"},
     "unit_rows": {"ja": "{n} 行", "en": "{n} rows"},
     "not_people_note": {
         "ja": "この表の件数は人数ではなく集計データの行数（年度、市区町村×年度など）のため、"

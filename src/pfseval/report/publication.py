@@ -169,6 +169,7 @@ class DocumentPublication(CountLedger):
         self._decision: Decision | None = None
         self._population: set[int] = set()
         self._plain: set[int] = set()
+        self._unshown: set[int] = set()
 
     # -- registration ------------------------------------------------------------
     def key_count(self, key: str, role: str) -> None:
@@ -185,6 +186,21 @@ class DocumentPublication(CountLedger):
         """A count that may be hidden to protect others but is not itself under the minimum
         cell (a number of matched sets: counts of people counted another way)."""
         self._plain.add(self._keys[key])
+        self._decision = None
+
+    def unshown(self, key: str) -> None:
+        """A count the document never prints, registered only to state a relation a reader
+        can use (the rest of a total after the groups shown: ``cohort = Σ groups + rest``).
+
+        A reader can compute it when everything else is shown, so it is a cell like any
+        other; but hiding it shows no ``*``, so a reader learns no lower bound from that: at
+        ``min_cell`` or more it is audited as a plain unknown count (a small one stays a
+        primary cell, protected like any count a reader could compute). It is not counted in
+        what the disclosure paragraph says was hidden."""
+        i = self._keys[key]
+        self._unshown.add(i)
+        if self._values[i] >= self.min_cell:
+            self._plain.add(i)
         self._decision = None
 
     def population(self, *keys: str) -> None:
@@ -359,11 +375,12 @@ class DocumentPublication(CountLedger):
             {role for i, role in self._roles.items() if d.hidden.get(f"c{i}") == "secondary"},
             key=self.policy.key_counts.index,
         )
+        shown = {k: w for k, w in d.hidden.items() if int(k[1:]) not in self._unshown}
         return {
             "min_cell": self.min_cell,
             "protection": d.protection,
-            "primary": sum(1 for w in d.hidden.values() if w == "primary"),
-            "secondary": sum(1 for w in d.hidden.values() if w == "secondary"),
+            "primary": sum(1 for w in shown.values() if w == "primary"),
+            "secondary": sum(1 for w in shown.values() if w == "secondary"),
             "values_withheld": sum(1 for r in d.reasons.values() if r == "protects_hidden_count"),
             "small_group": sum(1 for r in d.reasons.values() if r == "small_group"),
             "key_counts_hidden": roles,

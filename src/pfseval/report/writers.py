@@ -27,7 +27,9 @@ from pfseval.report.i18n import t
 
 __all__ = ["write_docx", "write_figures", "write_html", "write_pdf", "write_xlsx"]
 
-_NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$")
+#: A cell that is a number (right-aligned): counts, rates, hidden counts, and differences of
+#: rates with their unit word (2.3ポイント, 2.3 points)
+_NUM = re.compile(r"^[<*\-–]?[\d,.\s%*<–-]*$|^-?[\d,.]*\d(?:ポイント| points)$")
 
 
 #: Characters XML 1.0 (DOCX, XLSX) cannot hold; shown as U+FFFD instead of crashing a writer.
@@ -329,8 +331,12 @@ def _xlsx_cell(text: str) -> tuple[str | int | float, str | None]:
     (1287, '"約"#,##0"人"')
     >>> _xlsx_cell("<10"), _xlsx_cell("[84.4%, 95.4%]")
     (('<10', None), ('[84.4%, 95.4%]', None))
+    >>> _xlsx_cell("01100"), _xlsx_cell("0.5")  # a code keeps its leading zero
+    (('01100', None), (0.5, '0.0'))
     """
     plain = text.replace(",", "")
+    if re.match(r"^-?0\d", text):
+        return text, None  # a code with a leading zero (01100, a municipality): text
     if _XL_INT.match(text):
         return int(plain), "#,##0" if "," in text else "0"
     if m := _XL_DEC.match(text):
