@@ -150,7 +150,7 @@ def test_toy_design_gets_results_json_and_appendix(toy: DesignSpec, tmp_path: Pa
         run = run_spec(spec)
     out = write_outputs(run, tmp_path / "out")
     res = json.loads(out["results"].read_text(encoding="utf-8"))
-    assert res["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert res["schema_version"] == SCHEMA_VERSION == "2.1"
     ind = res["indicators"]["toy"]
     assert ind["value"] == pytest.approx(7 / 60)
     # method, notices and flow reasons are records, rendered in both languages

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["REQUIRED_KEYS", "SCHEMA_VERSION", "package_versions"]
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 #: Top-level keys every ``results.json`` has.
 REQUIRED_KEYS = (
@@ -23,6 +23,7 @@ REQUIRED_KEYS = (
     "payment",
     "sample_flow",
     "notices",
+    "sensitivity",
     "designs",
     "diagnostics",
     "provenance",

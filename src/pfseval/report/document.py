@@ -1300,6 +1300,10 @@ def _schedule_decimals(x: float, estimand: str) -> int | None:
 _COLON = {"ja": "：", "en": ": "}
 _PAREN = {"ja": "（{}）", "en": " ({})"}
 
+LONG_TABLE_ROWS = 30
+"""A table with more rows runs over pages in the HTML and PDF (its header repeated); a
+figure that goes with it comes before it."""
+
 
 def _indicator_section(c: _Context, k: int, ind: Any) -> Section:
     """3.k One indicator: design, method, flows, estimate, related, diagnostics, figures,

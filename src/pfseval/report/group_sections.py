@@ -203,6 +203,7 @@ def group_blocks(c: Any, k: int, ind: Any) -> list[Any]:
     from pfseval.report import figures as F
     from pfseval.report.document import (
         _PAREN,
+        LONG_TABLE_ROWS,
         Paragraph,
         Section,
         TableBlock,
@@ -272,12 +273,12 @@ def group_blocks(c: Any, k: int, ind: Any) -> list[Any]:
             overall=d.get("value") if whole_shown else None,
             shown=shown,
         )
-        blocks.append(
-            _fig(
-                f"{ind.id}_groups",
-                f"{t('by_fig', lang).format(by=by_label)}{_PAREN[lang].format(label)}",
-                fig,
-            )
+        figure = _fig(
+            f"{ind.id}_groups",
+            f"{t('by_fig', lang).format(by=by_label)}{_PAREN[lang].format(label)}",
+            fig,
         )
+        # a table of many groups runs over pages: the figure comes first, beside the text
+        blocks.insert(1 if len(rows) > LONG_TABLE_ROWS else len(blocks), figure)
     title = f"3.{k}.1 {t('by_section', lang).format(by=by_label)}"
     return [Section(title, 4, tuple(blocks), key="by")]

@@ -132,6 +132,9 @@ def audit_ledger(
     return {k: f for k, f in found.items() if f.width < prot - 1e-9}
 
 
+_UNSHOWN_COST = 0.01  # of a printed count's cost: see DocumentPublication.unshown
+
+
 class DocumentPublication(CountLedger):
     """Every number a document shows, registered with where it comes from, decided at once.
 
@@ -196,11 +199,13 @@ class DocumentPublication(CountLedger):
         other; but hiding it shows no ``*``, so a reader learns no lower bound from that: at
         ``min_cell`` or more it is audited as a plain unknown count (a small one stays a
         primary cell, protected like any count a reader could compute). It is not counted in
-        what the disclosure paragraph says was hidden."""
+        what the disclosure paragraph says was hidden. Hiding it costs the reader nothing
+        (nothing printed turns into ``*``), so the solver hides it before any printed count."""
         i = self._keys[key]
         self._unshown.add(i)
         if self._values[i] >= self.min_cell:
             self._plain.add(i)
+        self._costs[i] = _UNSHOWN_COST * self.policy.cost("count")
         self._decision = None
 
     def population(self, *keys: str) -> None:

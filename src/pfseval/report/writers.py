@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from pfseval.report.document import (
+    LONG_TABLE_ROWS,
     Bullets,
     Document,
     FigureBlock,
@@ -121,7 +122,12 @@ def html_text(doc: Document) -> str:
     tpl = env.get_template("appendix.html.j2")
     visible = doc.text() + "".join(tabs.values()) + "".join(figs.values())
     view = {"lang": doc.lang, "title": doc.title, "meta": doc.meta, "sections": sections}
-    return tpl.render(doc=view, font_css=font_face_css(visible), version=__version__)
+    return tpl.render(
+        doc=view,
+        font_css=font_face_css(visible),
+        version=__version__,
+        long_table=LONG_TABLE_ROWS,
+    )
 
 
 def write_html(doc: Document, path: str | Path) -> Path:

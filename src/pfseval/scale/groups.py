@@ -81,6 +81,14 @@ declare_messages(
         "scale.fig.group": {"en": "group", "ja": "区分"},
         "scale.fig.percent": {"en": "{label} (%)", "ja": "{label}（%）"},
         "scale.fig.points": {"en": "{label} (percentage points)", "ja": "{label}（ポイント）"},
+        "scale.fig.ranked": {
+            "en": "{by}: {n_drawn} groups in order of their estimate (names in the table)",
+            "ja": "{by}（{n_drawn}区分、推定値の順。名称は表を参照）",
+        },
+        "scale.fig.not_drawn": {
+            "en": "{n_not_drawn} without a published value are not drawn",
+            "ja": "推定値を公表しない{n_not_drawn}区分は描いていません",
+        },
     }
 )
 
@@ -496,6 +504,8 @@ def plot_groups(
     shown: Sequence[bool] | None = None,
 ) -> Figure:
     """Point and interval per group; groups without a published value are listed, marked.
+    Above :data:`MANY_GROUPS` groups, the groups are ranked by their estimate instead, without
+    names (the table names them), and those without a published value are counted.
 
     Parameters
     ----------
@@ -543,6 +553,9 @@ def plot_groups(
         else ~rows["suppressed"].to_numpy(dtype=bool)
     )
     scale = 100.0 if kind in ("percent", "points") else 1.0
+    if len(rows) > MANY_GROUPS:
+        return _ranked(rows, ok, scale, by=by, title=title, lang=lang,
+                       value_label=value_label, kind=kind, level=level, overall=overall)  # fmt: skip
     height = 1.5 + 0.24 * len(rows)
     fig = Figure(figsize=(6.4, min(height, 40.0)), dpi=110, layout="constrained")
     fig.set_facecolor("white")
@@ -582,6 +595,67 @@ def plot_groups(
     if kind in ("percent", "points"):
         name = _words(f"scale.fig.{kind}", lang, label=name)
     ax.set_xlabel(name)
+    ax.spines[["top", "right"]].set_visible(False)
+    handles, texts = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, texts, loc="outside lower center", ncols=2, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+MANY_GROUPS = 60
+"""Above this many groups the figure ranks the groups by their estimate instead of naming
+each one (1,700 municipalities cannot be read as labelled rows; the table names them)."""
+
+
+def _ranked(
+    rows: pd.DataFrame,
+    ok: np.ndarray,
+    scale: float,
+    *,
+    by: str,
+    title: str,
+    lang: str,
+    value_label: str,
+    kind: str,
+    level: float,
+    overall: float | None,
+) -> Figure:
+    """:func:`plot_groups` for many groups: each drawn group's interval as a vertical line
+    and its estimate as a point, in order of the estimate; no group names."""
+    from matplotlib.figure import Figure
+
+    v = scale * pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
+    lo = scale * pd.to_numeric(rows["conf_low"], errors="coerce").to_numpy(dtype=float)
+    hi = scale * pd.to_numeric(rows["conf_high"], errors="coerce").to_numpy(dtype=float)
+    draw = ok & np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi)
+    order = np.flatnonzero(draw)[np.argsort(v[draw], kind="stable")]
+    x = np.arange(1, len(order) + 1)
+    fig = Figure(figsize=(6.4, 4.2), dpi=110, layout="constrained")
+    fig.set_facecolor("white")
+    ax = fig.add_subplot()
+    if len(order):
+        ax.vlines(x, lo[order], hi[order], color=_BLUE, alpha=0.35, linewidth=0.8)
+        ax.plot(x, v[order], "o", color=_BLUE, markersize=1.8,
+                label=_words("scale.fig.estimate", lang, level=round(100 * level)))  # fmt: skip
+    if overall is not None and np.isfinite(overall):
+        ax.axhline(scale * float(overall), color=_BLACK, linestyle="--", linewidth=1.0,
+                   label=_words("scale.fig.overall", lang))  # fmt: skip
+    if kind in ("points", "people", "number"):
+        ax.axhline(0, color=_GREY, linewidth=0.6)
+    group = by or _words("scale.fig.group", lang)
+    xlabel = _words("scale.fig.ranked", lang, by=group, n_drawn=len(order))
+    n_not = int(len(rows) - len(order))
+    if n_not:
+        xlabel += "\n" + _words("scale.fig.not_drawn", lang, n_not_drawn=n_not)
+    ax.set_xlabel(xlabel)
+    ax.set_xticks([])
+    ax.set_xlim(0, len(order) + 1)
+    name = value_label or _words("scale.fig.value", lang)
+    if kind in ("percent", "points"):
+        name = _words(f"scale.fig.{kind}", lang, label=name)
+    ax.set_ylabel(name)
     ax.spines[["top", "right"]].set_visible(False)
     handles, texts = ax.get_legend_handles_labels()
     if handles:

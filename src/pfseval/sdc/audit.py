@@ -153,7 +153,14 @@ def _ci_bounds(
 
 
 class _Problem:
-    """The integer programme a reader could solve, over every cell."""
+    """The integer programme a reader could solve.
+
+    Published cells are known numbers: they are substituted into the constraints, so the
+    programme has one variable per hidden cell only, and a constraint without a hidden cell
+    is left out (it holds for the true values). A document with a table of 1,700
+    municipalities and a few hidden cells is then a programme of a few variables, not of
+    thousands of fixed ones.
+    """
 
     def __init__(
         self,
@@ -161,20 +168,18 @@ class _Problem:
         hidden: Mapping[str, str],
         withheld: Collection[str],
     ) -> None:
-        self.keys = list(pub.cells)
+        self.keys = [k for k in pub.cells if k in hidden]
         self.index = {k: i for i, k in enumerate(self.keys)}
+        self.known = {k: float(c.value) for k, c in pub.cells.items() if k not in hidden}
         nvar = len(self.keys)
         ub_all = float(pub.upper_bound())
         lb = np.zeros(nvar)
         ub = np.full(nvar, ub_all)
-        for k, cell in pub.cells.items():
+        for k in self.keys:
             i = self.index[k]
-            why = hidden.get(k)
-            if why is None:
-                lb[i] = ub[i] = cell.value
-            elif why == "primary":
+            if hidden[k] == "primary":
                 lb[i], ub[i] = 1, pub.min_cell - 1
-            elif cell.sensitive:
+            elif pub.cells[k].sensitive:
                 # only small counts are hidden as primary cells, so every other hidden count
                 # of people is known to be at least min_cell (or is a zero, never hidden)
                 lb[i] = pub.min_cell
@@ -183,28 +188,41 @@ class _Problem:
         hi: list[float] = []
         self.exact = True
 
+        def free(*keys: str | None) -> bool:
+            return any(k in self.index for k in keys if k is not None)
+
         def add(coefs: Mapping[str, float], low: float, high: float) -> None:
             r = np.zeros(nvar)
+            const = 0.0
             for key, c in coefs.items():
-                r[self.index[key]] += c
+                if key in self.index:
+                    r[self.index[key]] += c
+                else:
+                    const += c * self.known[key]
+            if not r.any():
+                return  # every cell published: the constraint holds for the true values
             rows.append(r)
-            lo.append(low)
-            hi.append(high)
+            lo.append(low - const)
+            hi.append(high - const)
 
         for ident in pub.identities:
-            add(ident.coefs, 0.0, 0.0)
+            if free(*ident.coefs):
+                add(ident.coefs, 0.0, 0.0)
         for key, d in pub.derived.items():
             if key in withheld:
                 continue
             if d.kind == "linear":
-                add(d.coefs, d.value - d.const - d.tol, d.value - d.const + d.tol)
+                if free(*d.coefs):
+                    add(d.coefs, d.value - d.const - d.tol, d.value - d.const + d.tol)
             elif d.kind == "ratio":
                 assert d.numerator is not None
                 if isinstance(d.denominator, str):
+                    if not free(d.numerator, d.denominator):
+                        continue
                     # scale·a − (r ± h)·b  within  [ ·, 0 ] and [ 0, · ]
                     add({d.numerator: d.scale, d.denominator: -(d.value + d.tol)}, -np.inf, 0.0)
                     add({d.numerator: d.scale, d.denominator: -(d.value - d.tol)}, 0.0, np.inf)
-                elif d.denominator:
+                elif d.denominator and free(d.numerator):
                     den = float(d.denominator)
                     add(
                         {d.numerator: d.scale},
@@ -213,6 +231,8 @@ class _Problem:
                     )
             elif d.kind == "proportion_ci":
                 assert d.numerator is not None and isinstance(d.denominator, str)
+                if not free(d.numerator, d.denominator):
+                    continue
                 self.exact = False
                 found = _ci_bounds(
                     d.value, d.upper, d.tol, d.level, d.method, int(min(ub_all, 200_000))
@@ -226,8 +246,9 @@ class _Problem:
                 add({d.numerator: 1.0, d.denominator: -rmin}, 0.0, np.inf)
             elif d.kind == "reveals":
                 for key in d.group:
-                    v = float(pub.cells[key].value)
-                    add({key: 1.0}, v, v)
+                    if key in self.index:
+                        v = float(pub.cells[key].value)
+                        add({key: 1.0}, v, v)
         self.lb, self.ub = lb, ub
         self.A = np.vstack(rows) if rows else np.zeros((0, nvar))
         self.lo = np.array(lo)
@@ -236,6 +257,8 @@ class _Problem:
     def extreme(self, key: str, sense: int) -> float:
         from scipy.optimize import Bounds, LinearConstraint, milp
 
+        if key not in self.index:  # a published cell: known
+            return self.known[key]
         c = np.zeros(len(self.keys))
         c[self.index[key]] = sense
         cons = [LinearConstraint(self.A, self.lo, self.hi)] if len(self.A) else []
@@ -295,7 +318,7 @@ def narrow(
                 return key
             continue
         low = prob.extreme(rep, +1)
-        if prob.ub[prob.index[rep]] - low < need - 1e-9:
+        if rep in prob.index and prob.ub[prob.index[rep]] - low < need - 1e-9:
             return key
         high = prob.extreme(rep, -1)
         widths[rep] = high - low

@@ -116,12 +116,25 @@ def _constant(pub: Publication, key: str) -> bool:
     return c.fixed or c.value == 0
 
 
+_HUB = "\x00identity:"
+_HUB_SIZE = 32  # identities with more cells are linked through one node (no clique)
+
+
 def _neighbours(pub: Publication) -> dict[str, set[str]]:
     """Item graph: a cell is linked to the identities' other cells and to derived values;
-    constant cells (:func:`_constant`) are left out, their values are known."""
+    constant cells (:func:`_constant`) are left out, their values are known. A large identity
+    (a total of 1,700 municipalities) links its cells through one node of its own instead of
+    pairwise, so the graph grows with the cells, not with their square; :func:`_adjacent`
+    reads through such nodes."""
     g: dict[str, set[str]] = {k: set() for k in pub.cells if not _constant(pub, k)}
-    for ident in pub.identities:
+    for i, ident in enumerate(pub.identities):
         keys = [k for k in ident.coefs if k in g]
+        if len(keys) > _HUB_SIZE:
+            hub = f"{_HUB}{i}"
+            g[hub] = set(keys)
+            for a in keys:
+                g[a].add(hub)
+            continue
         for a in keys:
             g[a].update(k for k in keys if k != a)
     for key, d in pub.derived.items():
@@ -131,6 +144,18 @@ def _neighbours(pub: Publication) -> dict[str, set[str]]:
                 g[c].add(key)
                 g[key].add(c)
     return g
+
+
+def _adjacent(graph: Mapping[str, set[str]], key: str) -> set[str]:
+    """The items linked to ``key``, read through the nodes of large identities."""
+    out: set[str] = set()
+    for nb in graph.get(key, ()):
+        if nb.startswith(_HUB):
+            out.update(graph[nb])
+        else:
+            out.add(nb)
+    out.discard(key)
+    return out
 
 
 def _components(graph: Mapping[str, set[str]]) -> list[list[str]]:
@@ -352,6 +377,9 @@ def _protect_part(
                 return key
         return None
 
+    quick = _fit_from_published(sub, links, hidden, withheld, primary, prot, graph, cands)
+    if quick is not None:
+        return quick
     h_now, w_now = set(cand_cells), set(cand_vals)
     # the best each primary cell can get: its width with everything hidden. A cell that
     # cannot reach the protection level is kept at that best width (and reported)
@@ -416,6 +444,167 @@ def _protect_part(
         publish(order[i : i + _RUN])
     return h_now, w_now, lost
 
+
+def _fit_from_published(
+    sub: Publication,
+    links: _Links,
+    hidden: Mapping[str, str],
+    withheld: Collection[str],
+    primary: list[str],
+    prot: float,
+    graph: Mapping[str, set[str]],
+    cands: list[str],
+) -> tuple[set[str], set[str], dict[str, float]] | None:
+    """The quick route of :func:`_protect_part`: everything published but the primary cells
+    and the statistics of small groups; while a primary cell is narrower than the protection
+    level, the values computed from it are withheld, then a cell of each identity that gives
+    it back exactly, then the cheapest cell next to it (each hidden cell with the values that
+    give it back, and its own identities closed). The audit then runs over the few hidden
+    cells linked together, not over the whole part (a table of 1,700 municipalities is one
+    part: starting from everything hidden, each step would be a programme over all of it).
+
+    A primary cell is protected when its interval reaches the protection level, or the
+    widest its own identities allow (:func:`limit`): a count of 9 made of two small counts is
+    at least 2 whatever is hidden. That width is at least the best any suppression achieves,
+    so a cell that reaches it has the best, and is reported as such (the third value returned:
+    cells below the protection level → their width, as the full search reports them).
+    Returns None after :data:`_QUICK_ROUNDS` rounds: the full search decides then."""
+    allowed = set(cands)
+    h: set[str] = set()
+    w: set[str] = set()
+    limits: dict[str, float] = {}
+
+    def limit(key: str) -> float:
+        """The width of ``key`` with every other cell of its identities hidden and every
+        value that may be withheld withheld: no suppression does better."""
+        if key not in limits:
+            loc = sub.subset([key])
+            trial = {
+                k: hidden.get(k, "secondary") for k in loc.cells if k in hidden or k in allowed
+            }
+            wall = {k for k, d in loc.derived.items() if not d.fixed}
+            limits[key] = audit(loc, trial, withheld=wall, keys=[key])[key].width
+        return limits[key]
+
+    def close(cell: str, depth: int) -> bool:
+        """In each identity where ``cell`` is the only hidden cell (the identity gives it
+        back), hide the cheapest other cell; whether any was hidden."""
+        grew = False
+        for keys in links.idents.get(cell, ()):
+            others = [k for k in keys if k != cell]
+            if any(k in hidden or k in h for k in others):
+                continue
+            free = [k for k in others if k in allowed and k in sub.cells]
+            if free:
+                hide(min(free, key=lambda k: (_cost(sub, k), k)), depth - 1)
+                grew = True
+        return grew
+
+    def hide(cell: str, depth: int) -> None:
+        """Hide a cell with every value that gives it back, and close its identities."""
+        h.add(cell)
+        w.update(k for k in _adjacent(graph, cell) if k in allowed and k not in sub.cells)
+        if depth > 0:
+            close(cell, depth)
+
+    def exposed_without(items: list[str]) -> bool:
+        """Whether publishing ``items`` again leaves a primary cell below its target."""
+        h2, w2 = h - set(items), w - set(items)
+        trial = {**hidden, **{k: "secondary" for k in h2}}
+        wall = set(withheld) | w2
+        start: set[str] = set()
+        for key in items:
+            start |= {key} if key in sub.cells else set(sub.derived[key].cells())
+        done: set[str] = set()
+        for s0 in sorted(start):
+            if s0 in done:
+                continue
+            grp = links.group([s0], trial.keys() | {s0}, wall)
+            done |= grp
+            mine = [k for k in primary if k in grp]
+            if mine:
+                target = {k: min(prot, limit(k)) for k in mine}
+                local = sub.subset(grp)
+                if narrow(local, trial, withheld=wall, keys=mine, protection=target) is not None:
+                    return True
+        return False
+
+    def prune() -> None:
+        """Publish again, most costly first, what the rounds hid but no cell needs (the
+        rounds choose one item at a time and may over-reach); runs of items are tried
+        together and halved when they cannot all go, as in the full search."""
+
+        def publish(keys: list[str]) -> None:
+            if not keys:
+                return
+            if not exposed_without(keys):
+                h.difference_update(keys)
+                w.difference_update(keys)
+            elif len(keys) > 1:
+                half = len(keys) // 2
+                publish(keys[:half])
+                publish(keys[half:])
+
+        order = sorted(h | w, key=lambda k: (-_cost(sub, k), k))
+        for i in range(0, len(order), _RUN):
+            publish(order[i : i + _RUN])
+
+    check = list(primary)
+    for _ in range(_QUICK_ROUNDS):
+        trial = {**hidden, **{k: "secondary" for k in h}}
+        wall = set(withheld) | w
+        bad: list[str] = []
+        done: set[str] = set()
+        for key in check:
+            if key in done:
+                continue
+            grp = links.group([key], trial.keys(), wall)
+            mine = [k for k in check if k in grp]
+            done.update(mine)
+            found = audit(sub.subset(grp), trial, withheld=wall, keys=mine)
+            bad += [
+                k for k, f in found.items() if f.width < prot - 1e-9 and f.width < limit(k) - 1e-9
+            ]
+        if not bad:
+            if len(h) + len(w) <= _PRUNE_MAX:
+                prune()
+            return h, w, {k: v for k, v in limits.items() if v < prot - 1e-9}
+        # hiding more never narrows a cell: only the cells still exposed are checked again
+        check = bad
+        grown = False
+        # one addition often protects every exposed cell of the same identity (a total's
+        # slack serves all its parts): a cell whose identity this round already widened waits
+        # for the next round's audit instead of taking a secondary cell of its own
+        widened: set[str] = set()
+        for key in bad:
+            if key in widened:
+                continue
+            before = set(h)
+            near = [k for k in _adjacent(graph, key) if k in allowed and k not in h and k not in w]
+            values = [k for k in near if k not in sub.cells]
+            if values:  # first the values computed from the cell (a rate, its limits)
+                w.update(values)
+                grown = True
+            elif close(key, _CLOSE_DEPTH):  # then an identity that gives it back exactly
+                grown = True
+            elif near:  # then the cheapest cell beside it, with every value that gives it back
+                hide(min(near, key=lambda k: (_cost(sub, k), k)), _CLOSE_DEPTH)
+                grown = True
+            for cell in h - before:
+                for keys in links.idents.get(cell, ()):
+                    widened.update(keys)
+        if not grown:
+            return None
+    return None
+
+
+#: Hidden items up to which the quick route publishes back what no cell needs (beyond it, each
+#: check is a programme over hundreds of hidden cells: the rounds' choice is kept).
+_PRUNE_MAX = 150
+#: Rounds of the quick route (each hides at most one more item per exposed primary cell).
+_QUICK_ROUNDS = 16
+#: How far the quick route follows identities when a hidden cell is their only hidden cell.
+_CLOSE_DEPTH = 3
 
 #: Items tried together when publishing back (halved when they cannot all be published).
 _RUN = 16
