@@ -106,8 +106,8 @@ def main() -> None:
         + "`"
         + (f" (data written in {gen:.0f} s, not timed)." if gen is not None else "."),
         "",
-        f"Python {platform.python_version()}, {platform.machine()}, 24 GB machine shared with two "
-        "other jobs (their test runs; 2 cores); one fresh process.",
+        f"Python {platform.python_version()}, {platform.machine()}, 24 GB machine shared with "
+        "other processes of the session (2 cores); one fresh process.",
         "",
         "| quantity | value |",
         "| --- | ---: |",

@@ -211,9 +211,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"pfseval {__version__}, Python {platform.python_version()}, numpy {np.__version__}, "
         f"pandas {pd.__version__}; machine: {platform.machine()}, {_cpu()}, "
-        f"{os.cpu_count()} cores, shared with two other jobs (their test runs), so timings "
-        f"carry noise; wall-clock seconds, medians of {args.repeat} runs, pfseval and R in the "
-        "same run.",
+        f"{os.cpu_count()} cores (other processes of the session may run beside it, so "
+        f"timings carry noise); wall-clock seconds, medians of {args.repeat} runs, pfseval and R "
+        "in the same run.",
         "",
         f"Pool: {args.rows:,} rows, {n1:,} treated ({n1 / args.rows:.2%}), 10 numeric "
         f"covariates; logistic score; greedy 1:1 nearest neighbour, largest score first, "

@@ -229,3 +229,20 @@ def test_clean_column_shortcut_gives_what_the_full_parse_gives(
         assert {(p.column, p.rows) for p in fast_report.errors} == {
             ("age", (3,)), ("sbp", (5,)), ("hba1c", (7,)), ("med_bp", (9,)), ("sex", (11,)),
         }  # fmt: skip
+
+
+def test_parquet_index_columns(tmp_path: Path) -> None:
+    # pandas stores an unnamed index as a column of its own (not data: left out) and a named
+    # index under its name (data: kept as a column, e.g. the ids set as the index)
+    df = pd.DataFrame(
+        {"person_id": ["a1", "a2", "a3"], "fiscal_year": [2019] * 3, "age": [50, 61, 72],
+         "sex": [1, 2, 1]}  # fmt: skip
+    )
+    df.set_axis([10, 20, 30]).to_parquet(tmp_path / "unnamed.parquet")
+    df.set_index("person_id").to_parquet(tmp_path / "named.parquet")
+    unnamed = read_checkups(tmp_path / "unnamed.parquet")
+    named = read_checkups(tmp_path / "named.parquet")
+    assert list(unnamed.columns) == ["person_id", "fiscal_year", "age", "sex"]
+    assert sorted(named.columns) == sorted(unnamed.columns)
+    assert named["person_id"].tolist() == ["a1", "a2", "a3"]
+    assert unnamed["age"].tolist() == [50, 61, 72] and str(unnamed["age"].dtype) == "Int64"

@@ -591,17 +591,8 @@ def plot_groups(
     ax.set_ylim(-0.6, len(rows) - 0.4)
     # the group column's name above the group names, read horizontally (Japanese too)
     ax.set_title(by or _words("scale.fig.group", lang), loc="left", fontsize="medium")
-    name = value_label or _words("scale.fig.value", lang)
-    if kind in ("percent", "points"):
-        name = _words(f"scale.fig.{kind}", lang, label=name)
-    ax.set_xlabel(name)
-    ax.spines[["top", "right"]].set_visible(False)
-    handles, texts = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, texts, loc="outside lower center", ncols=2, frameon=False)
-    if title:
-        fig.suptitle(title)
-    return fig
+    ax.set_xlabel(_value_axis(value_label, kind, lang))
+    return _finish(fig, ax, title)
 
 
 MANY_GROUPS = 60
@@ -652,10 +643,20 @@ def _ranked(
     ax.set_xlabel(xlabel)
     ax.set_xticks([])
     ax.set_xlim(0, len(order) + 1)
+    ax.set_ylabel(_value_axis(value_label, kind, lang))
+    return _finish(fig, ax, title)
+
+
+def _value_axis(value_label: str, kind: str, lang: str) -> str:
+    """The value axis's words: the indicator's label, with the unit for a rate."""
     name = value_label or _words("scale.fig.value", lang)
     if kind in ("percent", "points"):
         name = _words(f"scale.fig.{kind}", lang, label=name)
-    ax.set_ylabel(name)
+    return name
+
+
+def _finish(fig: Figure, ax: Any, title: str) -> Figure:
+    """Frame, legend below the plot and title, as every group figure has them."""
     ax.spines[["top", "right"]].set_visible(False)
     handles, texts = ax.get_legend_handles_labels()
     if handles:
