@@ -38,7 +38,7 @@ def test_many_groups_are_ranked_not_named() -> None:
     y = ax.lines[0].get_ydata()
     assert np.all(np.diff(y) >= 0) and y.max() == pytest.approx(100 * value[~suppressed].max())
     few = plot_groups(table.iloc[:10], by="市町村", lang="ja")
-    assert [t.get_text() for t in few.axes[0].get_yticklabels()][0] == "28000"
+    assert few.axes[0].get_yticklabels()[0].get_text() == "28000"
 
 
 def test_a_long_group_table_runs_over_pages_after_its_figure(tmp_path: Path) -> None:

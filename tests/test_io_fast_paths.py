@@ -235,8 +235,12 @@ def test_parquet_index_columns(tmp_path: Path) -> None:
     # pandas stores an unnamed index as a column of its own (not data: left out) and a named
     # index under its name (data: kept as a column, e.g. the ids set as the index)
     df = pd.DataFrame(
-        {"person_id": ["a1", "a2", "a3"], "fiscal_year": [2019] * 3, "age": [50, 61, 72],
-         "sex": [1, 2, 1]}  # fmt: skip
+        {
+            "person_id": ["a1", "a2", "a3"],
+            "fiscal_year": [2019] * 3,
+            "age": [50, 61, 72],
+            "sex": [1, 2, 1],
+        }
     )
     df.set_axis([10, 20, 30]).to_parquet(tmp_path / "unnamed.parquet")
     df.set_index("person_id").to_parquet(tmp_path / "named.parquet")

@@ -797,7 +797,7 @@ def run_spec(spec: EvaluationSpec, *, n_jobs: int = 1, progress: bool = False) -
     ... ''')
     >>> run = run_spec(load_spec(d / "s.toml"))
     >>> run.estimates["completion_rate"].value, run.results()["schema_version"]
-    (0.75, '2.0')
+    (0.75, '2.1')
     """
     from tqdm.auto import tqdm
 
