@@ -250,3 +250,19 @@ def test_parquet_index_columns(tmp_path: Path) -> None:
     assert sorted(named.columns) == sorted(unnamed.columns)
     assert named["person_id"].tolist() == ["a1", "a2", "a3"]
     assert unnamed["age"].tolist() == [50, 61, 72] and str(unnamed["age"].dtype) == "Int64"
+
+
+def test_quoted_line_break_in_a_large_file(tmp_path: Path) -> None:
+    # over a megabyte, whether quotes occur is found by a search of the mapped file: a quoted
+    # line break late in the file is read as part of its cell, and a problem after it is
+    # reported on its true file line
+    rows = _rows()
+    rows[40_000] = rows[40_000].rsplit(",", 1)[0] + ',"二行の\n備考"'
+    rows[44_000] = rows[44_000].replace(f",{40 + 44_000 % 35},", ",300,")
+    p = _write(tmp_path / "k.csv", rows)
+    report = check_file(p)
+    assert [(q.column, q.rows) for q in report.errors] == [("age", (44_003,))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_checkups(p, validate=False)
+    assert len(df) == N and df.loc[40_000, "メモ"] == "二行の\n備考"
