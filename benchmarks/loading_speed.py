@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -151,7 +152,7 @@ print(json.dumps({"wall": wall, "cpu": cpu, "rows": len(df), "peak_mb": peak,
 """
 
 
-def measure(what: str, path: Path, repeat: int) -> dict[str, float]:
+def measure(what: str, path: Path, repeat: int) -> dict[str, Any]:
     runs = []
     for _ in range(repeat):
         out = subprocess.run(
@@ -162,7 +163,9 @@ def measure(what: str, path: Path, repeat: int) -> dict[str, float]:
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     keys = ("wall", "cpu", "peak_mb", "added_mb", "rows")
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
+    out: dict[str, Any] = {k: statistics.median(r[k] for r in runs) for k in keys}
+    out["walls"] = sorted(r["wall"] for r in runs)
+    return out
 
 
 def main() -> None:
@@ -224,6 +227,11 @@ def main() -> None:
             f"{o['wall'] / t['wall']:.2f} | {o['cpu'] / t['cpu']:.2f} | "
             f"{o['peak_mb'] / t['peak_mb']:.2f} | {o['added_mb'] / t['added_mb']:.2f} |"
         )
+    lines += ["", "Every run's wall seconds, sorted (pfseval | pandas):", ""]
+    for label, _mb, o, t, _name in rows:
+        ours = ", ".join(f"{w:.2f}" for w in o["walls"])
+        theirs = ", ".join(f"{w:.2f}" for w in t["walls"])
+        lines.append(f"- {label}: {ours} | {theirs}")
     lines += [
         "",
         "Targets (issue 15): CSV ≤ 1.5× `read_csv` time and ≤ 1.3× its peak memory; Parquet ≤ 2× "

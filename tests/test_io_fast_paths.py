@@ -266,3 +266,59 @@ def test_quoted_line_break_in_a_large_file(tmp_path: Path) -> None:
         warnings.simplefilter("ignore")
         df = read_checkups(p, validate=False)
     assert len(df) == N and df.loc[40_000, "メモ"] == "二行の\n備考"
+
+
+@pytest.mark.parametrize("age", ["63.0", "", "63.5"])
+def test_whole_number_column_written_otherwise_late_in_the_file(tmp_path: Path, age: str) -> None:
+    # whole-number columns are parsed as integers when the first megabyte writes them so; a
+    # later "63.0" (a whole number written as a float), an empty cell or a fraction sends the
+    # column back to floats, and the result is the one of the careful route
+    rows = _rows()
+    rows[44_000] = rows[44_000].replace(f",{40 + 44_000 % 35},", f",{age},")
+    report = check_file(_write(tmp_path / "k.csv", rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_checkups(tmp_path / "k.csv", validate=False)
+    want = [40 + i % 35 for i in range(N)]
+    if age == "63.5":
+        assert [(q.column, q.kind, q.rows) for q in report.errors] == [
+            ("age", "wrong_type", (44_002,))
+        ]
+        return
+    want[44_000] = 63 if age else None
+    assert str(df["age"].dtype) == "Int64"
+    assert [None if pd.isna(v) else int(v) for v in df["age"]] == want
+    # age is required: an empty cell is reported by its line
+    missing = [] if age else [("age", "missing", (44_002,))]
+    assert [(q.column, q.kind, q.rows) for q in report.errors] == missing
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_the_frame_read_is_the_callers_to_change(tmp_path: Path, fmt: str) -> None:
+    # Arrow's memory is read-only and pandas hands out read-only views: every column of the
+    # frame returned (ids, whole numbers, measurements, extra numbers) can be written to, and
+    # a frame passed to parse_checkups is never written through the converted one
+    from pfseval.io.validation import parse_checkups
+
+    df = pd.DataFrame(
+        {
+            "person_id": [f"{i:05d}" for i in range(2_000)],
+            "fiscal_year": 2019,
+            "age": 40 + np.arange(2_000) % 35,
+            "sex": 1 + np.arange(2_000) % 2,
+            "sbp": 110.0 + np.arange(2_000) % 60,
+            "hba1c": np.where(np.arange(2_000) % 7 == 0, np.nan, 5.5),
+            "score": np.arange(2_000) * 0.5,
+        }
+    )
+    path = tmp_path / f"k.{fmt}"
+    df.to_csv(path, index=False) if fmt == "csv" else df.to_parquet(path)
+    got = read_checkups(path)
+    for col, value in [("person_id", "x"), ("age", 50), ("sex", 2), ("sbp", 120.0),
+                       ("hba1c", 6.0), ("score", 1.5)]:  # fmt: skip
+        got.loc[3, col] = value
+        assert got.loc[3, col] == value
+    converted, _ = parse_checkups(df)
+    converted.loc[0, "sbp"] = -1.0
+    converted.loc[0, "age"] = 99
+    assert df.loc[0, "sbp"] == 110.0 and df.loc[0, "age"] == 40

@@ -31,7 +31,7 @@ import csv
 import io
 import mmap
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
@@ -222,7 +222,9 @@ class _Raw:
     encoding: str = ""
     notes: list[DataProblem] = field(default_factory=list)
     text: dict[int, Any] = field(default_factory=dict)  # position -> pyarrow string array
-    numbers: dict[int, np.ndarray] = field(default_factory=dict)  # position -> float64 parsed
+    numbers: dict[int, np.ndarray] = field(
+        default_factory=dict
+    )  # position -> parsed numbers (int64: whole, complete)
     lines: Callable[[], np.ndarray] | None = None  # record -> file line, when not row + 2
 
     def frame(self, names: Sequence[object]) -> pd.DataFrame:
@@ -321,13 +323,14 @@ def _arrow_csv(
     typed: set[int],
     skip: int,
     *,
+    ints: Collection[int] = (),
     transcode: bool = False,
 ) -> tuple[Any, int]:
-    """Parse with Arrow: the ``typed`` columns as float64, the others as strings; ``skip``
-    header lines (0: the header is record 0). Returns the table and the number of records
-    whose field count differs from the header's. A typed column holding something other than a
-    plain number raises ``pyarrow.ArrowInvalid`` naming the column (the caller retries it as
-    text)."""
+    """Parse with Arrow: the ``typed`` columns as numbers (those in ``ints`` as int64, the
+    others as float64), the others as strings; ``skip`` header lines (0: the header is record
+    0). Returns the table and the number of records whose field count differs from the
+    header's. A typed column holding something other than a plain number (a whole number, for
+    ``ints``) raises ``pyarrow.ArrowInvalid`` naming the column (the caller retries it)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -345,7 +348,10 @@ def _arrow_csv(
     bytewise = not transcode and codecs.lookup(enc).name in _ASCII_SAFE
     arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") or bytewise else enc
     text_type = pa.binary() if bytewise else pa.string()
-    types = {n: (pa.float64() if j in typed else text_type) for j, n in enumerate(names)}
+    types = {
+        n: ((pa.int64() if j in ints else pa.float64()) if j in typed else text_type)
+        for j, n in enumerate(names)
+    }
     if isinstance(raw, _CsvFile):
         source, quoted = raw.source(), raw.has_quote
     else:
@@ -400,19 +406,23 @@ def _decode_column(col: Any, enc: str) -> Any:
 
 
 def _parse_typed(
-    raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int
-) -> tuple[Any, int, set[int]]:
-    """:func:`_arrow_csv`, retrying as text every typed column that Arrow cannot parse as
+    raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int, ints: set[int]
+) -> tuple[Any, int, set[int], set[int]]:
+    """:func:`_arrow_csv`, retrying as float64 every whole-number column that holds another
+    number (``40.0``, ``40.5``) and as text every typed column that Arrow cannot parse as
     numbers (text codes, ``1_30``, ``NA``); ``nan`` and ``inf``, which Arrow takes, are found
     when the numbers are converted (:func:`_parse_csv`)."""
     import pyarrow as pa
 
     typed = set(typed)
+    ints = set(ints) & typed
     transcode = False
     bytewise = codecs.lookup(enc).name in _ASCII_SAFE
-    for _ in range(width + 3):
+    for _ in range(2 * width + 3):
         try:
-            table, n_bad = _arrow_csv(raw, enc, sep, width, typed, skip, transcode=transcode)
+            table, n_bad = _arrow_csv(
+                raw, enc, sep, width, typed, skip, ints=ints, transcode=transcode
+            )
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             m = _COLUMN_NO.search(str(exc))
             if (m is None or int(m.group(1)) not in typed) and not transcode and bytewise:
@@ -421,29 +431,46 @@ def _parse_typed(
             if m is None or int(m.group(1)) not in typed:
                 # Arrow's message quotes the offending row: report only its type
                 raise FileFormatError(f"malformed CSV ({type(exc).__name__})") from exc
-            typed.discard(int(m.group(1)))
+            col = int(m.group(1))
+            if col in ints:
+                ints.discard(col)  # not all whole numbers: read as float64, the checks decide
+            else:
+                typed.discard(col)
             continue
-        return table, n_bad, typed
+        return table, n_bad, typed, ints
     raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
 
 
 _HEAD = 1 << 20  # bytes of the file looked at to choose the columns Arrow parses as numbers
 
 
-def _numeric_in_head(raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int]) -> set[int]:
-    """The ``typed`` columns whose cells in the first megabyte are all plain numbers."""
+def _numeric_in_head(
+    raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], ints: set[int]
+) -> tuple[set[int], set[int]]:
+    """The ``typed`` columns whose cells in the first megabyte are all plain numbers, and
+    those of ``ints`` whose cells there are all written as whole numbers (``40``, not
+    ``40.0``)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if not typed or raw.size <= _HEAD:
-        return typed  # a small file: a retry costs nothing
+        return typed, ints & typed  # a small file: a retry costs nothing
     cut = raw.head.rfind(b"\n")
     if cut <= 0:
-        return typed
+        return typed, ints & typed
     try:
         head, _ = _arrow_csv(raw.head[: cut + 1], enc, sep, width, set(), skip=1)
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        return typed  # the full parse reports it
-    return {j for j in typed if _as_float(head.column(j)) is not None}
+        return typed, ints & typed  # the full parse reports it
+    numeric = {j for j in typed if _as_float(head.column(j)) is not None}
+    whole = set()
+    for j in ints & numeric:
+        try:
+            pc.cast(head.column(j), pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        whole.add(j)
+    return numeric, whole
 
 
 def _header_width(raw: _CsvFile, enc: str, sep: str) -> tuple[list[str], int, int]:
@@ -534,10 +561,13 @@ def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping
     return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
 
 
-def _split_columns(parts: list[Any], typed: set[int]) -> tuple[dict[int, np.ndarray], set[int]]:
-    """The typed columns of ``parts`` as float64 arrays, each one's Arrow chunks released (its
-    place in ``parts`` set to None) as soon as it is converted, so that the numbers are never
-    held twice; and the typed columns holding ``nan`` or ``inf`` as written (a NaN that is not an
+def _split_columns(
+    parts: list[Any], typed: set[int], ints: set[int]
+) -> tuple[dict[int, np.ndarray], set[int]]:
+    """The typed columns of ``parts`` as NumPy arrays (a whole-number column without missing
+    cells as int64, the others as float64), each one's Arrow chunks released (its place in
+    ``parts`` set to None) as soon as it is converted, so that the numbers are never held
+    twice; and the float columns holding ``nan`` or ``inf`` as written (a NaN that is not an
     empty cell, or an infinity), which must be read as text instead."""
     import pyarrow as pa
 
@@ -546,10 +576,13 @@ def _split_columns(parts: list[Any], typed: set[int]) -> tuple[dict[int, np.ndar
     spelled: set[int] = set()
     for j in sorted(typed):
         col = parts[j]
-        arr = np.asarray(col.to_numpy(), dtype=np.float64)
         parts[j] = None
-        if len(arr) - np.count_nonzero(np.isfinite(arr)) != col.null_count:
-            spelled.add(j)
+        if j in ints and not col.null_count:
+            arr = np.asarray(col.to_numpy(), dtype=np.int64)
+        else:
+            arr = np.asarray(col.to_numpy(), dtype=np.float64)
+            if j not in ints and len(arr) - np.count_nonzero(np.isfinite(arr)) != col.null_count:
+                spelled.add(j)
         numbers[j] = arr
         del col
         # the column's Arrow memory goes back before the next array is made: the peak stays
@@ -566,6 +599,7 @@ def _parse_csv(
     try:
         header, width, header_lines = _header_width(raw, used, sep)
         typed: set[int] = set()
+        ints: set[int] = set()
         if header_lines == 1:  # header on line 1: Arrow skips it and types the measurements
             try:
                 names, _ = resolve_columns([h.strip() for h in header], mapping=mapping)
@@ -575,20 +609,22 @@ def _parse_csv(
                 spec = _spec_for(name)
                 if spec is not None and spec.numeric:
                     typed.add(j)
+                    if spec.integer:  # years, ages, codes: Arrow parses whole numbers faster
+                        ints.add(j)
             # coded columns (sex, dipstick, flags) are often text codes (男/女, ＋/−): a column
             # that is not all numbers in the file's first records is read as text at once,
             # sparing a second parse of the whole file
-            typed = _numeric_in_head(raw, used, sep, width, typed)
+            typed, ints = _numeric_in_head(raw, used, sep, width, typed, ints)
         while True:
-            table, n_bad, typed = _parse_typed(
-                raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0
+            table, n_bad, typed, ints = _parse_typed(
+                raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0, ints=ints
             )
             if n_bad:
                 break
             n = table.num_rows - (0 if header_lines == 1 else 1)
             parts = list(table.columns)
             del table  # the parts are the only references: each is released as it converts
-            numbers, spelled = _split_columns(parts, typed)
+            numbers, spelled = _split_columns(parts, typed, ints)
             if not spelled:
                 break
             # "nan" / "inf" written in a numeric column: missing-value spelling or an error,
@@ -685,7 +721,7 @@ def _columns(raw: _Raw, names: Sequence[object]) -> None:
         return
     for j, name in enumerate(names):
         if j in raw.numbers:  # parsed by Arrow as it read the file (made here: no copy)
-            raw.columns.append(pd.Series(raw.numbers[j], dtype=np.float64, copy=False))
+            raw.columns.append(pd.Series(raw.numbers[j], copy=False))
             continue
         col = raw.text[j]
         spec = _spec_for(name)

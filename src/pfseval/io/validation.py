@@ -430,9 +430,10 @@ def _clean_numbers(s: pd.Series, spec: ColumnSpec, own_input: bool) -> pd.Series
     if dtype.kind == "f" and whole and not _all_whole(values):
         return None
     if not spec.integer:
-        return pd.Series(values.astype(np.float64, copy=False), index=s.index, copy=False)
+        floats = values.astype(np.float64, copy=False)
+        return pd.Series(_writable(floats, own_input), index=s.index, copy=False)
     if dtype.kind != "f":
-        ints = values.astype(np.int64, copy=not own_input)
+        ints = _writable(values.astype(np.int64, copy=False), own_input)
         return pd.Series(
             pd.arrays.IntegerArray(ints, np.zeros(len(ints), dtype=bool)), index=s.index, copy=False
         )
@@ -470,6 +471,9 @@ def _parse(
         spec = _spec_for(col)
         if spec is None:
             out[col], as_numbers = _extra_column(s)
+            if _is_numeric_dtype(out[col]) and isinstance(out[col].dtype, np.dtype):
+                arr = _writable(np.asarray(out[col].array), own_input or as_numbers)
+                out[col] = pd.Series(arr, index=s.index, copy=False)
             if col not in dup_labels:
                 how = "read as numbers" if as_numbers else "kept as is"
                 problems.append(
@@ -573,7 +577,11 @@ def _parse(
             )
             out[col] = pd.Series(ints, index=s.index, copy=False)
         else:
-            out[col] = pd.Series(values, index=s.index, dtype=float, copy=False)
+            out[col] = pd.Series(
+                _writable(values.astype(np.float64, copy=False), own_input),
+                index=s.index,
+                copy=False,
+            )
     # the columns were made here: no copy, and no stacking into 2-D blocks (peak memory)
     frame = pd.DataFrame(out, index=df.index, copy=False)
     return _Parsed(frame=frame, bad=bad_masks, problems=tuple(problems))
@@ -643,6 +651,24 @@ def _fixed_width_unique(pid: pd.Series) -> bool | None:
 
 
 _BLOCK_ROWS = 1 << 16
+
+
+def _writable(values: np.ndarray, own: bool) -> np.ndarray:
+    """``values`` as a column the caller may write to. pandas hands out read-only views of
+    its columns and Arrow's memory is read-only: the loader's own array is made writable in
+    place when its memory allows (no copy), anything else is copied (a frame the caller passed
+    in is never written through the result)."""
+    if values.flags.writeable and own:
+        return values
+    if own:
+        view = values.view()
+        try:
+            view.flags.writeable = True
+        except ValueError:  # Arrow's buffer: a copy is the only way
+            return values.copy()
+        return view
+    base = values.base if values.base is not None else values
+    return values.copy() if not values.flags.writeable or base is not values else values
 
 
 def _whole_numbers(values: np.ndarray, ok: np.ndarray, reuse: bool) -> np.ndarray:
