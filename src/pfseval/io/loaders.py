@@ -13,7 +13,8 @@ Reading goes in four documented steps:
    ``NaN``, ... :data:`NA_SPELLINGS`), which are counted in a note.
 2. **Map headers** onto the vocabulary (:func:`pfseval.io.mapping.resolve_columns`).
 3. **Convert** each vocabulary column: a numeric column whose every cell is a plain number is
-   converted by Arrow at once; the others go through the text rules of
+   converted by Arrow at once (a whole-number column as integers when the file's first
+   megabyte writes it so); the others go through the text rules of
    :mod:`pfseval.io.validation` (full-width digits NFKC-normalised, thousands separators
    removed, recognised sex / dipstick / yes-no text codes reported as notes; anything else,
    such as ``1_30``, is reported as not a number).
