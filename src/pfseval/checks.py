@@ -117,14 +117,31 @@ def numeric_column(
     return out
 
 
-def _arrow_text(s: pd.Series) -> Any:
-    """The Arrow array behind a text column, or None."""
+def arrow_text(s: pd.Series) -> Any:
+    """The Arrow array behind a text column (a ``ChunkedArray`` of ``string`` or
+    ``large_string``), or None for any other column."""
     import pyarrow as pa
 
     arr = getattr(s.array, "_pa_array", None)
     if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return None
     return arr
+
+
+def text_buffers(s: pd.Series) -> tuple[Any, NDArray[np.int64], Any] | None:
+    """An Arrow-backed text column as one array, its cell offsets (one more than the cells,
+    into the data buffer) and its data buffer; None for any other column. Lets a check read
+    every cell's bytes at once instead of making a Python string per cell."""
+    import pyarrow as pa
+
+    arr = arrow_text(s)
+    if arr is None:
+        return None
+    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    wide = np.int64 if pa.types.is_large_string(col.type) else np.int32
+    bufs = col.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=wide)[col.offset : col.offset + len(col) + 1]
+    return col, offsets.astype(np.int64, copy=False), bufs[2]
 
 
 def ids_in(s: pd.Series, values: pd.Series) -> NDArray[np.bool_]:
@@ -145,7 +162,7 @@ def ids_in(s: pd.Series, values: pd.Series) -> NDArray[np.bool_]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    a, b = _arrow_text(s), _arrow_text(values)
+    a, b = arrow_text(s), arrow_text(values)
     if a is not None and b is None and values.dtype == object:
         try:  # plain Python strings (ids gathered from pairs): one C conversion
             b = pa.array(values.to_numpy(), type=pa.string(), from_pandas=True)

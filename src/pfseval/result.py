@@ -282,21 +282,15 @@ class SampleFlow:
 def _arrow_text_bytes(s: pd.Series) -> tuple[np.ndarray, memoryview] | None:
     """An Arrow-backed text column as the length of each cell (-1 when missing) and the
     cells' bytes end to end: its content, whatever its chunks; None for other columns."""
-    arr = getattr(s.array, "_pa_array", None)
-    if arr is None:
-        return None
-    import pyarrow as pa
+    from pfseval.checks import text_buffers
 
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    found = text_buffers(s)
+    if found is None:
         return None
-    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    wide = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    n = len(col)
-    offsets = np.frombuffer(col.buffers()[1], dtype=wide)[col.offset : col.offset + n + 1]
+    col, offsets, buf = found
     lengths = np.diff(offsets).astype(np.int64)
     if col.null_count:
         lengths[~np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)] = -1
-    buf = col.buffers()[2]
     data = (
         memoryview(buf)[int(offsets[0]) : int(offsets[-1])] if buf is not None else memoryview(b"")
     )
@@ -315,11 +309,14 @@ def data_hash(obj: pd.DataFrame | bytes | str) -> str:
     h = hashlib.sha256()
     if isinstance(obj, pd.DataFrame):
         h.update("|".join(map(str, obj.columns)).encode())
-        text = [j for j in range(obj.shape[1]) if _arrow_text_bytes(obj.iloc[:, j]) is not None]
-        rest = obj.drop(columns=obj.columns[text]) if text else obj
+        text = {
+            j: found
+            for j in range(obj.shape[1])
+            if (found := _arrow_text_bytes(obj.iloc[:, j])) is not None
+        }
+        rest = obj.iloc[:, [j for j in range(obj.shape[1]) if j not in text]] if text else obj
         h.update(pd.util.hash_pandas_object(rest, index=True).to_numpy().tobytes())
-        for j in text:  # Arrow-backed text: its bytes (pandas would make a string per cell)
-            lengths, data = _arrow_text_bytes(obj.iloc[:, j])  # type: ignore[misc]
+        for j, (lengths, data) in text.items():  # Arrow-backed text: its bytes, read once
             h.update(f"|text column {j}|".encode())
             h.update(lengths.tobytes())
             h.update(data)

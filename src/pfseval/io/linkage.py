@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pfseval.checks import _arrow_text, ids_in, require_columns
+from pfseval.checks import arrow_text, ids_in, require_columns
 from pfseval.errors import DataProblem, DataValidationError
 from pfseval.io.notices import NO_FOLLOWUP, followup_missing, warn
 from pfseval.io.validation import FOLLOW_SUFFIX, DataQualityWarning, _as_text, _unique_ids
@@ -275,7 +275,7 @@ def _positions(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     other ids by pandas."""
     import pyarrow.compute as pc
 
-    k, w = _arrow_text(keys), _arrow_text(wanted)
+    k, w = arrow_text(keys), arrow_text(wanted)
     if k is None or w is None:
         return np.asarray(
             pd.Index(keys.astype(object)).get_indexer(pd.Index(wanted.astype(object)))
@@ -299,7 +299,7 @@ def _ascii_id_form(ids: pd.Series) -> pd.Series | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = _arrow_text(ids)
+    arr = arrow_text(ids)
     if arr is None or arr.null_count or not pc.all(pc.string_is_ascii(arr)).as_py():
         return None
     t = pc.utf8_lower(pc.utf8_trim_whitespace(arr))

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.checks import text_buffers
 from pfseval.errors import DataProblem, DataValidationError, PfsevalWarning, format_rows
 from pfseval.io.vocabulary import (
     REQUIRED_COLUMNS,
@@ -251,20 +252,16 @@ _SPACES = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")
 def _plain_text(s: pd.Series) -> bool:
     """Whether an Arrow-backed text column has no cell to strip or blank: ASCII without any
     white space and no empty cell (one pass over its bytes, no string per cell)."""
-    arr = getattr(s.array, "_pa_array", None)
-    if arr is None:
-        return False
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+    found = text_buffers(s)
+    if found is None:
         return False
+    col, _, data = found
     if len(col) == col.null_count:
         return False
     if pc.min(pc.binary_length(col)).as_py() == 0:
         return False
-    data = col.buffers()[2]
     text = b"" if data is None else data.to_pybytes()
     return text.isascii() and not any(c in text for c in _SPACES)
 
@@ -602,20 +599,15 @@ def _unique_ids(pid: pd.Series) -> bool:
 
 
 def _fixed_width_unique(pid: pd.Series) -> bool | None:
-    try:
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - pyarrow is a dependency
+    import pyarrow as pa
+
+    found = text_buffers(pid)
+    if found is None:
         return None
-    arr = getattr(pid.array, "_pa_array", None)
-    if arr is None or arr.null_count or len(arr) < 2:
-        return None
-    col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-        return None
-    off_type = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    bufs = col.buffers()
+    col, offsets, data_buf = found
     n = len(col)
-    offsets = np.frombuffer(bufs[1], dtype=off_type)[col.offset : col.offset + n + 1]
+    if col.null_count or n < 2:
+        return None
     width = int(offsets[1] - offsets[0])
     if width == 0 or width > 64 or int(offsets[-1] - offsets[0]) != width * n:
         return None
@@ -631,7 +623,7 @@ def _fixed_width_unique(pid: pd.Series) -> bool | None:
         else:  # "+12" and "012" are one number: a repeat is settled by the bytes below
             if not bool(np.any(key[1:] == key[:-1])):
                 return True
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[offsets[0] : offsets[0] + width * n]
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[0] + width * n]
     words = -(-width // 8)
     cells = data.reshape(n, width)
     key = np.zeros(n, dtype=np.uint64)

@@ -553,18 +553,20 @@ def plot_groups(
         else ~rows["suppressed"].to_numpy(dtype=bool)
     )
     scale = 100.0 if kind in ("percent", "points") else 1.0
+    v, lo, hi = (
+        scale * pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=float)
+        for c in ("value", "conf_low", "conf_high")
+    )
+    draw = ok & np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi)
     if len(rows) > MANY_GROUPS:
-        return _ranked(rows, ok, scale, by=by, title=title, lang=lang,
-                       value_label=value_label, kind=kind, level=level, overall=overall)  # fmt: skip
+        return _ranked(v, lo, hi, draw, by=by, title=title, lang=lang,
+                       value_label=value_label, kind=kind, level=level, overall=overall,
+                       scale=scale)  # fmt: skip
     height = 1.5 + 0.24 * len(rows)
     fig = Figure(figsize=(6.4, min(height, 40.0)), dpi=110, layout="constrained")
     fig.set_facecolor("white")
     ax = fig.add_subplot()
     y = np.arange(len(rows))[::-1]
-    v = scale * pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
-    lo = scale * pd.to_numeric(rows["conf_low"], errors="coerce").to_numpy(dtype=float)
-    hi = scale * pd.to_numeric(rows["conf_high"], errors="coerce").to_numpy(dtype=float)
-    draw = ok & np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi)
     if draw.any():
         ax.errorbar(
             v[draw],
@@ -601,10 +603,12 @@ each one (1,700 municipalities cannot be read as labelled rows; the table names 
 
 
 def _ranked(
-    rows: pd.DataFrame,
-    ok: np.ndarray,
-    scale: float,
+    v: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    draw: np.ndarray,
     *,
+    scale: float,
     by: str,
     title: str,
     lang: str,
@@ -613,14 +617,11 @@ def _ranked(
     level: float,
     overall: float | None,
 ) -> Figure:
-    """:func:`plot_groups` for many groups: each drawn group's interval as a vertical line
-    and its estimate as a point, in order of the estimate; no group names."""
+    """:func:`plot_groups` for many groups (values already scaled; ``draw``: the rows with a
+    value to draw): each drawn group's interval as a vertical line and its estimate as a
+    point, in order of the estimate; no group names."""
     from matplotlib.figure import Figure
 
-    v = scale * pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
-    lo = scale * pd.to_numeric(rows["conf_low"], errors="coerce").to_numpy(dtype=float)
-    hi = scale * pd.to_numeric(rows["conf_high"], errors="coerce").to_numpy(dtype=float)
-    draw = ok & np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi)
     order = np.flatnonzero(draw)[np.argsort(v[draw], kind="stable")]
     x = np.arange(1, len(order) + 1)
     fig = Figure(figsize=(6.4, 4.2), dpi=110, layout="constrained")
@@ -637,7 +638,7 @@ def _ranked(
         ax.axhline(0, color=_GREY, linewidth=0.6)
     group = by or _words("scale.fig.group", lang)
     xlabel = _words("scale.fig.ranked", lang, by=group, n_drawn=len(order))
-    n_not = int(len(rows) - len(order))
+    n_not = int(len(v) - len(order))
     if n_not:
         xlabel += "\n" + _words("scale.fig.not_drawn", lang, n_not_drawn=n_not)
     ax.set_xlabel(xlabel)

@@ -28,7 +28,7 @@ of the decision sees the proof, not just the choice.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -268,15 +268,80 @@ def _final_audit(
 ) -> dict[str, AuditFinding]:
     """The audit of every primary cell, one linked group of hidden cells at a time (the same
     intervals as one programme over the whole publication: other cells are constants)."""
-    links = _Links(pub)
+    out = _audit_linked(pub, _Links(pub), hidden, withheld, primary)
+    return {k: out[k] for k in primary}
+
+
+def _audit_linked(
+    pub: Publication,
+    links: _Links,
+    hidden: Mapping[str, str],
+    withheld: Collection[str],
+    keys: list[str],
+) -> dict[str, AuditFinding]:
+    """The audit of ``keys``, one programme per linked group of hidden cells (published
+    cells are constants, so the intervals are those of one programme over everything)."""
     out: dict[str, AuditFinding] = {}
-    for key in primary:
+    for key in keys:
         if key in out:
             continue
         grp = links.group([key], hidden.keys(), withheld)
-        mine = [k for k in primary if k in grp]
+        mine = [k for k in keys if k in grp]
         out.update(audit(pub.subset(grp), hidden, withheld=withheld, keys=mine))
-    return {k: out[k] for k in primary}
+    return out
+
+
+def _first_exposed(
+    pub: Publication,
+    links: _Links,
+    hidden: Mapping[str, str],
+    withheld: Collection[str],
+    items: Collection[str],
+    keys: list[str],
+    target: Callable[[str], float],
+) -> str | None:
+    """The first of ``keys`` narrower than its ``target`` width, checked only in the linked
+    groups that the published ``items`` touch (publishing them changes nothing elsewhere)."""
+    start: set[str] = set()
+    for item in items:
+        start |= {item} if item in pub.cells else set(pub.derived[item].cells())
+    done: set[str] = set()
+    for s0 in sorted(start):
+        if s0 in done:
+            continue
+        grp = links.group([s0], hidden.keys() | {s0}, withheld)
+        done |= grp
+        mine = [k for k in keys if k in grp]
+        if not mine:
+            continue
+        widths = {k: target(k) for k in mine}
+        key = narrow(pub.subset(grp), hidden, withheld=withheld, keys=mine, protection=widths)
+        if key is not None:
+            return key
+    return None
+
+
+def _publish_runs(
+    order: list[str], accept: Callable[[list[str]], bool], budget: list[int] | None = None
+) -> None:
+    """Publish back in ``order`` (most costly first). Publishing less is never less safe, so
+    when a whole run of the order can be published at once, each item of it would have been
+    accepted in turn: trying runs of :data:`_RUN` and halving the failed ones gives exactly
+    the item-by-item result with far fewer programmes. ``accept(keys)`` publishes the keys
+    when that is safe and says whether it did; ``budget`` bounds the tries."""
+
+    def publish(keys: list[str]) -> None:
+        if not keys or (budget is not None and budget[0] <= 0):
+            return
+        if budget is not None:
+            budget[0] -= 1
+        if not accept(keys) and len(keys) > 1:
+            half = len(keys) // 2
+            publish(keys[:half])
+            publish(keys[half:])
+
+    for i in range(0, len(order), _RUN):
+        publish(order[i : i + _RUN])
 
 
 def _cost(pub: Publication, key: str) -> float:
@@ -357,26 +422,6 @@ def _protect_part(
     cand_cells = {k for k in cands if k in sub.cells}
     cand_vals = {k for k in cands if k not in sub.cells}
     links = _Links(sub)
-
-    def exposed(h: set[str], w: set[str], start: Collection[str], keys: list[str]) -> str | None:
-        """The first of ``keys`` linked to ``start`` that a reader narrows too much."""
-        trial = {**hidden, **{k: "secondary" for k in h}}
-        wall = set(withheld) | w
-        done: set[str] = set()
-        for s0 in start:
-            if s0 in done:
-                continue
-            grp = links.group([s0], trial.keys() | {s0}, wall)
-            done |= grp
-            mine = [k for k in keys if k in grp]
-            if not mine:
-                continue
-            local = sub.subset(grp)
-            key = narrow(local, trial, withheld=wall, keys=mine, protection=target)
-            if key is not None:
-                return key
-        return None
-
     quick = _fit_from_published(sub, links, hidden, withheld, primary, prot, graph, cands)
     if quick is not None:
         return quick
@@ -385,27 +430,19 @@ def _protect_part(
     # cannot reach the protection level is kept at that best width (and reported)
     lost: dict[str, float] = {}
     trial0 = {**hidden, **{c: "secondary" for c in h_now}}
-    done: set[str] = set()
-    for k in primary:
-        if k in done:
-            continue
-        grp = links.group([k], trial0.keys(), set(withheld) | w_now)
-        mine = [x for x in primary if x in grp]
-        done.update(mine)
-        found = audit(sub.subset(grp), trial0, withheld=set(withheld) | w_now, keys=mine)
-        for x, f in found.items():
-            if f.width < prot - 1e-9:
-                lost[x] = max(f.width, 0.0)
+    for x, f in _audit_linked(sub, links, trial0, set(withheld) | w_now, primary).items():
+        if f.width < prot - 1e-9:
+            lost[x] = max(f.width, 0.0)
     target = {k: min(prot, lost.get(k, prot)) for k in primary}
     need = [k for k in primary if target[k] > 1e-9]
     if not need:
         return set(), set(), lost
 
     def safe(h: set[str], w: set[str], changed: Collection[str]) -> bool:
-        start: set[str] = set()
-        for key in changed:
-            start |= {key} if key in sub.cells else set(sub.derived[key].cells())
-        bad = exposed(h, w, sorted(start), need)
+        trial = {**hidden, **{k: "secondary" for k in h}}
+        bad = _first_exposed(
+            sub, links, trial, set(withheld) | w, changed, need, target.__getitem__
+        )
         if bad is not None:  # check the cell that failed first next time
             need.remove(bad)
             need.insert(0, bad)
@@ -423,25 +460,15 @@ def _protect_part(
         (k for k in cands if k in h_now or k in w_now), key=lambda k: (-_cost(sub, k), k)
     )
 
-    # Publish back in cost order. Publishing less is never less safe, so when a whole run of
-    # the order can be published at once, each item of it would have been accepted in turn:
-    # trying runs and halving the failed ones gives exactly the item-by-item result with far
-    # fewer programmes.
-    def publish(keys: list[str]) -> None:
+    def accept(keys: list[str]) -> bool:
         nonlocal h_now, w_now
-        if not keys or budget[0] <= 0:
-            return
-        budget[0] -= 1
         h_try, w_try = h_now - set(keys), w_now - set(keys)
-        if safe(h_try, w_try, keys):
-            h_now, w_now = h_try, w_try
-        elif len(keys) > 1:
-            half = len(keys) // 2
-            publish(keys[:half])
-            publish(keys[half:])
+        if not safe(h_try, w_try, keys):
+            return False
+        h_now, w_now = h_try, w_try
+        return True
 
-    for i in range(0, len(order), _RUN):
-        publish(order[i : i + _RUN])
+    _publish_runs(order, accept, budget)
     return h_now, w_now, lost
 
 
@@ -507,67 +534,30 @@ def _fit_from_published(
         if depth > 0:
             close(cell, depth)
 
-    def exposed_without(items: list[str]) -> bool:
-        """Whether publishing ``items`` again leaves a primary cell below its target."""
-        h2, w2 = h - set(items), w - set(items)
-        trial = {**hidden, **{k: "secondary" for k in h2}}
-        wall = set(withheld) | w2
-        start: set[str] = set()
-        for key in items:
-            start |= {key} if key in sub.cells else set(sub.derived[key].cells())
-        done: set[str] = set()
-        for s0 in sorted(start):
-            if s0 in done:
-                continue
-            grp = links.group([s0], trial.keys() | {s0}, wall)
-            done |= grp
-            mine = [k for k in primary if k in grp]
-            if mine:
-                target = {k: min(prot, limit(k)) for k in mine}
-                local = sub.subset(grp)
-                if narrow(local, trial, withheld=wall, keys=mine, protection=target) is not None:
-                    return True
-        return False
-
-    def prune() -> None:
-        """Publish again, most costly first, what the rounds hid but no cell needs (the
-        rounds choose one item at a time and may over-reach); runs of items are tried
-        together and halved when they cannot all go, as in the full search."""
-
-        def publish(keys: list[str]) -> None:
-            if not keys:
-                return
-            if not exposed_without(keys):
-                h.difference_update(keys)
-                w.difference_update(keys)
-            elif len(keys) > 1:
-                half = len(keys) // 2
-                publish(keys[:half])
-                publish(keys[half:])
-
-        order = sorted(h | w, key=lambda k: (-_cost(sub, k), k))
-        for i in range(0, len(order), _RUN):
-            publish(order[i : i + _RUN])
+    def accept(items: list[str]) -> bool:
+        """Publish ``items`` again when no primary cell falls below its target."""
+        trial = {**hidden, **{k: "secondary" for k in h - set(items)}}
+        wall = set(withheld) | (w - set(items))
+        target = lambda k: min(prot, limit(k))  # noqa: E731  (one expression, used once)
+        if _first_exposed(sub, links, trial, wall, items, primary, target) is not None:
+            return False
+        h.difference_update(items)
+        w.difference_update(items)
+        return True
 
     check = list(primary)
     for _ in range(_QUICK_ROUNDS):
         trial = {**hidden, **{k: "secondary" for k in h}}
-        wall = set(withheld) | w
-        bad: list[str] = []
-        done: set[str] = set()
-        for key in check:
-            if key in done:
-                continue
-            grp = links.group([key], trial.keys(), wall)
-            mine = [k for k in check if k in grp]
-            done.update(mine)
-            found = audit(sub.subset(grp), trial, withheld=wall, keys=mine)
-            bad += [
-                k for k, f in found.items() if f.width < prot - 1e-9 and f.width < limit(k) - 1e-9
-            ]
+        found = _audit_linked(sub, links, trial, set(withheld) | w, check)
+        # the limit is worked out only for a cell below the protection level
+        bad = [
+            k for k in check if found[k].width < prot - 1e-9 and found[k].width < limit(k) - 1e-9
+        ]
         if not bad:
             if len(h) + len(w) <= _PRUNE_MAX:
-                prune()
+                # publish again, most costly first, what the rounds hid but no cell needs
+                # (the rounds choose one item at a time and may over-reach)
+                _publish_runs(sorted(h | w, key=lambda k: (-_cost(sub, k), k)), accept)
             return h, w, {k: v for k, v in limits.items() if v < prot - 1e-9}
         # hiding more never narrows a cell: only the cells still exposed are checked again
         check = bad

@@ -74,6 +74,8 @@ class _Available:
 
     @staticmethod
     def _find(par: dict[int, int], j: int) -> int:
+        if j not in par:  # an available slot (the usual case): no path to compress
+            return j
         path = []
         while j in par:
             path.append(j)
@@ -436,18 +438,7 @@ def _pairs(
     unit = w.slot_unit
     left, right = state.avail.left, state.avail.right
     eligible = state.eligible
-
-    def find(par: dict[int, int], j: int) -> int:
-        if j not in par:
-            return j
-        path = []
-        while j in par:
-            path.append(j)
-            j = par[j]
-        for q in path:
-            par[q] = j
-        return j
-
+    find = _Available._find  # bound once: the loop below runs once per focal unit
     n_ctrl = state.n_ctrl
     for i in visit.tolist():
         if n_ctrl == 0:
