@@ -3,7 +3,9 @@
 Large files take other routes than the small files of the other tests: Arrow reads them from
 disk, a CP932 file is split as raw bytes and only its text columns are decoded, the column
 types come from the first megabyte, and ids of one width are compared as bytes. Each route is
-checked here against pandas or against its fallback.
+checked here against pandas or against its fallback. Every test runs twice: with the file
+parsed whole, and cut into pieces of 150 kB (a national extract is parsed in pieces of
+``_PIECE`` bytes; these files are too small for that unless the piece is made small).
 """
 
 from __future__ import annotations
@@ -16,12 +18,19 @@ import pandas as pd
 import pytest
 
 from pfseval.errors import DataValidationError
-from pfseval.io import check_file, read_checkups
+from pfseval.io import check_file, loaders, read_checkups
 from pfseval.io.loaders import FileFormatError
 from pfseval.io.validation import _fixed_width_unique, _unique_ids
 
 HEADER = "受診者ID,年度,年齢,性別,収縮期血圧,尿蛋白,メモ"
 N = 45_000  # ~1.3 MB: over the one-megabyte head
+
+
+@pytest.fixture(autouse=True, params=["whole", "pieces"])
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "pieces":
+        monkeypatch.setattr(loaders, "_PIECE", 150_000)
+    return str(request.param)
 
 
 def _rows(n: int = N) -> list[str]:
@@ -322,3 +331,48 @@ def test_the_frame_read_is_the_callers_to_change(tmp_path: Path, fmt: str) -> No
     converted.loc[0, "sbp"] = -1.0
     converted.loc[0, "age"] = 99
     assert df.loc[0, "sbp"] == 110.0 and df.loc[0, "age"] == 40
+
+
+def test_pieces_end_at_line_ends_and_cover_the_file(tmp_path: Path, route: str) -> None:
+    p = _write(tmp_path / "k.csv", _rows())
+    pieces = loaders._CsvFile.open(p).pieces()
+    if route == "whole":
+        assert pieces == [None]
+        return
+    raw = p.read_bytes()
+    assert len(raw) // 150_000 - 1 <= len(pieces) <= len(raw) // 150_000
+    assert b"".join(piece.to_pybytes() for piece in pieces) == raw
+    assert all(piece.to_pybytes().endswith(b"\n") for piece in pieces)
+    assert all(len(piece) >= 150_000 for piece in pieces[:-1])
+
+
+def test_lines_shorter_after_the_first_piece(tmp_path: Path, route: str) -> None:
+    # the arrays are sized from the first piece's records per byte: long lines at first (a
+    # note column filled only there), short ones after, outgrow that estimate: arrays grow
+    rows = _rows()
+    rows[:10_000] = [r + "あ" * 40 for r in rows[:10_000]]
+    p = _write(tmp_path / "k.csv", rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_checkups(p)
+    ref = pd.read_csv(p, encoding="cp932", dtype=str, keep_default_na=False)
+    assert len(df) == N
+    assert df["person_id"].tolist() == ref["受診者ID"].tolist()
+    assert df["age"].tolist() == ref["年齢"].astype(int).tolist()
+    assert df["メモ"].fillna("").tolist() == ref["メモ"].tolist()
+
+
+def test_utf16_file_is_never_cut(tmp_path: Path, route: str) -> None:
+    # in UTF-16 a line end is two bytes (0A 00): a cut at byte 0A would split a character,
+    # so the file is parsed whole on either route (ASCII text: no byte 22, so no quote is
+    # found to send it whole anyway) and reads as pandas reads it
+    rows = [f"{i:08d},2019,{40 + i % 35},{1 + i % 2},{110 + i % 60}" for i in range(N)]
+    p = tmp_path / "k.csv"
+    p.write_bytes(("\n".join(["person_id,fiscal_year,age,sex,sbp", *rows]) + "\n").encode("utf-16"))
+    raw = loaders._CsvFile.open(p)
+    assert not raw.has_quote and raw.size > 2 * 150_000
+    df = read_checkups(p)
+    ref = pd.read_csv(p, encoding="utf-16", dtype=str)
+    assert len(df) == N
+    assert df["person_id"].tolist() == ref["person_id"].tolist()
+    assert df["sbp"].tolist() == ref["sbp"].astype(float).tolist()

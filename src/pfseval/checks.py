@@ -144,6 +144,25 @@ def text_buffers(s: pd.Series) -> tuple[Any, NDArray[np.int64], Any] | None:
     return col, offsets.astype(np.int64, copy=False), bufs[2]
 
 
+def byte_range(data: Any) -> tuple[int, int]:
+    """The smallest and largest byte of an Arrow data buffer ((256, -1) for none), read in
+    place: a column of digits only, or of printable ASCII, is recognised without copying its
+    text into a Python ``bytes``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> byte_range(pa.py_buffer(b"0042"))
+    (48, 52)
+    >>> byte_range(None)
+    (256, -1)
+    """
+    if data is None or not data.size:
+        return 256, -1
+    view = np.frombuffer(data, dtype=np.uint8)
+    return int(view.min()), int(view.max())
+
+
 def ids_in(s: pd.Series, values: pd.Series) -> NDArray[np.bool_]:
     """Which entries of ``s`` occur in ``values`` (``s.isin(values)`` as an array).
 

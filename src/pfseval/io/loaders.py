@@ -6,7 +6,9 @@ Reading goes in four documented steps:
 1. **Parse** (CSV): the encoding is checked in chunks (``encoding=None`` takes UTF-8 when the
    file starts with a byte-order mark or is valid UTF-8, UTF-16 when it starts with a UTF-16
    byte-order mark, otherwise CP932, Microsoft's Shift_JIS that Japanese systems export) and
-   pyarrow parses the file, transcoding CP932 as it streams. Cells stay text at first, so
+   pyarrow parses the file (a large file without quotes in pieces cut at line ends, each
+   copied into the final columns while Arrow parses the next), splitting CP932 as raw bytes
+   and decoding only its text columns. Cells stay text at first, so
    leading zeros of ids and codes survive. A record with another number of fields than the
    header is an error listing its file lines (a truncated record is never taken for missing
    values). Empty cells are missing; so are pandas' standard missing markers (``NA``, ``NULL``,
@@ -30,9 +32,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import mmap
 import re
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
@@ -41,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pfseval.checks import byte_range
 from pfseval.errors import DataProblem, PfsevalError
 from pfseval.io.mapping import ColumnMapping, MappingError, resolve_columns
 from pfseval.io.notices import problem_notice, warn
@@ -179,6 +184,13 @@ def _sniff(raw: bytes, encoding: str | None) -> str:
     check (:func:`_read_csv`), which names the line or finds the right encoding."""
     if len(raw) <= 1 << 20:
         return detect_encoding(raw, encoding=encoding)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # a UTF-16 line end is two bytes, at an even offset: cut after both
+        nl = b"\n\x00" if raw.startswith(codecs.BOM_UTF16_LE) else b"\x00\n"
+        cut = raw.rfind(nl, 0, 1 << 20)
+        while cut > 0 and cut % 2:
+            cut = raw.rfind(nl, 0, cut + 1)
+        return detect_encoding(raw[: cut + 2 if cut > 0 else 1 << 20], encoding=encoding)
     cut = raw.rfind(b"\n", 0, 1 << 20)
     return detect_encoding(raw[: cut + 1 if cut > 0 else 1 << 20], encoding=encoding)
 
@@ -317,7 +329,7 @@ _COLUMN_NO = re.compile(r"CSV column #(\d+)")
 
 
 def _arrow_csv(
-    raw: bytes | _CsvFile,
+    raw: bytes | _CsvFile | Any,
     enc: str,
     sep: str,
     width: int,
@@ -355,6 +367,8 @@ def _arrow_csv(
     }
     if isinstance(raw, _CsvFile):
         source, quoted = raw.source(), raw.has_quote
+    elif isinstance(raw, pa.Buffer):  # a piece of a file without quotes (_CsvFile.pieces)
+        source, quoted = raw, False
     else:
         source, quoted = pa.py_buffer(raw), b'"' in raw
     table = pacsv.read_csv(
@@ -406,13 +420,155 @@ def _decode_column(col: Any, enc: str) -> Any:
     return pa.chunked_array([pc.cast(arr, pa.string())])
 
 
+@dataclass
+class _Parsed:
+    """A CSV file's records as parsed: the typed columns as NumPy arrays, the others as
+    compact Arrow text, the number of records and of records with another field count, and
+    the float columns that hold ``nan`` or ``inf`` as written."""
+
+    numbers: dict[int, np.ndarray]
+    texts: dict[int, Any]
+    n: int
+    n_bad: int
+    spelled: set[int]
+
+
+def _fresh(n: int, dtype: Any) -> np.ndarray:
+    """An array of ``n`` items in fresh anonymous memory. NumPy asks the kernel for huge pages
+    for an array this large; on a virtual machine whose free memory goes back to the host, a
+    fresh huge page is sometimes slow to get (measured: 0.01 s or 0.35 s for a million rows'
+    columns, by run), while small pages cost the same every time. Room not written to is
+    never touched, so an array may be made larger than it will turn out to be needed. Below
+    4 MB (where NumPy asks for no huge page) it is an ordinary array."""
+    size = n * np.dtype(dtype).itemsize
+    if size < 1 << 22:
+        return np.empty(n, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype)
+
+
+def _copy_piece(
+    table: Any,
+    piece: Any,
+    size: int,
+    typed: set[int],
+    ints: set[int],
+    n: int,
+    out: dict[int, np.ndarray],
+    nulls: dict[int, int],
+    text_parts: dict[int, list[Any]],
+) -> int:
+    """Append one parsed piece to the arrays in ``out`` (made on the first piece, with room
+    for the whole file estimated from it) and to ``text_parts``; returns the records so far."""
+    m = table.num_rows
+    if not out and typed:
+        share = 1.0 if piece is None else len(piece) / size
+        cap = m if piece is None else int(m / max(share, 1e-9) * 1.05) + 1024
+        out.update({j: _fresh(cap, np.int64 if j in ints else np.float64) for j in typed})
+    for j, col in enumerate(table.columns):
+        if j not in typed:
+            # compact now: the piece's chunks point into all of the parser's buffers
+            text_parts[j].append(col.combine_chunks())
+            continue
+        dst = out[j]
+        if n + m > len(dst):  # the estimate was short (shorter lines further on)
+            grown = _fresh(max(2 * len(dst), n + m), dst.dtype)
+            grown[:n] = dst[:n]
+            dst = out[j] = grown
+        if col.null_count and dst.dtype == np.int64:  # missing cells: float64 from now on
+            as_float = _fresh(len(dst), np.float64)
+            as_float[:n] = dst[:n]
+            dst = out[j] = as_float
+        nulls[j] += col.null_count
+        at = n
+        for chunk in col.chunks:  # zero-copy views where no cell is missing
+            dst[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+            at += len(chunk)
+    return n + m
+
+
+def _parse_pieces(
+    raw: _CsvFile,
+    enc: str,
+    sep: str,
+    width: int,
+    typed: set[int],
+    skip: int,
+    ints: set[int],
+    transcode: bool,
+) -> _Parsed:
+    """Parse the file piece by piece (:meth:`_CsvFile.pieces`; the whole file when it cannot
+    be cut) and copy each piece's columns into the final arrays before the next is parsed.
+
+    Why pieces: Arrow's working memory (the parsed fields, each block's columns) is then the
+    size of a piece and is reused from one piece to the next, instead of the size of the file
+    and fresh for every byte. Fresh memory is what costs: each new page is a fault, and on a
+    virtual machine that has given its free memory back to the host, sometimes a slow one.
+    Measured at 1 M rows (benchmarks/loading_speed.py's UTF-8 file, runs alternating with the
+    whole-file parse): median 0.32 s against 0.53 s, and every run within 0.28-0.37 s against
+    0.25-0.60 s. Parsing the next piece while this one is copied took the median from 0.49 s
+    to 0.34 s. A whole-number column without missing cells stays int64; one with any becomes
+    float64."""
+    import pyarrow as pa
+
+    # a line end is byte 0x0A, never part of a character, in UTF-8 and the Japanese encodings
+    # Arrow splits byte-wise (not in UTF-16, which is transcoded whole)
+    cuttable = enc in ("utf-8", "utf-8-sig") or codecs.lookup(enc).name in _ASCII_SAFE
+    pieces = raw.pieces() if skip == 1 and cuttable and not transcode else [None]
+    out: dict[int, np.ndarray] = {}
+    nulls = dict.fromkeys(typed, 0)
+    text_parts: dict[int, list[Any]] = {j: [] for j in range(width) if j not in typed}
+    n = n_bad = 0
+
+    def parse(k: int) -> tuple[Any, int]:
+        piece = pieces[k]
+        return _arrow_csv(
+            raw if piece is None else piece,
+            enc,
+            sep,
+            width,
+            typed,
+            skip if k == 0 else 0,
+            ints=ints,
+            transcode=transcode,
+        )
+
+    # Arrow parses the next piece (in its threads, without the GIL) while this one is copied
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = ahead.submit(parse, 0)
+        for k, piece in enumerate(pieces):
+            table, bad = pending.result()
+            n_bad += bad
+            if n_bad:  # the caller reports the records by file line: nothing to assemble
+                break
+            if k + 1 < len(pieces):
+                pending = ahead.submit(parse, k + 1)
+            n = _copy_piece(table, piece, raw.size, typed, ints, n, out, nulls, text_parts)
+            del table  # the piece's memory is free for the piece after next
+    pa.default_memory_pool().release_unused()
+    numbers = {j: arr[:n] for j, arr in out.items()}
+    spelled = {
+        j
+        for j, arr in numbers.items()
+        if arr.dtype == np.float64
+        and j not in ints
+        and n - np.count_nonzero(np.isfinite(arr)) != nulls[j]
+    }
+    texts = {}
+    for j in list(text_parts):  # one column's pieces at a time are held twice (peak memory)
+        parts = text_parts.pop(j)
+        if parts:
+            texts[j] = pa.chunked_array([parts[0] if len(parts) == 1 else pa.concat_arrays(parts)])
+        del parts
+    return _Parsed(numbers, texts, n, n_bad, spelled)
+
+
 def _parse_typed(
     raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int, ints: set[int]
-) -> tuple[Any, int, set[int], set[int]]:
-    """:func:`_arrow_csv`, retrying as float64 every whole-number column that holds another
+) -> tuple[_Parsed, set[int], set[int]]:
+    """:func:`_parse_pieces`, retrying as float64 every whole-number column that holds another
     number (``40.0``, ``40.5``) and as text every typed column that Arrow cannot parse as
     numbers (text codes, ``1_30``, ``NA``); ``nan`` and ``inf``, which Arrow takes, are found
-    when the numbers are converted (:func:`_parse_csv`)."""
+    when the numbers are assembled (``_Parsed.spelled``)."""
     import pyarrow as pa
 
     typed = set(typed)
@@ -421,9 +577,7 @@ def _parse_typed(
     bytewise = codecs.lookup(enc).name in _ASCII_SAFE
     for _ in range(2 * width + 3):
         try:
-            table, n_bad = _arrow_csv(
-                raw, enc, sep, width, typed, skip, ints=ints, transcode=transcode
-            )
+            parsed = _parse_pieces(raw, enc, sep, width, typed, skip, ints, transcode)
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             m = _COLUMN_NO.search(str(exc))
             if (m is None or int(m.group(1)) not in typed) and not transcode and bytewise:
@@ -438,11 +592,12 @@ def _parse_typed(
             else:
                 typed.discard(col)
             continue
-        return table, n_bad, typed, ints
+        return parsed, typed, ints
     raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
 
 
 _HEAD = 1 << 20  # bytes of the file looked at to choose the columns Arrow parses as numbers
+_PIECE = 12 << 20  # bytes parsed at a time (see _parse_pieces): 4-16 MB measured alike
 
 
 def _numeric_in_head(
@@ -489,7 +644,8 @@ def _header_width(raw: _CsvFile, enc: str, sep: str) -> tuple[list[str], int, in
 class _CsvFile:
     """A CSV file as the loader needs it without holding it in memory: its first megabyte
     (encoding, header, the columns' look) and its size. Arrow then parses the file from disk
-    block by block; the whole content is read again only to locate problems by file line."""
+    block by block, or from the mapped file piece by piece (:meth:`pieces`); the whole content
+    is read again only to locate problems by file line."""
 
     path: Path
     head: bytes
@@ -520,6 +676,33 @@ class _CsvFile:
         if self.small is not None:
             return pa.py_buffer(self.small)
         return pa.input_stream(str(self.path), compression=None)
+
+    def pieces(self) -> list[Any]:
+        """The file as consecutive pieces of about :data:`_PIECE` bytes, each ending at a line
+        end, as Arrow buffers over the mapped file (no copy); the whole file as one piece
+        (``[None]``: read it from :meth:`source`) when it is small or has a quote, since a
+        quoted cell may hold a line break, so a line end is not always a record end."""
+        import pyarrow as pa
+
+        if self.small is not None or self.has_quote or self.size < 2 * _PIECE:
+            return [None]
+        try:
+            whole = pa.memory_map(str(self.path)).read_buffer()
+        except OSError:  # not mappable (a pipe, a special file): one parse of the stream
+            return [None]
+        view = memoryview(whole)
+        cuts = [0]
+        while self.size - cuts[-1] > 1.5 * _PIECE:
+            at = cuts[-1] + _PIECE
+            end = -1
+            while end < 0 and at < self.size:
+                end = bytes(view[at : at + (1 << 16)]).find(b"\n")
+                at += 1 << 16 if end < 0 else end + 1
+            if end < 0:
+                break  # no line end after this point: the rest is one piece
+            cuts.append(at)
+        cuts.append(self.size)
+        return [whole.slice(a, b - a) for a, b in itertools.pairwise(cuts)]
 
     def read_all(self) -> bytes:
         return self.small if self.small is not None else self.path.read_bytes()
@@ -562,36 +745,6 @@ def _read_csv(path: Path, sep: str, encoding: str | None, mapping: ColumnMapping
     return _parse_csv(path, raw, full, sep, mapping)  # ... or the file is CP932 after all
 
 
-def _split_columns(
-    parts: list[Any], typed: set[int], ints: set[int]
-) -> tuple[dict[int, np.ndarray], set[int]]:
-    """The typed columns of ``parts`` as NumPy arrays (a whole-number column without missing
-    cells as int64, the others as float64), each one's Arrow chunks released (its place in
-    ``parts`` set to None) as soon as it is converted, so that the numbers are never held
-    twice; and the float columns holding ``nan`` or ``inf`` as written (a NaN that is not an
-    empty cell, or an infinity), which must be read as text instead."""
-    import pyarrow as pa
-
-    pool = pa.default_memory_pool()
-    numbers: dict[int, np.ndarray] = {}
-    spelled: set[int] = set()
-    for j in sorted(typed):
-        col = parts[j]
-        parts[j] = None
-        if j in ints and not col.null_count:
-            arr = np.asarray(col.to_numpy(), dtype=np.int64)
-        else:
-            arr = np.asarray(col.to_numpy(), dtype=np.float64)
-            if j not in ints and len(arr) - np.count_nonzero(np.isfinite(arr)) != col.null_count:
-                spelled.add(j)
-        numbers[j] = arr
-        del col
-        # the column's Arrow memory goes back before the next array is made: the peak stays
-        # lower (CP932: 456 -> 413 MB at 1 M rows) and, measured, the time too
-        pool.release_unused()
-    return numbers, spelled
-
-
 def _parse_csv(
     path: Path, raw: _CsvFile, used: str, sep: str, mapping: ColumnMapping | None
 ) -> _Raw:
@@ -617,43 +770,35 @@ def _parse_csv(
             # sparing a second parse of the whole file
             typed, ints = _numeric_in_head(raw, used, sep, width, typed, ints)
         while True:
-            table, n_bad, typed, ints = _parse_typed(
+            parsed, typed, ints = _parse_typed(
                 raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0, ints=ints
             )
-            if n_bad:
-                break
-            n = table.num_rows - (0 if header_lines == 1 else 1)
-            parts = list(table.columns)
-            del table  # the parts are the only references: each is released as it converts
-            numbers, spelled = _split_columns(parts, typed, ints)
-            if not spelled:
+            if parsed.n_bad or not parsed.spelled:
                 break
             # "nan" / "inf" written in a numeric column: missing-value spelling or an error,
             # decided by the text rules; the file is parsed again with those columns as text
-            typed -= spelled
-            del parts, numbers
+            typed -= parsed.spelled
+            del parsed
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
-    if n_bad:
+    if parsed.n_bad:
         width, bad = _field_count_lines(raw.read_all().decode(used), sep)
         shown = ", ".join(str(b) for b in bad[:20]) + (", ..." if len(bad) > 20 else "")
         raise FileFormatError(
-            f"{path}: {len(bad) or n_bad} row(s) do not have the {width} fields of the header "
-            f"(file lines {shown}). A short row is a truncated record, not missing values. "
-            "Fix: repair those lines (quote cells that contain the separator) and export again"
+            f"{path}: {len(bad) or parsed.n_bad} row(s) do not have the {width} fields of the "
+            f"header (file lines {shown}). A short row is a truncated record, not missing "
+            "values. Fix: repair those lines (quote cells that contain the separator) and "
+            "export again"
         )
+    texts, n = parsed.texts, parsed.n
     if header_lines == 1:
         headers = [h.strip() for h in header]
-    else:
-        headers = ["" if h is None else str(h).strip() for h in (c[0].as_py() for c in parts)]
-        parts = [c.slice(1) for c in parts]
-    # text columns are copied into compact arrays: Arrow's chunks point into the parser's
-    # buffers of every column, which would otherwise stay alive with them (peak memory)
-    texts = {
-        j: pa.chunked_array([parts[j].combine_chunks()]) for j in range(width) if j not in typed
-    }
-    del parts
-    pa.default_memory_pool().release_unused()
+    else:  # the header is the first record (every column read as text)
+        headers = [
+            "" if h is None else str(h).strip() for h in (texts[j][0].as_py() for j in range(width))
+        ]
+        texts = {j: pa.chunked_array([c.combine_chunks().slice(1)]) for j, c in texts.items()}
+        n -= 1
     return _Raw(
         headers=headers,
         columns=[],
@@ -661,7 +806,7 @@ def _parse_csv(
         numbering=_FILE_LINES,
         encoding=used,
         text=texts,
-        numbers=numbers,
+        numbers=parsed.numbers,
         # record i + 2 is a first guess; where a problem is shown, its true line is computed
         lines=lambda: _line_numbers(raw, used, sep, n),
     )
@@ -676,6 +821,9 @@ def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
     textual = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
     data = arr.buffers()[2] if textual else None
     if data is not None:
+        low, high = byte_range(data)
+        if low >= 0x30 and high <= 0x39:  # digits only (ids, codes): no spelling can be there
+            return col
         text = data.to_pybytes()
         if b"#" not in text and b"N" not in text and b"n" not in text:
             return col  # every spelling has '#', 'N' or 'n': a byte search settles it

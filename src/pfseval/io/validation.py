@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pfseval.checks import text_buffers
+from pfseval.checks import byte_range, text_buffers
 from pfseval.errors import DataProblem, DataValidationError, PfsevalWarning, format_rows
 from pfseval.io.vocabulary import (
     REQUIRED_COLUMNS,
@@ -262,6 +262,9 @@ def _plain_text(s: pd.Series) -> bool:
         return False
     if pc.min(pc.binary_length(col)).as_py() == 0:
         return False
+    low, high = byte_range(data)
+    if high < 0x80 and low > 0x20:  # ASCII above the space: no white space (one pass, no copy)
+        return True
     text = b"" if data is None else data.to_pybytes()
     return text.isascii() and not any(c in text for c in _SPACES)
 
