@@ -68,6 +68,7 @@ from pfseval.designs.contract import (
     DesignSpec,
     Diagnostic,
     Option,
+    check_options,
     declare_diagnostics,
     register,
     validated,
@@ -983,11 +984,7 @@ def fit_groups(
     >>> round(fits.estimate(0).value, 4)
     0.038
     """
-    if not 0 < level < 1:
-        raise DesignError(
-            f"{context}: option 'level' = {level!r} is not allowed: it must be a "
-            "number in (0, 1). Fix: use e.g. level = 0.95."
-        )
+    check_options("baseline.compare", {"level": level}, where=context)
     by_cols = [by] if isinstance(by, str) else list(by)
     p = _prepare(
         series, by=by_cols, year=year, numerator=numerator, denominator=denominator,

@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,9 @@ from pfseval.io.mapping import ColumnMapping, MappingError, resolve_columns
 from pfseval.io.notices import problem_notice, warn
 from pfseval.io.validation import ValidationReport, _parse_checkups, _spec_for
 from pfseval.io.vocabulary import REQUIRED_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "FORMATS",
@@ -329,7 +332,7 @@ _COLUMN_NO = re.compile(r"CSV column #(\d+)")
 
 
 def _arrow_csv(
-    raw: bytes | _CsvFile | Any,
+    raw: bytes | _CsvFile | pa.Buffer,
     enc: str,
     sep: str,
     width: int,
@@ -436,8 +439,8 @@ class _Parsed:
 def _fresh(n: int, dtype: Any) -> np.ndarray:
     """An array of ``n`` items in fresh anonymous memory. NumPy asks the kernel for huge pages
     for an array this large; on a virtual machine whose free memory goes back to the host, a
-    fresh huge page is sometimes slow to get (measured: 0.01 s or 0.35 s for a million rows'
-    columns, by run), while small pages cost the same every time. Room not written to is
+    fresh huge page is sometimes slow to get, while small pages cost about the same every
+    time. Room not written to is
     never touched, so an array may be made larger than it will turn out to be needed. Below
     4 MB (where NumPy asks for no huge page) it is an ordinary array."""
     size = n * np.dtype(dtype).itemsize
@@ -446,44 +449,69 @@ def _fresh(n: int, dtype: Any) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, size), dtype=dtype)
 
 
-def _copy_piece(
-    table: Any,
-    piece: Any,
-    size: int,
-    typed: set[int],
-    ints: set[int],
-    n: int,
-    out: dict[int, np.ndarray],
-    nulls: dict[int, int],
-    text_parts: dict[int, list[Any]],
-) -> int:
-    """Append one parsed piece to the arrays in ``out`` (made on the first piece, with room
-    for the whole file estimated from it) and to ``text_parts``; returns the records so far."""
-    m = table.num_rows
-    if not out and typed:
-        share = 1.0 if piece is None else len(piece) / size
-        cap = m if piece is None else int(m / max(share, 1e-9) * 1.05) + 1024
-        out.update({j: _fresh(cap, np.int64 if j in ints else np.float64) for j in typed})
-    for j, col in enumerate(table.columns):
-        if j not in typed:
-            # compact now: the piece's chunks point into all of the parser's buffers
-            text_parts[j].append(col.combine_chunks())
-            continue
-        dst = out[j]
-        if n + m > len(dst):  # the estimate was short (shorter lines further on)
-            grown = _fresh(max(2 * len(dst), n + m), dst.dtype)
-            grown[:n] = dst[:n]
-            dst = out[j] = grown
-        if col.null_count and dst.dtype == np.int64:  # missing cells: float64 from now on
-            as_float = _fresh(len(dst), np.float64)
-            as_float[:n] = dst[:n]
-            dst = out[j] = as_float
-        nulls[j] += col.null_count
-        at = n
-        for chunk in col.chunks:  # zero-copy views where no cell is missing
-            dst[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
-            at += len(chunk)
-    return n + m
+@dataclass
+class _Assembly:
+    """The final columns, filled piece by piece: the typed columns as NumPy arrays (made on
+    the first piece, with room for the whole file estimated from it), the text columns as
+    each piece's compact Arrow arrays, and the missing cells counted per typed column."""
+
+    typed: set[int]
+    ints: set[int]
+    size: int  # bytes in the file (the first piece's share sizes the arrays)
+    n: int = 0
+    out: dict[int, np.ndarray] = field(default_factory=dict)
+    nulls: dict[int, int] = field(default_factory=dict)
+    text_parts: dict[int, list[Any]] = field(default_factory=dict)
+
+    def add(self, table: Any, piece_bytes: int | None) -> None:
+        """Append one parsed piece (``piece_bytes`` None: the whole file)."""
+        n, m = self.n, table.num_rows
+        if not self.out and self.typed:
+            share = 1.0 if piece_bytes is None else piece_bytes / self.size
+            cap = m if piece_bytes is None else int(m / max(share, 1e-9) * 1.05) + 1024
+            for j in self.typed:
+                self.out[j] = _fresh(cap, np.int64 if j in self.ints else np.float64)
+        for j, col in enumerate(table.columns):
+            if j not in self.typed:
+                # compact now: the piece's chunks point into all of the parser's buffers
+                self.text_parts.setdefault(j, []).append(col.combine_chunks())
+                continue
+            dst = self.out[j]
+            if n + m > len(dst):  # the estimate was short (shorter lines further on)
+                grown = _fresh(max(2 * len(dst), n + m), dst.dtype)
+                grown[:n] = dst[:n]
+                dst = self.out[j] = grown
+            if col.null_count and dst.dtype == np.int64:  # missing cells: float64 from now on
+                as_float = _fresh(len(dst), np.float64)
+                as_float[:n] = dst[:n]
+                dst = self.out[j] = as_float
+            self.nulls[j] = self.nulls.get(j, 0) + col.null_count
+            at = n
+            for chunk in col.chunks:  # zero-copy views where no cell is missing
+                dst[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+                at += len(chunk)
+        self.n = n + m
+
+    def result(self, n_bad: int) -> _Parsed:
+        """The columns as parsed, trimmed to the records read, and the float columns that
+        hold ``nan`` or ``inf`` as written (more non-finite values than missing cells)."""
+        import pyarrow as pa
+
+        n = self.n
+        numbers = {j: arr[:n] for j, arr in self.out.items()}
+        spelled = {
+            j
+            for j, arr in numbers.items()
+            if arr.dtype == np.float64
+            and j not in self.ints
+            and n - np.count_nonzero(np.isfinite(arr)) != self.nulls.get(j, 0)
+        }
+        texts = {}
+        for j in list(self.text_parts):  # one column's pieces at a time are held twice (peak)
+            parts = self.text_parts.pop(j)
+            texts[j] = pa.chunked_array([parts[0] if len(parts) == 1 else pa.concat_arrays(parts)])
+            del parts
+        return _Parsed(numbers, texts, n, n_bad, spelled)
 
 
 def _parse_pieces(
@@ -502,22 +530,18 @@ def _parse_pieces(
     Why pieces: Arrow's working memory (the parsed fields, each block's columns) is then the
     size of a piece and is reused from one piece to the next, instead of the size of the file
     and fresh for every byte. Fresh memory is what costs: each new page is a fault, and on a
-    virtual machine that has given its free memory back to the host, sometimes a slow one.
-    Measured at 1 M rows (benchmarks/loading_speed.py's UTF-8 file, runs alternating with the
-    whole-file parse): median 0.32 s against 0.53 s, and every run within 0.28-0.37 s against
-    0.25-0.60 s. Parsing the next piece while this one is copied took the median from 0.49 s
-    to 0.34 s. A whole-number column without missing cells stays int64; one with any becomes
-    float64."""
+    virtual machine that has given its free memory back to the host, sometimes a slow one
+    (benchmarks/loading_speed.py shows each run's time and system time). Parsing the next
+    piece while this one is copied keeps both cores busy. A whole-number column without
+    missing cells stays int64; one with any becomes float64."""
     import pyarrow as pa
 
     # a line end is byte 0x0A, never part of a character, in UTF-8 and the Japanese encodings
     # Arrow splits byte-wise (not in UTF-16, which is transcoded whole)
     cuttable = enc in ("utf-8", "utf-8-sig") or codecs.lookup(enc).name in _ASCII_SAFE
     pieces = raw.pieces() if skip == 1 and cuttable and not transcode else [None]
-    out: dict[int, np.ndarray] = {}
-    nulls = dict.fromkeys(typed, 0)
-    text_parts: dict[int, list[Any]] = {j: [] for j in range(width) if j not in typed}
-    n = n_bad = 0
+    columns = _Assembly(set(typed), set(ints), raw.size)
+    n_bad = 0
 
     def parse(k: int) -> tuple[Any, int]:
         piece = pieces[k]
@@ -542,24 +566,10 @@ def _parse_pieces(
                 break
             if k + 1 < len(pieces):
                 pending = ahead.submit(parse, k + 1)
-            n = _copy_piece(table, piece, raw.size, typed, ints, n, out, nulls, text_parts)
+            columns.add(table, None if piece is None else len(piece))
             del table  # the piece's memory is free for the piece after next
     pa.default_memory_pool().release_unused()
-    numbers = {j: arr[:n] for j, arr in out.items()}
-    spelled = {
-        j
-        for j, arr in numbers.items()
-        if arr.dtype == np.float64
-        and j not in ints
-        and n - np.count_nonzero(np.isfinite(arr)) != nulls[j]
-    }
-    texts = {}
-    for j in list(text_parts):  # one column's pieces at a time are held twice (peak memory)
-        parts = text_parts.pop(j)
-        if parts:
-            texts[j] = pa.chunked_array([parts[0] if len(parts) == 1 else pa.concat_arrays(parts)])
-        del parts
-    return _Parsed(numbers, texts, n, n_bad, spelled)
+    return columns.result(n_bad)
 
 
 def _parse_typed(

@@ -263,10 +263,12 @@ def _plain_text(s: pd.Series) -> bool:
     if pc.min(pc.binary_length(col)).as_py() == 0:
         return False
     low, high = byte_range(data)
-    if high < 0x80 and low > 0x20:  # ASCII above the space: no white space (one pass, no copy)
+    if high >= 0x80:
+        return False
+    if low > 0x20:  # ASCII above the space: no white space (one pass, no copy)
         return True
-    text = b"" if data is None else data.to_pybytes()
-    return text.isascii() and not any(c in text for c in _SPACES)
+    text = data.to_pybytes()
+    return not any(c in text for c in _SPACES)
 
 
 def _as_text(s: pd.Series) -> pd.Series:
