@@ -69,6 +69,9 @@ def test_large_file_reads_as_pandas_does(tmp_path: Path, enc: str) -> None:
     }
     assert str(df["age"].dtype) == "Int64" and df["sbp"].dtype == np.float64
     np.testing.assert_array_equal(df["sbp"].to_numpy(), ref["収縮期血圧"].astype(float))
+    # text is parsed with 64-bit offsets, the layout of pandas' text columns: handed over
+    # without a copy
+    assert str(df["person_id"].array._pa_array.type) == "large_string"
 
 
 def test_short_row_with_japanese_text_is_located(tmp_path: Path) -> None:
@@ -340,10 +343,43 @@ def test_pieces_end_at_line_ends_and_cover_the_file(tmp_path: Path, route: str) 
         assert pieces == [None]
         return
     raw = p.read_bytes()
-    assert len(raw) // 150_000 - 1 <= len(pieces) <= len(raw) // 150_000
-    assert b"".join(piece.to_pybytes() for piece in pieces) == raw
-    assert all(piece.to_pybytes().endswith(b"\n") for piece in pieces)
-    assert all(len(piece) >= 150_000 for piece in pieces[:-1])
+    data = [piece.data.to_pybytes() for piece in pieces]
+    assert b"".join(data) == raw
+    assert [piece.start for piece in pieces] == [sum(map(len, data[:k])) for k in range(len(data))]
+    assert all(d.endswith(b"\n") for d in data)
+    # a parsed piece's pages are let go; read again, they come back from the file
+    for piece in pieces:
+        piece.drop()
+    assert b"".join(piece.data.to_pybytes() for piece in pieces) == raw
+    # pieces of _PIECE bytes (to the next line end), but a short last one (a third of that)
+    longest_line = max(len(line) + 1 for line in raw.split(b"\n"))
+    assert 50_000 - longest_line < len(data[-1]) <= 50_000
+    assert all(150_000 <= len(d) < 150_000 + longest_line for d in data[:-2])
+    assert 50_000 <= len(data[-2]) < 150_000 + 50_000 + longest_line
+
+
+@pytest.mark.parametrize("where", [None, 10, 40_000])
+def test_quotes_are_searched_piece_by_piece(tmp_path: Path, route: str, where: int | None) -> None:
+    # a file cut into pieces is searched for quotes one piece at a time, beside the parse of
+    # another; a quote in any piece (the first, or one near the end) sends the file whole to
+    # Arrow's quote-aware parse, with the result of the careful route
+    rows = _rows()
+    if where is not None:
+        rows[where] = rows[where].rsplit(",", 1)[0] + ',"a,b"'
+    p = _write(tmp_path / "k.csv", rows)
+    raw = loaders._CsvFile.open(p)
+    assert raw.has_quote is ((where is not None) if route == "whole" else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_checkups(p, validate=False)
+    ref = pd.read_csv(p, encoding="cp932", dtype=str, keep_default_na=False)
+    assert df["メモ"].fillna("").tolist() == ref["メモ"].tolist()
+    assert df["age"].tolist() == ref["年齢"].astype(int).tolist()
+    if where is not None:
+        assert df.loc[where, "メモ"] == "a,b"
+    parsed = loaders._parse_pieces(raw, "cp932", ",", 7, {2}, 1, {2}, False)
+    assert raw.has_quote is (where is not None)
+    assert parsed.numbers[2].tolist() == ref["年齢"].astype(int).tolist()
 
 
 def test_lines_shorter_after_the_first_piece(tmp_path: Path, route: str) -> None:

@@ -122,6 +122,24 @@ def test_unknown_sex_codes_and_recognised_strings() -> None:
     assert converted["sex"].iloc[:2].tolist() == [1, 2]
 
 
+def test_each_distinct_text_is_looked_up_once_with_its_count() -> None:
+    # codes, numbers written as text, blanks and unknown texts in one column: each cell gets
+    # its distinct text's value, unknown texts are marked, and the note counts each code
+    from pfseval.io.validation import _parse_numeric
+    from pfseval.io.vocabulary import VOCABULARY
+
+    s = pd.Series(["男", None, "女", "男", "", "X", "2", "男", " "], dtype="str")
+    values, bad, used = _parse_numeric(s, VOCABULARY["sex"])
+    nan = np.nan
+    np.testing.assert_array_equal(values, [1, nan, 2, 1, nan, nan, 2, 1, nan])
+    assert bad.tolist() == [False] * 5 + [True] + [False] * 3
+    assert used == {"男": (1, 3), "女": (2, 1)}
+    converted, report = parse_checkups(pd.DataFrame({"sex": s.where(s != "X", "1")}), required=())
+    assert report.ok
+    assert converted["sex"].tolist() == [1, pd.NA, 2, 1, pd.NA, 1, 2, 1, pd.NA]
+    assert str(converted["sex"].dtype) == "Int64"
+
+
 def test_unknown_dipstick_and_flag_codes() -> None:
     df = _good().astype(object)
     df.loc[0, "urine_protein"] = "++"

@@ -363,7 +363,9 @@ def _arrow_csv(
     # the text columns are decoded afterwards. Other encodings are transcoded as Arrow reads.
     bytewise = not transcode and codecs.lookup(enc).name in _ASCII_SAFE
     arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig") or bytewise else enc
-    text_type = pa.binary() if bytewise else pa.string()
+    # text with 64-bit offsets: the type of pandas' Arrow-backed text, so that the column
+    # handed to pandas shares these buffers instead of being copied with wider offsets
+    text_type = pa.large_binary() if bytewise else pa.large_string()
     types = {
         n: ((pa.int64() if j in ints else pa.float64()) if j in typed else text_type)
         for j, n in enumerate(names)
@@ -411,16 +413,18 @@ def _decode_column(col: Any, enc: str) -> Any:
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if arr.null_count < len(arr):
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        wide = np.int64 if pa.types.is_large_binary(arr.type) else np.int32
+        offsets = np.frombuffer(arr.buffers()[1], dtype=wide)[
             arr.offset : arr.offset + len(arr) + 1
         ]
         data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
         if bool((data >= 0x80).any()):
             enc_arr = pc.dictionary_encode(arr)
             words = [None if b is None else b.decode(enc) for b in enc_arr.dictionary.to_pylist()]
-            decoded = pa.DictionaryArray.from_arrays(enc_arr.indices, pa.array(words, pa.string()))
+            text = pa.array(words, pa.large_string())
+            decoded = pa.DictionaryArray.from_arrays(enc_arr.indices, text)
             return pa.chunked_array([decoded.dictionary_decode()])
-    return pa.chunked_array([pc.cast(arr, pa.string())])
+    return pa.chunked_array([pc.cast(arr, pa.large_string())])
 
 
 @dataclass
@@ -436,41 +440,32 @@ class _Parsed:
     spelled: set[int]
 
 
-def _fresh(n: int, dtype: Any) -> np.ndarray:
-    """An array of ``n`` items in fresh anonymous memory. NumPy asks the kernel for huge pages
-    for an array this large; on a virtual machine whose free memory goes back to the host, a
-    fresh huge page is sometimes slow to get, while small pages cost about the same every
-    time. Room not written to is
-    never touched, so an array may be made larger than it will turn out to be needed. Below
-    4 MB (where NumPy asks for no huge page) it is an ordinary array."""
-    size = n * np.dtype(dtype).itemsize
-    if size < 1 << 22:
-        return np.empty(n, dtype=dtype)
-    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype)
-
-
 @dataclass
 class _Assembly:
     """The final columns, filled piece by piece: the typed columns as NumPy arrays (made on
     the first piece, with room for the whole file estimated from it), the text columns as
-    each piece's compact Arrow arrays, and the missing cells counted per typed column."""
+    each piece's compact Arrow arrays, and the float columns where ``nan`` or ``inf`` is written.
+    Room in an array not written to is never touched (no memory used): the estimate is generous.
+    """
 
     typed: set[int]
     ints: set[int]
     size: int  # bytes in the file (the first piece's share sizes the arrays)
     n: int = 0
     out: dict[int, np.ndarray] = field(default_factory=dict)
-    nulls: dict[int, int] = field(default_factory=dict)
+    spelled: set[int] = field(default_factory=set)  # float columns with nan or inf written
     text_parts: dict[int, list[Any]] = field(default_factory=dict)
 
     def add(self, table: Any, piece_bytes: int | None) -> None:
         """Append one parsed piece (``piece_bytes`` None: the whole file)."""
+        import pyarrow.compute as pc
+
         n, m = self.n, table.num_rows
         if not self.out and self.typed:
             share = 1.0 if piece_bytes is None else piece_bytes / self.size
             cap = m if piece_bytes is None else int(m / max(share, 1e-9) * 1.05) + 1024
             for j in self.typed:
-                self.out[j] = _fresh(cap, np.int64 if j in self.ints else np.float64)
+                self.out[j] = np.empty(cap, np.int64 if j in self.ints else np.float64)
         for j, col in enumerate(table.columns):
             if j not in self.typed:
                 # compact now: the piece's chunks point into all of the parser's buffers
@@ -478,40 +473,36 @@ class _Assembly:
                 continue
             dst = self.out[j]
             if n + m > len(dst):  # the estimate was short (shorter lines further on)
-                grown = _fresh(max(2 * len(dst), n + m), dst.dtype)
+                grown = np.empty(max(2 * len(dst), n + m), dst.dtype)
                 grown[:n] = dst[:n]
                 dst = self.out[j] = grown
             if col.null_count and dst.dtype == np.int64:  # missing cells: float64 from now on
-                as_float = _fresh(len(dst), np.float64)
+                as_float = np.empty(len(dst), np.float64)
                 as_float[:n] = dst[:n]
                 dst = self.out[j] = as_float
-            self.nulls[j] = self.nulls.get(j, 0) + col.null_count
             at = n
             for chunk in col.chunks:  # zero-copy views where no cell is missing
                 dst[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
                 at += len(chunk)
+            # "nan" or "inf" written in the file (Arrow takes them for numbers): looked for now,
+            # while Arrow parses the next piece, in bitmaps (no array of the column's length)
+            if j not in self.ints and pc.all(pc.is_finite(col)).as_py() is False:
+                self.spelled.add(j)
         self.n = n + m
 
     def result(self, n_bad: int) -> _Parsed:
         """The columns as parsed, trimmed to the records read, and the float columns that
-        hold ``nan`` or ``inf`` as written (more non-finite values than missing cells)."""
+        hold ``nan`` or ``inf`` as written."""
         import pyarrow as pa
 
         n = self.n
         numbers = {j: arr[:n] for j, arr in self.out.items()}
-        spelled = {
-            j
-            for j, arr in numbers.items()
-            if arr.dtype == np.float64
-            and j not in self.ints
-            and n - np.count_nonzero(np.isfinite(arr)) != self.nulls.get(j, 0)
-        }
         texts = {}
         for j in list(self.text_parts):  # one column's pieces at a time are held twice (peak)
             parts = self.text_parts.pop(j)
             texts[j] = pa.chunked_array([parts[0] if len(parts) == 1 else pa.concat_arrays(parts)])
             del parts
-        return _Parsed(numbers, texts, n, n_bad, spelled)
+        return _Parsed(numbers, texts, n, n_bad, self.spelled)
 
 
 def _parse_pieces(
@@ -545,8 +536,10 @@ def _parse_pieces(
 
     def parse(k: int) -> tuple[Any, int]:
         piece = pieces[k]
-        return _arrow_csv(
-            raw if piece is None else piece,
+        if piece is not None and raw.has_quote is None and piece.has_quote():
+            raise _QuoteFound
+        parsed = _arrow_csv(
+            raw if piece is None else piece.data,
             enc,
             sep,
             width,
@@ -555,19 +548,30 @@ def _parse_pieces(
             ints=ints,
             transcode=transcode,
         )
+        if piece is not None:
+            piece.drop()
+        return parsed
 
     # Arrow parses the next piece (in its threads, without the GIL) while this one is copied
-    with ThreadPoolExecutor(max_workers=1) as ahead:
-        pending = ahead.submit(parse, 0)
-        for k, piece in enumerate(pieces):
-            table, bad = pending.result()
-            n_bad += bad
-            if n_bad:  # the caller reports the records by file line: nothing to assemble
-                break
-            if k + 1 < len(pieces):
-                pending = ahead.submit(parse, k + 1)
-            columns.add(table, None if piece is None else len(piece))
-            del table  # the piece's memory is free for the piece after next
+    try:
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            pending = ahead.submit(parse, 0)
+            for k, piece in enumerate(pieces):
+                table, bad = pending.result()
+                n_bad += bad
+                if n_bad:  # the caller reports the records by file line: nothing to assemble
+                    break
+                if k + 1 < len(pieces):
+                    pending = ahead.submit(parse, k + 1)
+                columns.add(table, None if piece is None else len(piece))
+                del table  # the piece's memory is free for the piece after next
+    except _QuoteFound:  # a quoted cell may hold a line break: the file is parsed whole
+        raw.has_quote = True
+    if raw.has_quote and pieces[0] is not None:
+        del columns, pieces  # (outside the handler: its traceback would keep them)
+        return _parse_pieces(raw, enc, sep, width, typed, skip, ints, transcode)
+    if pieces[0] is not None and not n_bad:
+        raw.has_quote = False  # every piece was searched: a retry need not search again
     pa.default_memory_pool().release_unused()
     return columns.result(n_bad)
 
@@ -650,6 +654,38 @@ def _header_width(raw: _CsvFile, enc: str, sep: str) -> tuple[list[str], int, in
     return rec, len(rec), reader.line_num
 
 
+class _QuoteFound(Exception):
+    """A piece holds a quote: the file is parsed again whole, quote-aware (_parse_pieces)."""
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A stretch of the mapped file ending at a line end: ``data`` an Arrow buffer over it
+    (no copy), ``start`` its offset in ``mapped``."""
+
+    data: Any
+    mapped: mmap.mmap
+    start: int
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def has_quote(self) -> bool:
+        # searched in the mapping Arrow then reads: the pages are brought in once
+        return self.mapped.find(b'"', self.start, self.start + len(self.data)) >= 0
+
+    def drop(self) -> None:
+        """Let go of the piece's pages once it is parsed (Arrow's columns hold copies of its
+        cells): mapped pages count in the process's memory, the whole file's by the last
+        piece otherwise. The mapping and the system's file cache stay; a page read again is
+        brought back from the cache."""
+        page = mmap.PAGESIZE
+        a = -(-self.start // page) * page  # the whole pages inside the piece
+        b = (self.start + len(self.data)) // page * page
+        if b > a and hasattr(mmap, "MADV_DONTNEED"):
+            self.mapped.madvise(mmap.MADV_DONTNEED, a, b - a)
+
+
 @dataclass
 class _CsvFile:
     """A CSV file as the loader needs it without holding it in memory: its first megabyte
@@ -660,7 +696,9 @@ class _CsvFile:
     path: Path
     head: bytes
     size: int
-    has_quote: bool = True
+    # whether a quote (hence perhaps a quoted line break) occurs; None: not yet known (a file
+    # cut into pieces: each piece is searched as it is parsed, beside the parse of another)
+    has_quote: bool | None = True
     small: bytes | None = None  # the whole file when it fits in the head
 
     @classmethod
@@ -669,16 +707,18 @@ class _CsvFile:
             first = fh.read(_HEAD + 1)
             if len(first) <= _HEAD:
                 return cls(path, first, len(first), b'"' in first, small=first)
-            # Whether a quote (hence perhaps a quoted line break) occurs anywhere: searched in
-            # the mapped file, without copying it (a tenth of the time Arrow's quote-aware
-            # chunking would add); the mapping is gone before any column is allocated
+            size = path.stat().st_size
+            if size >= 2 * _PIECE:  # cut into pieces (see pieces): searched piece by piece
+                return cls(path, first, size, None)
+            # searched in the mapped file, without copying it (a tenth of the time Arrow's
+            # quote-aware chunking would add); the mapping is gone before any column is made
             try:
                 with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                     quoted = mm.find(b'"') >= 0
             except (OSError, ValueError):  # not mappable (a pipe, a special file): assume quotes
                 quoted = True
         # one byte over the head: _sniff cuts it at a line end
-        return cls(path, first, path.stat().st_size, quoted)
+        return cls(path, first, size, quoted)
 
     def source(self) -> Any:
         import pyarrow as pa
@@ -687,32 +727,36 @@ class _CsvFile:
             return pa.py_buffer(self.small)
         return pa.input_stream(str(self.path), compression=None)
 
-    def pieces(self) -> list[Any]:
-        """The file as consecutive pieces of about :data:`_PIECE` bytes, each ending at a line
-        end, as Arrow buffers over the mapped file (no copy); the whole file as one piece
-        (``[None]``: read it from :meth:`source`) when it is small or has a quote, since a
-        quoted cell may hold a line break, so a line end is not always a record end."""
+    def pieces(self) -> list[_Piece | None]:
+        """The file as consecutive pieces, each ending at a line end, over the mapped file
+        (no copy): :data:`_PIECE` bytes each, but the last, of about a third of that (its copy
+        into the final columns is the one with no parse running beside it, so it is kept
+        short). The whole file as one piece (``[None]``: read it from
+        :meth:`source`) when it is small or has a quote, since a quoted cell may hold a line
+        break, so a line end is not always a record end."""
         import pyarrow as pa
 
         if self.small is not None or self.has_quote or self.size < 2 * _PIECE:
             return [None]
         try:
-            whole = pa.memory_map(str(self.path)).read_buffer()
-        except OSError:  # not mappable (a pipe, a special file): one parse of the stream
+            with self.path.open("rb") as fh:
+                mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # not mappable (a pipe, a special file): parse it whole
+            self.has_quote = True
             return [None]
-        view = memoryview(whole)
+        size, short = len(mm), max(_PIECE // 3, 1)
         cuts = [0]
-        while self.size - cuts[-1] > 1.5 * _PIECE:
-            at = cuts[-1] + _PIECE
-            end = -1
-            while end < 0 and at < self.size:
-                end = bytes(view[at : at + (1 << 16)]).find(b"\n")
-                at += 1 << 16 if end < 0 else end + 1
-            if end < 0:
+        while size - cuts[-1] > 2 * short:
+            # the piece before the last leaves a short one
+            near_end = size - cuts[-1] <= _PIECE + short
+            want = size - short if near_end else cuts[-1] + _PIECE
+            end = mm.find(b"\n", want - 1)
+            if end < 0 or end + 1 >= size:
                 break  # no line end after this point: the rest is one piece
-            cuts.append(at)
-        cuts.append(self.size)
-        return [whole.slice(a, b - a) for a, b in itertools.pairwise(cuts)]
+            cuts.append(end + 1)
+        cuts.append(size)
+        whole = pa.py_buffer(mm)
+        return [_Piece(whole.slice(a, b - a), mm, a) for a, b in itertools.pairwise(cuts)]
 
     def read_all(self) -> bytes:
         return self.small if self.small is not None else self.path.read_bytes()
@@ -837,7 +881,7 @@ def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
         text = data.to_pybytes()
         if b"#" not in text and b"N" not in text and b"n" not in text:
             return col  # every spelling has '#', 'N' or 'n': a byte search settles it
-    is_na = pc.is_in(col, value_set=pa.array(NA_SPELLINGS, type=pa.string()))
+    is_na = pc.is_in(col, value_set=pa.array(NA_SPELLINGS, type=col.type))
     n_na = pc.sum(is_na).as_py() or 0
     if not n_na:
         return col
@@ -851,7 +895,7 @@ def _na_spellings(col: Any, header: str, notes: list[DataProblem]) -> Any:
             severity="info",
         )
     )
-    return pc.if_else(is_na, pa.scalar(None, pa.string()), col)
+    return pc.if_else(is_na, pa.scalar(None, col.type), col)
 
 
 def _as_float(col: Any) -> np.ndarray | None:

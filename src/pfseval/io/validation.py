@@ -220,9 +220,12 @@ def _parse_numeric(
     bad_u = np.zeros(len(uniq), dtype=bool)
     used: dict[str, tuple[int, int]] = {}
     todo = np.flatnonzero(~np.isfinite(parsed))
+    # codes + 1, in place: 0 for a missing cell, j + 1 for the j-th distinct value; each
+    # lookup below is then one take, with no temporary array of the column's length
+    np.add(codes, 1, out=codes)
     if len(todo):
         codebook = text_codes(spec)
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        counts = np.bincount(codes, minlength=len(uniq) + 1)[1:]
         for j in todo:
             text = str(uniq.iloc[j])
             parsed[j] = np.nan
@@ -240,9 +243,8 @@ def _parse_numeric(
                 bad_u[j] = True
     if not len(uniq):  # every cell missing: nothing to look up (indexing would fail)
         return np.full(len(codes), np.nan), np.zeros(len(codes), dtype=bool), used
-    safe = np.maximum(codes, 0)
-    values = np.where(codes >= 0, parsed[safe], np.nan)
-    bad = (codes >= 0) & bad_u[safe]
+    values = np.concatenate([[np.nan], parsed]).take(codes)
+    bad = np.concatenate([[False], bad_u]).take(codes)
     return values, bad, used
 
 
@@ -327,7 +329,8 @@ def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
         return s, False
     if any(isinstance(u, str) and _LEADING_ZERO.match(u) for u in uniq):
         return s, False
-    values = np.where(codes >= 0, parsed[np.maximum(codes, 0)], np.nan)
+    np.add(codes, 1, out=codes)  # 0 for a missing cell (see _parse_numeric)
+    values = np.concatenate([[np.nan], parsed]).take(codes)
     return pd.Series(values, index=s.index, dtype=float), True
 
 
@@ -574,9 +577,9 @@ def _parse(
         bad_masks[col] = bad
         if spec.integer:
             ok = finite & (values == np.round(values))
-            ints = pd.arrays.IntegerArray(
-                _whole_numbers(values, ok, own_input and not bad.any()), ~ok
-            )
+            # values parsed from text are a fresh array: written over as well
+            mine = own_input or not _is_numeric_dtype(s)
+            ints = pd.arrays.IntegerArray(_whole_numbers(values, ok, mine and not bad.any()), ~ok)
             out[col] = pd.Series(ints, index=s.index, copy=False)
         else:
             out[col] = pd.Series(
