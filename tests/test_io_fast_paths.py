@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from pfseval.errors import DataValidationError
@@ -167,6 +168,79 @@ def test_ids_equal_as_numbers_but_not_as_text_are_unique() -> None:
     s = pd.Series(["+12", "012", "-00", "000"], dtype="str")
     assert _unique_ids(s) is True
     assert _unique_ids(pd.Series(["+12", "012", "+12"], dtype="str")) is False
+
+
+@pytest.mark.parametrize(
+    ("ids", "plain"),
+    [
+        (["001", "002"], True),
+        (["001", None, "002"], True),  # a missing id is not a cell to strip
+        (["001", "", "002"], False),  # an empty cell becomes missing
+        (["", None], False),
+        (["001", " 02"], False),  # white space to strip
+        (["001", "０２"], False),  # not ASCII: the text rules decide
+    ],
+)
+def test_plain_text(ids: list[str | None], plain: bool) -> None:
+    from pfseval.io.validation import _plain_text
+
+    for layout in (pa.string(), pa.large_string()):  # 32- and 64-bit offsets
+        arr = pa.chunked_array([pa.array(ids, layout)])
+        assert _plain_text(pd.Series(pd.arrays.ArrowExtensionArray(arr))) is plain
+    assert _plain_text(pd.Series(ids, dtype="str")) is plain
+
+
+@pytest.mark.parametrize(
+    ("ids", "answer"),
+    [
+        (["003", "001", "002"], True),
+        (["003", "001", "003"], None),  # a repeat: left to the full check
+        (["+12", "012", "7"], None),  # one number, two ids: left to the full check
+        (["a1", "a2", "a3"], None),  # letters: left to the full check
+        (["1" * 25, "2" * 25, "3"], None),  # too long for a 64-bit number
+    ],
+)
+def test_id_check_beside_the_parse(ids: list[str], answer: bool | None) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pfseval.io.validation import _start_id_check
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        check = _start_id_check(pd.Series(ids, dtype="str"), pool)
+        assert check is not None and check() is answer
+        # ids the parse would change (white space to strip) are not checked beside it
+        assert _start_id_check(pd.Series([*ids, " 4"], dtype="str"), pool) is None
+        assert _start_id_check(pd.Series([1, 2, 3]), pool) is None
+
+
+@pytest.mark.parametrize("ids", ["unique", "repeat", "padded", "letters"])
+def test_id_check_beside_the_parse_finds_what_the_check_after_it_finds(
+    monkeypatch: pytest.MonkeyPatch, ids: str
+) -> None:
+    # from _CONCURRENT_ROWS rows the usual id check runs beside the column parse; the report
+    # (a duplicate, with its rows) is the one of the check run after the parse
+    from pfseval.io import validation
+    from pfseval.io.validation import parse_checkups
+
+    n = validation._CONCURRENT_ROWS
+    pid = [f"{i:09d}" for i in range(n)]
+    if ids == "repeat":
+        pid[n - 1] = pid[7]
+    elif ids == "padded":  # " 000000007" is "000000007" once stripped: a repeat
+        pid[n - 1] = " " + pid[7]
+    elif ids == "letters":
+        pid = [f"A{i:08d}" for i in range(n)]
+        pid[n - 1] = pid[7]
+    df = pd.DataFrame(
+        {"person_id": pd.Series(pid, dtype="str"), "fiscal_year": 2019, "age": 60, "sex": 1}
+    )
+    reports = []
+    for rows in (n, n + 1):  # beside the parse, then after it
+        monkeypatch.setattr(validation, "_CONCURRENT_ROWS", rows)
+        reports.append(parse_checkups(df)[1])
+    got = [[(q.column, q.kind, q.rows) for q in r.errors] for r in reports]
+    assert got[0] == got[1]
+    assert got[0] == ([] if ids == "unique" else [("person_id", "duplicate", (7, n - 1))])
 
 
 def test_nan_and_inf_written_in_a_typed_column_take_the_text_rules(tmp_path: Path) -> None:

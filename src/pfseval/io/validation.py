@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pfseval.checks import byte_range, text_buffers
+from pfseval.checks import arrow_text, byte_range, text_buffers
 from pfseval.errors import DataProblem, DataValidationError, PfsevalWarning, format_rows
 from pfseval.io.vocabulary import (
     REQUIRED_COLUMNS,
@@ -259,10 +260,13 @@ def _plain_text(s: pd.Series) -> bool:
     found = text_buffers(s)
     if found is None:
         return False
-    col, _, data = found
+    col, offsets, data = found
     if len(col) == col.null_count:
         return False
-    if pc.min(pc.binary_length(col)).as_py() == 0:
+    if col.null_count:
+        if pc.min(pc.binary_length(col)).as_py() == 0:
+            return False
+    elif np.any(offsets[1:] == offsets[:-1]):  # an empty cell, without an array of lengths
         return False
     low, high = byte_range(data)
     if high >= 0x80:
@@ -700,7 +704,11 @@ def _row_checks(
     bad: Mapping[str, np.ndarray],
     row_numbers: np.ndarray,
     required: Sequence[str],
+    ids_unique: bool | None = None,
 ) -> list[DataProblem]:
+    """Checks across columns: required columns complete, one record per person (and year),
+    diastolic below systolic pressure, BMI consistent with height and weight. ``ids_unique``:
+    whether the person ids are all different, when already known."""
     problems: list[DataProblem] = []
     cols = set(parsed.columns)
     for c in required:
@@ -734,7 +742,9 @@ def _row_checks(
     pid = parsed["person_id"] if "person_id" in cols else None
     # Unique person ids cannot make a duplicate (person, year) pair: one hash pass settles
     # the usual case; the full check runs only when some id repeats.
-    if pid is not None and not _unique_ids(pid):
+    if ids_unique is None and pid is not None:
+        ids_unique = _unique_ids(pid)
+    if pid is not None and not ids_unique:
         # one record per person and year; per person when the data have no fiscal_year
         key_cols = ["person_id", "fiscal_year"] if "fiscal_year" in cols else ["person_id"]
         what = "(person_id, fiscal_year) pair(s)" if len(key_cols) == 2 else "person id(s)"
@@ -846,6 +856,51 @@ def parse_checkups(
     )
 
 
+_CONCURRENT_ROWS = 100_000  # from here the id check runs beside the parse (below: not worth it)
+
+
+def _start_id_check(
+    pid: pd.Series | None, pool: ThreadPoolExecutor
+) -> Callable[[], bool | None] | None:
+    """Start the usual id check in ``pool``'s thread, beside the column parse on this one:
+    ids of digits, sorted as whole numbers (NumPy and Arrow let go of the GIL, so the two use
+    both cores). Different numbers are different ids, so keys without a repeat settle it.
+    Returns a function that gives True when the ids are all different and None when this check
+    cannot tell (a repeated number, which "012" and "+12" also make, or letters in the ids:
+    the full check then runs after the parse); None when the ids are not text with nothing to
+    strip (the parse changes those, so the check must see the parsed column).
+
+    The keys are allocated here and the other thread converts the ids in small slices: it
+    makes no large array, which its own allocator would keep after the thread ends (a higher
+    peak memory)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pid is None or pid.dtype != _STR or _as_text(pid) is not pid:
+        return None
+    col = arrow_text(pid)
+    if col is None or col.null_count or len(col) < 2:
+        return None
+    key = np.empty(len(col), dtype=np.int64)
+
+    def sort_keys() -> bool:
+        for a in range(0, len(col), _BLOCK_ROWS):
+            part = col.slice(a, _BLOCK_ROWS)
+            try:
+                np.copyto(key[a : a + len(part)], pc.cast(part, pa.int64()).to_numpy())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                return False  # letters in the ids, or more digits than a 64-bit number holds
+        key.sort()
+        return True
+
+    job = pool.submit(sort_keys)
+
+    def unique() -> bool | None:
+        return True if job.result() and not np.any(key[1:] == key[:-1]) else None
+
+    return unique
+
+
 def _parse_checkups(
     df: pd.DataFrame,
     *,
@@ -869,8 +924,16 @@ def _parse_checkups(
         if len(rn) != len(df):
             raise ValueError(f"row_numbers has {len(rn)} entries for {len(df)} rows")
         numbering = row_numbering or "as given"
-    parsed = _parse(df, rn, cell_text, own_input=own_input)
-    problems = [*parsed.problems, *_row_checks(parsed.frame, parsed.bad, rn, tuple(required))]
+    pid = df["person_id"] if list(df.columns).count("person_id") == 1 else None
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # a large frame's usual id check runs beside the column parse (see _start_id_check)
+        ids = _start_id_check(pid, beside) if len(df) >= _CONCURRENT_ROWS else None
+        parsed = _parse(df, rn, cell_text, own_input=own_input)
+        unique = None if ids is None else ids()
+    problems = [
+        *parsed.problems,
+        *_row_checks(parsed.frame, parsed.bad, rn, tuple(required), unique),
+    ]
     report = ValidationReport(
         problems=tuple(problems),
         n_rows=len(df),
