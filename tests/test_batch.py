@@ -125,6 +125,45 @@ def test_valid_spec_loads(spec_dir: Path) -> None:
     assert [i.seed for i in load_spec(spec_dir / "spec.toml").indicators] == seeds
 
 
+def test_texts_for_readers_in_the_appendix_language(spec_dir: Path) -> None:
+    # a text for readers is a string or { ja, en }: the appendix language's text is chosen
+    # when the spec is loaded, the other language's when one is missing
+    _edit(
+        spec_dir,
+        'title = "test"',
+        'title = { ja = "成果評価", en = "Outcome evaluation" }\nprogramme = { ja = "事業" }',
+    )
+    p = _edit(
+        spec_dir,
+        'lang = "en"',
+        'lang = "en"\nperiod = { ja = "2019年度", en = "FY2019" }\nevaluator = "ACME"',
+    )
+    en, ja = load_spec(p), load_spec(p, lang="ja")
+    assert (en.title, en.report.title, en.report.period) == (
+        "Outcome evaluation",
+        "Outcome evaluation",
+        "FY2019",
+    )
+    assert (ja.title, ja.report.title, ja.report.period) == ("成果評価", "成果評価", "2019年度")
+    assert en.programme == ja.programme == "事業"  # no English text: the Japanese one
+    assert en.report.evaluator == ja.report.evaluator == "ACME"
+    assert en.sha256 == ja.sha256  # one spec file
+
+
+@pytest.mark.parametrize(
+    ("new", "key_path"),
+    [
+        ("title = 3", "evaluation.title"),
+        ('title = { ja = "評価", fr = "évaluation" }', "evaluation.title.fr"),
+        ('title = { ja = "" }', "evaluation.title.ja"),
+    ],
+)
+def test_bad_text_for_readers(spec_dir: Path, new: str, key_path: str) -> None:
+    with pytest.raises(SpecError) as err:
+        load_spec(_edit(spec_dir, 'title = "test"', new))
+    assert err.value.key_path == key_path
+
+
 @pytest.mark.parametrize(
     ("old", "new", "key_path"),
     [

@@ -1061,8 +1061,10 @@ def load_spec(
     check_raw(raw, file, data_base=data_base, data_roots=data_roots, seed=seed)
     ev = ck.table(raw.get("evaluation", {}), "evaluation", _EVAL_KEYS)
     base_seed = seed if seed is not None else ck.integer(ev, "seed", "evaluation", default=20240401)
-    title = ck.string(ev, "title", "evaluation", default="")
-    description = ck.string(ev, "description", "evaluation", default="")
+    # texts for readers (a string, or { ja = …, en = … }) in the appendix's language
+    rlang = _report_lang(raw, ck, lang)
+    title = _text(ck, ev, "title", "evaluation", rlang)
+    description = _text(ck, ev, "description", "evaluation", rlang)
     sources, columns, origins = _check_sources(raw, ck, data_base, check_data=check_data)
     cohorts = _check_cohorts(raw, ck, sources, columns, check_data=check_data)
     if check_data:
@@ -1070,7 +1072,7 @@ def load_spec(
     known = _Known(sources=sources, cohorts=cohorts, columns=columns, check_data=check_data)
     indicators = _check_indicators(raw, ck, known, base_seed=base_seed, fixed_seed=seed)
     contract, contract_file = _check_contract_table(raw, ck, base, indicators)
-    report = _check_report(raw, ck, lang=lang, title=title, description=description)
+    report = _check_report(raw, ck, lang=rlang, title=title, description=description)
     _check_plan(file)
     h = hashlib.sha256(raw_bytes)
     if contract_file is not None:
@@ -1079,7 +1081,7 @@ def load_spec(
         file=file,
         sha256=h.hexdigest(),
         title=title or report.title,
-        programme=ck.string(ev, "programme", "evaluation", default=""),
+        programme=_text(ck, ev, "programme", "evaluation", rlang),
         description=description,
         seed=base_seed,
         data=sources,
@@ -1330,9 +1332,7 @@ def _check_report(
 ) -> ReportOptions:
     """The ``[report]`` table (``lang`` given to :func:`load_spec` replaces its own)."""
     rep = ck.table(raw.get("report", {}), "report", _REPORT_KEYS)
-    rlang = lang if lang is not None else ck.string(rep, "lang", "report", default="ja")
-    if rlang not in ("ja", "en"):
-        raise ck.fail("report.lang", f"must be 'ja' or 'en', got {rlang!r}")
+    rlang = _report_lang(raw, ck, lang)
     min_cell = ck.integer(rep, "min_cell", "report", default=10)
     if min_cell < 1:
         raise ck.fail("report.min_cell", f"must be at least 1, got {min_cell}")
@@ -1341,11 +1341,11 @@ def _check_report(
     )
     return ReportOptions(
         lang=rlang,
-        title=ck.string(rep, "title", "report", default=title),
-        period=ck.string(rep, "period", "report", default=""),
-        evaluator=ck.string(rep, "evaluator", "report", default=""),
+        title=_text(ck, rep, "title", "report", rlang) or title,
+        period=_text(ck, rep, "period", "report", rlang),
+        evaluator=_text(ck, rep, "evaluator", "report", rlang),
         min_cell=policy.min_cell,
-        summary=ck.string(rep, "summary", "report", default=description),
+        summary=_text(ck, rep, "summary", "report", rlang) or description,
         disclosure=policy,
         labels=_column_labels(ck, rep),
     )
@@ -1405,6 +1405,28 @@ def _check_disclosure(raw: Any, ck: _Checker, *, min_cell: int, explicit: bool) 
         publish_estimates=pub,
         costs={k: float(v) for k, v in costs.items()},
     )
+
+
+def _report_lang(raw: Mapping[str, Any], ck: _Checker, lang: str | None) -> str:
+    """The appendix's language: ``lang`` given to :func:`load_spec`, else ``[report] lang``."""
+    rep = ck.table(raw.get("report", {}), "report", _REPORT_KEYS)
+    rlang = lang if lang is not None else ck.string(rep, "lang", "report", default="ja")
+    if rlang not in ("ja", "en"):
+        raise ck.fail("report.lang", f"must be 'ja' or 'en', got {rlang!r}")
+    return rlang
+
+
+def _text(ck: _Checker, d: Mapping[str, Any], k: str, key: str, lang: str) -> str:
+    """A text for readers in the appendix's language ``lang``: a string (either language) or
+    ``{ ja = …, en = … }``; the other language's text when ``lang``'s is not given, "" when
+    the key is absent."""
+    v = d.get(k)
+    if v is not None and not isinstance(v, (str, dict)):
+        raise ck.fail(
+            f"{key}.{k}", f"must be a string or a {{ja = ..., en = ...}} table, got {v!r}"
+        )
+    words = _label(ck, d, k, key)
+    return words.get(lang) or next(iter(words.values()), "")
 
 
 def _label(ck: _Checker, d: Mapping[str, Any], k: str, key: str) -> dict[str, str]:
