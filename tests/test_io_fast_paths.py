@@ -354,6 +354,28 @@ def test_quoted_line_break_in_a_large_file(tmp_path: Path) -> None:
     assert len(df) == N and df.loc[40_000, "メモ"] == "二行の\n備考"
 
 
+def test_quoted_line_break_at_a_block_end_in_a_file_parsed_whole(tmp_path: Path) -> None:
+    # a file that is not cut into pieces (here the header is on line 2) is not searched
+    # piece by piece: whether it has quotes is unknown, so Arrow must parse it quote-aware. A
+    # quoted line break that is the last line end before Arrow's 1 MB block end would
+    # otherwise be taken for a record end
+    head = "person_id,fiscal_year,age,sex,sbp,memo"
+    rows = [f"{i:08d},2019,{40 + i % 35},{1 + i % 2},{110 + i % 60},x" for i in range(N)]
+    at = len(head) + 2  # the blank first line and the header
+    k = 0
+    while at + len(rows[k]) + 1 < (1 << 20) - 40:
+        at += len(rows[k]) + 1
+        k += 1
+    rows[k] = rows[k][:-1] + '"a\n' + "y" * 200 + '"'  # the break 30-40 bytes before 1 MB
+    p = tmp_path / "k.csv"
+    p.write_bytes(("\n".join(["", head, *rows]) + "\n").encode("utf-8"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = read_checkups(p, validate=False)
+    assert len(df) == N and df.loc[k, "memo"] == "a\n" + "y" * 200
+    assert df["age"].tolist() == [40 + i % 35 for i in range(N)]
+
+
 @pytest.mark.parametrize("age", ["63.0", "", "63.5"])
 def test_whole_number_column_written_otherwise_late_in_the_file(tmp_path: Path, age: str) -> None:
     # whole-number columns are parsed as integers when the first megabyte writes them so; a

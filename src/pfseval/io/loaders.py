@@ -371,7 +371,8 @@ def _arrow_csv(
         for j, n in enumerate(names)
     }
     if isinstance(raw, _CsvFile):
-        source, quoted = raw.source(), raw.has_quote
+        # None: never searched (a large file parsed whole, not in pieces): it may have quotes
+        source, quoted = raw.source(), raw.has_quote is not False
     elif isinstance(raw, pa.Buffer):  # a piece of a file without quotes (_CsvFile.pieces)
         source, quoted = raw, False
     else:
