@@ -138,10 +138,26 @@ def text_buffers(s: pd.Series) -> tuple[Any, NDArray[np.int64], Any] | None:
     if arr is None:
         return None
     col = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    wide = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    bufs = col.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=wide)[col.offset : col.offset + len(col) + 1]
-    return col, offsets.astype(np.int64, copy=False), bufs[2]
+    return col, cell_offsets(col), col.buffers()[2]
+
+
+def cell_offsets(arr: Any) -> NDArray[np.int64]:
+    """The cell offsets of an Arrow text or bytes array (one more than its cells, into its
+    data buffer), as 64-bit integers: a view of the array's own for 64-bit offsets.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> cell_offsets(pa.array(["ab", "", "c"])).tolist()
+    [0, 2, 2, 3]
+    >>> cell_offsets(pa.array([b"xyz"], pa.large_binary())[0:1]).tolist()
+    [0, 3]
+    """
+    import pyarrow as pa
+
+    wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if wide else np.int32)
+    return offsets[arr.offset : arr.offset + len(arr) + 1].astype(np.int64, copy=False)
 
 
 def byte_range(data: Any) -> tuple[int, int]:

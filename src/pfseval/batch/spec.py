@@ -1328,11 +1328,11 @@ def _check_contract_table(
 
 
 def _check_report(
-    raw: Mapping[str, Any], ck: _Checker, *, lang: str | None, title: str, description: str
+    raw: Mapping[str, Any], ck: _Checker, *, lang: str, title: str, description: str
 ) -> ReportOptions:
-    """The ``[report]`` table (``lang`` given to :func:`load_spec` replaces its own)."""
+    """The ``[report]`` table, its texts in the appendix language ``lang``
+    (:func:`_report_lang`)."""
     rep = ck.table(raw.get("report", {}), "report", _REPORT_KEYS)
-    rlang = _report_lang(raw, ck, lang)
     min_cell = ck.integer(rep, "min_cell", "report", default=10)
     if min_cell < 1:
         raise ck.fail("report.min_cell", f"must be at least 1, got {min_cell}")
@@ -1340,12 +1340,12 @@ def _check_report(
         rep.get("disclosure", {}), ck, min_cell=min_cell, explicit="min_cell" in rep
     )
     return ReportOptions(
-        lang=rlang,
-        title=_text(ck, rep, "title", "report", rlang) or title,
-        period=_text(ck, rep, "period", "report", rlang),
-        evaluator=_text(ck, rep, "evaluator", "report", rlang),
+        lang=lang,
+        title=_text(ck, rep, "title", "report", lang) or title,
+        period=_text(ck, rep, "period", "report", lang),
+        evaluator=_text(ck, rep, "evaluator", "report", lang),
         min_cell=policy.min_cell,
-        summary=_text(ck, rep, "summary", "report", rlang) or description,
+        summary=_text(ck, rep, "summary", "report", lang) or description,
         disclosure=policy,
         labels=_column_labels(ck, rep),
     )

@@ -38,6 +38,7 @@ from pfseval.errors import DesignError
 __all__ = [
     "COMMON_OPTIONS",
     "DIAGNOSTICS",
+    "RATE_PAIRS",
     "DesignSpec",
     "Diagnostic",
     "Option",
@@ -45,6 +46,7 @@ __all__ = [
     "declare_diagnostics",
     "designs",
     "get",
+    "is_rate_of",
     "register",
     "validated",
 ]
@@ -310,6 +312,26 @@ class Diagnostic:
 #: Every declared diagnostic, by name. One name, one meaning, across designs.
 _DIAGNOSTICS: dict[str, Diagnostic] = {}
 DIAGNOSTICS: Mapping[str, Diagnostic] = MappingProxyType(_DIAGNOSTICS)
+
+#: Diagnostics that are the numerator and denominator of an estimate's rate, in the order
+#: they are looked for (the appendix publishes such a rate with its counts).
+RATE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("n_numerator", "n_denominator"),
+    ("n_suppressed", "n_denominator"),
+    ("numerator", "denominator"),
+)
+
+
+def is_rate_of(value: Any, num: float, den: float) -> bool:
+    """Whether ``value`` is the rate ``num / den`` (a proportion shown as a rate).
+
+    Examples
+    --------
+    >>> is_rate_of(0.25, 1, 4), is_rate_of(0.3, 1, 4), is_rate_of(0.0, 0, 0)
+    (True, False, False)
+    """
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return den > 0 and number and abs(float(value) - num / den) < 1e-9
 
 
 def declare_diagnostics(*items: Diagnostic) -> tuple[str, ...]:

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pfseval.checks import byte_range
+from pfseval.checks import byte_range, cell_offsets
 from pfseval.errors import DataProblem, PfsevalError
 from pfseval.io.mapping import ColumnMapping, MappingError, resolve_columns
 from pfseval.io.notices import problem_notice, warn
@@ -238,9 +238,8 @@ class _Raw:
     encoding: str = ""
     notes: list[DataProblem] = field(default_factory=list)
     text: dict[int, Any] = field(default_factory=dict)  # position -> pyarrow string array
-    numbers: dict[int, np.ndarray] = field(
-        default_factory=dict
-    )  # position -> parsed numbers (int64: whole, complete)
+    # position -> parsed numbers (int64: whole numbers, none missing; else float64)
+    numbers: dict[int, np.ndarray] = field(default_factory=dict)
     lines: Callable[[], np.ndarray] | None = None  # record -> file line, when not row + 2
 
     def frame(self, names: Sequence[object]) -> pd.DataFrame:
@@ -414,10 +413,7 @@ def _decode_column(col: Any, enc: str) -> Any:
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if arr.null_count < len(arr):
-        wide = np.int64 if pa.types.is_large_binary(arr.type) else np.int32
-        offsets = np.frombuffer(arr.buffers()[1], dtype=wide)[
-            arr.offset : arr.offset + len(arr) + 1
-        ]
+        offsets = cell_offsets(arr)
         data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
         if bool((data >= 0x80).any()):
             enc_arr = pc.dictionary_encode(arr)
@@ -579,11 +575,12 @@ def _parse_pieces(
 
 def _parse_typed(
     raw: _CsvFile, enc: str, sep: str, width: int, typed: set[int], skip: int, ints: set[int]
-) -> tuple[_Parsed, set[int], set[int]]:
+) -> _Parsed:
     """:func:`_parse_pieces`, retrying as float64 every whole-number column that holds another
     number (``40.0``, ``40.5``) and as text every typed column that Arrow cannot parse as
-    numbers (text codes, ``1_30``, ``NA``); ``nan`` and ``inf``, which Arrow takes, are found
-    when the numbers are assembled (``_Parsed.spelled``)."""
+    numbers (text codes, ``1_30``, ``NA``) or that holds ``nan`` or ``inf`` (Arrow takes them
+    for numbers; found when the numbers are assembled, ``_Parsed.spelled``): a missing-value
+    spelling or an error, decided by the text rules."""
     import pyarrow as pa
 
     typed = set(typed)
@@ -607,7 +604,10 @@ def _parse_typed(
             else:
                 typed.discard(col)
             continue
-        return parsed, typed, ints
+        if parsed.n_bad or not parsed.spelled:
+            return parsed
+        typed -= parsed.spelled
+        del parsed
     raise FileFormatError("malformed CSV (columns could not be typed)")  # pragma: no cover
 
 
@@ -824,16 +824,9 @@ def _parse_csv(
             # that is not all numbers in the file's first records is read as text at once,
             # sparing a second parse of the whole file
             typed, ints = _numeric_in_head(raw, used, sep, width, typed, ints)
-        while True:
-            parsed, typed, ints = _parse_typed(
-                raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0, ints=ints
-            )
-            if parsed.n_bad or not parsed.spelled:
-                break
-            # "nan" / "inf" written in a numeric column: missing-value spelling or an error,
-            # decided by the text rules; the file is parsed again with those columns as text
-            typed -= parsed.spelled
-            del parsed
+        parsed = _parse_typed(
+            raw, used, sep, width, typed, skip=1 if header_lines == 1 else 0, ints=ints
+        )
     except FileFormatError as exc:
         raise FileFormatError(f"{path}: {exc}") from exc
     if parsed.n_bad:

@@ -191,9 +191,12 @@ def _text_to_number(text: str) -> float | None:
 
 
 def _factorize_numbers(s: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
-    """Each cell's code (−1 when missing), the distinct values, and each distinct value as a
-    float (NaN when it is not a plain number): each distinct text is parsed once."""
+    """Each cell's code (0 when missing, j + 1 for the j-th distinct value: a lookup is one
+    ``take`` of a table headed by the missing value's entry, with no temporary as long as the
+    column), the distinct values, and each distinct value as a float (NaN when it is not a
+    plain number): each distinct text is parsed once."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes = np.add(codes, 1, out=codes if codes.flags.writeable else None)
     uniq = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     parsed = pd.to_numeric(uniq, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     return codes, uniq, parsed
@@ -221,9 +224,6 @@ def _parse_numeric(
     bad_u = np.zeros(len(uniq), dtype=bool)
     used: dict[str, tuple[int, int]] = {}
     todo = np.flatnonzero(~np.isfinite(parsed))
-    # codes + 1, in place: 0 for a missing cell, j + 1 for the j-th distinct value; each
-    # lookup below is then one take, with no temporary array of the column's length
-    np.add(codes, 1, out=codes)
     if len(todo):
         codebook = text_codes(spec)
         counts = np.bincount(codes, minlength=len(uniq) + 1)[1:]
@@ -333,7 +333,6 @@ def _extra_column(s: pd.Series) -> tuple[pd.Series, bool]:
         return s, False
     if any(isinstance(u, str) and _LEADING_ZERO.match(u) for u in uniq):
         return s, False
-    np.add(codes, 1, out=codes)  # 0 for a missing cell (see _parse_numeric)
     values = np.concatenate([[np.nan], parsed]).take(codes)
     return pd.Series(values, index=s.index, dtype=float), True
 
@@ -611,7 +610,6 @@ def _unique_ids(pid: pd.Series) -> bool:
 
 
 def _fixed_width_unique(pid: pd.Series) -> bool | None:
-    import pyarrow as pa
 
     found = text_buffers(pid)
     if found is None:
@@ -626,15 +624,10 @@ def _fixed_width_unique(pid: pd.Series) -> bool | None:
     if not np.all(np.diff(offsets) == width):
         return None
     if width <= 18:  # digits only (the usual export): the ids as whole numbers, sorted
-        import pyarrow.compute as pc
-
-        try:
-            key = np.sort(pc.cast(col, pa.int64()).to_numpy())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass  # letters in the ids: compared as bytes below
-        else:  # "+12" and "012" are one number: a repeat is settled by the bytes below
-            if not bool(np.any(key[1:] == key[:-1])):
-                return True
+        key = np.empty(n, dtype=np.int64)
+        # letters, or a repeat ("+12" and "012" are one number): settled by the bytes below
+        if _number_keys(col, key) and not np.any(key[1:] == key[:-1]):
+            return True
     data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[0] + width * n]
     words = -(-width // 8)
     cells = data.reshape(n, width)
@@ -655,6 +648,24 @@ def _fixed_width_unique(pid: pd.Series) -> bool | None:
 
 
 _BLOCK_ROWS = 1 << 16
+
+
+def _number_keys(col: Any, key: np.ndarray) -> bool:
+    """Write the ids of ``col`` (Arrow text) into ``key`` as whole numbers, sorted; False when
+    some id is not one (letters, or more digits than a 64-bit number holds). Converted in
+    slices: no array as long as the column is made besides ``key``, which the caller owns (a
+    thread's own allocator would keep such an array after the thread ends)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for a in range(0, len(col), _BLOCK_ROWS):
+        part = col.slice(a, _BLOCK_ROWS)
+        try:
+            np.copyto(key[a : a + len(part)], pc.cast(part, pa.int64()).to_numpy())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    key.sort()
+    return True
 
 
 def _writable(values: np.ndarray, own: bool) -> np.ndarray:
@@ -868,32 +879,15 @@ def _start_id_check(
     Returns a function that gives True when the ids are all different and None when this check
     cannot tell (a repeated number, which "012" and "+12" also make, or letters in the ids:
     the full check then runs after the parse); None when the ids are not text with nothing to
-    strip (the parse changes those, so the check must see the parsed column).
-
-    The keys are allocated here and the other thread converts the ids in small slices: it
-    makes no large array, which its own allocator would keep after the thread ends (a higher
-    peak memory)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    strip (the parse changes those, so the check must see the parsed column). The keys are
+    allocated here, on this thread (see :func:`_number_keys`)."""
     if pid is None or pid.dtype != _STR or _as_text(pid) is not pid:
         return None
     col = arrow_text(pid)
     if col is None or col.null_count or len(col) < 2:
         return None
     key = np.empty(len(col), dtype=np.int64)
-
-    def sort_keys() -> bool:
-        for a in range(0, len(col), _BLOCK_ROWS):
-            part = col.slice(a, _BLOCK_ROWS)
-            try:
-                np.copyto(key[a : a + len(part)], pc.cast(part, pa.int64()).to_numpy())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return False  # letters in the ids, or more digits than a 64-bit number holds
-        key.sort()
-        return True
-
-    job = pool.submit(sort_keys)
+    job = pool.submit(_number_keys, col, key)
 
     def unique() -> bool | None:
         return True if job.result() and not np.any(key[1:] == key[:-1]) else None

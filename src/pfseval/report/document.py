@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from pfseval.designs.contract import DIAGNOSTICS as DECLARED
-from pfseval.designs.contract import DesignSpec, get
+from pfseval.designs.contract import RATE_PAIRS, DesignSpec, get, is_rate_of
 from pfseval.messages import Lang
 from pfseval.report import figures as F
 from pfseval.report.disclosure import SECONDARY, register_flow, render_flow
@@ -469,13 +469,6 @@ class _Counts:
 #: (report/group_sections.py).
 _BY_DIAGNOSTICS = frozenset({"by", "by_group", "by_no_group"})
 
-#: Diagnostics that are the numerator and denominator of a published rate.
-_RATE_PAIRS = (
-    ("n_numerator", "n_denominator"),
-    ("n_suppressed", "n_denominator"),
-    ("numerator", "denominator"),
-)
-
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
@@ -668,11 +661,11 @@ def _register_indicator(
         c.units[f"{rp}:n"] = "people" if of_people else unit
         led.group(f"{rp}:estimate", [c.keys[f"{rp}:n"]] if of_people else [], fixed=publish)
         rd = r.get("diagnostics") or {}
-        for num_k, den_k in _RATE_PAIRS:
+        for num_k, den_k in RATE_PAIRS:
             if _is_number(rd.get(num_k)):
                 den = float(rd.get(den_k, r["n"]))
                 num = float(rd[num_k])
-                rate = _is_rate_of(r, num, den)
+                rate = is_rate_of(r.get("value"), num, den)
                 cost = led.policy.cost("related")
                 rel_n = [c.keys[f"{rp}:n"]] if people else []
                 _rate_cells(c, rp, num, den, c.keys[f"{rp}:n"], shown=rate, cost=cost, group=rel_n)
@@ -680,12 +673,6 @@ def _register_indicator(
                     _register_ci(c, rp, r, cost=cost, fixed=False, group=rel_n)
                 break
     register_groups(c, run, ind, d, final, n_key)  # the per-group results, if any
-
-
-def _is_rate_of(d: Mapping[str, Any], num: float, den: float) -> bool:
-    """Whether an estimate's value is the rate ``num / den`` (a proportion shown as a rate)."""
-    v: Any = d.get("value")
-    return den > 0 and _is_number(v) and abs(float(v) - num / den) < 1e-9
 
 
 def _register_ci(
@@ -736,11 +723,11 @@ def _register_diagnostics(
     flows = c.ind_flows.get(ind.id, {})
     own_keys = [n_key] + [rem for pairs in flows.values() for _, rem in pairs]
     own = {led.value(k) for k in own_keys if led.counts_people(k) and led.value(k) >= led.min_cell}
-    for num_k, den_k in _RATE_PAIRS:
+    for num_k, den_k in RATE_PAIRS:
         num: Any = diag.get(num_k)
         den: Any = diag.get(den_k)
         if _is_number(num) and _is_number(den):
-            rate = _is_rate_of(d, float(num), float(den))
+            rate = is_rate_of(d.get("value"), float(num), float(den))
             fixed = rate and policy.publish_estimates
             _rate_cells(
                 c, f"{p}:{num_k}", float(num), float(den), n_key, shown=rate, fixed=fixed,
@@ -1511,7 +1498,7 @@ def _estimate_table(c: _Context, ind: Any, d: Mapping[str, Any]) -> TableBlock:
 
 def _withheld_ci(c: _Context, ind_id: str, name: str) -> str:
     """``*`` when a proportion interval registered for the estimate is withheld, else ``""``."""
-    for num_k, _ in _RATE_PAIRS:
+    for num_k, _ in RATE_PAIRS:
         if not c.counts.published(f"ind:{ind_id}:{num_k}:ci:{name}"):
             return SECONDARY
     return ""

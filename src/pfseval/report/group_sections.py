@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from pfseval.designs.contract import RATE_PAIRS
 from pfseval.messages import Lang
 from pfseval.report.disclosure import SECONDARY
 from pfseval.report.i18n import t
@@ -137,8 +138,8 @@ def register_groups(
                 led.relate(whole_num, [*nums, rk])
 
 
-#: The numerators of a whole-cohort rate (document._RATE_PAIRS), in the order looked for.
-_NUMERATORS = ("n_numerator", "n_suppressed", "numerator")
+#: The numerators of a whole-cohort rate, in the order looked for.
+_NUMERATORS = tuple(num for num, _ in RATE_PAIRS)
 
 
 def _whole_size_key(

@@ -182,25 +182,17 @@ class GroupedEvaluation:
         return out
 
 
-#: Diagnostics that are the numerator and denominator of an estimate's rate (the report's
-#: ``_RATE_PAIRS``), in the order they are looked for.
-_RATE_PAIRS = (
-    ("n_numerator", "n_denominator"),
-    ("n_suppressed", "n_denominator"),
-    ("numerator", "denominator"),
-)
-
-
 def _rate_counts(est: Estimate) -> dict[str, int]:
     """``{"numerator", "denominator"}`` when the estimate's value is their ratio, else ``{}``."""
+    from pfseval.designs.contract import RATE_PAIRS, is_rate_of
+
     d = est.diagnostics
-    for num_k, den_k in _RATE_PAIRS:
+    for num_k, den_k in RATE_PAIRS:
         num, den = d.get(num_k), d.get(den_k)
         if (
             isinstance(num, int | float)
             and isinstance(den, int | float)
-            and den > 0
-            and abs(float(est.value) - float(num) / float(den)) < 1e-9
+            and is_rate_of(est.value, float(num), float(den))
         ):
             return {"numerator": int(num), "denominator": int(den)}
     return {}
